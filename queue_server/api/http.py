@@ -1,0 +1,109 @@
+"""Request helpers and the error handlers: every failure is JSON
+``{"error", "message"}`` with a 4xx status, in Vietnamese or English."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from queue_server.errors import AppError, pick_language
+
+log = logging.getLogger("motcua.api")
+
+
+def lang_of(request: Request) -> str:
+    q = request.query_params.get("lang")
+    if q in ("vi", "en"):
+        return q
+    return pick_language(request.headers.get("accept-language"))
+
+
+def client_ip(request: Request, trust_proxy: bool) -> str:
+    if trust_proxy:
+        fwd = request.headers.get("x-forwarded-for")
+        if fwd:
+            return fwd.split(",")[0].strip()
+    return request.client.host if request.client else "unknown"
+
+
+async def read_json(request: Request, max_bytes: int = 64_000) -> dict[str, Any]:
+    body = await request.body()
+    if len(body) > max_bytes:
+        raise AppError("invalid_body", status=413, detail="quá lớn / too large")
+    if not body.strip():
+        return {}
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise AppError("invalid_json") from None
+    if not isinstance(data, dict):
+        raise AppError("invalid_body", detail="cần một đối tượng JSON / expected a JSON object")
+    return data
+
+
+def field(data: dict[str, Any], name: str, kind: type | tuple[type, ...], required: bool = True, default: Any = None) -> Any:
+    v = data.get(name, None)
+    if v is None:
+        if required:
+            raise AppError("invalid_body", detail=f"thiếu trường “{name}” / missing “{name}”", field=name)
+        return default
+    if isinstance(v, bool) and kind in (int, float, (int, float)):
+        raise AppError("invalid_body", detail=f"trường “{name}” sai kiểu / wrong type for “{name}”", field=name)
+    if not isinstance(v, kind):
+        raise AppError("invalid_body", detail=f"trường “{name}” sai kiểu / wrong type for “{name}”", field=name)
+    return v
+
+
+def error_response(request: Request, err: AppError) -> Response:
+    headers = {}
+    if err.code == "rate_limited" and "seconds" in err.params:
+        headers["Retry-After"] = str(err.params["seconds"])
+    return Response(content=err.body(lang_of(request)), status_code=err.status, media_type=MediaType.JSON, headers=headers)
+
+
+def app_error_handler(request: Request, exc: AppError) -> Response:
+    return error_response(request, exc)
+
+
+_STATUS_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 429: "rate_limited"}
+
+
+def http_error_handler(request: Request, exc: HTTPException) -> Response:
+    status = exc.status_code
+    if isinstance(exc, NotAuthorizedException):
+        code = "unauthorized"
+    elif isinstance(exc, PermissionDeniedException):
+        code = "forbidden"
+    elif status in _STATUS_CODES:
+        code = _STATUS_CODES[status]
+    elif status < 500:
+        return error_response(request, AppError("invalid_body", status=status, detail=str(exc.detail)))
+    else:
+        log.error("HTTP %s on %s: %s", status, request.url.path, exc.detail)
+        code = "unavailable" if status == 503 else "internal"
+    return error_response(request, AppError(code, status=status))
+
+
+def redis_error_handler(request: Request, exc: Exception) -> Response:
+    log.error("redis unavailable on %s: %s", request.url.path, exc)
+    return error_response(request, AppError("unavailable"))
+
+
+def unexpected_error_handler(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s", request.url.path, exc_info=exc)
+    return error_response(request, AppError("internal"))
+
+
+EXCEPTION_HANDLERS = {
+    AppError: app_error_handler,
+    HTTPException: http_error_handler,
+    RedisConnectionError: redis_error_handler,
+    RedisTimeoutError: redis_error_handler,
+    Exception: unexpected_error_handler,
+}

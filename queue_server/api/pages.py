@@ -1,0 +1,42 @@
+"""Serving the HTML pages (kiosk, display, counter, admin, tracking).
+
+Pages are static files with no build step; they fetch JSON and open
+websockets. A page that cannot be served answers with a short Vietnamese
+HTML message, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import html
+from functools import lru_cache
+from importlib import resources
+
+from litestar import MediaType, Response
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+@lru_cache(maxsize=64)
+def _read(package: str, name: str) -> str:
+    return resources.files(package).joinpath(name).read_text("utf-8")
+
+
+def page(package: str, name: str, cache: bool = True) -> Response:
+    """An HTML file from a package (`display`, `counter_app`, `printer`...)."""
+    text = _read(package, name) if cache else resources.files(package).joinpath(name).read_text("utf-8")
+    return Response(content=text, media_type=MediaType.HTML, headers={**SECURITY_HEADERS, "Cache-Control": "no-cache"})
+
+
+def message_page(title_vi: str, body_vi: str, status: int = 400, title_en: str = "", body_en: str = "") -> Response:
+    """A plain Vietnamese (and English) message page for bad page requests."""
+    en = f"<p lang='en' class='en'>{html.escape(title_en)}. {html.escape(body_en)}</p>" if title_en else ""
+    doc = f"""<!doctype html><html lang="vi"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1"><title>{html.escape(title_vi)}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:40em;margin:3em auto;padding:0 1em;font-size:1.2em}}
+.en{{color:#555;font-size:.9em}}</style></head><body><h1>{html.escape(title_vi)}</h1><p>{html.escape(body_vi)}</p>{en}
+</body></html>"""
+    return Response(content=doc, status_code=status, media_type=MediaType.HTML, headers=SECURITY_HEADERS)

@@ -1,0 +1,44 @@
+"""The public board: a JSON snapshot and a live websocket feed."""
+
+from __future__ import annotations
+
+from litestar import Request, WebSocket, get, websocket
+
+from queue_server.api.auth import authenticate
+from queue_server.api.http import client_ip
+from queue_server.api.services import Services
+from queue_server.api.ws import serve_feed
+from queue_server.board import BoardFeed, snapshot
+from queue_server.errors import AppError
+from queue_server.security.accounts import DeviceKind
+
+
+@get("/api/board", summary="Board snapshot: counters, recent calls, waiting counts (numbers only)")
+async def board(request: Request, svc: Services) -> dict:
+    await svc.limiter.check("public", client_ip(request, svc.settings.trust_proxy), svc.settings.public_limit_per_minute)
+    return await snapshot(svc.queue)
+
+
+def _feed(socket: WebSocket, svc: Services) -> BoardFeed:
+    app_state = socket.app.state
+    if getattr(app_state, "board_feed", None) is None:
+        app_state.board_feed = BoardFeed(svc.queue)
+    return app_state.board_feed
+
+
+@websocket("/ws/board")
+async def board_ws(socket: WebSocket, svc: Services) -> None:
+    """Display feed (display token in ``?token=``, or a staff session)."""
+    try:
+        p = await authenticate(socket, svc)
+    except AppError:
+        p = None
+    if p is None or not (p.user or (p.device and p.device.kind == DeviceKind.DISPLAY)):
+        await socket.close(code=4401, reason="unauthorized")
+        return
+    await socket.accept()
+    feed = _feed(socket, svc)
+    await serve_feed(socket, svc.broadcaster, lambda: snapshot(svc.queue), feed.message)
+
+
+ROUTES = [board, board_ws]

@@ -1,0 +1,5 @@
+"""Routes for the tracking part (filled in by its issue)."""
+
+from __future__ import annotations
+
+ROUTES: list = []

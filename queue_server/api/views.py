@@ -1,0 +1,47 @@
+"""JSON shapes the API returns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from queue_server.config import SiteConfig
+from queue_server.domain.model import Ticket
+from queue_server.store.queue import Position
+
+
+def ticket_view(t: Ticket, cfg: SiteConfig, pos: Position | None = None, lang: str = "vi") -> dict[str, Any]:
+    cat = cfg.category(t.category)
+    name = (cat.name_en if lang == "en" and cat and cat.name_en else cat.name) if cat else t.category
+    return {
+        "id": t.id,
+        "number": t.number,
+        "category": t.category,
+        "category_name": name,
+        "status": str(t.status),
+        "priority": t.priority,
+        "source": str(t.source),
+        "issued_at": t.issued_at,
+        "counter": t.counter if t.status == "called" else None,
+        "called_at": t.called_at,
+        "finished_at": t.finished_at,
+        "ahead": pos.ahead if pos else 0,
+        "eta_minutes": pos.eta_minutes if pos else 0,
+        "rating": t.rating,
+        "track_url": f"{cfg.site.public_url}/t/{t.id}",
+    }
+
+
+def staff_ticket_view(t: Ticket, cfg: SiteConfig, pos: Position | None = None, lang: str = "vi") -> dict[str, Any]:
+    """Adds what clerks need: who served it and where a transfer points."""
+    v = ticket_view(t, cfg, pos, lang)
+    v.update({"counter": t.counter, "clerk": t.clerk, "calls": t.calls, "queued_at": t.queued_at,
+              "original_category": t.original_category})
+    return v
+
+
+def category_view(c, lang: str = "vi") -> dict[str, Any]:
+    return {
+        "code": c.code, "prefix": c.prefix, "name": c.name_en if lang == "en" and c.name_en else c.name,
+        "name_vi": c.name, "name_en": c.name_en, "target_wait_min": c.target_wait_min,
+        "service_min": c.service_min, "enabled": c.enabled,
+    }

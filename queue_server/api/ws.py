@@ -1,0 +1,80 @@
+"""Websocket plumbing shared by the board, tracking and counter feeds:
+a heartbeat both ways, and a resync on request or on a lost subscription."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any, Awaitable, Callable
+
+from litestar import WebSocket
+from litestar.exceptions import WebSocketDisconnect
+
+from queue_server.live import Broadcaster
+
+HEARTBEAT_SECONDS = 15
+
+Render = Callable[[dict[str, Any]], Awaitable[str | None]]
+Snapshot = Callable[[], Awaitable[dict[str, Any]]]
+
+
+async def serve_feed(socket: WebSocket, broadcaster: Broadcaster, snapshot: Snapshot, render: Render) -> None:
+    """Send a snapshot, then one message per event (`render` may skip one by
+    returning None). The client may send {"type":"ping"} or {"type":"sync"}."""
+    sub = broadcaster.subscribe()
+    send_lock = asyncio.Lock()
+
+    async def send(text: str) -> None:
+        async with send_lock:
+            await socket.send_text(text)
+
+    async def send_snapshot() -> None:
+        await send(json.dumps(await snapshot(), ensure_ascii=False))
+
+    async def outgoing() -> None:
+        await send_snapshot()
+        while True:
+            try:
+                event = await asyncio.wait_for(sub.get(), HEARTBEAT_SECONDS)
+            except asyncio.TimeoutError:
+                await send('{"type":"ping"}')
+                continue
+            if event is None:
+                return
+            if event.get("type") == "resync":
+                await send_snapshot()
+                continue
+            text = await render(event)
+            if text is not None:
+                await send(text)
+
+    async def incoming() -> None:
+        while True:
+            raw = await socket.receive_text()
+            try:
+                msg = json.loads(raw)
+            except ValueError:
+                continue
+            kind = msg.get("type") if isinstance(msg, dict) else None
+            if kind == "ping":
+                await send('{"type":"pong"}')
+            elif kind == "sync":
+                await send_snapshot()
+
+    tasks = [asyncio.create_task(outgoing()), asyncio.create_task(incoming())]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for t in done:
+            exc = t.exception()
+            if exc and not isinstance(exc, (WebSocketDisconnect, ConnectionError)):
+                raise exc
+    finally:
+        broadcaster.unsubscribe(sub)
+        for t in tasks:
+            t.cancel()
+            with contextlib.suppress(BaseException):
+                await t
+        if sub.overflowed:
+            with contextlib.suppress(Exception):
+                await socket.close(code=1013)   # try again: the client resyncs

@@ -1,0 +1,260 @@
+"""The `motcua` command line.
+
+    motcua up                  everything on one machine
+    motcua serve               the API server only
+    motcua worker              an RQ worker (with its scheduler)
+    motcua printer-agent       the print agent next to a ticket printer
+    motcua user add NAME ...   create or reset a staff account
+    motcua device add NAME ... create a device token (shown once)
+    motcua config check        validate the site configuration
+    motcua test                install what the suite needs, then run it
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+from queue_server.config import ConfigError, load_toml
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--redis-url", default=None, help="Redis URL (default: $REDIS_URL, else the local data dir's server)")
+    p.add_argument("--config", default=os.environ.get("MOTCUA_CONFIG"), help="site TOML (default: the shipped commune desk)")
+    p.add_argument("--data-dir", default=os.environ.get("MOTCUA_DATA_DIR", "var"), help="where local data lives (default ./var)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="motcua", description="motcua – hệ thống xếp hàng bộ phận một cửa")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("up", help="start Redis (embedded if needed), API, worker and a virtual printer")
+    _add_common(p)
+    p.add_argument("--host", default="0.0.0.0")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--no-printer", action="store_true", help="do not start the virtual printer agent")
+
+    p = sub.add_parser("serve", help="run the API server")
+    _add_common(p)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
+
+    p = sub.add_parser("worker", help="run an RQ worker with its scheduler")
+    _add_common(p)
+    p.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+
+    p = sub.add_parser("printer-agent", help="print tickets sent by the server on a local printer")
+    p.add_argument("--server", required=True, help="server base URL, e.g. http://192.168.1.10:8000")
+    p.add_argument("--token", required=True, help="printer device token")
+    p.add_argument("--printer", default="virtual:var/tickets",
+                   help="printer: virtual:DIR | usb:VID:PID | network:HOST[:PORT] | serial:DEV[:BAUD] | file:PATH | cups:NAME")
+    p.add_argument("--width", type=int, choices=(58, 80), default=80, help="paper width in mm")
+
+    p = sub.add_parser("user", help="staff accounts")
+    us = p.add_subparsers(dest="action", required=True)
+    a = us.add_parser("add", help="create or reset a user")
+    _add_common(a)
+    a.add_argument("name")
+    a.add_argument("--role", required=True, choices=("admin", "supervisor", "clerk"))
+    a.add_argument("--password", required=True)
+    a.add_argument("--counters", default="", help="comma-separated counter numbers a clerk may use, e.g. 1,2")
+    a.add_argument("--display-name", default="")
+    a = us.add_parser("list", help="list users")
+    _add_common(a)
+
+    p = sub.add_parser("device", help="device tokens for kiosk, display, printer and rating tablets")
+    ds = p.add_subparsers(dest="action", required=True)
+    a = ds.add_parser("add", help="create a device; prints its token once")
+    _add_common(a)
+    a.add_argument("name")
+    a.add_argument("--kind", required=True, choices=("kiosk", "display", "printer", "rating"))
+    a.add_argument("--counter", type=int, default=None, help="for a rating tablet: the counter it faces")
+    a = ds.add_parser("list", help="list devices")
+    _add_common(a)
+    a = ds.add_parser("revoke", help="revoke a device by id")
+    _add_common(a)
+    a.add_argument("device_id")
+
+    p = sub.add_parser("config", help="site configuration")
+    cs = p.add_subparsers(dest="action", required=True)
+    a = cs.add_parser("check", help="validate a site TOML file and print clear errors")
+    a.add_argument("--config", default=os.environ.get("MOTCUA_CONFIG"))
+    a = cs.add_parser("show", help="print the default configuration file")
+
+    p = sub.add_parser("close-day", help="expire every ticket still waiting (normally scheduled)")
+    _add_common(p)
+
+    p = sub.add_parser("test", help="install what the suite needs (Chromium, redis-server) and run pytest")
+    p.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    return parser
+
+
+# ---------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = {
+        "up": _cmd_up, "serve": _cmd_serve, "worker": _cmd_worker, "printer-agent": _cmd_printer_agent,
+        "user": _cmd_user, "device": _cmd_device, "config": _cmd_config, "close-day": _cmd_close_day,
+        "test": _cmd_test,
+    }[args.command]
+    try:
+        return handler(args) or 0
+    except ConfigError as e:
+        print("Cấu hình không hợp lệ / invalid configuration:", file=sys.stderr)
+        for problem in e.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _cmd_config(args) -> int:
+    if args.action == "show":
+        from importlib import resources
+        print(resources.files("queue_server").joinpath("default_site.toml").read_text("utf-8"))
+        return 0
+    try:
+        cfg = load_toml(args.config)
+    except FileNotFoundError:
+        print(f"Không tìm thấy tệp cấu hình: {args.config}", file=sys.stderr)
+        return 2
+    print(f"OK: {cfg.site.name} – {len(cfg.categories)} lĩnh vực, {len(cfg.counters)} quầy, {cfg.site.seats} ghế chờ")
+    for c in cfg.counters:
+        print(f"  {c.label}: {' > '.join(c.categories)}")
+    return 0
+
+
+def _cmd_serve(args) -> int:
+    import uvicorn
+
+    from queue_server.local import resolve_redis_url
+
+    os.environ["MOTCUA_REDIS_URL"] = resolve_redis_url(args.redis_url, Path(args.data_dir))
+    if args.config:
+        os.environ["MOTCUA_CONFIG"] = str(Path(args.config).resolve())
+    os.environ["MOTCUA_DATA_DIR"] = args.data_dir
+    uvicorn.run("queue_server.api.app:create_app", factory=True, host=args.host, port=args.port,
+                workers=args.workers, log_level="info", ws_ping_interval=20, ws_ping_timeout=20,
+                proxy_headers=False, server_header=False)
+    return 0
+
+
+def _cmd_worker(args) -> int:
+    from redis import Redis as SyncRedis
+    from rq import Queue, Worker
+
+    from queue_server.jobs import QUEUE_NAME
+    from queue_server.local import resolve_redis_url
+
+    url = resolve_redis_url(args.redis_url, Path(args.data_dir))
+    conn = SyncRedis.from_url(url)
+    worker = Worker([Queue(QUEUE_NAME, connection=conn)], connection=conn)
+    worker.work(with_scheduler=True, burst=args.burst)
+    return 0
+
+
+def _cmd_printer_agent(args) -> int:
+    from printer.agent import run_agent
+
+    return run_agent(server=args.server, token=args.token, printer=args.printer, width_mm=args.width)
+
+
+def _with_store(args, fn):
+    from queue_server.local import local_services
+
+    async def go():
+        async with local_services(args.redis_url, Path(args.data_dir), args.config) as svc:
+            return await fn(svc)
+
+    return asyncio.run(go())
+
+
+def _cmd_user(args) -> int:
+    from queue_server.security.accounts import Role
+    from queue_server.security.passwords import password_problem
+
+    if args.action == "list":
+        async def list_users(svc):
+            for u in await svc.accounts.list_users():
+                print(f"{u.username:20} {u.role:10} quầy: {','.join(map(str, u.counters)) or 'tất cả'}")
+        _with_store(args, list_users)
+        return 0
+    problem = password_problem(args.password)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    try:
+        counters = [int(x) for x in args.counters.split(",") if x.strip()]
+    except ValueError:
+        print("--counters: danh sách số quầy, ví dụ 1,2", file=sys.stderr)
+        return 2
+
+    async def add(svc):
+        cfg = await svc.config.get()
+        unknown = [n for n in counters if cfg.counter(n) is None]
+        if unknown:
+            raise SystemExit(f"Không có quầy số {unknown}")
+        user = await svc.accounts.add_user(args.name, Role(args.role), args.password, counters, args.display_name)
+        await svc.accounts.audit("cli", "user_add", user.username, role=str(user.role))
+        print(f"Đã tạo/cập nhật người dùng {user.username} ({user.role}).")
+
+    try:
+        _with_store(args, add)
+    except ValueError as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    return 0
+
+
+def _cmd_device(args) -> int:
+    from queue_server.security.accounts import DeviceKind
+
+    async def run(svc):
+        if args.action == "add":
+            dev, token = await svc.accounts.add_device(args.name, DeviceKind(args.kind), args.counter)
+            await svc.accounts.audit("cli", "device_add", dev.id, kind=str(dev.kind), name=dev.name)
+            print(f"Thiết bị {dev.name} ({dev.kind}) id={dev.id}")
+            print("Mã thiết bị (chỉ hiện một lần, hãy lưu lại):")
+            print(token)
+        elif args.action == "list":
+            for d in await svc.accounts.list_devices():
+                state = "ĐÃ THU HỒI" if d.revoked else "hoạt động"
+                print(f"{d.id}  {d.kind:8} {d.name:24} {state}")
+        else:
+            ok = await svc.accounts.revoke_device(args.device_id)
+            print("Đã thu hồi." if ok else "Không tìm thấy thiết bị đang hoạt động với id này.")
+            return 0 if ok else 1
+        return 0
+
+    return _with_store(args, run)
+
+
+def _cmd_close_day(args) -> int:
+    async def run(svc):
+        n = await svc.queue.close_day(actor="cli")
+        print(f"Đã kết thúc ngày: {n} số còn chờ được đóng.")
+    _with_store(args, run)
+    return 0
+
+
+def _cmd_up(args) -> int:
+    from queue_server.local import run_up
+
+    return run_up(args)
+
+
+def _cmd_test(args) -> int:
+    from queue_server.testrun import run_tests
+
+    return run_tests(args.pytest_args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

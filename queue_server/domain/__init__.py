@@ -1,0 +1,1 @@
+"""Pure queue rules. Nothing here imports Redis, Litestar or does I/O."""

@@ -1,0 +1,88 @@
+"""Application errors: a stable code, an HTTP status, and words in vi/en."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# code -> (status, Vietnamese, English). {placeholders} come from `params`.
+CATALOG: dict[str, tuple[int, str, str]] = {
+    "invalid_json": (400, "Dữ liệu gửi lên không phải JSON hợp lệ.", "The request body is not valid JSON."),
+    "invalid_body": (400, "Dữ liệu gửi lên không hợp lệ: {detail}", "The request body is invalid: {detail}"),
+    "unknown_category": (400, "Lĩnh vực “{category}” không tồn tại.", "Unknown category “{category}”."),
+    "category_disabled": (409, "Lĩnh vực “{category}” đang tạm ngừng nhận hồ sơ.", "Category “{category}” is not taking tickets now."),
+    "priority_disabled": (409, "Nơi này không cấp số ưu tiên.", "Priority tickets are not enabled here."),
+    "site_closed": (409, "Ngoài giờ làm việc. Mời quay lại lúc {next_open}.", "Outside office hours. Please come back at {next_open}."),
+    "counter_not_found": (404, "Không có quầy số {counter}.", "There is no counter {counter}."),
+    "counter_closed": (409, "Quầy số {counter} đang đóng.", "Counter {counter} is closed."),
+    "counter_paused": (409, "Quầy số {counter} đang tạm dừng. Bấm “Tiếp tục” để gọi số.", "Counter {counter} is paused. Resume it to call."),
+    "counter_forbidden": (403, "Bạn không được phân công làm việc tại quầy số {counter}.", "You are not assigned to counter {counter}."),
+    "queue_empty": (409, "Không còn công dân nào đang chờ cho quầy này.", "Nobody is waiting for this counter."),
+    "no_current_ticket": (409, "Quầy chưa gọi số nào.", "This counter is not serving a ticket."),
+    "ticket_not_found": (404, "Không tìm thấy số thứ tự này.", "Ticket not found."),
+    "ticket_not_waiting": (409, "Số này không còn trong hàng chờ.", "This ticket is not waiting."),
+    "not_no_show": (409, "Chỉ số đã bị đánh dấu vắng mặt mới được xếp lại hàng.", "Only a no-show ticket can return to the queue."),
+    "not_served": (409, "Chỉ đánh giá được sau khi đã được phục vụ.", "A ticket can be rated only after service."),
+    "already_rated": (409, "Số này đã được đánh giá. Xin cảm ơn!", "This ticket has already been rated. Thank you!"),
+    "invalid_rating": (400, "Mức đánh giá phải từ 1 đến {scale}.", "The rating must be between 1 and {scale}."),
+    "transfer_target": (400, "Cần chọn một lĩnh vực hoặc một quầy để chuyển.", "Choose one category or one counter to transfer to."),
+    "unauthorized": (401, "Vui lòng đăng nhập.", "Please log in."),
+    "login_failed": (401, "Sai tên đăng nhập hoặc mật khẩu.", "Wrong username or password."),
+    "account_locked": (429, "Tài khoản tạm khóa do đăng nhập sai nhiều lần. Thử lại sau {minutes} phút.", "Too many failed logins. Try again in {minutes} minutes."),
+    "forbidden": (403, "Bạn không có quyền thực hiện thao tác này.", "You are not allowed to do this."),
+    "csrf_failed": (403, "Phiên làm việc không hợp lệ (thiếu mã CSRF). Vui lòng tải lại trang.", "Missing or wrong CSRF token. Reload the page."),
+    "rate_limited": (429, "Quá nhiều yêu cầu. Vui lòng thử lại sau {seconds} giây.", "Too many requests. Try again in {seconds} seconds."),
+    "not_found": (404, "Không tìm thấy trang hoặc tài nguyên.", "Not found."),
+    "method_not_allowed": (405, "Phương thức không được hỗ trợ.", "Method not allowed."),
+    "config_invalid": (400, "Cấu hình không hợp lệ: {detail}", "Invalid configuration: {detail}"),
+    "conflict": (409, "{detail}", "{detail}"),
+    "unavailable": (503, "Hệ thống tạm thời gián đoạn. Vui lòng thử lại.", "The service is temporarily unavailable. Please retry."),
+    "internal": (500, "Đã xảy ra lỗi. Vui lòng thử lại.", "Something went wrong. Please retry."),
+}
+
+
+class AppError(Exception):
+    """An expected failure that maps to a 4xx JSON reply."""
+
+    def __init__(self, code: str, status: int | None = None, **params: Any):
+        if code not in CATALOG:
+            raise KeyError(f"unknown error code {code}")
+        self.code = code
+        self.status = status or CATALOG[code][0]
+        self.params = params
+        super().__init__(code)
+
+    def message(self, lang: str = "vi") -> str:
+        _, vi, en = CATALOG[self.code]
+        text = en if lang == "en" else vi
+        try:
+            return text.format(**self.params)
+        except (KeyError, IndexError):
+            return text
+
+    def body(self, lang: str = "vi") -> dict[str, Any]:
+        out: dict[str, Any] = {"error": self.code, "message": self.message(lang)}
+        extra = {k: v for k, v in self.params.items() if isinstance(v, (str, int, float, bool, list, dict))}
+        if extra:
+            out["details"] = extra
+        return out
+
+
+def pick_language(accept_language: str | None, default: str = "vi") -> str:
+    """'en-US,en;q=0.9' -> 'en'; only vi and en exist."""
+    if not accept_language:
+        return default
+    best, best_q = default, -1.0
+    for part in accept_language.split(","):
+        bits = part.strip().split(";")
+        tag = bits[0].strip().lower()[:2]
+        q = 1.0
+        for b in bits[1:]:
+            b = b.strip()
+            if b.startswith("q="):
+                try:
+                    q = float(b[2:])
+                except ValueError:
+                    q = 0.0
+        if tag in ("vi", "en") and q > best_q:
+            best, best_q = tag, q
+    return best

@@ -1,0 +1,84 @@
+"""Background jobs run by the RQ worker (`motcua worker`).
+
+Jobs receive plain arguments (a Redis URL, a site id) and open their own
+connections, so they run in any worker process. Their state changes go
+through the same Lua scripts, so their events reach every display.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta, timezone
+
+from redis import Redis as SyncRedis
+from redis.asyncio import Redis
+from rq import Queue
+
+from queue_server.config import SiteConfig, load_toml
+from queue_server.domain.hours import sessions_on
+from queue_server.holidays_vn import is_public_holiday
+from queue_server.store.config_store import ConfigStore
+from queue_server.store.keys import Keys
+from queue_server.store.queue import QueueStore
+from queue_server.store.scripts import Scripts
+
+log = logging.getLogger("motcua.jobs")
+
+QUEUE_NAME = "motcua"
+CLOSE_DAY_GRACE = timedelta(minutes=30)
+
+
+def queue_for(redis_url: str) -> Queue:
+    return Queue(QUEUE_NAME, connection=SyncRedis.from_url(redis_url))
+
+
+async def _store(redis_url: str, site_id: str, config_path: str | None) -> QueueStore:
+    seed = load_toml(config_path)
+    r = Redis.from_url(redis_url)
+    keys = Keys(site_id)
+    scripts = Scripts(r)
+    return QueueStore(r, keys, scripts, ConfigStore(r, keys, scripts, seed))
+
+
+def close_day(redis_url: str, site_id: str, config_path: str | None = None, reschedule: bool = True) -> int:
+    """Expire every ticket still waiting or called; then book tomorrow's run."""
+
+    async def run() -> tuple[int, SiteConfig]:
+        store = await _store(redis_url, site_id, config_path)
+        try:
+            return await store.close_day(actor="system"), await store.config.get()
+        finally:
+            await store.redis.aclose()
+
+    expired, cfg = asyncio.run(run())
+    log.info("close_day %s: %d tickets expired", site_id, expired)
+    if reschedule:
+        schedule_close_day(queue_for(redis_url), cfg, redis_url, config_path)
+    return expired
+
+
+def next_close_time(cfg: SiteConfig, now: datetime) -> datetime:
+    """The end of the last session of today (or the next working day) + grace."""
+    tz = cfg.site.tz
+    local = now.astimezone(tz)
+    for offset in range(0, 60):
+        day = local.date() + timedelta(days=offset)
+        sessions = sessions_on(day, cfg.hours, is_public_holiday if cfg.hours.public_holidays else lambda d: False)
+        if not sessions:
+            continue
+        at = datetime.combine(day, sessions[-1].end, tzinfo=tz) + CLOSE_DAY_GRACE
+        if at > local:
+            return at
+    return local + timedelta(days=1)
+
+
+def schedule_close_day(queue: Queue, cfg: SiteConfig, redis_url: str, config_path: str | None,
+                       now: datetime | None = None) -> str:
+    """Book the close-day job once per site and day (the job id dedupes)."""
+    at = next_close_time(cfg, now or datetime.now(timezone.utc))
+    job_id = f"close-day-{cfg.site.id}-{at:%Y%m%d}"
+    if queue.fetch_job(job_id) is None:
+        queue.enqueue_at(at, close_day, redis_url, cfg.site.id, config_path, job_id=job_id,
+                         description=f"close day {at:%Y-%m-%d} for {cfg.site.id}")
+    return job_id

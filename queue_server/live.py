@@ -1,0 +1,112 @@
+"""Fan-out of the event log to this process's websockets.
+
+Every Lua script PUBLISHes the event it appends to the stream. Each API
+process runs one `Broadcaster`: a single Redis subscription whose messages
+are handed to local subscribers (one bounded asyncio queue per socket). So a
+call made through any process, or by an RQ worker, reaches every display
+connected to any process. A subscriber that falls behind is dropped and its
+socket resyncs from a snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from redis.asyncio import Redis
+
+log = logging.getLogger("motcua.live")
+
+
+class Subscription:
+    def __init__(self, maxsize: int):
+        self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize)
+        self.overflowed = False
+
+    async def get(self) -> dict[str, Any] | None:
+        return await self.queue.get()
+
+
+class Broadcaster:
+    def __init__(self, redis: Redis, channel: str, queue_size: int = 256):
+        self._redis = redis
+        self._channel = channel
+        self._queue_size = queue_size
+        self._subs: set[Subscription] = set()
+        self._task: asyncio.Task | None = None
+        self._ready = asyncio.Event()
+        self.last_seq = 0
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="motcua-broadcaster")
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._ready.wait(), 5)
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        for sub in list(self._subs):
+            self._close(sub)
+
+    def subscribe(self) -> Subscription:
+        sub = Subscription(self._queue_size)
+        self._subs.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        self._subs.discard(sub)
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._subs)
+
+    def _close(self, sub: Subscription) -> None:
+        self._subs.discard(sub)
+        with contextlib.suppress(asyncio.QueueFull):
+            sub.queue.put_nowait(None)
+
+    def publish_local(self, event: dict[str, Any]) -> None:
+        if isinstance(event.get("seq"), (int, float)):
+            self.last_seq = max(self.last_seq, int(event["seq"]))
+        for sub in list(self._subs):
+            try:
+                sub.queue.put_nowait(event)
+            except asyncio.QueueFull:
+                sub.overflowed = True
+                self._subs.discard(sub)
+
+    async def _run(self) -> None:
+        backoff = 0.2
+        while True:
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self._channel)
+                self._ready.set()
+                backoff = 0.2
+                # after a lost subscription, tell subscribers to resync
+                self.publish_local({"type": "resync"})
+                async for msg in pubsub.listen():
+                    if msg.get("type") != "message":
+                        continue
+                    try:
+                        event = json.loads(msg["data"])
+                    except (ValueError, TypeError):
+                        continue
+                    if isinstance(event.get("seq"), str) and event["seq"].isdigit():
+                        event["seq"] = int(event["seq"])
+                    self.publish_local(event)
+            except asyncio.CancelledError:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+                raise
+            except Exception as e:  # Redis restarted or the network blinked
+                log.warning("event subscription lost (%s); retrying in %.1fs", e, backoff)
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)

@@ -1,0 +1,245 @@
+"""Running on one machine: find or start Redis, seed a fresh site, and
+supervise the API, the worker and the virtual printer (`motcua up`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+from queue_server import redis_server
+from queue_server.config import load_toml
+
+DEFAULT_REDIS_PORT = 6390
+
+
+def _ping(url: str) -> bool:
+    from redis import Redis
+
+    try:
+        return bool(Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping())
+    except Exception:
+        return False
+
+
+def _run_file(data_dir: Path) -> Path:
+    return data_dir / "run.json"
+
+
+def resolve_redis_url(explicit: str | None, data_dir: Path) -> str:
+    """--redis-url, then $MOTCUA_REDIS_URL / $REDIS_URL, then the server a
+    running `motcua up` recorded in the data dir."""
+    url = explicit or os.environ.get("MOTCUA_REDIS_URL") or os.environ.get("REDIS_URL")
+    if url:
+        return url
+    run = _run_file(data_dir)
+    if run.exists():
+        with contextlib.suppress(ValueError, OSError):
+            url = json.loads(run.read_text())["redis_url"]
+            if _ping(url):
+                return url
+    raise SystemExit(
+        "Không tìm thấy Redis. Đặt REDIS_URL, hoặc chạy `motcua up` trước.\n"
+        "No Redis found: set REDIS_URL or start `motcua up` first."
+    )
+
+
+@contextlib.asynccontextmanager
+async def local_services(explicit_url: str | None, data_dir: Path, config_path: str | None) -> AsyncIterator[Any]:
+    """Services for a CLI command. With no Redis running, the embedded server
+    is started on the data dir for the duration of the command."""
+    from queue_server.api.services import build_services
+    from queue_server.settings import Settings
+
+    temp = None
+    try:
+        url = resolve_redis_url(explicit_url, data_dir)
+    except SystemExit:
+        temp = redis_server.start(data_dir / "redis")
+        url = temp.url
+    svc = await build_services(Settings.from_env(redis_url=url, config_path=config_path))
+    try:
+        yield svc
+    finally:
+        await svc.close()
+        if temp:
+            temp.stop()
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+async def seed_site(url: str, config_path: str | None, data_dir: Path) -> dict[str, Any]:
+    """First run: an admin account and one device of each kind. Device tokens
+    are kept in data_dir/devices.json (mode 600) so `up` can print the URLs
+    again; the admin password is printed once."""
+    from queue_server.api.services import build_services
+    from queue_server.security.accounts import DeviceKind, Role
+    from queue_server.settings import Settings
+
+    out: dict[str, Any] = {"admin_password": None}
+    svc = await build_services(Settings.from_env(redis_url=url, config_path=config_path))
+    try:
+        if not await svc.accounts.has_users():
+            password = secrets.token_urlsafe(9)
+            await svc.accounts.add_user("admin", Role.ADMIN, password, display_name="Quản trị")
+            out["admin_password"] = password
+        path = data_dir / "devices.json"
+        tokens: dict[str, str] = {}
+        if path.exists():
+            with contextlib.suppress(ValueError):
+                tokens = json.loads(path.read_text())
+        for kind in (DeviceKind.KIOSK, DeviceKind.DISPLAY, DeviceKind.PRINTER, DeviceKind.RATING):
+            tok = tokens.get(kind.value)
+            if tok and await svc.accounts.device_for_token(tok):
+                continue
+            counter = 1 if kind == DeviceKind.RATING else None
+            _, tokens[kind.value] = await svc.accounts.add_device(f"local-{kind.value}", kind, counter)
+        path.write_text(json.dumps(tokens, indent=2))
+        os.chmod(path, 0o600)
+        out["tokens"] = tokens
+        out["site_name"] = (await svc.config.get()).site.name
+    finally:
+        await svc.close()
+    return out
+
+
+class Child:
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], log_dir: Path):
+        self.name, self.argv, self.env, self.log_dir = name, argv, env, log_dir
+        self.proc: subprocess.Popen | None = None
+        self.restarts = 0
+
+    def start(self) -> None:
+        log = open(self.log_dir / f"{self.name}.log", "ab")
+        self.proc = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(8)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def _wait_http(url: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(Exception):
+            with urllib.request.urlopen(url, timeout=1) as r:
+                if r.status == 200:
+                    return True
+        time.sleep(0.2)
+    return False
+
+
+def run_up(args) -> int:
+    data_dir = Path(args.data_dir).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "logs").mkdir(exist_ok=True)
+    if args.config:
+        load_toml(args.config)  # fail early, with the field-by-field errors
+    config_path = str(Path(args.config).resolve()) if args.config else None
+
+    redis_proc = None
+    url = args.redis_url or os.environ.get("MOTCUA_REDIS_URL") or os.environ.get("REDIS_URL")
+    if not url:
+        port = DEFAULT_REDIS_PORT if _port_free(DEFAULT_REDIS_PORT) else None
+        redis_proc = redis_server.start(data_dir / "redis", port=port)
+        url = redis_proc.url
+        print(f"Redis (AOF, appendfsync always): {url}  dữ liệu: {data_dir / 'redis'}")
+    if not _port_free(args.port):
+        print(f"Cổng {args.port} đang bận. Dùng --port khác. / Port {args.port} is busy.", file=sys.stderr)
+        if redis_proc:
+            redis_proc.stop()
+        return 2
+    _run_file(data_dir).write_text(json.dumps({"redis_url": url, "pid": os.getpid(), "port": args.port}))
+
+    seeded = asyncio.run(seed_site(url, config_path, data_dir))
+    env = dict(os.environ, MOTCUA_REDIS_URL=url, MOTCUA_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1")
+    if config_path:
+        env["MOTCUA_CONFIG"] = config_path
+    py = [sys.executable, "-m", "queue_server.cli"]
+    base = f"http://127.0.0.1:{args.port}"
+    children = [
+        Child("api", py + ["serve", "--host", args.host, "--port", str(args.port), "--redis-url", url,
+                           "--data-dir", str(data_dir)], env, data_dir / "logs"),
+        Child("worker", py + ["worker", "--redis-url", url, "--data-dir", str(data_dir)], env, data_dir / "logs"),
+    ]
+    if not args.no_printer:
+        children.append(Child("printer", py + ["printer-agent", "--server", base, "--token", seeded["tokens"]["printer"],
+                                               "--printer", f"virtual:{data_dir / 'tickets'}"], env, data_dir / "logs"))
+    stopping = False
+
+    def on_term(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        children[0].start()
+        if not _wait_http(base + "/healthz", 30):
+            print(f"API không khởi động được; xem {data_dir / 'logs' / 'api.log'}", file=sys.stderr)
+            stopping = True
+        for c in children[1:]:
+            c.start()
+        if not stopping:
+            _print_urls(args.port, seeded, data_dir)
+        while not stopping:
+            time.sleep(0.5)
+            for c in children:
+                if c.proc and c.proc.poll() is not None:
+                    c.restarts += 1
+                    print(f"[{c.name}] dừng (mã {c.proc.returncode}); khởi động lại (lần {c.restarts})", file=sys.stderr)
+                    time.sleep(min(10, c.restarts))
+                    c.start()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\nĐang dừng… / stopping…")
+        for c in reversed(children):
+            c.stop()
+        if redis_proc:
+            redis_proc.stop()
+        with contextlib.suppress(OSError):
+            _run_file(data_dir).unlink()
+    return 0
+
+
+def _print_urls(port: int, seeded: dict[str, Any], data_dir: Path) -> None:
+    base = f"http://localhost:{port}"
+    t = seeded["tokens"]
+    lines = [
+        "",
+        f"motcua đang chạy – {seeded.get('site_name', '')}",
+        f"  Kiosk lấy số:      {base}/kiosk?token={t['kiosk']}",
+        f"  Bảng gọi số (TV):  {base}/display?token={t['display']}",
+        f"  Quầy (cán bộ):     {base}/counter",
+        f"  Đánh giá quầy 1:   {base}/rate/1?token={t['rating']}",
+        f"  Quản trị:          {base}/admin",
+        f"  API docs:          {base}/schema",
+        f"  Phiếu in ảo:       {data_dir / 'tickets'}",
+    ]
+    if seeded.get("admin_password"):
+        lines.append(f"  Tài khoản quản trị: admin / {seeded['admin_password']}  (chỉ hiện lần này)")
+    lines.append("Ctrl-C để dừng. / Press Ctrl-C to stop.")
+    print("\n".join(lines), flush=True)

@@ -1,0 +1,1 @@
+"""Users, devices, sessions, rate limits and the audit log."""

@@ -1,0 +1,205 @@
+"""Users, device tokens, sessions and the audit log in Redis."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from redis.asyncio import Redis
+
+from queue_server.security.passwords import hash_password, verify_password
+from queue_server.store.keys import Keys
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    SUPERVISOR = "supervisor"
+    CLERK = "clerk"
+
+
+class DeviceKind(StrEnum):
+    KIOSK = "kiosk"
+    DISPLAY = "display"
+    PRINTER = "printer"
+    RATING = "rating"
+
+
+@dataclass
+class User:
+    username: str
+    role: Role
+    password_hash: str = ""
+    counters: list[int] = field(default_factory=list)   # empty = any counter (admin, supervisor)
+    display_name: str = ""
+    disabled: bool = False
+
+    def may_use_counter(self, n: int) -> bool:
+        if self.role in (Role.ADMIN, Role.SUPERVISOR):
+            return True
+        return n in self.counters
+
+    def public(self) -> dict[str, Any]:
+        return {"username": self.username, "role": str(self.role), "counters": self.counters,
+                "display_name": self.display_name, "disabled": self.disabled}
+
+
+@dataclass
+class Device:
+    id: str
+    name: str
+    kind: DeviceKind
+    created_at: int
+    revoked: bool = False
+    counter: int | None = None     # for a rating tablet: the counter it faces
+
+    def public(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["kind"] = str(self.kind)
+        return d
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Accounts:
+    def __init__(self, redis: Redis, keys: Keys):
+        self.redis = redis
+        self.keys = keys
+
+    # -- users ---------------------------------------------------------------
+    async def get_user(self, username: str) -> User | None:
+        raw = await self.redis.hget(self.keys.users, username)
+        if raw is None:
+            return None
+        d = json.loads(raw)
+        d["role"] = Role(d["role"])
+        return User(**d)
+
+    async def list_users(self) -> list[User]:
+        raw = await self.redis.hgetall(self.keys.users)
+        out = []
+        for v in raw.values():
+            d = json.loads(v)
+            d["role"] = Role(d["role"])
+            out.append(User(**d))
+        return sorted(out, key=lambda u: u.username)
+
+    async def save_user(self, user: User) -> None:
+        d = asdict(user)
+        d["role"] = str(user.role)
+        await self.redis.hset(self.keys.users, user.username, json.dumps(d, ensure_ascii=False))
+
+    async def add_user(self, username: str, role: Role, password: str, counters: list[int] | None = None,
+                       display_name: str = "") -> User:
+        if not USERNAME_RE.match(username):
+            raise ValueError("tên đăng nhập chỉ gồm chữ thường không dấu, số, dấu chấm, gạch dưới, gạch ngang (2–32 ký tự)")
+        user = User(username=username, role=Role(role), password_hash=hash_password(password),
+                    counters=sorted(set(counters or [])), display_name=display_name)
+        await self.save_user(user)
+        return user
+
+    async def delete_user(self, username: str) -> bool:
+        return bool(await self.redis.hdel(self.keys.users, username))
+
+    async def has_users(self) -> bool:
+        return bool(await self.redis.hlen(self.keys.users))
+
+    async def check_password(self, username: str, password: str) -> User | None:
+        user = await self.get_user(username) if USERNAME_RE.match(username or "") else None
+        ok = verify_password(user.password_hash if user else None, password)
+        if not ok or user is None or user.disabled:
+            return None
+        return user
+
+    # -- devices ---------------------------------------------------------------
+    async def add_device(self, name: str, kind: DeviceKind, counter: int | None = None) -> tuple[Device, str]:
+        """Create a device; returns it and its token, which is never stored in clear."""
+        token = f"{DeviceKind(kind).value}_" + secrets.token_urlsafe(24)
+        dev = Device(id=secrets.token_hex(6), name=name, kind=DeviceKind(kind), created_at=_now_ms(), counter=counter)
+        await self.redis.hset(self.keys.devices, token_digest(token), json.dumps(dev.public(), ensure_ascii=False))
+        return dev, token
+
+    async def device_for_token(self, token: str) -> Device | None:
+        if not token or len(token) > 200:
+            return None
+        raw = await self.redis.hget(self.keys.devices, token_digest(token))
+        if raw is None:
+            return None
+        d = json.loads(raw)
+        d["kind"] = DeviceKind(d["kind"])
+        dev = Device(**d)
+        return None if dev.revoked else dev
+
+    async def list_devices(self) -> list[Device]:
+        out = []
+        for v in (await self.redis.hgetall(self.keys.devices)).values():
+            d = json.loads(v)
+            d["kind"] = DeviceKind(d["kind"])
+            out.append(Device(**d))
+        return sorted(out, key=lambda d: (d.kind, d.name))
+
+    async def revoke_device(self, device_id: str) -> bool:
+        for digest, v in (await self.redis.hgetall(self.keys.devices)).items():
+            d = json.loads(v)
+            if d["id"] == device_id and not d.get("revoked"):
+                d["revoked"] = True
+                await self.redis.hset(self.keys.devices, digest, json.dumps(d, ensure_ascii=False))
+                return True
+        return False
+
+    # -- sessions ----------------------------------------------------------------
+    async def create_session(self, user: User, idle_seconds: int) -> tuple[str, str]:
+        sid = secrets.token_urlsafe(32)
+        csrf = secrets.token_urlsafe(24)
+        data = {"username": user.username, "csrf": csrf, "created_at": _now_ms()}
+        await self.redis.set(self.keys.session(token_digest(sid)), json.dumps(data), ex=idle_seconds)
+        return sid, csrf
+
+    async def load_session(self, sid: str, idle_seconds: int) -> tuple[User, str] | None:
+        if not sid or len(sid) > 100:
+            return None
+        key = self.keys.session(token_digest(sid))
+        raw = await self.redis.get(key)
+        if raw is None:
+            return None
+        data = json.loads(raw)
+        user = await self.get_user(data["username"])
+        if user is None or user.disabled:
+            await self.redis.delete(key)
+            return None
+        await self.redis.expire(key, idle_seconds)   # idle timeout slides
+        return user, data["csrf"]
+
+    async def end_session(self, sid: str) -> None:
+        await self.redis.delete(self.keys.session(token_digest(sid)))
+
+    # -- audit ---------------------------------------------------------------------
+    async def audit(self, actor: str, action: str, target: str = "", **detail: Any) -> None:
+        await self.redis.xadd(self.keys.audit, {
+            "ts": str(_now_ms()), "actor": actor, "action": action, "target": target,
+            "detail": json.dumps(detail, ensure_ascii=False, default=str),
+        }, maxlen=200_000, approximate=True)
+
+    async def audit_entries(self, count: int = 100) -> list[dict[str, Any]]:
+        rows = await self.redis.xrevrange(self.keys.audit, count=count)
+        out = []
+        for sid, f in rows:
+            e = {k.decode(): v.decode() for k, v in f.items()}
+            e["id"] = sid.decode()
+            e["ts"] = int(e["ts"])
+            e["detail"] = json.loads(e.get("detail") or "{}")
+            out.append(e)
+        return out

@@ -1,0 +1,50 @@
+"""Process settings from the environment (12-factor). No I/O at import."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    v = os.environ.get(name)
+    if v is None:
+        return default
+    return v.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Settings:
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    config_path: str | None = None          # TOML seed; None = the shipped default
+    data_dir: Path = Path("var")
+    secure_cookies: bool = False             # set true behind HTTPS
+    session_idle_minutes: int = 30
+    trust_proxy: bool = False                # honour X-Forwarded-For
+    login_limit_per_minute: int = 10
+    lockout_failures: int = 5
+    lockout_minutes: int = 15
+    public_limit_per_minute: int = 120
+    kiosk_limit_per_minute: int = 60
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        env = os.environ
+        s = cls(
+            redis_url=env.get("MOTCUA_REDIS_URL") or env.get("REDIS_URL") or cls.redis_url,
+            config_path=env.get("MOTCUA_CONFIG") or None,
+            data_dir=Path(env.get("MOTCUA_DATA_DIR", "var")),
+            secure_cookies=_env_bool("MOTCUA_SECURE_COOKIES", False),
+            session_idle_minutes=int(env.get("MOTCUA_SESSION_IDLE_MINUTES", "30")),
+            trust_proxy=_env_bool("MOTCUA_TRUST_PROXY", False),
+            login_limit_per_minute=int(env.get("MOTCUA_LOGIN_LIMIT", "10")),
+            lockout_failures=int(env.get("MOTCUA_LOCKOUT_FAILURES", "5")),
+            lockout_minutes=int(env.get("MOTCUA_LOCKOUT_MINUTES", "15")),
+            public_limit_per_minute=int(env.get("MOTCUA_PUBLIC_LIMIT", "120")),
+            kiosk_limit_per_minute=int(env.get("MOTCUA_KIOSK_LIMIT", "60")),
+        )
+        if overrides:
+            s = cls(**{**s.__dict__, **overrides})
+        return s

@@ -1,0 +1,1 @@
+"""Redis access. `keys` owns the key schema; `scripts` wraps the Lua files."""

@@ -1,0 +1,57 @@
+"""The live site configuration, kept in Redis so admin edits apply at once."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from redis.asyncio import Redis
+
+from queue_server.config import ConfigError, SiteConfig, parse_config
+from queue_server.store.keys import Keys
+from queue_server.store.scripts import Scripts
+
+
+class ConfigStore:
+    def __init__(self, redis: Redis, keys: Keys, scripts: Scripts, seed: SiteConfig):
+        self._redis = redis
+        self._keys = keys
+        self._scripts = scripts
+        self._seed = seed
+        self._cache: tuple[bytes, SiteConfig] | None = None
+
+    async def ensure(self) -> None:
+        """Store the seed configuration unless the site already has one."""
+        await self._redis.set(self._keys.config, json.dumps(self._seed.to_dict(), ensure_ascii=False), nx=True)
+
+    async def get(self) -> SiteConfig:
+        raw = await self._redis.get(self._keys.config)
+        if raw is None:
+            return self._seed
+        if self._cache and self._cache[0] == raw:
+            return self._cache[1]
+        try:
+            cfg = parse_config(json.loads(raw))
+        except (ConfigError, ValueError):
+            cfg = self._seed  # a broken stored config never takes the desk down
+        self._cache = (raw, cfg)
+        return cfg
+
+    async def put(self, data: dict[str, Any], actor: str = "") -> SiteConfig:
+        """Validate and store; raises ConfigError naming each bad field."""
+        cfg = parse_config(data)
+        if cfg.site.id != self._keys.site:
+            data = {**data, "site": {**data.get("site", {}), "id": self._keys.site}}
+            cfg = parse_config(data)
+        await self._scripts.run(
+            "emit_event",
+            [self._keys.events, self._keys.event_seq, self._keys.config],
+            {
+                "now": int(time.time() * 1000),
+                "channel": self._keys.channel,
+                "event": {"type": "config", "clerk": actor},
+                "value": json.dumps(cfg.to_dict(), ensure_ascii=False),
+            },
+        )
+        return cfg

@@ -1,0 +1,123 @@
+"""The one place that knows Redis key names.
+
+Every key of a site carries the hash tag ``{site}`` so that all of a site's
+keys land in one Redis Cluster slot and a Lua script may touch any of them.
+Queues have logical names (``q:HT``, ``qp:HT``, ``qc:3``) that tickets
+store; `Keys.queue` maps a logical name to its key.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+_SAFE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+
+
+def normal_queue(category: str) -> str:
+    return f"q:{category}"
+
+
+def priority_queue(category: str) -> str:
+    return f"qp:{category}"
+
+
+def counter_queue(counter: int) -> str:
+    return f"qc:{counter}"
+
+
+class Keys:
+    def __init__(self, site: str):
+        if not _SAFE.match(site):
+            raise ValueError(f"unsafe site id {site!r}")
+        self.site = site
+        self.prefix = f"mc:{{{site}}}:"
+
+    def _k(self, *parts: object) -> str:
+        for p in parts:
+            if not _SAFE.match(str(p)):
+                raise ValueError(f"unsafe key part {p!r}")
+        return self.prefix + ":".join(str(p) for p in parts)
+
+    # -- live state ----------------------------------------------------
+    @property
+    def tickets(self) -> str:
+        return self._k("tickets")
+
+    def numbers(self, day: str) -> str:
+        return self._k("num", day)
+
+    def sequence(self, day: str, category: str) -> str:
+        return self._k("seq", day, category)
+
+    def queue(self, logical: str) -> str:
+        return self._k(logical)
+
+    def counter(self, number: int) -> str:
+        return self._k("counter", number)
+
+    @property
+    def recent(self) -> str:
+        return self._k("recent")
+
+    @property
+    def averages(self) -> str:
+        return self._k("avg")
+
+    def idempotency(self, scope: str) -> str:
+        return self._k("idem", scope)
+
+    # -- the event log ---------------------------------------------------
+    @property
+    def events(self) -> str:
+        return self._k("events")
+
+    @property
+    def event_seq(self) -> str:
+        return self._k("evseq")
+
+    @property
+    def channel(self) -> str:
+        """Pub/sub channel on which every event is published (not a key)."""
+        return self._k("live")
+
+    # -- configuration and security -------------------------------------
+    @property
+    def config(self) -> str:
+        return self._k("config")
+
+    @property
+    def settings(self) -> str:
+        return self._k("settings")
+
+    @property
+    def users(self) -> str:
+        return self._k("users")
+
+    @property
+    def devices(self) -> str:
+        return self._k("devices")
+
+    def session(self, sid: str) -> str:
+        return self._k("sess", sid)
+
+    def rate(self, bucket: str) -> str:
+        return self._k("rl", bucket)
+
+    @property
+    def audit(self) -> str:
+        return self._k("audit")
+
+    def lockout(self, username: str) -> str:
+        return self._k("lock", username)
+
+    # -- background work -------------------------------------------------
+    def print_jobs(self) -> str:
+        return self._k("print", "jobs")
+
+    def all_queue_names(self, categories: Iterable[str], counters: Iterable[int]) -> list[str]:
+        names: list[str] = []
+        for c in categories:
+            names += [priority_queue(c), normal_queue(c)]
+        names += [counter_queue(n) for n in counters]
+        return names

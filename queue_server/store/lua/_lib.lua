@@ -1,0 +1,137 @@
+-- Shared helpers, prepended to every script by queue_server/store/scripts.py.
+-- Nothing here touches a key that the calling script did not receive in KEYS.
+
+local function now_ms(a)
+  return tonumber(a.now)
+end
+
+local function reply(t)
+  return cjson.encode(t)
+end
+
+local function fail(code, extra)
+  local t = extra or {}
+  t.err = code
+  return cjson.encode(t)
+end
+
+-- Idempotency: a stored reply for this key wins; otherwise run and store.
+local function idem_get(key, use)
+  if use then
+    local prev = redis.call('GET', key)
+    if prev then
+      local t = cjson.decode(prev)
+      t.replayed = true
+      return cjson.encode(t)
+    end
+  end
+  return nil
+end
+
+local function idem_put(key, use, ttl_ms, result)
+  if use then
+    redis.call('SET', key, result, 'PX', ttl_ms)
+  end
+  return result
+end
+
+local function get_ticket(ktickets, id)
+  local raw = redis.call('HGET', ktickets, id)
+  if not raw then return nil end
+  return cjson.decode(raw)
+end
+
+local function put_ticket(ktickets, t)
+  redis.call('HSET', ktickets, t.id, cjson.encode(t))
+end
+
+local function nz(v)
+  if v == nil or v == cjson.null then return '' end
+  return tostring(v)
+end
+
+-- Append one event to the site's stream and publish it with its sequence.
+local function emit(kevents, kseq, channel, ev)
+  local seq = redis.call('INCR', kseq)
+  ev.seq = seq
+  local flat = {}
+  for k, v in pairs(ev) do
+    if type(v) ~= 'table' then
+      flat[#flat + 1] = k
+      flat[#flat + 1] = nz(v)
+    end
+  end
+  local sid = redis.call('XADD', kevents, '*', unpack(flat))
+  ev.stream_id = sid
+  redis.call('PUBLISH', channel, cjson.encode(ev))
+  return seq
+end
+
+local function ticket_event(etype, t, a, extra)
+  local ev = {
+    type = etype, ts = now_ms(a), ticket = t.id, number = t.number,
+    category = t.category, counter = nz(t.counter), clerk = nz(a.clerk),
+    priority = t.priority and '1' or '0', source = nz(t.source),
+  }
+  if extra then for k, v in pairs(extra) do ev[k] = v end end
+  return ev
+end
+
+local function clear_counter(kcounter)
+  redis.call('HSET', kcounter, 'ticket', '', 'number', '', 'category', '')
+end
+
+-- Finish the ticket a counter is serving. outcome: 'done' or 'no_show'.
+-- Updates the rolling average service time of the ticket's category.
+local function finish_current(kcounter, ktickets, kevents, kseq, kavg, a, outcome)
+  local cur = redis.call('HGET', kcounter, 'ticket')
+  if not cur or cur == '' then return nil end
+  local t = get_ticket(ktickets, cur)
+  clear_counter(kcounter)
+  if not t or t.status ~= 'called' then return nil end
+  local now = now_ms(a)
+  t.status = outcome
+  t.finished_at = now
+  put_ticket(ktickets, t)
+  local extra = {}
+  if outcome == 'done' then
+    local sample = now - (tonumber(t.called_at) or now)
+    extra.service_ms = sample
+    local cat = a.categories and a.categories[t.category]
+    if cat then
+      local def = tonumber(cat.service_ms)
+      local lo, hi = def * 0.1, def * 6
+      if sample < lo then sample = lo end
+      if sample > hi then sample = hi end
+      local prev = tonumber(redis.call('HGET', kavg, t.category))
+      local avg = sample
+      if prev and prev > 0 then avg = 0.2 * sample + 0.8 * prev end
+      redis.call('HSET', kavg, t.category, tostring(math.floor(avg)))
+    end
+  end
+  emit(kevents, kseq, a.channel, ticket_event(outcome, t, a, extra))
+  return t
+end
+
+-- Mark a waiting ticket as called at this counter and record the call.
+local function call_ticket(kcounter, ktickets, kevents, kseq, krecent, a, t, etype)
+  local now = now_ms(a)
+  local first_call = t.called_at
+  t.status = 'called'
+  t.counter = tonumber(a.counter)
+  t.clerk = a.clerk
+  t.called_at = now
+  t.calls = (tonumber(t.calls) or 0) + 1
+  t.queue = nil
+  put_ticket(ktickets, t)
+  redis.call('HSET', kcounter, 'ticket', t.id, 'number', t.number, 'category', t.category,
+    'called_at', tostring(now), 'clerk', nz(a.clerk))
+  local wait = now - (tonumber(t.queued_at) or now)
+  local ev = ticket_event(etype, t, a, { wait_ms = wait, issued_at = t.issued_at })
+  local seq = emit(kevents, kseq, a.channel, ev)
+  redis.call('LPUSH', krecent, cjson.encode({
+    number = t.number, counter = t.counter, category = t.category, ts = now, type = etype, seq = seq,
+  }))
+  redis.call('LTRIM', krecent, 0, 19)
+  return t
+end

@@ -1,0 +1,12 @@
+-- Finish the counter's current ticket as served ('done') or absent ('no_show').
+-- KEYS[1] counter hash   KEYS[2] tickets hash  KEYS[3] event stream
+-- KEYS[4] event sequence KEYS[5] service averages KEYS[6] idempotency key
+-- ARGV[1] JSON {now, counter, clerk, channel, use_idem, idem_ttl, outcome, categories}
+-- Returns JSON {ticket} | {err: no_current_ticket}
+local a = cjson.decode(ARGV[1])
+local use = a.use_idem == true
+local prev = idem_get(KEYS[6], use)
+if prev then return prev end
+local t = finish_current(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], a, a.outcome)
+if not t then return fail('no_current_ticket') end
+return idem_put(KEYS[6], use, a.idem_ttl, reply({ ticket = t.id }))

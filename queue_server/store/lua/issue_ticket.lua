@@ -1,0 +1,38 @@
+-- Issue a ticket: next daily number of the category, enqueued by rank time.
+-- KEYS[1] tickets hash         KEYS[2] daily sequence of the category
+-- KEYS[3] daily number->id map KEYS[4] target queue (q:CAT or qp:CAT)
+-- KEYS[5] event stream         KEYS[6] event sequence
+-- KEYS[7] idempotency key      KEYS[8] priority queue of the category
+-- KEYS[9] normal queue of the category
+-- ARGV[1] JSON {id, category, prefix, priority, source, day, now, rank,
+--               queue, channel, clerk, use_idem, idem_ttl, seq_ttl, extra}
+-- Returns JSON {ticket, ahead} | {err}
+local a = cjson.decode(ARGV[1])
+local use = a.use_idem == true
+local prev = idem_get(KEYS[7], use)
+if prev then return prev end
+
+local seq = redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], a.seq_ttl)
+local number = a.prefix .. string.format('%03d', seq)
+local rank = tonumber(a.rank)
+local t = {
+  id = a.id, number = number, category = a.category, original_category = a.category,
+  status = 'waiting', issued_at = now_ms(a), queued_at = rank, priority = a.priority == true,
+  source = a.source, day = a.day, calls = 0, queue = a.queue,
+}
+if type(a.extra) == 'table' then for k, v in pairs(a.extra) do t[k] = v end end
+put_ticket(KEYS[1], t)
+redis.call('HSET', KEYS[3], number, a.id)
+redis.call('PEXPIRE', KEYS[3], a.seq_ttl)
+-- people ahead in this category: earlier priority tickets, and for a normal
+-- ticket every priority ticket plus the earlier normal ones
+local ahead
+if t.priority then
+  ahead = redis.call('ZCOUNT', KEYS[8], '-inf', rank)
+else
+  ahead = redis.call('ZCARD', KEYS[8]) + redis.call('ZCOUNT', KEYS[9], '-inf', rank)
+end
+redis.call('ZADD', KEYS[4], rank, a.id)
+emit(KEYS[5], KEYS[6], a.channel, ticket_event('issue', t, a, { ahead = ahead }))
+return idem_put(KEYS[7], use, a.idem_ttl, reply({ ticket = a.id, ahead = ahead }))

@@ -1,0 +1,18 @@
+-- A citizen marked no-show came back: put the ticket back in its queue at
+-- its previous rank, so they are called soon.
+-- KEYS[1] tickets hash  KEYS[2] event stream  KEYS[3] event sequence
+-- KEYS[4] target queue
+-- ARGV[1] JSON {now, clerk, channel, id, queue}
+-- Returns JSON {ticket} | {err: ticket_not_found|not_no_show}
+local a = cjson.decode(ARGV[1])
+local t = get_ticket(KEYS[1], a.id)
+if not t then return fail('ticket_not_found') end
+if t.status ~= 'no_show' then return fail('not_no_show', { status = t.status }) end
+t.status = 'waiting'
+t.queue = a.queue
+t.finished_at = nil
+if not string.find(a.queue, '^qc:') then t.counter = nil end
+put_ticket(KEYS[1], t)
+redis.call('ZADD', KEYS[4], tonumber(t.queued_at), t.id)
+emit(KEYS[2], KEYS[3], a.channel, ticket_event('requeue', t, a))
+return reply({ ticket = t.id })

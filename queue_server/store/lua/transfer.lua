@@ -1,0 +1,36 @@
+-- Move the counter's current ticket to another category or counter queue,
+-- keeping its original issue time as its rank.
+-- KEYS[1] counter hash   KEYS[2] tickets hash  KEYS[3] event stream
+-- KEYS[4] event sequence KEYS[5] idempotency key KEYS[6] target queue
+-- ARGV[1] JSON {now, counter, clerk, channel, use_idem, idem_ttl,
+--               queue (logical name of KEYS[6]), to_category?, to_counter?}
+-- Returns JSON {ticket} | {err: no_current_ticket}
+local a = cjson.decode(ARGV[1])
+local use = a.use_idem == true
+local prev = idem_get(KEYS[5], use)
+if prev then return prev end
+local cur = redis.call('HGET', KEYS[1], 'ticket')
+if not cur or cur == '' then return fail('no_current_ticket') end
+local t = get_ticket(KEYS[2], cur)
+if not t or t.status ~= 'called' then return fail('no_current_ticket') end
+local from_category, from_counter = t.category, t.counter
+clear_counter(KEYS[1])
+t.status = 'waiting'
+t.queue = a.queue
+t.source = 'transfer'
+t.queued_at = t.issued_at
+if a.to_category and a.to_category ~= cjson.null then
+  t.category = a.to_category
+  t.counter = nil
+else
+  t.counter = tonumber(a.to_counter)
+end
+put_ticket(KEYS[2], t)
+redis.call('ZADD', KEYS[6], tonumber(t.queued_at), t.id)
+local ev = ticket_event('transfer', t, a, {
+  from_category = from_category, from_counter = nz(from_counter),
+  to_category = nz(a.to_category), to_counter = nz(a.to_counter),
+})
+ev.counter = nz(from_counter)
+emit(KEYS[3], KEYS[4], a.channel, ev)
+return idem_put(KEYS[5], use, a.idem_ttl, reply({ ticket = t.id }))

@@ -1,0 +1,363 @@
+"""Typed wrappers over the queue's Lua scripts, plus the reads they need.
+
+`QueueStore` builds each script's KEYS and ARGV from the live configuration
+and turns replies into `Ticket`s; script error codes surface as `AppError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from redis.asyncio import Redis
+
+from queue_server.config import SiteConfig
+from queue_server.domain.eta import estimate_wait_minutes
+from queue_server.domain.model import CounterStatus, Source, Ticket, TicketStatus
+from queue_server.domain.numbering import normalize_number, service_day
+from queue_server.domain.selection import DIRECT_QUEUE_INDEX
+from queue_server.errors import AppError
+from queue_server.store.config_store import ConfigStore
+from queue_server.store.keys import Keys, counter_queue, normal_queue, priority_queue
+from queue_server.store.scripts import Scripts
+
+IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000
+SEQUENCE_TTL_MS = 3 * 24 * 3600 * 1000
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass
+class CallResult:
+    ticket: Ticket
+    finished: str | None = None
+    debounced: bool = False
+    replayed: bool = False
+
+
+@dataclass
+class Position:
+    ahead: int
+    eta_minutes: int
+
+
+def _idem_scope(action: str, counter: int | str, key: str) -> str:
+    return f"{action}.{counter}.{hashlib.sha256(key.encode()).hexdigest()[:40]}"
+
+
+def queue_plan(cfg: SiteConfig, counter: int) -> list[dict[str, Any]]:
+    """The queues a counter serves, in the order call_next.lua reads them."""
+    ct = cfg.counter(counter)
+    plan: list[dict[str, Any]] = [{"name": counter_queue(counter), "category": "", "profile_index": DIRECT_QUEUE_INDEX, "priority": False}]
+    for i, code in enumerate(ct.categories if ct else ()):
+        plan.append({"name": priority_queue(code), "category": code, "profile_index": i, "priority": True})
+        plan.append({"name": normal_queue(code), "category": code, "profile_index": i, "priority": False})
+    return plan
+
+
+def category_args(cfg: SiteConfig) -> dict[str, dict[str, int]]:
+    return {c.code: {"target_ms": c.target_wait_ms, "service_ms": c.service_ms} for c in cfg.categories}
+
+
+class QueueStore:
+    def __init__(self, redis: Redis, keys: Keys, scripts: Scripts, config: ConfigStore,
+                 clock: Callable[[], int] = now_ms):
+        self.redis = redis
+        self.keys = keys
+        self.scripts = scripts
+        self.config = config
+        self.clock = clock
+
+    # -- helpers -----------------------------------------------------------
+    def _base(self, cfg: SiteConfig, *, counter: int | None = None, clerk: str = "",
+              idem: str | None = None) -> dict[str, Any]:
+        return {
+            "now": self.clock(),
+            "channel": self.keys.channel,
+            "counter": counter,
+            "clerk": clerk,
+            "use_idem": bool(idem),
+            "idem_ttl": IDEMPOTENCY_TTL_MS,
+            "categories": category_args(cfg),
+        }
+
+    def _idem_key(self, action: str, counter: int | str, idem: str | None) -> str:
+        return self.keys.idempotency(_idem_scope(action, counter, idem or "-"))
+
+    async def _counter_cfg(self, counter: int):
+        cfg = await self.config.get()
+        ct = cfg.counter(counter)
+        if ct is None:
+            raise AppError("counter_not_found", counter=counter)
+        if not ct.enabled:
+            raise AppError("counter_closed", counter=counter)
+        return cfg, ct
+
+    async def get_ticket(self, ticket_id: str) -> Ticket:
+        raw = await self.redis.hget(self.keys.tickets, ticket_id) if ticket_id else None
+        if raw is None:
+            raise AppError("ticket_not_found")
+        return Ticket.from_dict(json.loads(raw))
+
+    async def find_ticket(self, number: str, day: str | None = None) -> Ticket:
+        cfg = await self.config.get()
+        norm = normalize_number(number)
+        if norm is None:
+            raise AppError("ticket_not_found")
+        day = day or service_day(self.clock(), cfg.site.tz)
+        ticket_id = await self.redis.hget(self.keys.numbers(day), norm)
+        if ticket_id is None:
+            raise AppError("ticket_not_found")
+        return await self.get_ticket(ticket_id.decode() if isinstance(ticket_id, bytes) else ticket_id)
+
+    # -- issuing -------------------------------------------------------------
+    async def issue(self, category: str, *, priority: bool = False, source: Source = Source.WALK_IN,
+                    idem: str | None = None, rank_ms: int | None = None,
+                    extra: dict[str, Any] | None = None, device: str = "") -> tuple[Ticket, int]:
+        cfg = await self.config.get()
+        cat = cfg.category(category)
+        if cat is None:
+            raise AppError("unknown_category", category=category)
+        if not cat.enabled:
+            raise AppError("category_disabled", category=cat.name)
+        if priority and not cfg.queue.priority_enabled:
+            raise AppError("priority_disabled")
+        now = self.clock()
+        day = service_day(now, cfg.site.tz)
+        qname = priority_queue(category) if priority else normal_queue(category)
+        args = self._base(cfg, clerk=device, idem=idem) | {
+            "id": secrets.token_urlsafe(12),
+            "category": category,
+            "prefix": cat.prefix,
+            "priority": bool(priority),
+            "source": str(source),
+            "day": day,
+            "rank": rank_ms if rank_ms is not None else now,
+            "queue": qname,
+            "seq_ttl": SEQUENCE_TTL_MS,
+            "extra": extra or {},
+        }
+        k = self.keys
+        reply = await self.scripts.run(
+            "issue_ticket",
+            [k.tickets, k.sequence(day, category), k.numbers(day), k.queue(qname), k.events, k.event_seq,
+             self._idem_key("issue", device or "-", idem), k.queue(priority_queue(category)),
+             k.queue(normal_queue(category))],
+            args,
+        )
+        return await self.get_ticket(reply["ticket"]), int(reply.get("ahead", 0))
+
+    # -- clerk actions -----------------------------------------------------
+    async def call_next(self, counter: int, clerk: str = "", idem: str | None = None) -> CallResult:
+        cfg, _ = await self._counter_cfg(counter)
+        plan = queue_plan(cfg, counter)
+        k = self.keys
+        args = self._base(cfg, counter=counter, clerk=clerk, idem=idem) | {
+            "debounce_ms": cfg.queue.next_debounce_ms,
+            "factor": cfg.queue.starvation_factor,
+            "queues": [{kk: q[kk] for kk in ("category", "profile_index", "priority")} for q in plan],
+        }
+        reply = await self.scripts.run(
+            "call_next",
+            [k.counter(counter), k.tickets, k.events, k.event_seq, k.recent, k.averages,
+             self._idem_key("next", counter, idem)] + [k.queue(q["name"]) for q in plan],
+            args, counter=counter,
+        )
+        return await self._call_result(reply)
+
+    async def _call_result(self, reply: dict[str, Any]) -> CallResult:
+        return CallResult(
+            ticket=await self.get_ticket(reply["ticket"]),
+            finished=reply.get("finished"),
+            debounced=bool(reply.get("debounced")),
+            replayed=bool(reply.get("replayed")),
+        )
+
+    async def call_ticket(self, counter: int, ticket_id: str, clerk: str = "", idem: str | None = None) -> CallResult:
+        cfg, _ = await self._counter_cfg(counter)
+        k = self.keys
+        names = k.all_queue_names([c.code for c in cfg.categories], [c.number for c in cfg.counters])
+        args = self._base(cfg, counter=counter, clerk=clerk, idem=idem) | {"id": ticket_id, "queue_names": names}
+        reply = await self.scripts.run(
+            "call_ticket",
+            [k.counter(counter), k.tickets, k.events, k.event_seq, k.recent, k.averages,
+             self._idem_key("call", counter, idem)] + [k.queue(n) for n in names],
+            args, counter=counter,
+        )
+        return await self._call_result(reply)
+
+    async def recall(self, counter: int, clerk: str = "", idem: str | None = None) -> Ticket:
+        cfg, _ = await self._counter_cfg(counter)
+        k = self.keys
+        reply = await self.scripts.run(
+            "recall",
+            [k.counter(counter), k.tickets, k.events, k.event_seq, k.recent, self._idem_key("recall", counter, idem)],
+            self._base(cfg, counter=counter, clerk=clerk, idem=idem), counter=counter,
+        )
+        return await self.get_ticket(reply["ticket"])
+
+    async def finish(self, counter: int, outcome: TicketStatus, clerk: str = "", idem: str | None = None) -> Ticket:
+        if outcome not in (TicketStatus.DONE, TicketStatus.NO_SHOW):
+            raise ValueError(outcome)
+        cfg, _ = await self._counter_cfg(counter)
+        k = self.keys
+        reply = await self.scripts.run(
+            "finish",
+            [k.counter(counter), k.tickets, k.events, k.event_seq, k.averages,
+             self._idem_key(str(outcome), counter, idem)],
+            self._base(cfg, counter=counter, clerk=clerk, idem=idem) | {"outcome": str(outcome)}, counter=counter,
+        )
+        return await self.get_ticket(reply["ticket"])
+
+    async def transfer(self, counter: int, *, to_category: str | None = None, to_counter: int | None = None,
+                       clerk: str = "", idem: str | None = None) -> Ticket:
+        cfg, _ = await self._counter_cfg(counter)
+        if (to_category is None) == (to_counter is None):
+            raise AppError("transfer_target")
+        if to_category is not None:
+            cat = cfg.category(to_category)
+            if cat is None:
+                raise AppError("unknown_category", category=to_category)
+            current = await self.redis.hget(self.keys.counter(counter), "ticket")
+            qname = normal_queue(to_category)
+            if current:
+                t = await self.get_ticket(current.decode())
+                if t.priority:
+                    qname = priority_queue(to_category)
+        else:
+            target = cfg.counter(int(to_counter))
+            if target is None:
+                raise AppError("counter_not_found", counter=to_counter)
+            if not target.enabled:
+                raise AppError("counter_closed", counter=to_counter)
+            qname = counter_queue(int(to_counter))
+        k = self.keys
+        reply = await self.scripts.run(
+            "transfer",
+            [k.counter(counter), k.tickets, k.events, k.event_seq, self._idem_key("transfer", counter, idem), k.queue(qname)],
+            self._base(cfg, counter=counter, clerk=clerk, idem=idem)
+            | {"queue": qname, "to_category": to_category, "to_counter": to_counter},
+            counter=counter,
+        )
+        return await self.get_ticket(reply["ticket"])
+
+    async def requeue(self, ticket_id: str, clerk: str = "") -> Ticket:
+        cfg = await self.config.get()
+        t = await self.get_ticket(ticket_id)
+        qname = priority_queue(t.category) if t.priority else normal_queue(t.category)
+        k = self.keys
+        await self.scripts.run(
+            "requeue", [k.tickets, k.events, k.event_seq, k.queue(qname)],
+            self._base(cfg, clerk=clerk) | {"id": ticket_id, "queue": qname},
+        )
+        return await self.get_ticket(ticket_id)
+
+    async def set_counter_status(self, counter: int, status: CounterStatus, clerk: str = "") -> bool:
+        cfg, _ = await self._counter_cfg(counter)
+        k = self.keys
+        reply = await self.scripts.run(
+            "counter_status", [k.counter(counter), k.events, k.event_seq],
+            self._base(cfg, counter=counter, clerk=clerk) | {"status": str(status)},
+        )
+        return bool(reply["changed"])
+
+    async def rate(self, ticket_id: str, level: int, via: str = "") -> Ticket:
+        cfg = await self.config.get()
+        scale = cfg.queue.rating_scale
+        if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= scale:
+            raise AppError("invalid_rating", scale=scale)
+        k = self.keys
+        await self.scripts.run(
+            "rate_ticket", [k.tickets, k.events, k.event_seq],
+            self._base(cfg) | {"id": ticket_id, "level": level, "scale": scale, "via": via},
+        )
+        return await self.get_ticket(ticket_id)
+
+    async def close_day(self, actor: str = "system") -> int:
+        cfg = await self.config.get()
+        k = self.keys
+        names = k.all_queue_names([c.code for c in cfg.categories], [c.number for c in cfg.counters])
+        reply = await self.scripts.run(
+            "close_day",
+            [k.tickets, k.events, k.event_seq] + [k.queue(n) for n in names] + [k.counter(c.number) for c in cfg.counters],
+            self._base(cfg, clerk=actor) | {"n_queues": len(names)},
+        )
+        return int(reply["expired"])
+
+    # -- reads -----------------------------------------------------------------
+    async def averages(self, cfg: SiteConfig) -> dict[str, float]:
+        raw = await self.redis.hgetall(self.keys.averages)
+        got = {kk.decode(): float(v) for kk, v in raw.items()}
+        return {c.code: got.get(c.code, float(c.service_ms)) for c in cfg.categories}
+
+    async def counter_states(self, cfg: SiteConfig) -> list[dict[str, Any]]:
+        pipe = self.redis.pipeline(transaction=False)
+        for c in cfg.counters:
+            pipe.hgetall(self.keys.counter(c.number))
+        rows = await pipe.execute()
+        out = []
+        for c, row in zip(cfg.counters, rows):
+            h = {kk.decode(): v.decode() for kk, v in row.items()}
+            status = CounterStatus.CLOSED if not c.enabled else CounterStatus(h.get("status") or "open")
+            out.append({"counter": c.number, "name": c.label, "status": str(status),
+                        "categories": list(c.categories), "ticket": h.get("ticket") or None,
+                        "number": h.get("number") or None, "category": h.get("category") or None,
+                        "called_at": int(h["called_at"]) if h.get("called_at") and h.get("ticket") else None,
+                        "clerk": h.get("clerk") or None})
+        return out
+
+    def _serving_counters(self, cfg: SiteConfig, states: list[dict[str, Any]], category: str) -> int:
+        open_ = {s["counter"] for s in states if s["status"] == "open"}
+        serving = [c for c in cfg.counters if c.enabled and category in c.categories]
+        n_open = sum(1 for c in serving if c.number in open_)
+        return n_open or len(serving)
+
+    async def position(self, ticket: Ticket) -> Position:
+        """People ahead of a waiting ticket in its queue, and the estimated wait."""
+        if ticket.status != TicketStatus.WAITING:
+            return Position(0, 0)
+        cfg = await self.config.get()
+        k = self.keys
+        queue = str(ticket.extra.get("queue") or "")
+        if queue.startswith("qc:"):
+            ahead = int(await self.redis.zcount(k.queue(queue), "-inf", f"({ticket.queued_at}"))
+            avg = (await self.averages(cfg)).get(ticket.category, 600_000)
+            return Position(ahead, estimate_wait_minutes(ahead, avg, 1))
+        pipe = self.redis.pipeline(transaction=False)
+        qp, qn = k.queue(priority_queue(ticket.category)), k.queue(normal_queue(ticket.category))
+        if ticket.priority:
+            pipe.zcount(qp, "-inf", f"({ticket.queued_at}")
+        else:
+            pipe.zcard(qp)
+            pipe.zcount(qn, "-inf", f"({ticket.queued_at}")
+        rows = await pipe.execute()
+        ahead = sum(int(r) for r in rows)
+        states = await self.counter_states(cfg)
+        avg = (await self.averages(cfg)).get(ticket.category, 600_000)
+        return Position(ahead, estimate_wait_minutes(ahead, avg, self._serving_counters(cfg, states, ticket.category)))
+
+    async def waiting_counts(self, cfg: SiteConfig) -> dict[str, int]:
+        pipe = self.redis.pipeline(transaction=False)
+        for c in cfg.categories:
+            pipe.zcard(self.keys.queue(priority_queue(c.code)))
+            pipe.zcard(self.keys.queue(normal_queue(c.code)))
+        rows = await pipe.execute()
+        return {c.code: int(rows[2 * i]) + int(rows[2 * i + 1]) for i, c in enumerate(cfg.categories)}
+
+    async def counter_queue_counts(self, cfg: SiteConfig) -> dict[int, int]:
+        pipe = self.redis.pipeline(transaction=False)
+        for c in cfg.counters:
+            pipe.zcard(self.keys.queue(counter_queue(c.number)))
+        return {c.number: int(n) for c, n in zip(cfg.counters, await pipe.execute())}
+
+    async def recent_calls(self, limit: int = 8) -> list[dict[str, Any]]:
+        return [json.loads(x) for x in await self.redis.lrange(self.keys.recent, 0, limit - 1)]
+
+    async def last_seq(self) -> int:
+        return int(await self.redis.get(self.keys.event_seq) or 0)

@@ -1,0 +1,53 @@
+"""Load the Lua files and call them.
+
+Each ``lua/*.lua`` file documents its KEYS and ARGV in its header. The shared
+``_lib.lua`` is prepended at load time. A script replies with a JSON object;
+``{"err": code}`` becomes an `AppError` with that code.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from redis.asyncio import Redis
+
+from queue_server.errors import AppError
+
+SCRIPT_NAMES = (
+    "issue_ticket", "call_next", "call_ticket", "recall", "finish", "transfer", "requeue",
+    "counter_status", "rate_ticket", "close_day", "emit_event",
+)
+RAW_SCRIPTS = ("rate_limit",)
+
+
+@lru_cache(maxsize=None)
+def source(name: str) -> str:
+    """The full text of a script as sent to Redis (library + body)."""
+    lua = resources.files("queue_server.store").joinpath("lua")
+    body = lua.joinpath(f"{name}.lua").read_text("utf-8")
+    if name in RAW_SCRIPTS:
+        return body
+    return lua.joinpath("_lib.lua").read_text("utf-8") + "\n" + body
+
+
+class Scripts:
+    """The site's Lua scripts registered on one async Redis client."""
+
+    def __init__(self, redis: Redis):
+        self.redis = redis
+        self._scripts = {name: redis.register_script(source(name)) for name in SCRIPT_NAMES + RAW_SCRIPTS}
+
+    async def run(self, name: str, keys: list[str], args: dict[str, Any], **err_params: Any) -> dict[str, Any]:
+        raw = await self._scripts[name](keys=keys, args=[json.dumps(args, ensure_ascii=False)])
+        if isinstance(raw, bytes):
+            raw = raw.decode()
+        reply = json.loads(raw)
+        if "err" in reply:
+            raise AppError(reply["err"], **err_params)
+        return reply
+
+    async def run_raw(self, name: str, keys: list[str], args: list[Any]) -> Any:
+        return await self._scripts[name](keys=keys, args=args)

@@ -1,0 +1,48 @@
+"""`motcua test`: install what pip cannot (Debian's chromium and
+redis-server, when missing and we are root), then run the whole suite."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+APT_PACKAGES = {  # executable -> Debian package
+    CHROMIUM: "chromium",
+    "redis-server": "redis-server",
+    "espeak-ng": "espeak-ng",
+}
+
+
+def _missing() -> list[str]:
+    out = []
+    for exe, pkg in APT_PACKAGES.items():
+        present = Path(exe).exists() if exe.startswith("/") else shutil.which(exe)
+        if not present:
+            out.append(pkg)
+    return out
+
+
+def ensure_system_packages() -> None:
+    missing = _missing()
+    if not missing:
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        print(f"motcua test: missing {', '.join(missing)}; install them with your package manager "
+              "(tests that need them will fail)", file=sys.stderr)
+        return
+    print(f"motcua test: apt-get install -y {' '.join(missing)}", flush=True)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], check=True, env=env)
+
+
+def run_tests(pytest_args: list[str]) -> int:
+    ensure_system_packages()
+    root = Path(__file__).resolve().parent.parent
+    cmd = [sys.executable, "-m", "pytest", *(pytest_args or [str(root / "tests")])]
+    print("motcua test:", " ".join(cmd), flush=True)
+    return subprocess.call(cmd, cwd=root)

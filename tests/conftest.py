@@ -1,0 +1,63 @@
+"""Shared fixtures: one real redis-server process for the whole run."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import pytest
+
+from queue_server import redis_server
+
+
+@pytest.fixture(scope="session")
+def redis_proc():
+    """A private redis-server (or the pip-shipped Valkey) on a free port, AOF on."""
+    data = tempfile.mkdtemp(prefix="motcua-test-redis-")
+    proc = redis_server.start(data)
+    os.environ["MOTCUA_TEST_REDIS_URL"] = proc.url
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_proc) -> str:
+    return redis_proc.url
+
+
+@pytest.fixture(scope="module")
+def server(redis_url):
+    """A running API server with a fresh site, shared by one test module."""
+    from tests.server import make_server
+
+    handle = make_server(redis_url).start()
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def live(server):
+    """The module's server with an empty queue for this test."""
+    server.reset()
+    yield server
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the run (Debian's /usr/bin/chromium)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import launch
+
+    with sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
+    pg = ctx.new_page()
+    yield pg
+    ctx.close()

@@ -1,0 +1,55 @@
+"""Test helpers: a fresh site per test on the shared Redis server."""
+
+from __future__ import annotations
+
+import copy
+import secrets
+from typing import Any
+
+from redis.asyncio import Redis
+
+from queue_server.config import SiteConfig, load_toml, parse_config
+from queue_server.store.config_store import ConfigStore
+from queue_server.store.keys import Keys
+from queue_server.store.queue import QueueStore
+from queue_server.store.scripts import Scripts
+
+
+def test_config_dict(site_id: str | None = None, **overrides: Any) -> dict[str, Any]:
+    """The shipped default, open around the clock, under a fresh site id."""
+    d = copy.deepcopy(load_toml(None).to_dict())
+    d["site"]["id"] = site_id or ("t-" + secrets.token_hex(4))
+    d["hours"]["enforce"] = False
+    d["queue"]["next_debounce_ms"] = 0
+    for key, value in overrides.items():
+        section, _, name = key.partition("__")
+        d[section][name] = value
+    return d
+
+
+def test_config(site_id: str | None = None, **overrides: Any) -> SiteConfig:
+    return parse_config(test_config_dict(site_id, **overrides))
+
+
+class Clock:
+    """A settable clock in ms."""
+
+    def __init__(self, start_ms: int = 1_764_000_000_000):
+        self.now = start_ms
+
+    def __call__(self) -> int:
+        return self.now
+
+    def advance(self, ms: int) -> None:
+        self.now += ms
+
+
+async def make_store(redis_url: str, cfg: SiteConfig | None = None, clock=None) -> QueueStore:
+    cfg = cfg or test_config()
+    r = Redis.from_url(redis_url)
+    keys = Keys(cfg.site.id)
+    scripts = Scripts(r)
+    config = ConfigStore(r, keys, scripts, cfg)
+    await config.ensure()
+    kwargs = {"clock": clock} if clock else {}
+    return QueueStore(r, keys, scripts, config, **kwargs)

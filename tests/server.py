@@ -1,0 +1,166 @@
+"""Start the real API server (uvicorn, `motcua serve`) as a subprocess on a
+free port, against the suite's Redis, with a fresh site."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from redis.asyncio import Redis
+
+from queue_server.redis_server import free_port
+from queue_server.security.accounts import Accounts, DeviceKind, Role
+from queue_server.store.keys import Keys
+from tests.helpers import test_config_dict
+
+PASSWORD = "mat-khau-123"
+USERS = {  # username -> (role, counters)
+    "admin": (Role.ADMIN, []),
+    "sup": (Role.SUPERVISOR, []),
+    "lan": (Role.CLERK, [1, 2]),
+    "minh": (Role.CLERK, [3, 4]),
+    "hoa": (Role.CLERK, [5]),
+}
+
+
+def _toml_value(v: Any) -> str:
+    return json.dumps(v, ensure_ascii=False)
+
+
+def write_toml(d: dict[str, Any], path: Path) -> None:
+    """A tiny TOML writer for the config dict shape (tables and arrays of tables)."""
+    lines: list[str] = []
+    for section in ("site", "hours", "queue"):
+        lines.append(f"[{section}]")
+        lines += [f"{k} = {_toml_value(v)}" for k, v in d[section].items()]
+    for section in ("categories", "counters"):
+        for item in d[section]:
+            lines.append(f"[[{section}]]")
+            lines += [f"{k} = {_toml_value(v)}" for k, v in item.items()]
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+
+
+@dataclass
+class ServerHandle:
+    redis_url: str
+    site_id: str
+    config_path: Path
+    port: int
+    tokens: dict[str, str] = field(default_factory=dict)
+    proc: subprocess.Popen | None = None
+    log_path: Path | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    @property
+    def keys(self) -> Keys:
+        return Keys(self.site_id)
+
+    def start(self, timeout: float = 30) -> "ServerHandle":
+        env = dict(os.environ, MOTCUA_REDIS_URL=self.redis_url, MOTCUA_CONFIG=str(self.config_path),
+                   PYTHONUNBUFFERED="1", MOTCUA_LOGIN_LIMIT="1000", MOTCUA_PUBLIC_LIMIT="100000",
+                   MOTCUA_KIOSK_LIMIT="100000")
+        self.log_path = self.config_path.with_suffix(f".{self.port}.log")
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "queue_server.cli", "serve", "--port", str(self.port)],
+            env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(self.base_url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("server did not start")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+
+    def log_tail(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:] if self.log_path else ""
+
+    # -- clients ------------------------------------------------------------
+    def client(self, **kw) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, timeout=10, **kw)
+
+    def device(self, kind: str) -> httpx.Client:
+        return self.client(headers={"Authorization": f"Bearer {self.tokens[kind]}"})
+
+    def login(self, username: str, password: str = PASSWORD) -> httpx.Client:
+        c = self.client()
+        r = c.post("/api/auth/login", json={"username": username, "password": password})
+        assert r.status_code == 200, r.text
+        c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+        return c
+
+    def reset(self) -> None:
+        """Forget every ticket, call and event of the site; keep users, devices, config."""
+        asyncio.run(reset_site(self.redis_url, self.site_id))
+
+
+async def reset_site(redis_url: str, site_id: str) -> None:
+    keys = Keys(site_id)
+    keep = {keys.users, keys.devices, keys.config}
+    r = Redis.from_url(redis_url)
+    try:
+        doomed = [k async for k in r.scan_iter(match=f"mc:{{{site_id}}}:*", count=1000) if k.decode() not in keep]
+        if doomed:
+            await r.delete(*doomed)
+        await r.delete(keys.config)
+    finally:
+        await r.aclose()
+
+
+async def seed_accounts(redis_url: str, site_id: str) -> dict[str, str]:
+    r = Redis.from_url(redis_url)
+    try:
+        acc = Accounts(r, Keys(site_id))
+        for name, (role, counters) in USERS.items():
+            await acc.add_user(name, role, PASSWORD, counters)
+        tokens = {}
+        for kind in DeviceKind:
+            _, tokens[kind.value] = await acc.add_device(f"test-{kind.value}", kind, 1 if kind == DeviceKind.RATING else None)
+        return tokens
+    finally:
+        await r.aclose()
+
+
+def make_server(redis_url: str, **overrides: Any) -> ServerHandle:
+    d = test_config_dict(**overrides)
+    tmp = Path(tempfile.mkdtemp(prefix="motcua-site-"))
+    path = tmp / "site.toml"
+    write_toml(d, path)
+    handle = ServerHandle(redis_url=redis_url, site_id=d["site"]["id"], config_path=path, port=free_port())
+    handle.tokens = asyncio.run(seed_accounts(redis_url, handle.site_id))
+    return handle
