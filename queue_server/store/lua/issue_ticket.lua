@@ -16,6 +16,12 @@ local seq = redis.call('INCR', KEYS[2])
 redis.call('PEXPIRE', KEYS[2], a.seq_ttl)
 local number = a.prefix .. string.format('%03d', seq)
 local rank = tonumber(a.rank)
+if rank == now_ms(a) then
+  -- a walk-in joins the end: keep first-come-first-served strict even when
+  -- two kiosks press within the same millisecond
+  local last = redis.call('ZRANGE', KEYS[4], -1, -1, 'WITHSCORES')
+  if last[2] and tonumber(last[2]) >= rank then rank = tonumber(last[2]) + 1 end
+end
 local t = {
   id = a.id, number = number, category = a.category, original_category = a.category,
   status = 'waiting', issued_at = now_ms(a), queued_at = rank, priority = a.priority == true,

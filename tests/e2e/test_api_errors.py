@@ -1,0 +1,104 @@
+"""Every expected failure is a JSON 4xx in Vietnamese (English on request)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from redis.asyncio import Redis
+
+from queue_server.config import load_toml
+
+
+def test_unknown_category_in_both_languages(live):
+    kiosk = live.device("kiosk")
+    r = kiosk.post("/api/tickets", json={"category": "ZZ"})
+    assert r.status_code == 400
+    assert r.json() == {"error": "unknown_category", "message": "Lĩnh vực “ZZ” không tồn tại.",
+                        "details": {"category": "ZZ"}}
+    r = kiosk.post("/api/tickets", json={"category": "ZZ"}, headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert r.json()["message"] == "Unknown category “ZZ”."
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[1,2]", b'"text"', b'{"category": 5}', b'{"category": "HT", "priority": "yes"}', b"\xff\xfe"])
+def test_invalid_json_and_wrong_types(live, body):
+    r = live.device("kiosk").post("/api/tickets", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400, r.text
+    assert r.json()["error"] in ("invalid_json", "invalid_body")
+    assert r.json()["message"]
+
+
+def test_empty_queue_paused_and_forbidden_counter(live):
+    lan = live.login("lan")
+    r = lan.post("/api/counters/1/next")
+    assert r.status_code == 409 and r.json()["error"] == "queue_empty"
+    assert r.json()["message"] == "Không còn công dân nào đang chờ cho quầy này."
+    assert lan.post("/api/counters/1/pause").json()["status"] == "paused"
+    live.device("kiosk").post("/api/tickets", json={"category": "HT"})
+    r = lan.post("/api/counters/1/next")
+    assert r.status_code == 409 and r.json()["error"] == "counter_paused"
+    lan.post("/api/counters/1/resume")
+    assert lan.post("/api/counters/1/next").status_code == 200
+    r = lan.post("/api/counters/3/next")
+    assert r.status_code == 403 and r.json()["error"] == "counter_forbidden"
+    assert "quầy số 3" in r.json()["message"]
+    r = lan.post("/api/counters/42/next")
+    assert r.status_code in (403, 404)
+
+
+def test_closed_counter(live):
+    async def disable_counter_2():
+        r = Redis.from_url(live.redis_url)
+        cfg = load_toml(live.config_path).to_dict()
+        cfg["counters"][1]["enabled"] = False
+        await r.set(live.keys.config, json.dumps(cfg))
+        await r.aclose()
+
+    asyncio.run(disable_counter_2())
+    r = live.login("admin").post("/api/counters/2/next")
+    assert r.status_code == 409 and r.json()["error"] == "counter_closed"
+    assert live.client().get("/api/board").json()["counters"][1]["status"] == "closed"
+
+
+def test_auth_errors(live):
+    anon = live.client()
+    assert anon.post("/api/counters/1/next").json()["error"] == "unauthorized"
+    assert anon.post("/api/counters/1/next").status_code == 401
+    assert anon.post("/api/tickets", json={"category": "HT"}).status_code == 401
+    bad = live.client(headers={"Authorization": "Bearer nope"})
+    assert bad.post("/api/tickets", json={"category": "HT"}).status_code == 401
+    # a kiosk cannot call, a display cannot issue
+    assert live.device("kiosk").post("/api/counters/1/next").status_code == 403
+    assert live.device("display").post("/api/tickets", json={"category": "HT"}).status_code == 403
+    # a session without the CSRF header cannot act
+    lan = live.login("lan")
+    del lan.headers["X-CSRF-Token"]
+    r = lan.post("/api/counters/1/next")
+    assert r.status_code == 403 and r.json()["error"] == "csrf_failed"
+    r = live.client().post("/api/auth/login", json={"username": "lan", "password": "wrong-password"})
+    assert r.status_code == 401 and r.json()["error"] == "login_failed"
+
+
+def test_unknown_routes_and_methods_are_json(live):
+    r = live.client().get("/api/nothing-here")
+    assert r.status_code == 404 and r.json()["error"] == "not_found"
+    r = live.client().delete("/api/categories")
+    assert r.status_code == 405 and r.json()["error"] == "method_not_allowed"
+    r = live.client().get("/api/tickets/does-not-exist")
+    assert r.status_code == 404 and r.json()["error"] == "ticket_not_found"
+
+
+def test_public_reads(live):
+    cats = live.client().get("/api/categories").json()["categories"]
+    assert [c["code"] for c in cats][:2] == ["HT", "CT"]
+    assert cats[0]["name"] == "Hộ tịch"
+    en = live.client().get("/api/categories?lang=en").json()["categories"]
+    assert en[0]["name"] == "Civil status"
+    t = live.device("kiosk").post("/api/tickets", json={"category": "CT", "priority": True}).json()
+    assert set(t) >= {"id", "number", "category", "status", "issued_at", "ahead", "eta_minutes", "track_url"}
+    assert t["track_url"].endswith(f"/t/{t['id']}") and len(t["id"]) >= 16
+    board = live.client().get("/api/board").json()
+    assert board["waiting_total"] == 1 and board["seats"] == 10 and len(board["counters"]) == 5
+    assert live.client().get("/schema/openapi.json").json()["info"]["title"] == "motcua API"
+    assert live.client().get("/healthz").json()["status"] == "ok"
