@@ -3,6 +3,7 @@ at import time."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from litestar import Litestar
@@ -17,6 +18,7 @@ from queue_server.api.http import EXCEPTION_HANDLERS
 from queue_server.api.routes import all_routes
 from queue_server.api.services import build_services
 from queue_server.config import SiteConfig
+from queue_server.jobs import queue_for, schedule_close_day
 from queue_server.settings import Settings
 
 
@@ -24,7 +26,14 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
     settings = settings or Settings.from_env()
 
     async def startup(app: Litestar) -> None:
-        app.state.services = await build_services(settings, seed)
+        services = await build_services(settings, seed)
+        app.state.services = services
+        cfg = await services.config.get()
+        try:  # book tonight's close-day job for the RQ worker (idempotent per day)
+            await asyncio.to_thread(schedule_close_day, queue_for(settings.redis_url), cfg,
+                                    settings.redis_url, settings.config_path)
+        except Exception as e:  # the desk works without it; say so in the log
+            logging.getLogger("motcua").warning("could not schedule close-day job: %s", e)
 
     async def shutdown(app: Litestar) -> None:
         services = getattr(app.state, "services", None)
