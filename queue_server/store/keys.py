@@ -115,6 +115,27 @@ class Keys:
     def print_jobs(self) -> str:
         return self._k("print", "jobs")
 
+    # -- printing (issue 4) ------------------------------------------------
+    @property
+    def print_due(self) -> str:
+        """ZSET job id -> ms when it may be sent (again) to a print agent."""
+        return self._k("print", "due")
+
+    @property
+    def print_done(self) -> str:
+        """HASH job id -> ms when the agent acked it (dedup of finished jobs)."""
+        return self._k("print", "done")
+
+    @property
+    def print_reprints(self) -> str:
+        """HASH ticket id -> number of reprints asked."""
+        return self._k("print", "reprints")
+
+    @property
+    def printer_status(self) -> str:
+        """HASH status, detail, updated, seen, agent of the ticket printer."""
+        return self._k("printer", "status")
+
     def all_queue_names(self, categories: Iterable[str], counters: Iterable[int]) -> list[str]:
         names: list[str] = []
         for c in categories:

@@ -50,7 +50,11 @@ async def issue_ticket(request: Request, svc: Services) -> dict:
         idem=request.headers.get("idempotency-key"), device=p.device.id if p.device else p.name,
     )
     pos = await svc.queue.position(ticket)
-    return ticket_view(ticket, cfg, pos, lang)
+    view = ticket_view(ticket, cfg, pos, lang)
+    if p.device is not None:  # a kiosk ticket is printed (issue 4); the ticket is valid either way
+        from queue_server.api.routes.printing import enqueue_ticket_print
+        view["print"] = await enqueue_ticket_print(svc, ticket, cfg, pos.ahead, pos.eta_minutes, lang)
+    return view
 
 
 @get("/api/tickets/{ticket_id:str}", summary="A ticket's live status (public; the id is unguessable)")

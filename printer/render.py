@@ -1,0 +1,125 @@
+"""Draw a `Layout` into a 1-bit Pillow image exactly as wide as the paper.
+
+Text is drawn without anti-aliasing (mode "1"), so the ESC/POS raster is a
+lossless copy of the image. Lines wrap at word boundaries; a block that must
+not wrap (the big number) shrinks until it fits.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+import qrcode
+from PIL import Image, ImageDraw
+
+from printer.fonts import font
+from printer.layout import QR, Gap, Layout, Rule, Text
+
+WHITE, BLACK = 1, 0
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where a block (or one line of it) landed: for tests and debugging."""
+    kind: str
+    text: str
+    box: tuple[int, int, int, int]   # left, top, right, bottom
+
+
+def _wrap(text: str, f, max_w: int) -> list[str]:
+    lines: list[str] = []
+    for para in text.split("\n"):
+        words = para.split()
+        line = ""
+        for w in words:
+            cand = f"{line} {w}" if line else w
+            if f.getlength(cand) <= max_w or not line:
+                line = cand
+            else:
+                lines.append(line)
+                line = w
+            # a single word wider than the paper is cut into pieces
+            while f.getlength(line) > max_w and len(line) > 1:
+                cut = len(line)
+                while cut > 1 and f.getlength(line[:cut]) > max_w:
+                    cut -= 1
+                lines.append(line[:cut])
+                line = line[cut:]
+        lines.append(line)
+    return lines
+
+
+def qr_image(data: str, size: int) -> Image.Image:
+    q = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
+    q.add_data(data)
+    q.make(fit=True)
+    matrix = q.get_matrix()
+    n = len(matrix)
+    module = max(1, size // n)
+    img = Image.new("1", (n, n), WHITE)
+    img.putdata([BLACK if cell else WHITE for row in matrix for cell in row])
+    return img.resize((n * module, n * module), Image.NEAREST)
+
+
+def render(layout: Layout, *, placements: list[Placed] | None = None) -> Image.Image:
+    """The ticket as a 1-bit image `layout.width` pixels wide."""
+    width, margin = layout.width, layout.margin
+    inner = width - 2 * margin
+    ops: list = []          # (y, callable) drawn once the height is known
+    y = margin
+
+    for b in layout.blocks:
+        if isinstance(b, Gap):
+            y += b.height
+        elif isinstance(b, Rule):
+            ops.append(("rule", y, b))
+            y += b.thickness
+        elif isinstance(b, QR):
+            img = qr_image(b.data, min(b.size, inner))
+            x = (width - img.width) // 2
+            ops.append(("image", (x, y), img))
+            if placements is not None:
+                placements.append(Placed("qr", b.data, (x, y, x + img.width, y + img.height)))
+            y += img.height + max(2, img.height // 30)
+        elif isinstance(b, Text):
+            text = unicodedata.normalize("NFC", b.text)
+            size = b.size
+            f = font(size, b.bold)
+            if b.wrap:
+                lines = _wrap(text, f, inner)
+            else:
+                while size > 8 and f.getlength(text) > inner:
+                    size -= 2
+                    f = font(size, b.bold)
+                lines = [text]
+            ascent, descent = f.getmetrics()
+            line_h = ascent + descent + max(2, size // 8)
+            for line in lines:
+                w = f.getlength(line)
+                if b.align == "left":
+                    x = margin
+                elif b.align == "right":
+                    x = int(width - margin - w)
+                else:
+                    x = int((width - w) // 2)
+                ops.append(("text", (x, y), line, f))
+                if placements is not None:
+                    l, t, r, bt = f.getbbox(line)
+                    placements.append(Placed("text", line, (x + l, y + t, x + r, y + bt)))
+                y += line_h
+    height = y + margin
+    img = Image.new("1", (width, height), WHITE)
+    draw = ImageDraw.Draw(img)
+    draw.fontmode = "1"
+    for op in ops:
+        if op[0] == "rule":
+            _, ry, rule = op
+            draw.rectangle((margin, ry, width - margin - 1, ry + rule.thickness - 1), fill=BLACK)
+        elif op[0] == "image":
+            _, pos, im = op
+            img.paste(im, pos)
+        else:
+            _, pos, line, f = op
+            draw.text(pos, line, font=f, fill=BLACK)
+    return img
