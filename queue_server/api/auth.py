@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from litestar.connection import ASGIConnection
 
@@ -93,3 +94,24 @@ async def require_device(conn: ASGIConnection, svc: Services, *kinds: DeviceKind
         _check_csrf(conn, p)
         return p
     raise AppError("unauthorized" if p.user is None else "forbidden")
+
+
+def same_origin(conn: ASGIConnection) -> bool:
+    """A browser's websocket handshake must come from this site's own pages
+    (cookies ride along on cross-site websockets; CSRF headers cannot)."""
+    origin = conn.headers.get("origin")
+    if not origin:
+        return True          # not a browser
+    host = conn.headers.get("host", "")
+    return bool(host) and urlsplit(origin).netloc.lower() == host.lower()
+
+
+async def socket_principal(conn: ASGIConnection, svc: Services) -> Principal:
+    """Who opens a websocket; a cookie session only counts from our own origin."""
+    try:
+        p = await authenticate(conn, svc)
+    except AppError:
+        return Principal()
+    if p.user is not None and not same_origin(conn):
+        return Principal()
+    return p

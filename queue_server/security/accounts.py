@@ -40,6 +40,9 @@ class User:
     counters: list[int] = field(default_factory=list)   # empty = any counter (admin, supervisor)
     display_name: str = ""
     disabled: bool = False
+    # Sessions created before this instant (ms) are void: set on a password
+    # reset, a role/counter change or when the account is disabled.
+    sessions_after: int = 0
 
     def may_use_counter(self, n: int) -> bool:
         if self.role in (Role.ADMIN, Role.SUPERVISOR):
@@ -66,6 +69,15 @@ class Device:
         return d
 
 
+_USER_FIELDS = {"username", "role", "password_hash", "counters", "display_name", "disabled", "sessions_after"}
+
+
+def _user_from(d: dict[str, Any]) -> User:
+    d = {k: v for k, v in d.items() if k in _USER_FIELDS}
+    d["role"] = Role(d["role"])
+    return User(**d)
+
+
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -84,17 +96,13 @@ class Accounts:
         raw = await self.redis.hget(self.keys.users, username)
         if raw is None:
             return None
-        d = json.loads(raw)
-        d["role"] = Role(d["role"])
-        return User(**d)
+        return _user_from(json.loads(raw))
 
     async def list_users(self) -> list[User]:
         raw = await self.redis.hgetall(self.keys.users)
         out = []
         for v in raw.values():
-            d = json.loads(v)
-            d["role"] = Role(d["role"])
-            out.append(User(**d))
+            out.append(_user_from(json.loads(v)))
         return sorted(out, key=lambda u: u.username)
 
     async def save_user(self, user: User) -> None:
@@ -110,6 +118,20 @@ class Accounts:
                     counters=sorted(set(counters or [])), display_name=display_name)
         await self.save_user(user)
         return user
+
+    async def set_password(self, username: str, password: str) -> User | None:
+        """New password; every open session of the user ends."""
+        user = await self.get_user(username)
+        if user is None:
+            return None
+        user.password_hash = hash_password(password)
+        user.sessions_after = _now_ms()
+        await self.save_user(user)
+        return user
+
+    async def end_user_sessions(self, user: User) -> None:
+        user.sessions_after = _now_ms()
+        await self.save_user(user)
 
     async def delete_user(self, username: str) -> bool:
         return bool(await self.redis.hdel(self.keys.users, username))
@@ -177,7 +199,7 @@ class Accounts:
             return None
         data = json.loads(raw)
         user = await self.get_user(data["username"])
-        if user is None or user.disabled:
+        if user is None or user.disabled or int(data.get("created_at", 0)) < user.sessions_after:
             await self.redis.delete(key)
             return None
         await self.redis.expire(key, idle_seconds)   # idle timeout slides

@@ -1,0 +1,311 @@
+// Admin pages: site and hours, holidays, categories, work-profile matrix,
+// users, devices, display notice and voice, printer status, audit log.
+"use strict";
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const E = MC.el;
+  const T = {
+    vi: {
+      title: "Quản trị hệ thống xếp hàng", counter_app: "Quầy", logout: "Đăng xuất", login: "Đăng nhập quản trị",
+      login_btn: "Đăng nhập", username: "Tên đăng nhập", password: "Mật khẩu", not_admin: "Tài khoản này không có quyền quản trị.",
+      t_general: "Đơn vị & giờ làm việc", t_categories: "Lĩnh vực", t_matrix: "Phân công quầy", t_users: "Người dùng",
+      t_devices: "Thiết bị", t_display: "Bảng hiển thị & giọng đọc", t_printer: "Máy in", t_audit: "Nhật ký",
+      save: "Lưu", saved: "Đã lưu. Thay đổi có hiệu lực ngay.", site_name: "Tên đơn vị", site_name_en: "Tên tiếng Anh",
+      seats: "Số ghế chờ", footer: "Chân phiếu", public_url: "Địa chỉ công khai", sessions: "Phiên làm việc (HH:MM-HH:MM, cách nhau dấu phẩy)",
+      mon: "Thứ Hai", tue: "Thứ Ba", wed: "Thứ Tư", thu: "Thứ Năm", fri: "Thứ Sáu", sat: "Thứ Bảy", sun: "Chủ Nhật",
+      holidays: "Ngày nghỉ lễ", use_holidays: "Nghỉ các ngày lễ Việt Nam (thư viện holidays)", year: "Năm",
+      closures: "Ngày nghỉ thêm / nghỉ bù (YYYY-MM-DD, mỗi dòng một ngày)", extra_open: "Ngày làm bù (làm việc dù là ngày nghỉ)",
+      work_this_day: "Làm việc ngày này", holiday_name: "Tên ngày lễ", date: "Ngày", closed: "Nghỉ", open: "Làm việc",
+      code: "Mã", prefix: "Tiền tố", name: "Tên", name_en: "Tên tiếng Anh", target: "Chờ mục tiêu (phút)", service: "Phục vụ (phút)",
+      enabled: "Bật", add_category: "Thêm lĩnh vực", counter: "Quầy", counter_name: "Tên quầy",
+      matrix_help: "Ghi thứ tự ưu tiên (1, 2, 3…) của lĩnh vực mà quầy phục vụ; để trống nếu không phục vụ.",
+      role: "Vai trò", counters: "Quầy được dùng", display_name: "Họ tên", status: "Trạng thái", disabled: "Đã khóa", active: "Hoạt động",
+      create: "Tạo", reset_pw: "Đặt lại mật khẩu", disable: "Khóa", enable: "Mở khóa", new_password: "Mật khẩu mới (≥ 8 ký tự)",
+      counters_ph: "VD: 1,2", kind: "Loại", revoke: "Thu hồi", revoked: "Đã thu hồi", created: "Tạo lúc",
+      token_once: "Mã thiết bị (chỉ hiện một lần – hãy sao chép ngay):", notice: "Dòng thông báo trên bảng",
+      voice: "Giọng đọc", v_enabled: "Bật đọc số", v_lang: "Ngôn ngữ đọc", v_rate: "Tốc độ (0.5–2)", v_volume: "Âm lượng (0–1)",
+      v_repeat: "Số lần đọc (1–3)", v_chime: "Chuông trước khi đọc", printer_none: "Chưa có dịch vụ trạng thái máy in (GET /api/printer/status).",
+      refresh: "Tải lại", ts: "Thời điểm", actor: "Người thực hiện", action: "Thao tác", target: "Đối tượng", detail: "Chi tiết",
+      confirm_revoke: "Thu hồi thiết bị này? Thiết bị sẽ ngừng hoạt động ngay.", pw_done: "Đã đặt lại mật khẩu; các phiên cũ đã kết thúc.",
+    },
+    en: {
+      title: "Queue system administration", counter_app: "Counter", logout: "Log out", login: "Administrator login",
+      login_btn: "Log in", username: "Username", password: "Password", not_admin: "This account is not an administrator.",
+      t_general: "Site & hours", t_categories: "Categories", t_matrix: "Work profile", t_users: "Users",
+      t_devices: "Devices", t_display: "Display & voice", t_printer: "Printer", t_audit: "Audit log",
+      save: "Save", saved: "Saved. Changes apply immediately.", site_name: "Site name", site_name_en: "English name",
+      seats: "Waiting seats", footer: "Ticket footer", public_url: "Public URL", sessions: "Sessions (HH:MM-HH:MM, comma separated)",
+      mon: "Monday", tue: "Tuesday", wed: "Wednesday", thu: "Thursday", fri: "Friday", sat: "Saturday", sun: "Sunday",
+      holidays: "Public holidays", use_holidays: "Close on Vietnam's public holidays (holidays package)", year: "Year",
+      closures: "Extra closures / substitute days off (YYYY-MM-DD, one per line)", extra_open: "Make-up working days (open although closed)",
+      work_this_day: "Work this day", holiday_name: "Holiday", date: "Date", closed: "Closed", open: "Open",
+      code: "Code", prefix: "Prefix", name: "Name", name_en: "English name", target: "Target wait (min)", service: "Service (min)",
+      enabled: "On", add_category: "Add category", counter: "Counter", counter_name: "Counter name",
+      matrix_help: "Enter the priority order (1, 2, 3…) of each category a counter serves; leave blank if it does not.",
+      role: "Role", counters: "Counters", display_name: "Full name", status: "Status", disabled: "Disabled", active: "Active",
+      create: "Create", reset_pw: "Reset password", disable: "Disable", enable: "Enable", new_password: "New password (≥ 8 characters)",
+      counters_ph: "e.g. 1,2", kind: "Kind", revoke: "Revoke", revoked: "Revoked", created: "Created",
+      token_once: "Device token (shown once – copy it now):", notice: "Notice line on the board",
+      voice: "Voice", v_enabled: "Announce numbers", v_lang: "Voice language", v_rate: "Rate (0.5–2)", v_volume: "Volume (0–1)",
+      v_repeat: "Repeats (1–3)", v_chime: "Chime before announcing", printer_none: "No printer status service yet (GET /api/printer/status).",
+      refresh: "Refresh", ts: "Time", actor: "Actor", action: "Action", target: "Target", detail: "Detail",
+      confirm_revoke: "Revoke this device? It stops working at once.", pw_done: "Password reset; old sessions ended.",
+    },
+  };
+  const t = (k, v) => MC.t(T, k, v);
+  const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+  const TABS = ["general", "categories", "matrix", "users", "devices", "display", "printer", "audit"];
+  const S = { tab: localStorage.getItem("motcua.admin.tab") || "general", cfg: null, user: null };
+
+  function say(text, kind = "ok", problems) {
+    const m = $("msg"); m.textContent = text; m.className = "msg " + kind;
+    if (problems && problems.length) {
+      m.append(E("ul", { class: "problems" }, problems.map((p) => E("li", { "data-field": p.field }, `${p.field}: ${MC.lang === "en" ? p.en : p.vi}`))));
+    }
+  }
+  function fail(e) { say(e.message, "err", e.body && e.body.details && e.body.details.problems); }
+  async function saveConfig(part) {
+    try { const r = await MC.api("PUT", "/api/admin/config", part); S.cfg = r.config; say(t("saved")); return true; }
+    catch (e) { fail(e); return false; }
+  }
+  const row = (labelKey, input) => E("div", { class: "form-row" }, E("label", {}, t(labelKey)), input);
+  const lines = (s) => s.split(/[\s,;]+/).map((x) => x.trim()).filter(Boolean);
+
+  // -- boot -----------------------------------------------------------------------------
+  async function boot() {
+    MC.setLang(MC.lang); texts();
+    try {
+      const me = await MC.api("GET", "/api/auth/me");
+      if (!me.user) return showLogin();
+      MC.csrf = me.csrf_token; return enter(me.user);
+    } catch (e) { showLogin(); }
+  }
+  function showLogin(msg) {
+    $("view-login").classList.remove("hidden"); $("view-app").classList.add("hidden"); $("btn-logout").classList.add("hidden");
+    if (msg) { $("login-msg").textContent = msg; $("login-msg").className = "msg err"; }
+  }
+  async function enter(user) {
+    if (user.role !== "admin") return showLogin(t("not_admin"));
+    S.user = user; $("who").textContent = user.display_name || user.username;
+    $("view-login").classList.add("hidden"); $("view-app").classList.remove("hidden"); $("btn-logout").classList.remove("hidden");
+    S.cfg = (await MC.api("GET", "/api/admin/config")).config;
+    open(S.tab);
+  }
+  $("login-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      const r = await MC.api("POST", "/api/auth/login", { username: $("username").value, password: $("password").value });
+      MC.csrf = r.csrf_token; $("password").value = ""; $("login-msg").textContent = ""; $("login-msg").className = "msg";
+      await enter(r.user);
+    } catch (e) { $("login-msg").textContent = e.message; $("login-msg").className = "msg err"; }
+  });
+  $("btn-logout").addEventListener("click", async () => { try { await MC.api("POST", "/api/auth/logout"); } catch (e) { /* gone */ } showLogin(); });
+  function texts() { MC.applyI18n(T); $("btn-lang").textContent = MC.lang === "en" ? "Tiếng Việt" : "English"; }
+  $("btn-lang").addEventListener("click", () => { MC.setLang(MC.lang === "en" ? "vi" : "en"); texts(); if (S.user) open(S.tab); });
+
+  function open(tab) {
+    S.tab = TABS.includes(tab) ? tab : "general"; localStorage.setItem("motcua.admin.tab", S.tab);
+    const nav = $("tabs"); nav.textContent = "";
+    for (const k of TABS) nav.append(E("button", { class: k === S.tab ? "on" : "", "data-tab": k, onclick: () => { say(""); open(k); } }, t("t_" + k)));
+    const panel = $("panel"); panel.textContent = "";
+    ({ general, categories, matrix, users, devices, display, printer, audit })[S.tab](panel);
+  }
+
+  // -- site, hours, holidays ---------------------------------------------------------------
+  function general(panel) {
+    const c = S.cfg, s = c.site, h = c.hours;
+    const f = {
+      name: E("input", { id: "site-name", value: s.name }), name_en: E("input", { id: "site-name-en", value: s.name_en }),
+      seats: E("input", { id: "site-seats", type: "number", value: s.seats }), footer: E("input", { id: "site-footer", value: s.ticket_footer }),
+      url: E("input", { id: "site-url", value: s.public_url }),
+    };
+    const days = {}; for (const d of DAYS) days[d] = E("input", { id: "hours-" + d, value: (h[d] || []).join(", ") });
+    const useHol = E("input", { type: "checkbox", id: "hours-holidays", checked: h.public_holidays });
+    const closures = E("textarea", { id: "hours-closures", rows: 4, cols: 24 }); closures.value = h.closures.join("\n");
+    const extra = E("textarea", { id: "hours-extra", rows: 4, cols: 24 }); extra.value = h.extra_open_days.join("\n");
+    const save = E("button", { class: "act primary", id: "save-general", onclick: async () => {
+      const hours = { public_holidays: useHol.checked, closures: lines(closures.value), extra_open_days: lines(extra.value) };
+      for (const d of DAYS) hours[d] = lines(days[d].value.replace(/,/g, " "));
+      const seats = Number(f.seats.value);
+      if (await saveConfig({ site: { name: f.name.value, name_en: f.name_en.value, seats: Number.isInteger(seats) ? seats : f.seats.value,
+        ticket_footer: f.footer.value, public_url: f.url.value }, hours })) open("general");
+    } }, t("save"));
+    const year = E("input", { type: "number", id: "hol-year", value: new Date().getFullYear(), style: "width:6em" });
+    const holBody = E("tbody");
+    async function loadHolidays() {
+      holBody.textContent = "";
+      try {
+        const r = await MC.api("GET", `/api/admin/holidays?year=${Number(year.value)}`);
+        for (const d of r.holidays) {
+          const cb = E("input", { type: "checkbox", "data-date": d.date, checked: h.extra_open_days.includes(d.date), onchange: () => {
+            const set = new Set(lines(extra.value)); if (cb.checked) set.add(d.date); else set.delete(d.date);
+            extra.value = [...set].sort().join("\n");
+          } });
+          holBody.append(E("tr", {}, E("td", {}, d.date), E("td", {}, d.name), E("td", {}, d.closed ? t("closed") : t("open")), E("td", {}, cb)));
+        }
+      } catch (e) { fail(e); }
+    }
+    year.addEventListener("change", loadHolidays);
+    panel.append(
+      E("div", { class: "card" }, E("h2", {}, t("t_general")),
+        row("site_name", f.name), row("site_name_en", f.name_en), row("seats", f.seats), row("footer", f.footer), row("public_url", f.url),
+        E("h2", {}, t("sessions")), DAYS.map((d) => row(d, days[d]))),
+      E("div", { class: "card" }, E("h2", {}, t("holidays")),
+        E("p", {}, E("label", {}, useHol, " ", t("use_holidays"))),
+        E("p", {}, t("year"), " ", year),
+        E("table", { id: "holidays" }, E("thead", {}, E("tr", {}, E("th", {}, t("date")), E("th", {}, t("holiday_name")), E("th", {}, t("status")), E("th", {}, t("work_this_day")))), holBody),
+        E("div", { class: "grid2" }, E("div", {}, E("p", {}, t("closures")), closures), E("div", {}, E("p", {}, t("extra_open")), extra))),
+      save);
+    loadHolidays();
+  }
+
+  // -- categories ---------------------------------------------------------------------------------
+  function categories(panel) {
+    const body = E("tbody");
+    const addRow = (c) => {
+      const tr = E("tr", { "data-code": c.code },
+        E("td", {}, E("input", { name: "code", value: c.code, size: 5 })), E("td", {}, E("input", { name: "prefix", value: c.prefix, size: 2 })),
+        E("td", {}, E("input", { name: "name", value: c.name })), E("td", {}, E("input", { name: "name_en", value: c.name_en })),
+        E("td", {}, E("input", { name: "target_wait_min", type: "number", step: "any", value: c.target_wait_min })),
+        E("td", {}, E("input", { name: "service_min", type: "number", step: "any", value: c.service_min })),
+        E("td", {}, E("input", { name: "enabled", type: "checkbox", checked: c.enabled })));
+      body.append(tr);
+    };
+    S.cfg.categories.forEach(addRow);
+    const num = (v) => (v === "" || isNaN(Number(v)) ? v : Number(v));
+    panel.append(E("div", { class: "card" }, E("h2", {}, t("t_categories")),
+      E("table", { id: "categories" }, E("thead", {}, E("tr", {}, ["code", "prefix", "name", "name_en", "target", "service", "enabled"].map((k) => E("th", {}, t(k))))), body),
+      E("p", {}, E("button", { class: "act", onclick: () => addRow({ code: "", prefix: "", name: "", name_en: "", target_wait_min: 20, service_min: 10, enabled: true }) }, t("add_category")),
+        " ", E("button", { class: "act primary", id: "save-categories", onclick: async () => {
+          const cats = [...body.querySelectorAll("tr")].map((tr) => {
+            const g = (n) => tr.querySelector(`[name=${n}]`);
+            return { code: g("code").value.trim().toUpperCase(), prefix: g("prefix").value.trim().toUpperCase(), name: g("name").value,
+              name_en: g("name_en").value, target_wait_min: num(g("target_wait_min").value), service_min: num(g("service_min").value), enabled: g("enabled").checked };
+          });
+          if (await saveConfig({ categories: cats })) open("categories");
+        } }, t("save")))));
+  }
+
+  // -- work-profile matrix -----------------------------------------------------------------------------
+  function matrix(panel) {
+    const cats = S.cfg.categories;
+    const body = E("tbody");
+    for (const ct of S.cfg.counters) {
+      body.append(E("tr", { "data-counter": ct.number },
+        E("th", {}, String(ct.number)),
+        E("td", {}, E("input", { name: "name", value: ct.name, size: 10, style: "width:8em" })),
+        E("td", {}, E("input", { type: "checkbox", name: "enabled", checked: ct.enabled })),
+        cats.map((c) => { const i = ct.categories.indexOf(c.code);
+          return E("td", {}, E("input", { type: "number", min: 1, max: cats.length, "data-category": c.code, "aria-label": `${t("counter")} ${ct.number} – ${c.code}`,
+            value: i >= 0 ? i + 1 : "" })); })));
+    }
+    panel.append(E("div", { class: "card" }, E("h2", {}, t("t_matrix")), E("p", { class: "muted" }, t("matrix_help")),
+      E("table", { id: "matrix" }, E("thead", {}, E("tr", {}, E("th", {}, t("counter")), E("th", {}, t("counter_name")), E("th", {}, t("enabled")),
+        cats.map((c) => E("th", { title: c.name }, `${c.code} (${c.prefix})`)))), body),
+      E("p", {}, E("button", { class: "act primary", id: "save-matrix", onclick: async () => {
+        const counters = [...body.querySelectorAll("tr")].map((tr) => {
+          const picks = [...tr.querySelectorAll("input[data-category]")].filter((i) => i.value.trim() !== "")
+            .map((i) => [Number(i.value), i.dataset.category]).sort((a, b) => a[0] - b[0]).map((x) => x[1]);
+          return { number: Number(tr.dataset.counter), name: tr.querySelector("[name=name]").value, enabled: tr.querySelector("[name=enabled]").checked, categories: picks };
+        });
+        if (await saveConfig({ counters })) open("matrix");
+      } }, t("save")))));
+  }
+
+  // -- users --------------------------------------------------------------------------------------------
+  async function users(panel) {
+    const body = E("tbody");
+    const list = (await MC.api("GET", "/api/admin/users")).users;
+    const parseCounters = (s) => lines(s).map(Number).filter((x) => !isNaN(x));
+    for (const u of list) {
+      const counters = E("input", { value: u.counters.join(","), size: 8, "data-user-counters": u.username });
+      const role = E("select", {}, ["clerk", "supervisor", "admin"].map((r) => E("option", { value: r, selected: r === u.role }, r)));
+      body.append(E("tr", { "data-user": u.username }, E("td", {}, u.username), E("td", {}, u.display_name), E("td", {}, role), E("td", {}, counters),
+        E("td", {}, u.disabled ? t("disabled") : t("active")),
+        E("td", {},
+          E("button", { class: "act", onclick: async () => { try { await MC.api("PUT", `/api/admin/users/${u.username}`, { role: role.value, counters: parseCounters(counters.value) }); say(t("saved")); } catch (e) { fail(e); } } }, t("save")), " ",
+          E("button", { class: "act", "data-reset": u.username, onclick: async () => {
+            const pw = prompt(t("new_password")); if (!pw) return;
+            try { await MC.api("POST", `/api/admin/users/${u.username}/password`, { password: pw }); say(t("pw_done")); } catch (e) { fail(e); } } }, t("reset_pw")), " ",
+          E("button", { class: "act danger", onclick: async () => {
+            try { await MC.api("POST", `/api/admin/users/${u.username}/${u.disabled ? "enable" : "disable"}`); open("users"); } catch (e) { fail(e); } } }, u.disabled ? t("enable") : t("disable")))));
+    }
+    const nf = { username: E("input", { id: "new-username", size: 10 }), display_name: E("input", { id: "new-display", size: 14 }),
+      role: E("select", { id: "new-role" }, ["clerk", "supervisor", "admin"].map((r) => E("option", { value: r }, r))),
+      counters: E("input", { id: "new-counters", placeholder: t("counters_ph"), size: 8 }), password: E("input", { id: "new-password", type: "password", size: 12 }) };
+    body.append(E("tr", {}, E("td", {}, nf.username), E("td", {}, nf.display_name), E("td", {}, nf.role), E("td", {}, nf.counters), E("td", {}, nf.password),
+      E("td", {}, E("button", { class: "act primary", id: "create-user", onclick: async () => {
+        try { await MC.api("POST", "/api/admin/users", { username: nf.username.value, display_name: nf.display_name.value, role: nf.role.value,
+          counters: parseCounters(nf.counters.value), password: nf.password.value }); open("users"); say(t("saved")); } catch (e) { fail(e); } } }, t("create")))));
+    panel.append(E("div", { class: "card" }, E("h2", {}, t("t_users")), E("table", { id: "users" }, E("thead", {}, E("tr", {},
+      ["username", "display_name", "role", "counters", "status", ""].map((k) => E("th", {}, k ? t(k) : "")))), body)));
+  }
+
+  // -- devices ----------------------------------------------------------------------------------------------
+  async function devices(panel) {
+    const body = E("tbody");
+    const list = (await MC.api("GET", "/api/admin/devices")).devices;
+    for (const d of list) {
+      body.append(E("tr", { "data-device": d.id }, E("td", {}, d.name), E("td", {}, d.kind), E("td", {}, d.counter ?? ""),
+        E("td", {}, new Date(d.created_at).toLocaleString(MC.lang === "en" ? "en-GB" : "vi-VN")),
+        E("td", {}, d.revoked ? t("revoked") : E("button", { class: "act danger", onclick: async () => {
+          if (!confirm(t("confirm_revoke"))) return;
+          try { await MC.api("POST", `/api/admin/devices/${d.id}/revoke`); open("devices"); } catch (e) { fail(e); } } }, t("revoke")))));
+    }
+    const nf = { name: E("input", { id: "dev-name", size: 14 }), kind: E("select", { id: "dev-kind" }, ["kiosk", "display", "printer", "rating"].map((k) => E("option", { value: k }, k))),
+      counter: E("input", { id: "dev-counter", type: "number", size: 3, style: "width:5em" }) };
+    const tokenBox = E("div", { id: "token-box" });
+    body.append(E("tr", {}, E("td", {}, nf.name), E("td", {}, nf.kind), E("td", {}, nf.counter), E("td", {}),
+      E("td", {}, E("button", { class: "act primary", id: "create-device", onclick: async () => {
+        try {
+          const r = await MC.api("POST", "/api/admin/devices", { name: nf.name.value, kind: nf.kind.value, counter: nf.counter.value ? Number(nf.counter.value) : null });
+          await devices_refresh(panel); $("token-box").append(E("p", {}, t("token_once")), E("div", { class: "token", id: "new-token" }, r.token));
+        } catch (e) { fail(e); } } }, t("create")))));
+    panel.append(E("div", { class: "card" }, E("h2", {}, t("t_devices")), tokenBox,
+      E("table", { id: "devices" }, E("thead", {}, E("tr", {}, ["name", "kind", "counter", "created", ""].map((k) => E("th", {}, k ? t(k) : "")))), body)));
+  }
+  async function devices_refresh(panel) { panel.textContent = ""; await devices(panel); }
+
+  // -- display notice and voice ----------------------------------------------------------------------------------
+  async function display(panel) {
+    const cur = await MC.api("GET", "/api/admin/display");
+    const v = cur.voice || {};
+    const notice = E("input", { id: "notice", value: cur.notice || "", style: "width:100%" });
+    const f = { enabled: E("input", { type: "checkbox", id: "v-enabled", checked: v.enabled !== "false" }),
+      lang: E("select", { id: "v-lang" }, ["vi", "en", "vi+en"].map((x) => E("option", { value: x, selected: (v.lang || "vi") === x }, x))),
+      rate: E("input", { id: "v-rate", type: "number", step: "0.1", value: v.rate || "1" }),
+      volume: E("input", { id: "v-volume", type: "number", step: "0.1", value: v.volume || "1" }),
+      repeat: E("input", { id: "v-repeat", type: "number", value: v.repeat || "2" }),
+      chime: E("input", { type: "checkbox", id: "v-chime", checked: v.chime !== "false" }) };
+    panel.append(E("div", { class: "card" }, E("h2", {}, t("t_display")), row("notice", notice), E("h2", {}, t("voice")),
+      row("v_enabled", f.enabled), row("v_lang", f.lang), row("v_rate", f.rate), row("v_volume", f.volume), row("v_repeat", f.repeat), row("v_chime", f.chime),
+      E("p", {}, E("button", { class: "act primary", id: "save-display", onclick: async () => {
+        const n = (x) => (x.value === "" || isNaN(Number(x.value)) ? x.value : Number(x.value));
+        try { await MC.api("PUT", "/api/admin/display", { notice: notice.value, voice: { enabled: f.enabled.checked, lang: f.lang.value,
+          rate: n(f.rate), volume: n(f.volume), repeat: n(f.repeat), chime: f.chime.checked } }); say(t("saved")); } catch (e) { fail(e); } } }, t("save")))));
+  }
+
+  // -- printer status (served by the printing module when present) ------------------------------------------------
+  async function printer(panel) {
+    const box = E("div", { class: "card", id: "printer" }, E("h2", {}, t("t_printer")));
+    panel.append(box);
+    try {
+      const r = await MC.api("GET", "/api/printer/status");
+      box.append(E("pre", { id: "printer-status" }, JSON.stringify(r, null, 2)));
+    } catch (e) {
+      box.append(E("p", { class: "muted", id: "printer-status" }, e.status === 404 ? t("printer_none") : e.message));
+    }
+    box.append(E("button", { class: "act", onclick: () => open("printer") }, t("refresh")));
+  }
+
+  // -- audit log --------------------------------------------------------------------------------------------------
+  async function audit(panel) {
+    const r = await MC.api("GET", "/api/admin/audit?count=300");
+    panel.append(E("div", { class: "card" }, E("h2", {}, t("t_audit")), E("button", { class: "act", onclick: () => open("audit") }, t("refresh")),
+      E("table", { id: "audit" }, E("thead", {}, E("tr", {}, ["ts", "actor", "action", "target", "detail"].map((k) => E("th", {}, t(k))))),
+        E("tbody", {}, r.entries.map((e) => E("tr", {}, E("td", {}, new Date(e.ts).toLocaleString(MC.lang === "en" ? "en-GB" : "vi-VN")),
+          E("td", {}, e.actor), E("td", {}, e.action), E("td", {}, e.target), E("td", {}, JSON.stringify(e.detail))))))));
+  }
+
+  boot();
+})();

@@ -1,0 +1,362 @@
+// The clerk's counter app: login, pick a counter, serve citizens with the
+// keyboard (or a USB numeric keypad), live over /ws/counters/{n}.
+"use strict";
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const T = {
+    vi: {
+      title: "Quầy giao dịch", login: "Đăng nhập", username: "Tên đăng nhập", password: "Mật khẩu", logout: "Đăng xuất",
+      pick_counter: "Chọn quầy làm việc", change_counter: "Đổi quầy", shortcuts: "Phím tắt", current: "Đang phục vụ",
+      no_ticket: "Chưa gọi số nào. Bấm “Gọi tiếp” (Space).", category: "Lĩnh vực", source: "Nguồn", waited: "Đã chờ",
+      serving_for: "Thời gian phục vụ", calls: "Số lần gọi", today: "Hôm nay tại quầy", served: "Đã phục vụ",
+      avg_service: "TB phục vụ", no_shows: "Vắng mặt", call_number: "Gọi số cụ thể", number_ph: "VD: A012", call: "Gọi",
+      preview: "Hàng chờ của quầy", waiting: "Đang chờ", oldest_wait: "Chờ lâu nhất", transfer_title: "Chuyển hồ sơ",
+      transfer_cat: "Sang lĩnh vực:", transfer_counter: "Hoặc sang quầy:", cancel: "Hủy (Esc)",
+      shortcut_help: "Bấm “Đổi” rồi nhấn phím mới (kể cả phím số bàn phím phụ). Lưu trên máy này.",
+      defaults: "Mặc định", close: "Đóng", change: "Đổi", press_key: "Nhấn một phím…",
+      a_next: "Gọi tiếp", a_recall: "Gọi lại", a_noshow: "Vắng mặt", a_transfer: "Chuyển", a_done: "Xong",
+      a_pause: "Tạm dừng", a_resume: "Tiếp tục", a_call: "Gọi số…", a_reprint: "In lại phiếu",
+      src_walk_in: "Trực tiếp", src_appointment: "Đặt lịch hẹn", src_transfer: "Được chuyển đến",
+      st_open: "Đang mở", st_paused: "Tạm dừng", st_closed: "Đóng",
+      online: "Trực tuyến", offline: "Mất kết nối – đang kết nối lại…",
+      called: "Đã gọi số {n}.", recalled: "Đã gọi lại số {n}.", done_msg: "Đã xong số {n}.", noshow_msg: "Số {n} vắng mặt.",
+      transferred: "Đã chuyển số {n}.", paused: "Quầy tạm dừng.", resumed: "Quầy tiếp tục làm việc.",
+      reprinted: "Đã gửi lệnh in lại số {n}.", reprint_missing: "Chưa có chức năng in lại trên máy chủ (404).",
+      no_counters: "Bạn chưa được phân công quầy nào. Liên hệ quản trị viên.", direct: "Chuyển thẳng đến quầy",
+      counter_n: "Quầy {n}", total: "{n} người", need_ticket: "Chưa có số nào đang phục vụ.", logged_out: "Đã đăng xuất.",
+      priority: "ưu tiên",
+    },
+    en: {
+      title: "Service counter", login: "Log in", username: "Username", password: "Password", logout: "Log out",
+      pick_counter: "Choose your counter", change_counter: "Change counter", shortcuts: "Shortcuts", current: "Now serving",
+      no_ticket: "No ticket called yet. Press “Next” (Space).", category: "Category", source: "Source", waited: "Waited",
+      serving_for: "Service time", calls: "Times called", today: "Today at this counter", served: "Served",
+      avg_service: "Avg. service", no_shows: "No-shows", call_number: "Call a specific number", number_ph: "e.g. A012", call: "Call",
+      preview: "This counter's queue", waiting: "Waiting", oldest_wait: "Longest wait", transfer_title: "Transfer",
+      transfer_cat: "To category:", transfer_counter: "Or to counter:", cancel: "Cancel (Esc)",
+      shortcut_help: "Click “Change”, then press the new key (numeric keypad keys work). Saved on this computer.",
+      defaults: "Defaults", close: "Close", change: "Change", press_key: "Press a key…",
+      a_next: "Next", a_recall: "Recall", a_noshow: "No-show", a_transfer: "Transfer", a_done: "Done",
+      a_pause: "Pause", a_resume: "Resume", a_call: "Call number…", a_reprint: "Reprint",
+      src_walk_in: "Walk-in", src_appointment: "Appointment", src_transfer: "Transferred",
+      st_open: "Open", st_paused: "Paused", st_closed: "Closed",
+      online: "Online", offline: "Disconnected – reconnecting…",
+      called: "Called {n}.", recalled: "Called {n} again.", done_msg: "{n} done.", noshow_msg: "{n} marked as no-show.",
+      transferred: "{n} transferred.", paused: "Counter paused.", resumed: "Counter resumed.",
+      reprinted: "Reprint of {n} sent.", reprint_missing: "Reprinting is not available on the server (404).",
+      no_counters: "You are not assigned to any counter. Ask an administrator.", direct: "Sent directly to this counter",
+      counter_n: "Counter {n}", total: "{n} waiting", need_ticket: "No ticket is being served.", logged_out: "Logged out.",
+      priority: "priority",
+    },
+  };
+  const t = (k, v) => MC.t(T, k, v);
+
+  const ACTIONS = ["next", "recall", "noshow", "done", "transfer", "pause", "call", "reprint"];
+  const DEFAULT_KEYS = {
+    next: ["Space", "Enter", "NumpadEnter", "NumpadAdd"], recall: ["KeyR", "Numpad1"], noshow: ["KeyN", "Numpad2"],
+    done: ["KeyD", "Numpad3"], transfer: ["KeyT", "Numpad4"], pause: ["KeyP", "Numpad5"],
+    call: ["KeyC", "NumpadDivide"], reprint: ["KeyI", "NumpadMultiply"],
+  };
+  const NEXT_GUARD_MS = 700;     // a second Next this soon is a double press
+
+  const S = { user: null, n: null, snap: null, ws: null, wsTimer: null, ping: null, skew: 0, busy: {}, lastNext: 0,
+              keys: null, recording: null };
+
+  // -- views -----------------------------------------------------------------------
+  function show(view) {
+    for (const v of ["login", "picker", "counter"]) $("view-" + v).classList.toggle("hidden", v !== view);
+    const inApp = view !== "login";
+    $("btn-logout").classList.toggle("hidden", !inApp);
+    $("btn-change").classList.toggle("hidden", view !== "counter");
+    $("btn-shortcuts").classList.toggle("hidden", view !== "counter");
+    $("who").textContent = S.user ? (S.user.display_name || S.user.username) : "";
+    if (view === "login") setTimeout(() => $("username").focus(), 0);
+  }
+  function say(text, kind = "ok") { const m = $("msg"); m.textContent = text; m.className = "msg " + kind; }
+  function fail(e) { say(e.message || String(e), "err"); }
+
+  // -- login and counter choice ---------------------------------------------------------
+  async function boot() {
+    MC.setLang(MC.lang); refreshTexts();
+    try {
+      const me = await MC.api("GET", "/api/auth/me");
+      if (!me.user) return show("login");
+      S.user = me.user; MC.csrf = me.csrf_token;
+      await pickCounter();
+    } catch (e) { show("login"); }
+  }
+
+  $("login-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    $("login-msg").textContent = ""; $("login-msg").className = "msg";
+    try {
+      const r = await MC.api("POST", "/api/auth/login", { username: $("username").value, password: $("password").value });
+      S.user = r.user; MC.csrf = r.csrf_token; $("password").value = "";
+      await pickCounter();
+    } catch (e) { $("login-msg").textContent = e.message; $("login-msg").className = "msg err"; }
+  });
+
+  async function pickCounter(force) {
+    const r = await MC.api("GET", "/api/counters");
+    const allowed = r.counters.filter((c) => c.allowed);
+    const wanted = Number(MC.params.get("n") || localStorage.getItem("motcua.counter." + S.user.username) || 0);
+    if (!force && allowed.some((c) => c.counter === wanted)) return openCounter(wanted);
+    if (!force && allowed.length === 1) return openCounter(allowed[0].counter);
+    const box = $("picker"); box.textContent = "";
+    if (!allowed.length) box.append(MC.el("p", { class: "msg err" }, t("no_counters")));
+    for (const c of allowed) {
+      box.append(MC.el("button", { class: "act", "data-counter": c.counter, onclick: () => openCounter(c.counter) },
+        c.name, MC.el("br"), MC.el("small", { class: "muted" }, c.categories.join(", "))));
+    }
+    show("picker");
+  }
+
+  function openCounter(n) {
+    S.n = n; S.snap = null;
+    localStorage.setItem("motcua.counter." + S.user.username, String(n));
+    S.keys = loadKeys();
+    $("counter-title").textContent = "· " + t("counter_n", { n });
+    renderActions(); show("counter"); say("");
+    connect();
+  }
+
+  // -- live feed ---------------------------------------------------------------------------
+  function connect() {
+    if (S.ws) { S.ws.onclose = null; S.ws.close(); }
+    clearTimeout(S.wsTimer); clearInterval(S.ping);
+    const n = S.n;
+    const ws = new WebSocket(MC.wsUrl(`/ws/counters/${n}?lang=${MC.lang}`));
+    S.ws = ws;
+    ws.onopen = () => { setConn(true); S.ping = setInterval(() => ws.readyState === 1 && ws.send('{"type":"ping"}'), 20000); };
+    ws.onmessage = (m) => {
+      let d; try { d = JSON.parse(m.data); } catch (e) { return; }
+      if (d.type === "snapshot" || d.type === "event") { if (n === S.n) render(d); }
+    };
+    ws.onclose = (ev) => {
+      setConn(false); clearInterval(S.ping);
+      if (ev.code === 4401) { S.user = null; return show("login"); }
+      if (ev.code === 4403 || ev.code === 4404) { return pickCounter(true); }
+      S.wsTimer = setTimeout(() => { if (S.n === n) connect(); }, 1500);
+    };
+  }
+  function setConn(on) { const c = $("conn"); c.dataset.state = on ? "on" : "off"; c.textContent = t(on ? "online" : "offline"); c.className = "pill " + (on ? "open" : "paused"); }
+
+  function render(d) {
+    if (S.snap && d.seq != null && S.snap.seq != null && d.seq < S.snap.seq) return;   // stale
+    S.snap = d; S.skew = d.now - Date.now();
+    const st = d.counter.status;
+    const pill = $("counter-status"); pill.textContent = t("st_" + st); pill.className = "pill " + st; pill.dataset.status = st;
+    const tk = d.ticket;
+    $("ticket-empty").classList.toggle("hidden", !!tk);
+    $("ticket-body").classList.toggle("hidden", !tk);
+    $("ticket-card").dataset.ticket = tk ? tk.id : "";
+    if (tk) {
+      $("ticket-number").textContent = tk.number;
+      const cat = d.all_categories.find((c) => c.code === tk.category);
+      $("ticket-category").textContent = (cat ? (MC.lang === "en" && cat.name_en ? cat.name_en : cat.name) : tk.category)
+        + (tk.priority ? ` (${t("priority")})` : "");
+      $("ticket-source").textContent = t("src_" + tk.source) +
+        (tk.source === "transfer" && tk.original_category && tk.original_category !== tk.category ? ` (${tk.original_category} → ${tk.category})` : "");
+      $("ticket-source").dataset.source = tk.source;
+      $("ticket-waited").textContent = MC.dur(tk.waited_ms);
+      $("ticket-calls").textContent = tk.calls;
+    }
+    tick();
+    const s = d.stats;
+    $("stat-served").textContent = s.served; $("stat-noshow").textContent = s.no_shows;
+    $("stat-avg").textContent = s.avg_service_ms == null ? "—" : MC.dur(s.avg_service_ms);
+    const body = $("preview").querySelector("tbody"); body.textContent = "";
+    const p = d.preview;
+    const rows = p.categories.map((c) => [`${c.prefix} · ${MC.lang === "en" && c.name_en ? c.name_en : c.name}`, c.count, c.oldest_wait_ms, c.category]);
+    if (p.direct.count) rows.unshift([t("direct"), p.direct.count, p.direct.oldest_wait_ms, "direct"]);
+    for (const [name, count, wait, code] of rows) {
+      body.append(MC.el("tr", { "data-category": code }, MC.el("td", {}, name), MC.el("td", { class: "count" }, count),
+        MC.el("td", {}, wait == null ? "—" : MC.dur(wait + (Date.now() + S.skew - d.now)))));
+    }
+    $("preview-total").textContent = t("total", { n: p.total });
+    renderActions();
+  }
+
+  function tick() {
+    const tk = S.snap && S.snap.ticket;
+    if (tk && tk.called_at) $("ticket-timer").textContent = MC.dur(Date.now() + S.skew - tk.called_at);
+  }
+  setInterval(tick, 1000);
+
+  // -- actions ---------------------------------------------------------------------------------
+  function label(a) {
+    if (a === "pause" && S.snap && S.snap.counter.status === "paused") return t("a_resume");
+    return t("a_" + a);
+  }
+  function keyName(code) {
+    return code.replace(/^Key/, "").replace(/^Digit/, "").replace(/^Numpad/, "Num ");
+  }
+  function renderActions() {
+    const box = $("actions"); box.textContent = "";
+    for (const a of ACTIONS) {
+      const keys = (S.keys && S.keys[a]) || [];
+      box.append(MC.el("button", { class: "act" + (a === "next" ? " primary" : a === "noshow" ? " danger" : ""), id: "btn-" + a,
+        "data-action": a, disabled: !!S.busy[a], onclick: (ev) => { ev.currentTarget.blur(); run(a); } },
+        label(a), MC.el("kbd", {}, keys.slice(0, 2).map(keyName).join(" / "))));
+    }
+  }
+
+  async function post(action, path, body, okText) {
+    if (S.busy[action]) return null;            // the press before this one is still on its way
+    S.busy[action] = true; renderActions();
+    const key = MC.newKey();                    // one key per press; retries reuse it
+    try {
+      const r = await MC.api("POST", path, body, { idem: key });
+      if (okText) say(okText(r));
+      return r;
+    } catch (e) { fail(e); return null; }
+    finally { S.busy[action] = false; renderActions(); }
+  }
+
+  const base = () => `/api/counters/${S.n}`;
+  const num = (r) => (r && r.ticket ? r.ticket.number : "");
+
+  async function run(a) {
+    if (!S.n) return;
+    const cur = S.snap && S.snap.ticket;
+    switch (a) {
+      case "next": {
+        const now = Date.now();
+        if (S.busy.next || now - S.lastNext < NEXT_GUARD_MS) return;   // double press: one citizen only
+        S.lastNext = now;
+        await post("next", base() + "/next", undefined, (r) => t("called", { n: num(r) }));
+        S.lastNext = Date.now();
+        break;
+      }
+      case "recall": return post("recall", base() + "/recall", undefined, (r) => t("recalled", { n: num(r) }));
+      case "noshow": return post("noshow", base() + "/no-show", undefined, (r) => t("noshow_msg", { n: num(r) }));
+      case "done": return post("done", base() + "/done", undefined, (r) => t("done_msg", { n: num(r) }));
+      case "pause": {
+        const paused = S.snap && S.snap.counter.status === "paused";
+        return post("pause", base() + (paused ? "/resume" : "/pause"), undefined, () => t(paused ? "resumed" : "paused"));
+      }
+      case "transfer": if (!cur) return say(t("need_ticket"), "err"); return openTransfer();
+      case "call": $("call-number").focus(); $("call-number").select(); return;
+      case "reprint": return reprint();
+    }
+  }
+
+  $("call-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const number = $("call-number").value.trim();
+    if (!number) return;
+    const r = await post("call", base() + "/call", { number }, (r) => t("called", { n: num(r) }));
+    if (r) { $("call-number").value = ""; $("call-number").blur(); }
+  });
+
+  async function reprint() {
+    const cur = S.snap && S.snap.ticket;
+    if (!cur) return say(t("need_ticket"), "err");
+    if (S.busy.reprint) return;
+    S.busy.reprint = true; renderActions();
+    try {
+      await MC.api("POST", `/api/tickets/${encodeURIComponent(cur.id)}/reprint`, {}, { idem: MC.newKey() });
+      say(t("reprinted", { n: cur.number }));
+    } catch (e) {
+      if (e.status === 404 && (e.code === "not_found" || e.code === "")) say(t("reprint_missing"), "err");
+      else fail(e);
+    } finally { S.busy.reprint = false; renderActions(); }
+  }
+
+  // -- transfer dialog -----------------------------------------------------------------------------
+  function openTransfer() {
+    const d = $("transfer-dialog"), snap = S.snap;
+    const cats = $("transfer-cats"), ctrs = $("transfer-counters");
+    cats.textContent = ""; ctrs.textContent = "";
+    let i = 1;
+    for (const c of snap.all_categories.filter((c) => c.enabled && c.code !== snap.ticket.category)) {
+      const k = i++;
+      cats.append(MC.el("button", { class: "act", "data-category": c.code, "data-hotkey": String(k),
+        onclick: () => doTransfer({ category: c.code }) }, `${c.prefix} · ${MC.lang === "en" && c.name_en ? c.name_en : c.name}`, MC.el("kbd", {}, k)));
+    }
+    for (const c of snap.all_counters.filter((c) => c.enabled && c.number !== S.n)) {
+      ctrs.append(MC.el("button", { class: "act", "data-counter": c.number, onclick: () => doTransfer({ counter: c.number }) }, c.name));
+    }
+    d.showModal();
+  }
+  async function doTransfer(body) {
+    $("transfer-dialog").close();
+    await post("transfer", base() + "/transfer", body, (r) => t("transferred", { n: num(r) }));
+  }
+  $("transfer-cancel").addEventListener("click", () => $("transfer-dialog").close());
+
+  // -- keyboard ---------------------------------------------------------------------------------------
+  function loadKeys() {
+    try {
+      const saved = JSON.parse(localStorage.getItem("motcua.shortcuts." + (S.user ? S.user.username : "")) || "null");
+      if (saved && typeof saved === "object") return Object.assign({}, DEFAULT_KEYS, saved);
+    } catch (e) { /* defaults */ }
+    return JSON.parse(JSON.stringify(DEFAULT_KEYS));
+  }
+  function saveKeys() { localStorage.setItem("motcua.shortcuts." + S.user.username, JSON.stringify(S.keys)); }
+
+  document.addEventListener("keydown", (ev) => {
+    if (S.recording) {                          // assigning a new shortcut
+      ev.preventDefault();
+      if (ev.code !== "Escape") {
+        for (const a of ACTIONS) S.keys[a] = (S.keys[a] || []).filter((c) => c !== ev.code);
+        S.keys[S.recording] = [ev.code, ...(S.keys[S.recording] || [])].slice(0, 4);
+        saveKeys();
+      }
+      S.recording = null; renderShortcuts(); renderActions();
+      return;
+    }
+    if ($("view-counter").classList.contains("hidden")) return;
+    const td = $("transfer-dialog");
+    if (td.open) {
+      const b = td.querySelector(`[data-hotkey="${ev.key}"]`);
+      if (b) { ev.preventDefault(); b.click(); }
+      return;
+    }
+    if ($("shortcut-dialog").open) return;
+    const tag = (ev.target && ev.target.tagName) || "";
+    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") {
+      if (ev.code === "Escape") ev.target.blur();
+      return;
+    }
+    if (ev.ctrlKey || ev.altKey || ev.metaKey) return;
+    const action = ACTIONS.find((a) => (S.keys[a] || []).includes(ev.code));
+    if (!action) return;
+    ev.preventDefault();
+    if (ev.repeat) return;                      // a held key is one press
+    run(action);
+  });
+
+  function renderShortcuts() {
+    const body = $("shortcut-table").querySelector("tbody"); body.textContent = "";
+    for (const a of ACTIONS) {
+      body.append(MC.el("tr", {}, MC.el("td", {}, label(a)),
+        MC.el("td", {}, S.recording === a ? t("press_key") : (S.keys[a] || []).map(keyName).join(", ")),
+        MC.el("td", {}, MC.el("button", { class: "act", "data-record": a, onclick: () => { S.recording = a; renderShortcuts(); } }, t("change")))));
+    }
+  }
+  $("btn-shortcuts").addEventListener("click", () => { renderShortcuts(); $("shortcut-dialog").showModal(); });
+  $("shortcut-close").addEventListener("click", () => $("shortcut-dialog").close());
+  $("shortcut-reset").addEventListener("click", () => { S.keys = JSON.parse(JSON.stringify(DEFAULT_KEYS)); saveKeys(); renderShortcuts(); renderActions(); });
+
+  // -- header buttons ------------------------------------------------------------------------------------
+  function refreshTexts() {
+    MC.applyI18n(T);
+    $("btn-lang").textContent = MC.lang === "en" ? "Tiếng Việt" : "English";
+    if (S.n) $("counter-title").textContent = "· " + t("counter_n", { n: S.n });
+    document.title = t("title") + " – motcua";
+  }
+  $("btn-lang").addEventListener("click", () => {
+    MC.setLang(MC.lang === "en" ? "vi" : "en"); refreshTexts(); renderActions();
+    if (S.n) connect();                         // category names come in the feed's language
+  });
+  $("btn-change").addEventListener("click", () => { if (S.ws) { S.ws.onclose = null; S.ws.close(); } S.n = null; pickCounter(true); });
+  $("btn-logout").addEventListener("click", async () => {
+    try { await MC.api("POST", "/api/auth/logout"); } catch (e) { /* already gone */ }
+    if (S.ws) { S.ws.onclose = null; S.ws.close(); }
+    S.user = null; S.n = null; show("login");
+  });
+
+  window.motcuaCounter = S;                    // for diagnostics
+  boot();
+})();

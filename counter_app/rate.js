@@ -1,0 +1,84 @@
+// Rating tablet facing the citizen at one counter: after Done, offers the
+// configured scale for about 30 s; one rating per ticket.
+"use strict";
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const T = {
+    vi: { welcome: "Xin chào quý công dân", idle: "Sau khi được phục vụ, xin mời quý vị đánh giá tại đây.",
+      question: "Quý vị có hài lòng với sự phục vụ?", ticket: "Số thứ tự", closes: "Tự đóng sau",
+      thanks: "Xin cảm ơn!", thanks_sub: "Ý kiến của quý vị giúp chúng tôi phục vụ tốt hơn.",
+      offline: "Mất kết nối – đang kết nối lại…", counter: "Quầy {n}",
+      s3_1: "Không hài lòng", s3_2: "Hài lòng", s3_3: "Rất hài lòng",
+      s5_1: "Rất không hài lòng", s5_2: "Không hài lòng", s5_3: "Bình thường", s5_4: "Hài lòng", s5_5: "Rất hài lòng" },
+    en: { welcome: "Welcome", idle: "After your service, please rate it here.",
+      question: "Were you satisfied with our service?", ticket: "Ticket", closes: "Closes in",
+      thanks: "Thank you!", thanks_sub: "Your feedback helps us serve you better.",
+      offline: "Disconnected – reconnecting…", counter: "Counter {n}",
+      s3_1: "Unsatisfied", s3_2: "Satisfied", s3_3: "Very satisfied",
+      s5_1: "Very unsatisfied", s5_2: "Unsatisfied", s5_3: "Neutral", s5_4: "Satisfied", s5_5: "Very satisfied" },
+  };
+  const t = (k, v) => MC.t(T, k, v);
+  const n = Number(location.pathname.split("/").filter(Boolean).pop());
+  const token = MC.params.get("token");
+  const S = { pending: null, scale: 3, skew: 0, timer: null, sending: false };
+
+  function screen(name) { for (const s of ["idle", "ask", "thanks"]) $(s).classList.toggle("hidden", s !== name); }
+
+  function ask(p) {
+    if (!p || !p.ticket) return;
+    S.pending = p;
+    $("ask-number").textContent = p.number;
+    $("ask-msg").textContent = ""; $("ask-msg").className = "msg";
+    const box = $("scale"); box.textContent = "";
+    for (let lvl = 1; lvl <= S.scale; lvl++) {
+      box.append(MC.el("button", { "data-level": lvl, class: lvl === S.scale ? "top" : "", onclick: () => rate(lvl) }, t(`s${S.scale}_${lvl}`)));
+    }
+    screen("ask"); countdown();
+  }
+  function countdown() {
+    clearInterval(S.timer);
+    const step = () => {
+      if (!S.pending) return clearInterval(S.timer);
+      const left = Math.ceil((S.pending.until - (Date.now() + S.skew)) / 1000);
+      $("countdown").textContent = Math.max(0, left);
+      if (left <= 0) { S.pending = null; clearInterval(S.timer); screen("idle"); }
+    };
+    step(); S.timer = setInterval(step, 500);
+  }
+  async function rate(level) {
+    if (!S.pending || S.sending) return;
+    S.sending = true;
+    try {
+      await MC.api("POST", `/api/rate/${n}`, { ticket: S.pending.ticket, level }, { token });
+      thanks();
+    } catch (e) {
+      if (e.code === "already_rated") thanks();
+      else { $("ask-msg").textContent = e.message; $("ask-msg").className = "msg err"; }
+    } finally { S.sending = false; }
+  }
+  function thanks() { S.pending = null; clearInterval(S.timer); screen("thanks"); setTimeout(() => { if (!S.pending) screen("idle"); }, 4000); }
+
+  function connect() {
+    const ws = new WebSocket(MC.wsUrl(`/ws/rate/${n}?token=${encodeURIComponent(token || "")}`));
+    ws.onopen = () => { $("conn").textContent = t("counter", { n }); };
+    ws.onmessage = (m) => {
+      let d; try { d = JSON.parse(m.data); } catch (e) { return; }
+      if (d.now) S.skew = d.now - Date.now();
+      if (d.scale) S.scale = d.scale;
+      if (d.type === "snapshot") { if (d.pending) ask(d.pending); }
+      else if (d.type === "rate") ask(d);
+      else if (d.type === "rated") { if (S.pending && S.pending.ticket === d.ticket) thanks(); }
+      else if (d.type === "clear") { if (S.pending) { S.pending = null; screen("idle"); } }
+    };
+    ws.onclose = (ev) => { $("conn").textContent = t("offline"); if (ev.code !== 4401 && ev.code !== 4403) setTimeout(connect, 2000); };
+    S.ws = ws;
+  }
+  setInterval(() => S.ws && S.ws.readyState === 1 && S.ws.send('{"type":"ping"}'), 20000);
+  function texts() {
+    MC.applyI18n(T); $("lang").textContent = MC.lang === "en" ? "Tiếng Việt" : "English";
+    if (S.pending) ask(S.pending);
+  }
+  $("lang").addEventListener("click", () => { MC.setLang(MC.lang === "en" ? "vi" : "en"); texts(); });
+  fetch("/api/site").then((r) => r.json()).then((s) => { $("site-name").textContent = MC.lang === "en" && s.name_en ? s.name_en : s.name; }).catch(() => {});
+  texts(); connect();
+})();
