@@ -16,21 +16,23 @@ local function fail(code, extra)
 end
 
 -- Idempotency: a stored reply for this key wins; otherwise run and store.
-local function idem_get(key, use)
-  if use then
-    local prev = redis.call('GET', key)
+-- begin() decodes ARGV[1] and returns (args, the stored reply or nil).
+local function begin(kidem)
+  local a = cjson.decode(ARGV[1])
+  if a.use_idem == true then
+    local prev = redis.call('GET', kidem)
     if prev then
       local t = cjson.decode(prev)
       t.replayed = true
-      return cjson.encode(t)
+      return a, cjson.encode(t)
     end
   end
-  return nil
+  return a, nil
 end
 
-local function idem_put(key, use, ttl_ms, result)
-  if use then
-    redis.call('SET', key, result, 'PX', ttl_ms)
+local function idem_put(kidem, a, result)
+  if a.use_idem == true then
+    redis.call('SET', kidem, result, 'PX', a.idem_ttl)
   end
   return result
 end
@@ -77,6 +79,15 @@ local function ticket_event(etype, t, a, extra)
   return ev
 end
 
+-- The ticket a counter is serving, or nil.
+local function current_ticket(kcounter, ktickets)
+  local cur = redis.call('HGET', kcounter, 'ticket')
+  if not cur or cur == '' then return nil end
+  local t = get_ticket(ktickets, cur)
+  if not t or t.status ~= 'called' then return nil end
+  return t
+end
+
 local function clear_counter(kcounter)
   redis.call('HSET', kcounter, 'ticket', '', 'number', '', 'category', '')
 end
@@ -84,11 +95,9 @@ end
 -- Finish the ticket a counter is serving. outcome: 'done' or 'no_show'.
 -- Updates the rolling average service time of the ticket's category.
 local function finish_current(kcounter, ktickets, kevents, kseq, kavg, a, outcome)
-  local cur = redis.call('HGET', kcounter, 'ticket')
-  if not cur or cur == '' then return nil end
-  local t = get_ticket(ktickets, cur)
+  local t = current_ticket(kcounter, ktickets)
   clear_counter(kcounter)
-  if not t or t.status ~= 'called' then return nil end
+  if not t then return nil end
   local now = now_ms(a)
   t.status = outcome
   t.finished_at = now

@@ -9,9 +9,7 @@
 -- Order (mirrors queue_server/domain/selection.py): starving first (oldest),
 -- then priority, then profile index (-1 = the counter's own queue), then rank.
 -- Returns JSON {ticket, finished?} | {ticket, debounced=true} | {err}
-local a = cjson.decode(ARGV[1])
-local use = a.use_idem == true
-local prev = idem_get(KEYS[7], use)
+local a, prev = begin(KEYS[7])
 if prev then return prev end
 
 if redis.call('HGET', KEYS[1], 'status') == 'paused' then
@@ -22,7 +20,7 @@ local cur = redis.call('HGET', KEYS[1], 'ticket')
 if cur and cur ~= '' then
   local at = tonumber(redis.call('HGET', KEYS[1], 'called_at')) or 0
   if now - at < tonumber(a.debounce_ms) then
-    return idem_put(KEYS[7], use, a.idem_ttl, reply({ ticket = cur, debounced = true }))
+    return idem_put(KEYS[7], a, reply({ ticket = cur, debounced = true }))
   end
 end
 
@@ -58,11 +56,11 @@ local finished = finish_current(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6], a, 
 if not best then
   local r = { err = 'queue_empty' }
   if finished then r.finished = finished.id end
-  return idem_put(KEYS[7], use, a.idem_ttl, cjson.encode(r))
+  return idem_put(KEYS[7], a, cjson.encode(r))
 end
 redis.call('ZREM', best.key, best.id)
 local t = get_ticket(KEYS[2], best.id)
 call_ticket(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], a, t, 'call')
 local r = { ticket = t.id }
 if finished then r.finished = finished.id end
-return idem_put(KEYS[7], use, a.idem_ttl, reply(r))
+return idem_put(KEYS[7], a, reply(r))

@@ -6,9 +6,7 @@
 -- ARGV[1] JSON {now, counter, clerk, channel, use_idem, idem_ttl, id,
 --               categories, queue_names: [logical name aligned with KEYS[8..]]}
 -- Returns JSON {ticket, finished?} | {err: not_found|not_waiting|counter_paused}
-local a = cjson.decode(ARGV[1])
-local use = a.use_idem == true
-local prev = idem_get(KEYS[7], use)
+local a, prev = begin(KEYS[7])
 if prev then return prev end
 if redis.call('HGET', KEYS[1], 'status') == 'paused' then
   return fail('counter_paused')
@@ -26,4 +24,4 @@ local finished = finish_current(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6], a, 
 call_ticket(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], a, t, 'call')
 local r = { ticket = t.id }
 if finished then r.finished = finished.id end
-return idem_put(KEYS[7], use, a.idem_ttl, reply(r))
+return idem_put(KEYS[7], a, reply(r))

@@ -3,10 +3,8 @@
 -- KEYS[4] event sequence KEYS[5] service averages KEYS[6] idempotency key
 -- ARGV[1] JSON {now, counter, clerk, channel, use_idem, idem_ttl, outcome, categories}
 -- Returns JSON {ticket} | {err: no_current_ticket}
-local a = cjson.decode(ARGV[1])
-local use = a.use_idem == true
-local prev = idem_get(KEYS[6], use)
+local a, prev = begin(KEYS[6])
 if prev then return prev end
 local t = finish_current(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], a, a.outcome)
 if not t then return fail('no_current_ticket') end
-return idem_put(KEYS[6], use, a.idem_ttl, reply({ ticket = t.id }))
+return idem_put(KEYS[6], a, reply({ ticket = t.id }))

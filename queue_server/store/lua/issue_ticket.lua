@@ -7,9 +7,7 @@
 -- ARGV[1] JSON {id, category, prefix, priority, source, day, now, rank,
 --               queue, channel, clerk, use_idem, idem_ttl, seq_ttl, extra}
 -- Returns JSON {ticket, ahead} | {err}
-local a = cjson.decode(ARGV[1])
-local use = a.use_idem == true
-local prev = idem_get(KEYS[7], use)
+local a, prev = begin(KEYS[7])
 if prev then return prev end
 
 local seq = redis.call('INCR', KEYS[2])
@@ -41,4 +39,4 @@ else
 end
 redis.call('ZADD', KEYS[4], rank, a.id)
 emit(KEYS[5], KEYS[6], a.channel, ticket_event('issue', t, a, { ahead = ahead }))
-return idem_put(KEYS[7], use, a.idem_ttl, reply({ ticket = a.id, ahead = ahead }))
+return idem_put(KEYS[7], a, reply({ ticket = a.id, ahead = ahead }))

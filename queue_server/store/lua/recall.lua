@@ -3,14 +3,10 @@
 -- KEYS[4] event sequence KEYS[5] recent calls  KEYS[6] idempotency key
 -- ARGV[1] JSON {now, counter, clerk, channel, use_idem, idem_ttl}
 -- Returns JSON {ticket} | {err: no_current_ticket}
-local a = cjson.decode(ARGV[1])
-local use = a.use_idem == true
-local prev = idem_get(KEYS[6], use)
+local a, prev = begin(KEYS[6])
 if prev then return prev end
-local cur = redis.call('HGET', KEYS[1], 'ticket')
-if not cur or cur == '' then return fail('no_current_ticket') end
-local t = get_ticket(KEYS[2], cur)
-if not t or t.status ~= 'called' then return fail('no_current_ticket') end
+local t = current_ticket(KEYS[1], KEYS[2])
+if not t then return fail('no_current_ticket') end
 local now = now_ms(a)
 t.calls = (tonumber(t.calls) or 0) + 1
 t.recalled_at = now
@@ -20,4 +16,4 @@ redis.call('LPUSH', KEYS[5], cjson.encode({
   number = t.number, counter = t.counter, category = t.category, ts = now, type = 'recall', seq = seq,
 }))
 redis.call('LTRIM', KEYS[5], 0, 19)
-return idem_put(KEYS[6], use, a.idem_ttl, reply({ ticket = t.id }))
+return idem_put(KEYS[6], a, reply({ ticket = t.id }))

@@ -5,14 +5,10 @@
 -- ARGV[1] JSON {now, counter, clerk, channel, use_idem, idem_ttl,
 --               queue (logical name of KEYS[6]), to_category?, to_counter?}
 -- Returns JSON {ticket} | {err: no_current_ticket}
-local a = cjson.decode(ARGV[1])
-local use = a.use_idem == true
-local prev = idem_get(KEYS[5], use)
+local a, prev = begin(KEYS[5])
 if prev then return prev end
-local cur = redis.call('HGET', KEYS[1], 'ticket')
-if not cur or cur == '' then return fail('no_current_ticket') end
-local t = get_ticket(KEYS[2], cur)
-if not t or t.status ~= 'called' then return fail('no_current_ticket') end
+local t = current_ticket(KEYS[1], KEYS[2])
+if not t then return fail('no_current_ticket') end
 local from_category, from_counter = t.category, t.counter
 clear_counter(KEYS[1])
 t.status = 'waiting'
@@ -33,4 +29,4 @@ local ev = ticket_event('transfer', t, a, {
 })
 ev.counter = nz(from_counter)
 emit(KEYS[3], KEYS[4], a.channel, ev)
-return idem_put(KEYS[5], use, a.idem_ttl, reply({ ticket = t.id }))
+return idem_put(KEYS[5], a, reply({ ticket = t.id }))
