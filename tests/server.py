@@ -126,7 +126,20 @@ class ServerHandle:
 
     def reset(self) -> None:
         """Forget every ticket, call and event of the site; keep users, devices, config."""
-        asyncio.run(reset_site(self.redis_url, self.site_id))
+        run_sync(reset_site(self.redis_url, self.site_id))
+
+
+def run_sync(coro):
+    """asyncio.run, also from a test where Playwright's sync API already runs
+    an event loop in this thread (then the coroutine runs in a helper thread)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 async def reset_site(redis_url: str, site_id: str) -> None:
@@ -162,5 +175,5 @@ def make_server(redis_url: str, **overrides: Any) -> ServerHandle:
     path = tmp / "site.toml"
     write_toml(d, path)
     handle = ServerHandle(redis_url=redis_url, site_id=d["site"]["id"], config_path=path, port=free_port())
-    handle.tokens = asyncio.run(seed_accounts(redis_url, handle.site_id))
+    handle.tokens = run_sync(seed_accounts(redis_url, handle.site_id))
     return handle
