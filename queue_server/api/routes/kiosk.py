@@ -1,5 +1,56 @@
-"""Routes for the kiosk part (filled in by its issue)."""
+"""The ticket kiosk page and the on-screen QR code of a ticket."""
 
 from __future__ import annotations
 
-ROUTES: list = []
+import io
+from functools import lru_cache
+
+from litestar import Request, Response, get
+
+from queue_server.api.auth import authenticate
+from queue_server.api.http import client_ip
+from queue_server.api.pages import SECURITY_HEADERS, message_page, page
+from queue_server.api.services import Services
+from queue_server.errors import AppError
+from queue_server.security.accounts import DeviceKind
+
+
+@get("/kiosk", summary="The touch-screen ticket kiosk (kiosk device token in ?token=)", include_in_schema=False)
+async def kiosk_page(request: Request, svc: Services) -> Response:
+    try:
+        p = await authenticate(request, svc)
+    except AppError:
+        p = None
+    if p is None or p.device is None or p.device.kind != DeviceKind.KIOSK:
+        return message_page("Máy lấy số chưa được cấp quyền",
+                            "Mở trang này với mã thiết bị máy lấy số: /kiosk?token=… (tạo bằng “motcua device add --kind kiosk”).",
+                            status=401, title_en="Kiosk not authorised",
+                            body_en="Open this page with a kiosk device token: /kiosk?token=…")
+    return page("printer.web", "kiosk.html")
+
+
+@lru_cache(maxsize=512)
+def qr_svg(data: str) -> bytes:
+    import qrcode
+    import qrcode.image.svg
+
+    q = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2,
+                      image_factory=qrcode.image.svg.SvgPathFillImage, box_size=10)
+    q.add_data(data)
+    q.make(fit=True)
+    buf = io.BytesIO()
+    q.make_image().save(buf)
+    return buf.getvalue()
+
+
+@get("/api/tickets/{ticket_id:str}/qr.svg", summary="QR code of a ticket's tracking link (public; the id is unguessable)")
+async def ticket_qr(request: Request, svc: Services, ticket_id: str) -> Response:
+    await svc.limiter.check("public", client_ip(request, svc.settings.trust_proxy), svc.settings.public_limit_per_minute)
+    ticket = await svc.queue.get_ticket(ticket_id)
+    cfg = await svc.config.get()
+    svg = qr_svg(f"{cfg.site.public_url}/t/{ticket.id}")
+    return Response(content=svg, media_type="image/svg+xml",
+                    headers={**SECURITY_HEADERS, "Cache-Control": "private, max-age=86400"})
+
+
+ROUTES = [kiosk_page, ticket_qr]

@@ -1,0 +1,125 @@
+"""The kiosk in headless Chromium: touch a category, see the number and QR;
+a double tap issues one ticket; the printer being down keeps the ticket."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.print_agent_helpers import start_agent, stop_agent, wait_for
+
+pytestmark = pytest.mark.browser
+
+
+def _open_kiosk(page, server):
+    page.goto(f"{server.base_url}/kiosk?token={server.tokens['kiosk']}")
+    page.wait_for_selector("body[data-ready='1']", timeout=10_000)
+    page.wait_for_selector("button.cat[data-code='HT']")
+
+
+def _count_tickets(server, prefix: str) -> list[str]:
+    staff = server.login("admin")
+    found = []
+    for i in range(1, 6):
+        n = f"{prefix}{i:03d}"
+        if staff.get("/api/tickets", params={"number": n}).status_code == 200:
+            found.append(n)
+    return found
+
+
+def test_kiosk_issues_and_prints(live, page):
+    out = Path(tempfile.mkdtemp(prefix="motcua-kiosk-print-"))
+    agent = start_agent(live, f"virtual:{out}")
+    try:
+        wait_for(lambda: live.device("kiosk").get("/api/printer/status").json()["status"] == "online",
+                 timeout=15, what="printer online")
+        _open_kiosk(page, live)
+        assert "Hộ tịch" in page.inner_text("#cats")
+        assert page.is_visible("#appt-btn")
+        page.click("button.cat[data-code='HT']")
+        page.wait_for_selector("#result:not(.hidden)")
+        assert page.inner_text("#r-number") == "A001"
+        assert "Số người đang chờ trước bạn: 0" in page.inner_text("#r-info")
+        page.wait_for_function("document.getElementById('r-qr').naturalWidth > 0")
+        page.wait_for_selector("#r-print[data-state='ok']", timeout=10_000)
+        tid = page.get_attribute("#result", "data-ticket")
+        assert (out / f"{tid}.bin").exists() and (out / f"{tid}.png").exists()
+        # the kiosk goes back to the start screen after ~10 s; "Xong" does it at once
+        page.click("#done")
+        page.wait_for_selector("#start:not(.hidden)")
+    finally:
+        stop_agent(agent)
+
+
+def test_double_tap_issues_one_ticket(live, page):
+    _open_kiosk(page, live)
+    page.dblclick("button.cat[data-code='CT']")
+    page.wait_for_selector("#result:not(.hidden)")
+    assert page.inner_text("#r-number") == "B001"
+    # two synchronous taps, faster than any human
+    page.click("#done")
+    page.wait_for_selector("#start:not(.hidden)")
+    page.evaluate("() => { const b = document.querySelector(\"button.cat[data-code='CT']\"); b.click(); b.click(); }")
+    page.wait_for_selector("#result:not(.hidden)")
+    assert page.inner_text("#r-number") == "B002"
+    page.wait_for_timeout(500)
+    assert _count_tickets(live, "B") == ["B001", "B002"]
+
+
+def test_printer_down_shows_number_to_photograph(live, page):
+    # no print agent connected: the printer counts as offline
+    _open_kiosk(page, live)
+    assert page.is_visible("#printer-banner")
+    page.click("button.cat[data-code='DD']")
+    page.wait_for_selector("#result:not(.hidden)")
+    assert page.inner_text("#r-number") == "C001"
+    page.wait_for_selector("#r-print[data-state='err']")
+    assert "Máy in đang lỗi – vui lòng chụp lại số này" in page.inner_text("#r-print")
+    page.wait_for_function("document.getElementById('r-qr').naturalWidth > 0")
+    tid = page.get_attribute("#result", "data-ticket")
+    assert live.client().get(f"/api/tickets/{tid}").json()["status"] == "waiting"
+
+
+def test_kiosk_locked_outside_hours(redis_url, browser):
+    from tests.server import make_server
+
+    srv = make_server(redis_url, hours__enforce=True, hours__mon=[], hours__tue=[], hours__wed=[], hours__thu=[],
+                      hours__fri=[], hours__sat=[], hours__sun=["07:30-11:30"]).start()
+    ctx = browser.new_context(locale="vi-VN")
+    try:
+        page = ctx.new_page()
+        page.goto(f"{srv.base_url}/kiosk?token={srv.tokens['kiosk']}")
+        page.wait_for_selector("#locked:not(.hidden)", timeout=10_000)
+        text = page.inner_text("#locked")
+        assert "Ngoài giờ làm việc" in text and "07:30 Chủ Nhật" in text
+    finally:
+        ctx.close()
+        srv.stop()
+
+
+def test_kiosk_seats_full_points_to_qr(redis_url, browser):
+    from tests.server import make_server
+
+    srv = make_server(redis_url, site__seats=2).start()
+    ctx = browser.new_context(locale="vi-VN")
+    try:
+        k = srv.device("kiosk")
+        for _ in range(2):
+            assert k.post("/api/tickets", json={"category": "HT"}).status_code == 201
+        page = ctx.new_page()
+        page.goto(f"{srv.base_url}/kiosk?token={srv.tokens['kiosk']}")
+        page.wait_for_selector("#full-banner:not(.hidden)", timeout=10_000)
+        assert "hết chỗ ngồi" in page.inner_text("#full-banner") and "QR" in page.inner_text("#full-banner")
+    finally:
+        ctx.close()
+        srv.stop()
+
+
+def test_kiosk_needs_a_kiosk_token(live):
+    c = live.client()
+    assert c.get("/kiosk").status_code == 401
+    assert c.get(f"/kiosk?token={live.tokens['display']}").status_code == 401
+    r = c.get(f"/kiosk?token={live.tokens['kiosk']}")
+    assert r.status_code == 200 and "Lấy số thứ tự" in r.text
