@@ -10,6 +10,7 @@ import json
 import time
 from typing import Any
 
+from queue_server.domain.announce import VoiceSettings, announcement, settings_from_hash
 from queue_server.domain.eta import estimate_wait_minutes
 from queue_server.store.queue import QueueStore
 
@@ -46,9 +47,13 @@ async def snapshot(store: QueueStore, recent: int = 8) -> dict[str, Any]:
             "eta_minutes": estimate_wait_minutes(n, avgs[c.code], len(open_) or len(serving)),
         })
     total = sum(counts.values()) + sum(direct.values())
+    voice = settings_from_hash(settings)
     for call in calls:
         call["category_name"] = names.get(call.get("category"), "")
         call["category_name_en"] = names_en.get(call.get("category"), "")
+        said = announcement({**call, "type": call.get("type") or "call"}, voice)
+        if said is not None:
+            call["text"], call["speech"] = said["text"], said["speech"]
     return {
         "type": "snapshot",
         "seq": seq,
@@ -61,7 +66,8 @@ async def snapshot(store: QueueStore, recent: int = 8) -> dict[str, Any]:
         "seats": cfg.site.seats,
         "full": cfg.site.seats > 0 and total >= cfg.site.seats,
         "notice": settings.get("notice", cfg.site.notice),
-        "voice": {k[6:]: v for k, v in settings.items() if k.startswith("voice.")},
+        "voice": {**{k[6:]: v for k, v in settings.items() if k.startswith("voice.")},
+                  **voice.to_dict()},
     }
 
 
@@ -83,6 +89,11 @@ class BoardFeed:
             if key != self._key:
                 board = await snapshot(self._store)
                 payload = {"type": "event", "seq": event.get("seq"), "event": event, "board": board}
+                v = board["voice"]
+                said = announcement(event, VoiceSettings(muted=v["muted"], volume=v["volume"],
+                                                         reading=v["reading"], template=v["template"]))
+                if said is not None:
+                    payload["announce"] = said
                 self._text = json.dumps(payload, ensure_ascii=False)
                 self._key = key
         return self._text

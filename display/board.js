@@ -1,0 +1,242 @@
+/* motcua display: rendering the board and wiring the live feed to the
+ * announcement queue. Numbers only, never names. */
+(function (global) {
+  "use strict";
+  var doc = global.document;
+  var params = new URLSearchParams(global.location.search);
+  var token = params.get("token") || "";
+  var lang = params.get("lang") === "en" ? "en" : "vi";
+  var HIGHLIGHT_MS = 10000;
+  var TZ_OFFSET_MS = 7 * 3600 * 1000;   // Asia/Ho_Chi_Minh, no DST
+
+  var T = {
+    vi: {
+      subtitle: "Bảng gọi số thứ tự", now: "Đang mời", recent: "Số vừa gọi", waiting: "Đang chờ",
+      counter: "Quầy", paused: "Tạm dừng", closed: "Đóng", idle: "Chưa gọi", people: "người",
+      eta: "khoảng {m} phút", etaNone: "—", seats: "Ghế chờ đang dùng: {used}/{seats}",
+      full: "Phòng chờ đã hết chỗ ngồi. Mời quý công dân theo dõi lượt của mình bằng mã QR trên phiếu.",
+      offline: "Mất kết nối – đang kết nối lại", empty: "Chưa có số nào được gọi",
+      weekdays: ["Chủ Nhật", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy"],
+      date: "{wd}, ngày {d} tháng {m} năm {y}", unlock: "Bấm để bật âm thanh"
+    },
+    en: {
+      subtitle: "Queue board", now: "Now calling", recent: "Recent calls", waiting: "Waiting",
+      counter: "Counter", paused: "Paused", closed: "Closed", idle: "Not calling", people: "people",
+      eta: "about {m} min", etaNone: "—", seats: "Seats in use: {used}/{seats}",
+      full: "The waiting room is full. Please follow your turn with the QR code on your ticket.",
+      offline: "Connection lost – reconnecting", empty: "No calls yet",
+      weekdays: ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"],
+      date: "{wd}, {d}/{m}/{y}", unlock: "Tap to enable sound"
+    }
+  };
+  var t = T[lang];
+
+  function fmt(s, vals) {
+    return s.replace(/\{(\w+)\}/g, function (_, k) { return vals[k] === undefined ? "" : String(vals[k]); });
+  }
+  function $(id) { return doc.getElementById(id); }
+  function el(tag, cls, text) {
+    var e = doc.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = text;
+    return e;
+  }
+  function pad(n) { return n < 10 ? "0" + n : String(n); }
+
+  var state = {
+    board: null,
+    clockOffset: 0,            // server time - local time
+    highlight: null,           // {counter, number, text, until}
+    announced: {}              // seq -> true
+  };
+
+  // -- static labels ---------------------------------------------------------
+  doc.documentElement.lang = lang;
+  Array.prototype.forEach.call(doc.querySelectorAll("[data-t]"), function (n) {
+    var k = n.getAttribute("data-t");
+    if (t[k]) n.textContent = t[k];
+  });
+  $("offline-banner").textContent = t.offline;
+
+  // -- clock -----------------------------------------------------------------
+  function renderClock() {
+    var d = new Date(Date.now() + state.clockOffset + TZ_OFFSET_MS);
+    $("clock-time").textContent = pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
+    $("clock-date").textContent = fmt(t.date, {
+      wd: t.weekdays[d.getUTCDay()], d: pad(d.getUTCDate()), m: pad(d.getUTCMonth() + 1), y: d.getUTCFullYear()
+    });
+  }
+
+  // -- board -----------------------------------------------------------------
+  function catName(o) {
+    if (lang === "en" && o.category_name_en) return o.category_name_en;
+    return o.category_name || "";
+  }
+
+  function renderCounters(b) {
+    var box = $("counters");
+    var hl = state.highlight && state.highlight.until > Date.now() ? state.highlight : null;
+    box.textContent = "";
+    b.counters.forEach(function (c) {
+      var card = el("div", "counter status-" + c.status);
+      card.setAttribute("data-counter", c.counter);
+      if (hl && String(hl.counter) === String(c.counter) && hl.number === c.number) card.className += " flash";
+      card.appendChild(el("div", "counter-name", t.counter + " " + c.counter));
+      card.appendChild(el("div", "counter-number", c.number || "—"));
+      card.appendChild(el("div", "counter-cat", c.number ? catName(c) : t.idle));
+      if (c.status === "paused") card.appendChild(el("div", "counter-badge", t.paused));
+      if (c.status === "closed") card.appendChild(el("div", "counter-badge", t.closed));
+      box.appendChild(card);
+    });
+  }
+
+  function renderRecent(b) {
+    var ol = $("recent");
+    ol.textContent = "";
+    var list = (b.recent || []).slice(0, 8);
+    if (!list.length) {
+      ol.appendChild(el("li", "empty", t.empty));
+      return;
+    }
+    list.forEach(function (r, i) {
+      var li = el("li", i === 0 ? "recent-item latest" : "recent-item");
+      li.appendChild(el("span", "recent-number", r.number));
+      li.appendChild(el("span", "recent-arrow", "→"));
+      li.appendChild(el("span", "recent-counter", t.counter + " " + r.counter));
+      ol.appendChild(li);
+    });
+  }
+
+  function renderWaiting(b) {
+    var tb = $("waiting");
+    tb.textContent = "";
+    (b.waiting || []).forEach(function (w) {
+      var tr = el("tr");
+      var nameCell = el("td", "w-name");
+      nameCell.appendChild(el("span", "w-prefix", w.prefix));
+      nameCell.appendChild(doc.createTextNode(" " + (lang === "en" && w.name_en ? w.name_en : w.name)));
+      tr.appendChild(nameCell);
+      tr.appendChild(el("td", "w-count", String(w.count)));
+      tr.appendChild(el("td", "w-eta", w.count ? fmt(t.eta, { m: w.eta_minutes }) : t.etaNone));
+      tb.appendChild(tr);
+    });
+    var used = Math.min(b.waiting_total || 0, b.seats || 0);
+    $("seats").textContent = b.seats ? fmt(t.seats, { used: used, seats: b.seats }) : "";
+    var full = $("full-banner");
+    full.hidden = !b.full;
+    full.textContent = t.full;
+  }
+
+  function renderNotice(b) {
+    var n = $("notice");
+    var text = b.notice || "";
+    if (n.textContent !== text) n.textContent = text;
+    n.parentNode.parentNode.hidden = !text;
+  }
+
+  function renderHighlight() {
+    var box = $("now-calling");
+    var hl = state.highlight;
+    if (hl && hl.until > Date.now()) {
+      $("now-text").textContent = hl.text;
+      box.hidden = false;
+    } else {
+      box.hidden = true;
+    }
+  }
+
+  function render() {
+    var b = state.board;
+    if (!b) return;
+    $("site-name").textContent = (lang === "en" && b.site.name_en) ? b.site.name_en : b.site.name;
+    doc.title = t.subtitle + " – " + b.site.name;
+    renderCounters(b);
+    renderRecent(b);
+    renderWaiting(b);
+    renderNotice(b);
+    renderHighlight();
+  }
+
+  function setBoard(b) {
+    state.board = b;
+    if (typeof b.now === "number") state.clockOffset = b.now - Date.now();
+    if (b.voice) announcer.configure(b.voice);
+    render();
+  }
+
+  // A call's caption when the server did not send one (older events in a snapshot).
+  function captionFor(number, counter) {
+    var tpl = (state.board && state.board.voice && state.board.voice.template) ||
+      "Mời công dân có số {number} đến quầy số {counter}";
+    return tpl.replace("{number}", number).replace("{counter}", String(counter));
+  }
+
+  // -- announcements ---------------------------------------------------------
+  var announcer = new global.MotcuaAnnouncer({
+    chimeUrl: "/display/static/chime.wav",
+    voiceUrl: function (text) {
+      return "/api/voice?text=" + encodeURIComponent(text) + "&token=" + encodeURIComponent(token);
+    },
+    onStart: function (item) {
+      state.highlight = { counter: item.counter, number: item.number, text: item.text, until: Date.now() + HIGHLIGHT_MS };
+      render();
+    },
+    onEnd: function () {},
+    onBlocked: function () { $("sound-unlock").hidden = false; }
+  });
+  $("sound-unlock").textContent = t.unlock + (lang === "vi" ? " / Tap to enable sound" : "");
+  $("sound-unlock").addEventListener("click", function () { $("sound-unlock").hidden = true; });
+
+  function announce(a) {
+    if (!a || state.announced[a.seq]) return;
+    state.announced[a.seq] = true;
+    announcer.enqueue(a);
+  }
+
+  // -- live feed -------------------------------------------------------------
+  function wsUrl() {
+    var proto = global.location.protocol === "https:" ? "wss:" : "ws:";
+    return proto + "//" + global.location.host + "/ws/board?token=" + encodeURIComponent(token);
+  }
+
+  var testing = params.get("hb") ? Number(params.get("hb")) : 0;
+  var live = new global.MotcuaLive({
+    url: wsUrl,
+    heartbeatMs: testing || 10000,
+    deadMs: testing ? testing * 3 : 35000,
+    onSnapshot: function (s) {
+      var b = s.board;
+      // After a reconnect, speak calls made while we were away (not older than a minute).
+      if (s.previousSeq > 0 && b.seq > s.previousSeq) {
+        (b.recent || []).slice().reverse().forEach(function (r) {
+          if (r.seq > s.previousSeq && b.now - r.ts < 60000) {
+            announce({ type: r.type, seq: r.seq, number: r.number, counter: String(r.counter),
+                       text: r.text || captionFor(r.number, r.counter), speech: r.speech || null });
+          }
+        });
+      }
+      setBoard(b);
+    },
+    onEvent: function (msg) {
+      setBoard(msg.board);
+      if (msg.announce) announce(msg.announce);
+    },
+    onStatus: function (s) {
+      $("board").setAttribute("data-state", s === "banner" ? "offline" : s);
+      if (s === "banner") $("offline-banner").hidden = false;
+      if (s === "online") $("offline-banner").hidden = true;
+    }
+  });
+
+  setInterval(function () {
+    renderClock();
+    if (state.highlight && state.highlight.until <= Date.now()) {
+      state.highlight = null;
+      render();
+    }
+  }, 1000);
+  renderClock();
+  live.start();
+
+  global.motcuaBoard = { live: live, announcer: announcer, state: state };
+})(window);
