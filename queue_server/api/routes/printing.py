@@ -84,22 +84,25 @@ def job_data(t: Ticket, cfg: SiteConfig, ahead: int, eta: int, lang: str = "vi")
 
 
 class PrintQueue:
-    def __init__(self, svc: Services):
+    """The print jobs of a site. `svc` needs .redis, .keys and .scripts."""
+
+    def __init__(self, svc: Services, clock=None):
         self.svc = svc
         self.k = svc.keys
+        self.clock = clock or _now
 
     async def enqueue(self, ticket_id: str, data: dict[str, Any], reprint: bool = False) -> dict[str, Any]:
         k = self.k
         reply = await self.svc.scripts.run(
             "print_enqueue", [k.print_jobs(), k.print_due, k.print_done, k.print_reprints],
-            {"now": _now(), "channel": k.channel, "ticket": ticket_id, "reprint": reprint, "data": data})
+            {"now": self.clock(), "channel": k.channel, "ticket": ticket_id, "reprint": reprint, "data": data})
         _wake_agents()
         return reply
 
     async def claim(self, limit: int = 10) -> list[dict[str, Any]]:
         k = self.k
         reply = await self.svc.scripts.run("print_claim", [k.print_jobs(), k.print_due],
-                                           {"now": _now(), "lease_ms": LEASE_MS, "limit": limit})
+                                           {"now": self.clock(), "lease_ms": LEASE_MS, "limit": limit})
         jobs = reply.get("jobs") or []
         return jobs if isinstance(jobs, list) else []
 
@@ -107,18 +110,18 @@ class PrintQueue:
         k = self.k
         return await self.svc.scripts.run(
             "print_ack", [k.print_jobs(), k.print_due, k.print_done],
-            {"now": _now(), "job": job_id, "ok": ok, "error": error[:300], "backoff_ms": BACKOFF_MS,
+            {"now": self.clock(), "job": job_id, "ok": ok, "error": error[:300], "backoff_ms": BACKOFF_MS,
              "backoff_max_ms": BACKOFF_MAX_MS, "done_ttl_ms": DONE_TTL_MS})
 
     async def release(self, job_ids: list[str]) -> None:
         if job_ids:
             k = self.k
             await self.svc.scripts.run("print_release", [k.print_jobs(), k.print_due],
-                                       {"now": _now(), "jobs": job_ids})
+                                       {"now": self.clock(), "jobs": job_ids})
 
     async def set_status(self, status: str | None = None, detail: str = "", agent: str = "") -> dict[str, Any]:
         k = self.k
-        args: dict[str, Any] = {"now": _now(), "agent": agent}
+        args: dict[str, Any] = {"now": self.clock(), "agent": agent}
         if status is None:
             args["seen_only"] = True
         else:
@@ -143,7 +146,7 @@ class PrintQueue:
         k = self.k
         raw = await self.svc.redis.hgetall(k.printer_status)
         h = {(a.decode() if isinstance(a, bytes) else a): (b.decode() if isinstance(b, bytes) else b) for a, b in raw.items()}
-        now = _now()
+        now = self.clock()
         seen = int(h.get("seen") or 0)
         connected = seen > 0 and now - seen <= AGENT_STALE_MS
         status = h.get("status") or "offline"
