@@ -96,12 +96,12 @@ class VirtualPrinter(Connection):
     def send(self, job_id: str, data: bytes, image: Image.Image | None = None) -> None:
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
-            base = self.dir / self._safe(job_id)
-            tmp = base.with_suffix(".bin.part")
+            name = self._safe(job_id)
+            tmp = self.dir / f"{name}.bin.part"
             tmp.write_bytes(data)
             if image is not None:
-                image.save(base.with_suffix(".png"))
-            os.replace(tmp, base.with_suffix(".bin"))
+                image.save(self.dir / f"{name}.png")
+            os.replace(tmp, self.dir / f"{name}.bin")
         except OSError as e:
             raise PrinterError(f"virtual printer cannot write to {self.dir}: {e}") from e
 

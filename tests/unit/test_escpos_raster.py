@@ -92,6 +92,9 @@ def test_virtual_printer_writes_exact_bytes_and_png(tmp_path):
     assert png.tobytes() == _parse_gs_v0(data).tobytes()
     assert vp.printed("abc")
     assert vp.status() == "online"
+    vp.send("abc.r1", data, img)                 # a reprint's job id keeps its own files
+    assert (tmp_path / "abc.r1.bin").read_bytes() == data and (tmp_path / "abc.r1.png").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["abc.bin", "abc.png", "abc.r1.bin", "abc.r1.png"]
 
 
 @pytest.mark.parametrize("spec,kind,target,option", [

@@ -1,0 +1,136 @@
+"""The real print agent (`motcua printer-agent`, a subprocess) against a
+running server: printed once and acked; a network printer that refuses
+connections and then accepts gets the ticket exactly once; the ticket stays
+valid all along; the printer status reaches the server."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from printer.escpos_out import decode_raster, raster_bands
+from tests.e2e.print_agent_helpers import NetworkPrinter, start_agent, stop_agent, wait_for
+
+
+def _status(server) -> dict:
+    return server.device("kiosk").get("/api/printer/status").json()
+
+
+def _print_state(server, tid: str) -> dict:
+    return server.device("kiosk").get(f"/api/tickets/{tid}/print").json()
+
+
+@pytest.fixture
+def out_dir():
+    return Path(tempfile.mkdtemp(prefix="motcua-virtual-printer-"))
+
+
+def test_printed_once_and_acked(live, out_dir):
+    agent = start_agent(live, f"virtual:{out_dir}", width=58)
+    try:
+        wait_for(lambda: _status(live)["status"] == "online", timeout=15, what="agent online")
+        kiosk = live.device("kiosk")
+        r = kiosk.post("/api/tickets", json={"category": "HT"}, headers={"Idempotency-Key": "press-1"})
+        assert r.status_code == 201, r.text
+        t = r.json()
+        assert t["print"]["queued"] is True and t["print"]["ok"] is True
+        wait_for(lambda: _print_state(live, t["id"])["state"] == "printed", timeout=10, what="ack")
+        data = (out_dir / f"{t['id']}.bin").read_bytes()
+        assert data.count(b"\x1dV") == 1 and raster_bands(data)[0].width_bytes == 384 // 8
+        img = decode_raster(data)
+        assert img.width == 384 and img.height > 300
+        # the same press again (a retry) is the same ticket, and it is not printed again
+        again = kiosk.post("/api/tickets", json={"category": "HT"}, headers={"Idempotency-Key": "press-1"}).json()
+        assert again["id"] == t["id"] and again["print"]["queued"] is False
+        time.sleep(1.0)
+        assert sorted(p.name for p in out_dir.iterdir()) == [f"{t['id']}.bin", f"{t['id']}.png"]
+        assert _status(live)["pending_jobs"] == 0
+        # staff reprint makes a second, separate job
+        clerk = live.login("lan")
+        rp = clerk.post(f"/api/tickets/{t['id']}/reprint")
+        assert rp.status_code == 202 and rp.json()["job"] == f"{t['id']}.r1"
+        wait_for(lambda: (out_dir / f"{t['id']}.r1.bin").exists(), timeout=10, what="reprint")
+        assert live.client().post(f"/api/tickets/{t['id']}/reprint").status_code == 401
+    finally:
+        stop_agent(agent)
+
+
+def test_job_waits_in_redis_until_an_agent_comes(live, out_dir):
+    kiosk = live.device("kiosk")
+    t = kiosk.post("/api/tickets", json={"category": "CT"}).json()
+    assert t["print"]["queued"] is True and t["print"]["ok"] is False      # no agent yet
+    assert _print_state(live, t["id"])["state"] == "queued"
+    agent = start_agent(live, f"virtual:{out_dir}")
+    try:
+        wait_for(lambda: _print_state(live, t["id"])["state"] == "printed", timeout=15, what="late print")
+        assert (out_dir / f"{t['id']}.bin").exists()
+        # the agent loses the server and comes back: still printed once
+        live.stop()
+        live.start()
+        wait_for(lambda: _status(live)["status"] == "online", timeout=20, what="agent reconnected")
+        t2 = kiosk.post("/api/tickets", json={"category": "CT"}).json()
+        wait_for(lambda: _print_state(live, t2["id"])["state"] == "printed", timeout=10, what="print after restart")
+        assert len(list(out_dir.glob("*.bin"))) == 2
+    finally:
+        stop_agent(agent)
+
+
+def test_network_printer_refuses_then_accepts(live):
+    printer = NetworkPrinter()                      # not listening yet: connections refused
+    agent = start_agent(live, printer.spec, width=80)
+    try:
+        st = wait_for(lambda: (s := _status(live))["agent_connected"] and s["status"] == "offline" and s,
+                      timeout=15, what="offline status from the agent")
+        assert st["ok"] is False
+        kiosk = live.device("kiosk")
+        t = kiosk.post("/api/tickets", json={"category": "DD"}).json()
+        assert t["print"]["ok"] is False            # the kiosk shows the number to photograph
+        pub = live.client()
+
+        def retried():
+            assert pub.get(f"/api/tickets/{t['id']}").json()["status"] == "waiting"   # valid all along
+            s = _print_state(live, t["id"])
+            return s["state"] == "queued" and (s["attempts"] or 0) >= 2 and s["error"]
+        wait_for(retried, timeout=20, what="failed attempts")
+        assert "refused" in _print_state(live, t["id"])["error"].lower()
+        assert printer.tickets() == 0
+
+        printer.start()                             # the printer comes back
+        wait_for(lambda: _print_state(live, t["id"])["state"] == "printed", timeout=20, what="printed after recovery")
+        wait_for(lambda: _status(live)["status"] == "online", timeout=10, what="online status")
+        wait_for(lambda: printer.tickets() == 1, timeout=5, what="bytes at the printer")
+        time.sleep(2.5)                             # no late duplicate
+        assert printer.tickets() == 1
+        jobs = [d for d in printer.received if b"\x1dV" in d]
+        img = decode_raster(jobs[0])
+        assert img.width == 576
+        assert pub.get(f"/api/tickets/{t['id']}").json()["status"] == "waiting"
+        # it can still be called and served normally
+        clerk = live.login("minh")
+        called = clerk.post("/api/counters/4/next", headers={"Idempotency-Key": "n1"})
+        assert called.status_code == 200 and called.json()["ticket"]["id"] == t["id"], called.text
+    finally:
+        stop_agent(agent)
+        printer.stop()
+
+
+def test_printer_socket_needs_a_printer_token(live):
+    import asyncio
+
+    import websockets
+
+    async def go(token):
+        try:
+            async with websockets.connect(f"{live.ws_url}/ws/printer?token={token}", open_timeout=5) as ws:
+                await asyncio.wait_for(ws.recv(), 5)
+        except websockets.exceptions.ConnectionClosed as e:
+            return e.rcvd.code if e.rcvd else None
+        except websockets.exceptions.InvalidStatus as e:
+            return e.response.status_code
+        return None
+
+    assert asyncio.run(go(live.tokens["kiosk"])) in (4401, 403)
+    assert asyncio.run(go("nonsense")) in (4401, 403)
