@@ -1,0 +1,74 @@
+"""/t/{id} in headless Chromium: position and status update live over the
+websocket; when called it shows the counter; after service the rating."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def _issue(server, category="HT"):
+    r = server.device("kiosk").post("/api/tickets", json={"category": category})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_tracking_updates_live_and_rates(live, page):
+    first = _issue(live)
+    mine = _issue(live)
+    page.goto(f"{live.base_url}/t/{mine['id']}")
+    page.wait_for_function("document.getElementById('number').textContent === 'A002'")
+    page.wait_for_selector("#status[data-status='waiting']")
+    assert "Số người đang chờ trước bạn: 1" in page.inner_text("#info")
+    page.wait_for_function("document.getElementById('conn').textContent.includes('trực tiếp')")
+
+    clerk = live.login("minh")
+    r = clerk.post("/api/counters/3/next", headers={"Idempotency-Key": "k1"})
+    assert r.status_code == 200 and r.json()["ticket"]["id"] == first["id"], r.text
+    # no reload: the websocket moves the position
+    page.wait_for_function(
+        "document.getElementById('info').textContent.includes('Số người đang chờ trước bạn: 0')", timeout=5000)
+
+    r = clerk.post("/api/counters/3/next", headers={"Idempotency-Key": "k2"})
+    assert r.json()["ticket"]["id"] == mine["id"]
+    page.wait_for_selector("#status[data-status='called']", timeout=5000)
+    assert page.inner_text("#status") == "Mời bạn đến quầy số 3"
+
+    r = clerk.post("/api/counters/3/done", headers={"Idempotency-Key": "k3"})
+    assert r.status_code == 200, r.text
+    page.wait_for_selector("#rate:not(.hidden)", timeout=5000)
+    labels = page.locator("#rate-buttons button").all_inner_texts()
+    assert labels == ["Rất hài lòng", "Hài lòng", "Không hài lòng"]
+    page.click("#rate-buttons button[data-level='3']")
+    page.wait_for_function("document.getElementById('rate-msg').textContent.includes('Cảm ơn')")
+    t = live.client().get(f"/api/tickets/{mine['id']}").json()
+    assert t["rating"] == 3
+    # one rating per ticket
+    assert live.client().post(f"/api/tickets/{mine['id']}/rating", json={"level": 1}).status_code == 409
+
+
+def test_tracking_five_level_scale_in_english(redis_url, browser):
+    from tests.server import make_server
+
+    srv = make_server(redis_url, queue__rating_scale=5).start()
+    ctx = browser.new_context(locale="en-US")
+    try:
+        t = _issue(srv)
+        clerk = srv.login("lan")
+        assert clerk.post("/api/counters/1/next", headers={"Idempotency-Key": "a"}).status_code == 200
+        assert clerk.post("/api/counters/1/done", headers={"Idempotency-Key": "b"}).status_code == 200
+        page = ctx.new_page()
+        page.goto(f"{srv.base_url}/t/{t['id']}?lang=en")
+        page.wait_for_selector("#rate:not(.hidden)")
+        page.wait_for_function("document.querySelectorAll('#rate-buttons button').length === 5")
+        assert page.inner_text("#status") == "Served"
+        assert page.locator("#rate-buttons button").first.inner_text() == "Very satisfied"
+    finally:
+        ctx.close()
+        srv.stop()
+
+
+def test_unknown_ticket_page_says_so(live, page):
+    page.goto(f"{live.base_url}/t/does-not-exist")
+    page.wait_for_function("document.getElementById('status').textContent.includes('Không tìm thấy')")
