@@ -30,7 +30,11 @@ def encode(img: Image.Image, cut: bool = True) -> bytes:
     """INIT, the image as GS v 0 raster bands, then feed + cut."""
     p = _dummy(img.width)
     p._raw(INIT)
-    p.image(img, impl="bitImageRaster", fragment_height=FRAGMENT_HEIGHT, center=False)
+    # Cut the bands here: python-escpos would convert the whole image once
+    # more before splitting it.
+    for top in range(0, img.height, FRAGMENT_HEIGHT):
+        band = img.crop((0, top, img.width, min(img.height, top + FRAGMENT_HEIGHT)))
+        p.image(band, impl="bitImageRaster", fragment_height=FRAGMENT_HEIGHT, center=False)
     if cut:
         p.cut()
     return p.output
