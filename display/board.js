@@ -13,7 +13,8 @@
     vi: {
       subtitle: "Bảng gọi số thứ tự", now: "Đang mời", recent: "Số vừa gọi", waiting: "Đang chờ",
       counter: "Quầy", paused: "Tạm dừng", closed: "Đóng", idle: "Chưa gọi", people: "người",
-      eta: "khoảng {m} phút", etaNone: "—", seats: "Ghế chờ đang dùng: {used}/{seats}",
+      eta: "khoảng {m} phút", etaNone: "—", seatsLabel: "Ghế chờ đang dùng", seatsNote: "trên tổng số ghế",
+      fullShort: "Đã hết chỗ ngồi",
       full: "Phòng chờ đã hết chỗ ngồi. Mời quý công dân theo dõi lượt của mình bằng mã QR trên phiếu.",
       offline: "Mất kết nối – đang kết nối lại", empty: "Chưa có số nào được gọi",
       weekdays: ["Chủ Nhật", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy"],
@@ -22,7 +23,8 @@
     en: {
       subtitle: "Queue board", now: "Now calling", recent: "Recent calls", waiting: "Waiting",
       counter: "Counter", paused: "Paused", closed: "Closed", idle: "Not calling", people: "people",
-      eta: "about {m} min", etaNone: "—", seats: "Seats in use: {used}/{seats}",
+      eta: "about {m} min", etaNone: "—", seatsLabel: "Seats in use", seatsNote: "of all seats",
+      fullShort: "No seats left",
       full: "The waiting room is full. Please follow your turn with the QR code on your ticket.",
       offline: "Connection lost – reconnecting", empty: "No calls yet",
       weekdays: ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"],
@@ -88,6 +90,16 @@
       if (c.status === "closed") card.appendChild(el("div", "counter-badge", t.closed));
       box.appendChild(card);
     });
+    if (b.seats) {
+      // seats in use against the room's seats, in the grid's spare cell
+      var used = Math.min(b.waiting_total || 0, b.seats);
+      var sc = el("div", "counter seats-card" + (b.full ? " is-full" : ""));
+      sc.id = "seats";
+      sc.appendChild(el("div", "seats-label", t.seatsLabel));
+      sc.appendChild(el("div", "seats-value", used + "/" + b.seats));
+      sc.appendChild(el("div", "seats-note", b.full ? t.fullShort : t.seatsNote));
+      box.appendChild(sc);
+    }
   }
 
   function renderRecent(b) {
@@ -120,8 +132,6 @@
       tr.appendChild(el("td", "w-eta", w.count ? fmt(t.eta, { m: w.eta_minutes }) : t.etaNone));
       tb.appendChild(tr);
     });
-    var used = Math.min(b.waiting_total || 0, b.seats || 0);
-    $("seats").textContent = b.seats ? fmt(t.seats, { used: used, seats: b.seats }) : "";
     var full = $("full-banner");
     full.hidden = !b.full;
     full.textContent = t.full;

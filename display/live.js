@@ -134,6 +134,7 @@
       self._banner = null;
       if (!self.online) {
         self.bannerShown = true;
+        self.stats.bannerAfterMs = self.now() - self.offlineSince;
         self._emit("onStatus", "banner");
       }
     }, this.offlineBannerMs);

@@ -82,7 +82,9 @@ class BoardFeed:
         self._text = ""
 
     async def message(self, event: dict[str, Any]) -> str:
-        key = (event.get("seq"), event.get("type"))
+        # stream_id is unique per logged event: a sequence number seen again
+        # (after a site reset) never gets an old board
+        key = (event.get("seq"), event.get("type"), event.get("stream_id"))
         if key == self._key:
             return self._text
         async with self._lock:
