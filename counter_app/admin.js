@@ -23,8 +23,10 @@
       create: "Tạo", reset_pw: "Đặt lại mật khẩu", disable: "Khóa", enable: "Mở khóa", new_password: "Mật khẩu mới (≥ 8 ký tự)",
       counters_ph: "VD: 1,2", kind: "Loại", revoke: "Thu hồi", revoked: "Đã thu hồi", created: "Tạo lúc",
       token_once: "Mã thiết bị (chỉ hiện một lần – hãy sao chép ngay):", notice: "Dòng thông báo trên bảng",
-      voice: "Giọng đọc", v_enabled: "Bật đọc số", v_lang: "Ngôn ngữ đọc", v_rate: "Tốc độ (0.5–2)", v_volume: "Âm lượng (0–1)",
-      v_repeat: "Số lần đọc (1–3)", v_chime: "Chuông trước khi đọc", printer_none: "Chưa có dịch vụ trạng thái máy in (GET /api/printer/status).",
+      voice: "Giọng đọc", v_muted: "Tắt tiếng đọc số", v_volume: "Âm lượng (0–100)", v_reading: "Cách đọc số",
+      v_template: "Câu mời (có {number} và {counter})", r_digits: "Đọc từng chữ số", r_natural: "Đọc cả số",
+      display_none: "Chưa có API thiết lập bảng hiển thị (/api/display/settings).", no_espeak: "Máy chủ chưa có espeak-ng: bảng hiển thị chỉ phát chuông.",
+      printer_none: "Chưa có dịch vụ trạng thái máy in (GET /api/printer/status).",
       refresh: "Tải lại", ts: "Thời điểm", actor: "Người thực hiện", action: "Thao tác", target: "Đối tượng", detail: "Chi tiết",
       confirm_revoke: "Thu hồi thiết bị này? Thiết bị sẽ ngừng hoạt động ngay.", pw_done: "Đã đặt lại mật khẩu; các phiên cũ đã kết thúc.",
     },
@@ -46,8 +48,10 @@
       create: "Create", reset_pw: "Reset password", disable: "Disable", enable: "Enable", new_password: "New password (≥ 8 characters)",
       counters_ph: "e.g. 1,2", kind: "Kind", revoke: "Revoke", revoked: "Revoked", created: "Created",
       token_once: "Device token (shown once – copy it now):", notice: "Notice line on the board",
-      voice: "Voice", v_enabled: "Announce numbers", v_lang: "Voice language", v_rate: "Rate (0.5–2)", v_volume: "Volume (0–1)",
-      v_repeat: "Repeats (1–3)", v_chime: "Chime before announcing", printer_none: "No printer status service yet (GET /api/printer/status).",
+      voice: "Voice", v_muted: "Mute announcements", v_volume: "Volume (0–100)", v_reading: "Number reading",
+      v_template: "Wording (with {number} and {counter})", r_digits: "Digit by digit", r_natural: "Whole number",
+      display_none: "The display settings API (/api/display/settings) is not available yet.", no_espeak: "espeak-ng is missing on the server: boards play a chime only.",
+      printer_none: "No printer status service yet (GET /api/printer/status).",
       refresh: "Refresh", ts: "Time", actor: "Actor", action: "Action", target: "Target", detail: "Detail",
       confirm_revoke: "Revoke this device? It stops working at once.", pw_done: "Password reset; old sessions ended.",
     },
@@ -266,23 +270,26 @@
   }
   async function devices_refresh(panel) { panel.textContent = ""; await devices(panel); }
 
-  // -- display notice and voice ----------------------------------------------------------------------------------
+  // -- display notice and voice (the display module's API) ----------------------------------------------
   async function display(panel) {
-    const cur = await MC.api("GET", "/api/admin/display");
+    const box = E("div", { class: "card" }, E("h2", {}, t("t_display")));
+    panel.append(box);
+    let cur;
+    try { cur = await MC.api("GET", "/api/display/settings"); }
+    catch (e) { box.append(E("p", { class: "muted", id: "display-missing" }, e.status === 404 ? t("display_none") : e.message)); return; }
     const v = cur.voice || {};
     const notice = E("input", { id: "notice", value: cur.notice || "", style: "width:100%" });
-    const f = { enabled: E("input", { type: "checkbox", id: "v-enabled", checked: v.enabled !== "false" }),
-      lang: E("select", { id: "v-lang" }, ["vi", "en", "vi+en"].map((x) => E("option", { value: x, selected: (v.lang || "vi") === x }, x))),
-      rate: E("input", { id: "v-rate", type: "number", step: "0.1", value: v.rate || "1" }),
-      volume: E("input", { id: "v-volume", type: "number", step: "0.1", value: v.volume || "1" }),
-      repeat: E("input", { id: "v-repeat", type: "number", value: v.repeat || "2" }),
-      chime: E("input", { type: "checkbox", id: "v-chime", checked: v.chime !== "false" }) };
-    panel.append(E("div", { class: "card" }, E("h2", {}, t("t_display")), row("notice", notice), E("h2", {}, t("voice")),
-      row("v_enabled", f.enabled), row("v_lang", f.lang), row("v_rate", f.rate), row("v_volume", f.volume), row("v_repeat", f.repeat), row("v_chime", f.chime),
+    const f = { muted: E("input", { type: "checkbox", id: "v-muted", checked: !!v.muted }),
+      volume: E("input", { id: "v-volume", type: "number", min: 0, max: 100, value: v.volume ?? 100 }),
+      reading: E("select", { id: "v-reading" }, ["digits", "natural"].map((x) => E("option", { value: x, selected: (v.reading || "digits") === x }, t("r_" + x)))),
+      template: E("input", { id: "v-template", value: v.template || "", style: "width:100%" }) };
+    box.append(row("notice", notice), E("h2", {}, t("voice")),
+      row("v_muted", f.muted), row("v_volume", f.volume), row("v_reading", f.reading), row("v_template", f.template),
+      cur.offline_voice === false ? E("p", { class: "muted" }, t("no_espeak")) : null,
       E("p", {}, E("button", { class: "act primary", id: "save-display", onclick: async () => {
-        const n = (x) => (x.value === "" || isNaN(Number(x.value)) ? x.value : Number(x.value));
-        try { await MC.api("PUT", "/api/admin/display", { notice: notice.value, voice: { enabled: f.enabled.checked, lang: f.lang.value,
-          rate: n(f.rate), volume: n(f.volume), repeat: n(f.repeat), chime: f.chime.checked } }); say(t("saved")); } catch (e) { fail(e); } } }, t("save")))));
+        const vol = f.volume.value === "" || isNaN(Number(f.volume.value)) ? f.volume.value : Number(f.volume.value);
+        try { await MC.api("PUT", "/api/display/settings", { notice: notice.value, voice: { muted: f.muted.checked, volume: vol,
+          reading: f.reading.value, template: f.template.value } }); say(t("saved")); } catch (e) { fail(e); } } }, t("save"))));
   }
 
   // -- printer status (served by the printing module when present) ------------------------------------------------

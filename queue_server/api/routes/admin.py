@@ -26,13 +26,6 @@ from queue_server.security.passwords import password_problem
 SECTIONS = ("site", "hours", "queue", "categories", "counters")
 MERGED = ("site", "hours", "queue")          # dict sections: merge keys; list sections: replace
 
-# The voice settings the display reads from the `settings` hash ("voice.<name>").
-VOICE_FIELDS: dict[str, tuple[type, Any]] = {
-    "enabled": (bool, None), "lang": (str, ("vi", "en", "vi+en")), "rate": (float, (0.5, 2.0)),
-    "volume": (float, (0.0, 1.0)), "repeat": (int, (1, 3)), "chime": (bool, None),
-}
-
-
 def _bad(lang: str, problems: list[Problem]) -> AppError:
     text = "; ".join(f"{p.field}: {p.en if lang == 'en' else p.vi}" for p in problems)
     return AppError("config_invalid", detail=text,
@@ -268,56 +261,8 @@ async def revoke_device(request: Request, svc: Services, device_id: str) -> dict
     return {"ok": True}
 
 
-# -- display notice and voice ---------------------------------------------------------------------
-async def _display_settings(svc: Services) -> dict[str, Any]:
-    raw = {k.decode(): v.decode() for k, v in (await svc.redis.hgetall(svc.keys.settings)).items()}
-    cfg = await svc.config.get()
-    return {"notice": raw.get("notice", cfg.site.notice),
-            "voice": {k[6:]: v for k, v in raw.items() if k.startswith("voice.")}}
-
-
-@get("/api/admin/display", summary="The display's notice line and voice settings (admin)")
-async def get_display_settings(request: Request, svc: Services) -> dict:
-    await require_user(request, svc, Role.ADMIN)
-    return await _display_settings(svc)
-
-
-@put("/api/admin/display", status_code=200, summary="Set the notice line and voice settings; displays update live (admin)")
-async def put_display_settings(request: Request, svc: Services) -> dict:
-    admin = await require_user(request, svc, Role.ADMIN)
-    lang = lang_of(request)
-    data = await read_json(request, max_bytes=8_000)
-    fields: dict[str, str] = {}
-    if "notice" in data:
-        notice = data["notice"]
-        if not isinstance(notice, str) or len(notice) > 500:
-            raise _problem(lang, "notice", "dòng thông báo là chuỗi tối đa 500 ký tự", "notice: a string up to 500 characters")
-        fields["notice"] = notice.strip()
-    voice = data.get("voice", {})
-    if not isinstance(voice, dict):
-        raise _problem(lang, "voice", "phải là một bảng", "must be a table")
-    for name, value in voice.items():
-        spec = VOICE_FIELDS.get(name)
-        if spec is None:
-            raise _problem(lang, f"voice.{name}", "thiết lập giọng đọc không tồn tại", "unknown voice setting")
-        kind, allowed = spec
-        ok = (isinstance(value, bool) if kind is bool else
-              isinstance(value, str) and value in allowed if kind is str else
-              isinstance(value, (int, float)) and not isinstance(value, bool)
-              and (kind is float or isinstance(value, int)) and allowed[0] <= value <= allowed[1])
-        if not ok:
-            hint = (" / ".join(allowed) if kind is str else "true/false" if kind is bool else f"{allowed[0]}–{allowed[1]}")
-            raise _problem(lang, f"voice.{name}", f"giá trị không hợp lệ (cho phép: {hint})", f"invalid value (allowed: {hint})")
-        fields[f"voice.{name}"] = ("true" if value else "false") if kind is bool else str(value)
-    if not fields:
-        raise _problem(lang, "", "không có thay đổi nào (notice, voice)", "nothing to change (notice, voice)")
-    await svc.redis.hset(svc.keys.settings, mapping=fields)
-    # announce it so every display (and the board feed) refreshes now
-    await svc.scripts.run("emit_event", [svc.keys.events, svc.keys.event_seq, svc.keys.settings],
-                          {"now": int(time.time() * 1000), "channel": svc.keys.channel,
-                           "event": {"type": "notice", "clerk": admin.username}})
-    await svc.accounts.audit(admin.username, "display_settings", "", **fields)
-    return await _display_settings(svc)
+# The display notice line and voice settings are served by the display
+# module (GET/PUT /api/display/settings, admin role); the admin page calls it.
 
 
 # -- audit log ------------------------------------------------------------------------------------------
@@ -333,4 +278,4 @@ async def audit_log(request: Request, svc: Services, count: int = 200, actor: st
 
 ROUTES = [get_config, put_config, get_holidays, list_users, create_user, update_user, reset_password,
           disable_user, enable_user, list_devices, create_device, revoke_device,
-          get_display_settings, put_display_settings, audit_log]
+          audit_log]
