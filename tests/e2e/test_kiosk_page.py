@@ -123,3 +123,34 @@ def test_kiosk_needs_a_kiosk_token(live):
     assert c.get(f"/kiosk?token={live.tokens['display']}").status_code == 401
     r = c.get(f"/kiosk?token={live.tokens['kiosk']}")
     assert r.status_code == 200 and "Lấy số thứ tự" in r.text
+
+
+def test_priority_appointment_english_and_return_to_start(live, page):
+    page.clock.install()
+    _open_kiosk(page, live)
+    # the appointment entry is a placeholder screen for now
+    page.click("#appt-btn")
+    page.wait_for_selector("#appt:not(.hidden)")
+    assert "lịch hẹn" in page.inner_text("#appt").lower()
+    page.click("#appt-back")
+    page.wait_for_selector("#start:not(.hidden)")
+    # priority (enabled in the default config) gives a priority ticket
+    assert "Ưu tiên: người cao tuổi" in page.inner_text("#priority")
+    page.click("#priority")
+    assert page.get_attribute("#priority", "aria-pressed") == "true"
+    page.click("button.cat[data-code='KD']")
+    page.wait_for_selector("#result:not(.hidden)")
+    tid = page.get_attribute("#result", "data-ticket")
+    staff = live.login("admin")
+    assert staff.get("/api/tickets", params={"number": page.inner_text("#r-number")}).json()["priority"] is True
+    assert tid
+    # back to the start by itself after about 10 seconds, priority switched off again
+    page.clock.fast_forward(5_000)
+    assert page.is_visible("#result")
+    page.clock.fast_forward(6_000)
+    page.wait_for_selector("#start:not(.hidden)")
+    assert page.get_attribute("#priority", "aria-pressed") == "false"
+    # English
+    page.click("#lang")
+    page.wait_for_function("document.querySelector(\"button.cat[data-code='HT']\").textContent.includes('Civil status')")
+    assert "I have an appointment" in page.inner_text("#appt-btn")

@@ -132,5 +132,7 @@ def test_printer_socket_needs_a_printer_token(live):
             return e.response.status_code
         return None
 
-    assert asyncio.run(go(live.tokens["kiosk"])) in (4401, 403)
-    assert asyncio.run(go("nonsense")) in (4401, 403)
+    from tests.server import run_sync
+
+    assert run_sync(go(live.tokens["kiosk"])) in (4401, 403)
+    assert run_sync(go("nonsense")) in (4401, 403)

@@ -11,6 +11,7 @@ import websockets
 
 from printer.agent import Agent
 from printer.connections import Connection, PrinterError, PrinterSpec
+from tests.server import run_sync
 
 JOB = {"number": "A007", "category_name": "Hộ tịch", "site_name": "Xã A", "issued_at": 1_764_000_000_000,
        "track_url": "http://x/t/abc", "ahead": 2, "eta_minutes": 10}
@@ -87,7 +88,7 @@ def test_resent_job_is_acked_not_reprinted_and_failures_reported():
         assert len(hellos) == 2 and hellos[0]["width_mm"] == 58
         assert printer.sent[0][1].count(b"\x1dV") == 1
 
-    asyncio.run(go())
+    run_sync(go())
 
 
 async def _until(pred, step=0.02):

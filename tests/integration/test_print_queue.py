@@ -16,6 +16,7 @@ from queue_server.api.routes.printing import (
 from queue_server.store.keys import Keys
 from queue_server.store.scripts import Scripts
 from tests.helpers import Clock, make_store
+from tests.server import run_sync
 
 
 def _pq(redis_url: str, clock: Clock) -> tuple[PrintQueue, Redis]:
@@ -26,7 +27,8 @@ def _pq(redis_url: str, clock: Clock) -> tuple[PrintQueue, Redis]:
 
 
 def run(coro):
-    return asyncio.run(coro)
+    # run_sync: also works after a browser test left Playwright's loop running
+    return run_sync(coro)
 
 
 def test_job_kept_until_acked_and_deduplicated(redis_url):
