@@ -207,6 +207,7 @@
     const key = MC.newKey();                    // one key per press; retries reuse it
     try {
       const r = await MC.api("POST", path, body, { idem: key });
+      if (action !== "next") S.lastNext = 0;    // Done/No-show/… then Next is not a double press
       if (okText) say(okText(r));
       return r;
     } catch (e) { fail(e); return null; }

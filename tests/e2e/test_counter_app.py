@@ -1,0 +1,220 @@
+"""The clerk's counter app in headless Chromium against a real server."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.server import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def issue(live, category: str) -> dict:
+    r = live.device("kiosk").post("/api/tickets", json={"category": category})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def open_counter(page, live, user: str = "lan", n: int = 1) -> None:
+    page.goto(f"{live.base_url}/counter?n={n}")
+    page.fill("#username", user)
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    expect(page.locator("#view-counter")).to_be_visible()
+    expect(page.locator("#conn")).to_have_attribute("data-state", "on")
+    expect(page.locator("#counter-status")).to_have_attribute("data-status", "open")
+    page.locator("body").click(position={"x": 5, "y": 700})      # keyboard focus on the page, not a field
+
+
+def events_of(live, ticket_id: str) -> list[dict]:
+    staff = live.login("sup")
+    r = staff.get(f"/api/tickets/{ticket_id}/events")
+    assert r.status_code == 200, r.text
+    return r.json()["events"]
+
+
+def wait_for(fn, timeout: float = 5.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fn()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.05)
+
+
+def test_login_next_recall_transfer_done(live, page, browser):
+    a1 = issue(live, "HT")
+    c1 = issue(live, "DD")           # issued after A001, before A001 is transferred to DD
+    a2 = issue(live, "HT")
+
+    board_ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    board = board_ctx.new_page()
+    board.goto(f"{live.base_url}/display?token={live.tokens['display']}")
+    expect(board.locator('#counters [data-counter="1"] .counter-number')).to_have_text("—")
+
+    open_counter(page, live)
+    expect(page.locator("#ticket-empty")).to_be_visible()
+    expect(page.locator('#preview tr[data-category="HT"] .count')).to_have_text("2")
+
+    # Space calls the next citizen: the card and the board show it
+    page.keyboard.press("Space")
+    expect(page.locator("#ticket-number")).to_have_text("A001")
+    expect(page.locator("#ticket-source")).to_have_attribute("data-source", "walk_in")
+    expect(page.locator("#ticket-category")).to_contain_text("Hộ tịch")
+    expect(page.locator("#ticket-timer")).to_have_text("00:01", timeout=4000)     # the service timer runs
+    expect(board.locator('#counters [data-counter="1"] .counter-number')).to_have_text("A001")
+    expect(page.locator('#preview tr[data-category="HT"] .count')).to_have_text("1")
+
+    # R re-announces: a recall event on the ticket
+    page.keyboard.press("r")
+    expect(page.locator("#ticket-calls")).to_have_text("2")
+    assert [e["type"] for e in events_of(live, a1["id"])] == ["issue", "call", "recall"]
+
+    # T: transfer to Đất đai (DD); the card empties, the ticket waits in DD
+    page.keyboard.press("t")
+    expect(page.locator("#transfer-dialog")).to_be_visible()
+    page.click('#transfer-cats button[data-category="DD"]')
+    expect(page.locator("#ticket-empty")).to_be_visible()
+    t = live.client().get(f"/api/tickets/{a1['id']}").json()
+    assert (t["status"], t["category"], t["source"]) == ("waiting", "DD", "transfer")
+
+    # counter 4 serves DD: A001 comes before C001 because it keeps its original issue time
+    minh = live.login("minh")
+    r = minh.post("/api/counters/4/next", headers={"Idempotency-Key": "k-minh-1"})
+    served = r.json()["ticket"]
+    assert served["number"] == "A001" and served["category"] == "DD", served
+    assert served["issued_at"] == a1["issued_at"] and served["original_category"] == "HT"
+    assert live.client().get(f"/api/tickets/{c1['id']}").json()["status"] == "waiting"
+
+    # D then Space calls the next one
+    page.keyboard.press("Space")
+    expect(page.locator("#ticket-number")).to_have_text("A002")
+    a3 = issue(live, "HT")
+    page.keyboard.press("d")
+    expect(page.locator("#ticket-empty")).to_be_visible()
+    expect(page.locator("#stat-served")).to_have_text("1")
+    page.keyboard.press("Space")
+    expect(page.locator("#ticket-number")).to_have_text("A003")
+    expect(board.locator('#counters [data-counter="1"] .counter-number')).to_have_text("A003")
+    assert live.client().get(f"/api/tickets/{a2['id']}").json()["status"] == "done"
+    assert live.client().get(f"/api/tickets/{a3['id']}").json()["status"] == "called"
+    board_ctx.close()
+
+
+def test_double_press_calls_one_ticket(live, page):
+    first, second = issue(live, "CT"), issue(live, "CT")
+    open_counter(page, live)
+    page.keyboard.press("Space")
+    page.keyboard.press("Space")
+    page.keyboard.press("Enter")
+    expect(page.locator("#ticket-number")).to_have_text("B001")
+    time.sleep(1.0)        # give a wrongly sent second call time to arrive
+    assert live.client().get(f"/api/tickets/{second['id']}").json()["status"] == "waiting"
+    calls = [e for e in events_of(live, first["id"]) + events_of(live, second["id"]) if e["type"] == "call"]
+    assert len(calls) == 1
+    # a click on the button twice in a row is one press too
+    page.click("#btn-done")
+    expect(page.locator("#ticket-empty")).to_be_visible()
+    page.locator("#btn-next").dblclick()
+    expect(page.locator("#ticket-number")).to_have_text("B002")
+    third = issue(live, "CT")
+    time.sleep(1.0)
+    assert live.client().get(f"/api/tickets/{third['id']}").json()["status"] == "waiting"
+
+
+def test_every_action_sends_an_idempotency_key(live, page):
+    issue(live, "HT")
+    keys: list[str] = []
+    page.on("request", lambda req: keys.append(req.headers.get("idempotency-key", ""))
+            if req.method == "POST" and "/api/counters/" in req.url else None)
+    open_counter(page, live)
+    page.keyboard.press("Space")
+    expect(page.locator("#ticket-number")).to_have_text("A001")
+    page.keyboard.press("r")
+    expect(page.locator("#ticket-calls")).to_have_text("2")
+    page.keyboard.press("p")
+    expect(page.locator("#counter-status")).to_have_attribute("data-status", "paused")
+    page.keyboard.press("p")
+    expect(page.locator("#counter-status")).to_have_attribute("data-status", "open")
+    assert len(keys) == 4 and all(keys) and len(set(keys)) == 4, keys
+
+
+def test_replayed_key_never_skips_a_citizen(live):
+    """What the app relies on when it retries a press after a network error."""
+    issue(live, "HT")
+    second = issue(live, "HT")
+    lan = live.login("lan")
+    r1 = lan.post("/api/counters/1/next", headers={"Idempotency-Key": "press-1"})
+    r2 = lan.post("/api/counters/1/next", headers={"Idempotency-Key": "press-1"})
+    assert r1.json()["ticket"]["number"] == r2.json()["ticket"]["number"] == "A001"
+    assert r2.json()["replayed"] is True
+    assert live.client().get(f"/api/tickets/{second['id']}").json()["status"] == "waiting"
+
+
+def test_call_specific_no_show_reprint_and_preview(live, page):
+    issue(live, "HT")
+    a2 = issue(live, "HT")
+    open_counter(page, live)
+    expect(page.locator("#preview-total")).to_contain_text("2")
+    page.keyboard.press("c")
+    expect(page.locator("#call-number")).to_be_focused()
+    page.keyboard.type("a2")
+    page.keyboard.press("Enter")                   # in the field, Enter submits the number, it is not "Next"
+    expect(page.locator("#ticket-number")).to_have_text("A002")
+    assert live.client().get(f"/api/tickets/{a2['id']}").json()["status"] == "called"
+    page.keyboard.press("i")                       # reprint: the printing module answers, or a clear message
+    expect(page.locator("#msg")).to_contain_text("A002" if _has_reprint(live) else "404")
+    page.keyboard.press("n")
+    expect(page.locator("#stat-noshow")).to_have_text("1")
+    expect(page.locator("#ticket-empty")).to_be_visible()
+
+
+def _has_reprint(live) -> bool:
+    return live.login("sup").post("/api/tickets/none/reprint").json().get("error") != "not_found"
+
+
+def test_numeric_keypad_and_custom_shortcuts(live, page):
+    issue(live, "HT")
+    issue(live, "HT")
+    open_counter(page, live)
+    page.keyboard.press("NumpadEnter")
+    expect(page.locator("#ticket-number")).to_have_text("A001")
+    page.keyboard.press("Numpad3")                 # Done on the keypad
+    expect(page.locator("#ticket-empty")).to_be_visible()
+    # rebind Next to "G" and check it is kept for this user
+    page.click("#btn-shortcuts")
+    page.click('[data-record="next"]')
+    page.keyboard.press("g")
+    page.click("#shortcut-close")
+    page.reload()
+    expect(page.locator("#conn")).to_have_attribute("data-state", "on")
+    page.locator("body").click(position={"x": 5, "y": 700})
+    page.keyboard.press("g")
+    expect(page.locator("#ticket-number")).to_have_text("A002")
+
+
+def test_english_toggle_and_counter_choice(live, page):
+    page.goto(f"{live.base_url}/counter")
+    page.fill("#username", "lan")
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    expect(page.locator("#view-picker")).to_be_visible()
+    buttons = page.locator("#picker button")
+    expect(buttons).to_have_count(2)                # lan may use counters 1 and 2 only
+    page.click('#picker button[data-counter="2"]')
+    expect(page.locator("#counter-title")).to_contain_text("2")
+    expect(page.locator("#btn-next")).to_contain_text("Gọi tiếp")
+    page.click("#btn-lang")
+    expect(page.locator("#btn-next")).to_contain_text("Next")
+    expect(page.locator("#ticket-empty")).to_contain_text("No ticket called yet")
+
+
+def test_wrong_password_shows_vietnamese_message(live, page):
+    page.goto(f"{live.base_url}/counter")
+    page.fill("#username", "lan")
+    page.fill("#password", "sai-mat-khau")
+    page.click("#login-submit")
+    expect(page.locator("#login-msg")).to_contain_text("Sai tên đăng nhập hoặc mật khẩu")
