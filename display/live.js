@@ -25,7 +25,8 @@
     this.clearTimeout = opts.clearTimeout || global.clearTimeout.bind(global);
     this.heartbeatMs = opts.heartbeatMs || 10000;
     this.deadMs = opts.deadMs || 35000;         // no message at all for this long: reconnect
-    this.syncTimeoutMs = opts.syncTimeoutMs || 5000;
+    this.syncTimeoutMs = opts.syncTimeoutMs || 5000;      // open socket without a snapshot
+    this.connectTimeoutMs = opts.connectTimeoutMs || 10000; // socket that never opens
     this.backoffBaseMs = opts.backoffBaseMs || 500;
     this.backoffMaxMs = opts.backoffMaxMs || 15000;
     this.offlineBannerMs = opts.offlineBannerMs || 5000;
@@ -87,6 +88,7 @@
     }
     this.ws = ws;
     this.lastMessageAt = this.now();
+    this._armSyncTimeout(this.connectTimeoutMs);
     ws.onopen = function () {
       if (self.ws !== ws) return;
       self.lastMessageAt = self.now();
@@ -155,13 +157,13 @@
     }, this.heartbeatMs);
   };
 
-  MotcuaLive.prototype._armSyncTimeout = function () {
+  MotcuaLive.prototype._armSyncTimeout = function (ms) {
     var self = this;
     if (this._syncTimer) this.clearTimeout(this._syncTimer);
     this._syncTimer = this.setTimeout(function () {
       self._syncTimer = null;
       if (!self.synced) self._drop("sync-timeout");
-    }, this.syncTimeoutMs);
+    }, ms || this.syncTimeoutMs);
   };
 
   // Close a socket we no longer trust; onclose schedules the reconnect.
