@@ -1,0 +1,178 @@
+"""Admin pages and APIs: changes apply live, without a restart."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.server import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def admin_page(page, live, tab: str) -> None:
+    page.goto(f"{live.base_url}/admin")
+    page.fill("#username", "admin")
+    page.fill("#password", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#view-app")).to_be_visible()
+    page.click(f'#tabs button[data-tab="{tab}"]')
+
+
+def issue(live, category: str) -> dict:
+    r = live.device("kiosk").post("/api/tickets", json={"category": category})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_matrix_change_applies_to_the_next_call(live, page):
+    pid = live.proc.pid
+    a1 = issue(live, "HT")
+    c1 = issue(live, "DD")
+    admin_page(page, live, "matrix")
+    row = page.locator('#matrix tr[data-counter="1"]')
+    expect(row.locator('input[data-category="HT"]')).to_have_value("1")
+    # counter 1 now serves Đất đai first, then Hộ tịch; no longer Chứng thực / Khác
+    row.locator('input[data-category="DD"]').fill("1")
+    row.locator('input[data-category="HT"]').fill("2")
+    row.locator('input[data-category="CT"]').fill("")
+    row.locator('input[data-category="KH"]').fill("")
+    page.click("#save-matrix")
+    expect(page.locator("#msg")).to_contain_text("Đã lưu")
+
+    cfg = live.login("admin").get("/api/admin/config").json()["config"]
+    assert next(c for c in cfg["counters"] if c["number"] == 1)["categories"] == ["DD", "HT"]
+    lan = live.login("lan")
+    r = lan.post("/api/counters/1/next")
+    assert r.status_code == 200, r.text
+    assert r.json()["ticket"]["id"] == c1["id"]          # the new profile: DD before the older HT ticket
+    assert lan.post("/api/counters/1/next").json()["ticket"]["id"] == a1["id"]
+    assert live.proc.pid == pid and live.proc.poll() is None   # same process: no restart
+    audit = live.login("admin").get("/api/admin/audit").json()["entries"]
+    assert any(e["action"] == "config" and e["actor"] == "admin" for e in audit)
+
+
+def test_matrix_change_over_the_api_and_the_clerk_feed(live):
+    admin = live.login("admin")
+    issue(live, "XH")
+    cfg = admin.get("/api/admin/config").json()["config"]
+    counters = cfg["counters"]
+    lan = live.login("lan")
+    assert lan.post("/api/counters/2/next").json()["error"] == "queue_empty"     # counter 2 does not serve XH
+    for c in counters:
+        if c["number"] == 2:
+            c["categories"] = ["XH"] + c["categories"]
+    assert admin.put("/api/admin/config", json={"counters": counters}).status_code == 200
+    assert lan.get("/api/counters/2/state").json()["preview"]["categories"][0]["count"] == 1
+    assert lan.post("/api/counters/2/next").json()["ticket"]["number"] == "D001"
+
+
+def test_invalid_input_names_the_field_in_vietnamese(live, page):
+    admin_page(page, live, "categories")
+    page.locator('#categories tr[data-code="HT"] input[name="prefix"]').fill("AB")
+    page.click("#save-categories")
+    expect(page.locator("#msg")).to_contain_text("Cấu hình không hợp lệ")
+    expect(page.locator('#msg li[data-field="categories[0].prefix"]')).to_contain_text("tiền tố là một chữ cái in hoa")
+    admin = live.login("admin")
+    r = admin.put("/api/admin/config", json={"categories": [{"code": "HT", "prefix": "A", "name": "Hộ tịch",
+                                                             "target_wait_min": "mười"}]})
+    assert r.status_code == 400
+    body = r.json()
+    assert body["error"] == "config_invalid"
+    fields = {p["field"] for p in body["details"]["problems"]}
+    assert "categories[0].target_wait_min" in fields
+    assert "categories[0].target_wait_min: phải là số" in body["message"]
+    r = admin.put("/api/admin/config?lang=en", json={"queue": {"rating_scale": 4}})
+    assert r.status_code == 400 and "queue.rating_scale: must be 3 or 5" in r.json()["message"]
+    r = admin.put("/api/admin/config", json={"nonsense": 1})
+    assert r.status_code == 400 and r.json()["details"]["problems"][0]["field"] == "nonsense"
+    # nothing was stored
+    cats = admin.get("/api/admin/config").json()["config"]["categories"]
+    assert cats[0]["prefix"] == "A" and cats[0]["target_wait_min"] == 15
+
+
+def test_site_name_hours_and_holidays(live, page):
+    admin_page(page, live, "general")
+    expect(page.locator("#holidays tbody tr").first).to_be_visible()
+    expect(page.locator("#holidays")).to_contain_text("Tết")           # Vietnam's holidays, preloaded
+    page.fill("#site-name", "Trung tâm Phục vụ hành chính công xã Thử")
+    page.fill("#hours-sat", "07:30-11:30")
+    page.fill("#hours-closures", "2026-09-01\n2026-05-04")              # substitute days off
+    page.click("#save-general")
+    expect(page.locator("#msg")).to_contain_text("Đã lưu")
+    assert live.client().get("/api/site").json()["name"] == "Trung tâm Phục vụ hành chính công xã Thử"
+    admin = live.login("admin")
+    hours = admin.get("/api/admin/config").json()["config"]["hours"]
+    assert hours["sat"] == ["07:30-11:30"] and hours["closures"] == ["2026-05-04", "2026-09-01"]
+    # a preloaded holiday can be worked (swapped working day)
+    r = admin.put("/api/admin/config", json={"hours": {"extra_open_days": ["2026-01-01"]}})
+    assert r.status_code == 200
+    hol = admin.get("/api/admin/holidays", params={"year": 2026}).json()
+    new_year = next(h for h in hol["holidays"] if h["date"] == "2026-01-01")
+    assert new_year["closed"] is False and "2026-05-04" in hol["closures"]
+    page.fill("#hours-mon", "07:30-11:30, 11:00-12:00")                # overlapping sessions
+    page.click("#save-general")
+    expect(page.locator('#msg li[data-field="hours.mon"]')).to_contain_text("chồng nhau")
+
+
+def test_users_and_devices(live, page):
+    admin_page(page, live, "users")
+    page.fill("#new-username", "thu")
+    page.fill("#new-display", "Nguyễn Thị Thu")
+    page.fill("#new-counters", "3")
+    page.fill("#new-password", "mat-khau-thu-1")
+    page.click("#create-user")
+    expect(page.locator('#users tr[data-user="thu"]')).to_contain_text("Nguyễn Thị Thu")
+    thu = live.login("thu", "mat-khau-thu-1")
+    assert thu.get("/api/counters/3/state").status_code == 200
+    assert thu.get("/api/counters/1/state").status_code == 403
+    page.fill("#new-username", "x")
+    page.fill("#new-password", "123")
+    page.click("#create-user")
+    expect(page.locator("#msg")).to_contain_text("username")
+    page.locator('#users tr[data-user="thu"] button.danger').click()
+    expect(page.locator('#users tr[data-user="thu"]')).to_contain_text("Đã khóa")
+    assert thu.get("/api/auth/me").status_code == 401
+
+    page.click('#tabs button[data-tab="devices"]')
+    page.fill("#dev-name", "Máy bảng quầy 2")
+    page.select_option("#dev-kind", "rating")
+    page.fill("#dev-counter", "2")
+    page.click("#create-device")
+    token = page.locator("#new-token").inner_text()
+    assert token.startswith("rating_")
+    assert live.client().get(f"/rate/2?token={token}").status_code == 200
+    page.on("dialog", lambda d: d.accept())
+    page.locator("#devices tr", has_text="Máy bảng quầy 2").locator("button.danger").click()
+    expect(page.locator("#devices tr", has_text="Máy bảng quầy 2")).to_contain_text("Đã thu hồi")
+    assert live.client().get(f"/rate/2?token={token}").status_code == 401
+    assert token not in page.content()                                 # the token was shown once only
+    page.reload()
+    page.click('#tabs button[data-tab="devices"]')
+    expect(page.locator("#devices")).to_contain_text("Máy bảng quầy 2")
+    assert token not in page.content()
+
+
+def test_display_printer_and_audit_tabs(live, page):
+    admin_page(page, live, "display")
+    has_display_api = live.login("admin").get("/api/display/settings").status_code == 200
+    if has_display_api:
+        page.fill("#notice", "Hôm nay tiếp dân đến 17:00")
+        page.click("#save-display")
+        expect(page.locator("#msg")).to_contain_text("Đã lưu")
+        assert live.client().get("/api/board").json()["notice"] == "Hôm nay tiếp dân đến 17:00"
+    else:
+        expect(page.locator("#display-missing")).to_be_visible()
+    page.click('#tabs button[data-tab="printer"]')
+    expect(page.locator("#printer-status")).to_be_visible()
+    page.click('#tabs button[data-tab="audit"]')
+    expect(page.locator("#audit")).to_contain_text("login")
+
+
+def test_admin_page_refuses_a_clerk(live, page):
+    page.goto(f"{live.base_url}/admin")
+    page.fill("#username", "lan")
+    page.fill("#password", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#login-msg")).to_contain_text("không có quyền quản trị")
+    expect(page.locator("#view-app")).to_be_hidden()

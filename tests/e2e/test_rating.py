@@ -1,0 +1,96 @@
+"""The rating tablet at /rate/{counter}: shown after Done, stored once, in the ticket's events."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+
+def serve_one(live, clerk, category: str = "HT", counter: int = 1) -> dict:
+    t = live.device("kiosk").post("/api/tickets", json={"category": category}).json()
+    assert clerk.post(f"/api/counters/{counter}/next").json()["ticket"]["id"] == t["id"]
+    assert clerk.post(f"/api/counters/{counter}/done").status_code == 200
+    return t
+
+
+def rating_events(live, ticket_id: str) -> list[dict]:
+    events = live.login("sup").get(f"/api/tickets/{ticket_id}/events").json()["events"]
+    return [e for e in events if e["type"] == "rating"]
+
+
+def test_rating_after_done_is_stored_once(live, page):
+    page.goto(f"{live.base_url}/rate/1?token={live.tokens['rating']}")
+    expect(page.locator("#idle")).to_be_visible()
+    expect(page.locator("#conn")).to_contain_text("Quầy 1")
+    lan = live.login("lan")
+    t = serve_one(live, lan)
+
+    expect(page.locator("#ask")).to_be_visible()
+    expect(page.locator("#ask-number")).to_have_text(t["number"])
+    buttons = page.locator("#scale button")
+    expect(buttons).to_have_count(3)                              # the configured scale (3)
+    expect(buttons.nth(2)).to_have_text("Rất hài lòng")
+    remaining = int(page.locator("#countdown").inner_text())
+    assert 20 <= remaining <= 30
+    buttons.nth(2).click()
+    expect(page.locator("#thanks")).to_be_visible()
+
+    events = rating_events(live, t["id"])
+    assert len(events) == 1
+    assert events[0]["level"] == 3 and events[0]["via"] == "tablet:1"
+    assert live.client().get(f"/api/tickets/{t['id']}").json()["rating"] == 3
+
+    # a second rating of the same ticket is refused, by the tablet or the public link
+    rating = live.device("rating")
+    r = rating.post("/api/rate/1", json={"ticket": t["id"], "level": 1})
+    assert r.status_code == 409 and r.json()["error"] == "already_rated"
+    r = live.client().post(f"/api/tickets/{t['id']}/rating", json={"level": 1})
+    assert r.status_code == 409
+    assert len(rating_events(live, t["id"])) == 1
+
+
+def test_rating_prompt_clears_when_the_next_citizen_is_called(live, page):
+    page.goto(f"{live.base_url}/rate/1?token={live.tokens['rating']}")
+    expect(page.locator("#conn")).to_contain_text("Quầy 1")
+    lan = live.login("lan")
+    serve_one(live, lan)
+    expect(page.locator("#ask")).to_be_visible()
+    live.device("kiosk").post("/api/tickets", json={"category": "HT"})
+    lan.post("/api/counters/1/next")
+    expect(page.locator("#idle")).to_be_visible()
+
+
+def test_pending_rating_survives_a_reload_and_other_counters_are_ignored(live, page):
+    lan = live.login("lan")
+    minh = live.login("minh")
+    t = serve_one(live, lan)
+    page.goto(f"{live.base_url}/rate/1?token={live.tokens['rating']}")
+    expect(page.locator("#ask-number")).to_have_text(t["number"])      # from the snapshot
+    other = serve_one(live, minh, "DD", 4)
+    page.wait_for_timeout(500)
+    expect(page.locator("#ask-number")).to_have_text(t["number"])      # counter 4's Done is not ours
+    # the tablet of counter 1 cannot rate counter 4's citizen
+    r = live.device("rating").post("/api/rate/4", json={"ticket": other["id"], "level": 3})
+    assert r.status_code == 403
+    r = live.device("rating").post("/api/rate/1", json={"ticket": other["id"], "level": 3})
+    assert r.status_code == 403
+    assert rating_events(live, other["id"]) == []
+
+
+def test_rating_page_needs_the_tablet_token(live):
+    c = live.client()
+    assert c.get("/rate/1").status_code == 401
+    assert c.get(f"/rate/1?token={live.tokens['kiosk']}").status_code == 401
+    assert c.get(f"/rate/2?token={live.tokens['rating']}").status_code == 403      # this tablet faces counter 1
+    r = c.get(f"/rate/1?token={live.tokens['rating']}")
+    assert r.status_code == 200 and "Đánh giá" in r.text
+
+
+def test_english(live, page):
+    page.goto(f"{live.base_url}/rate/1?token={live.tokens['rating']}&lang=en")
+    expect(page.locator("#idle-title")).to_have_text("Welcome")
+    lan = live.login("lan")
+    serve_one(live, lan)
+    expect(page.locator("#scale button").nth(0)).to_have_text("Unsatisfied")
