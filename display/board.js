@@ -229,7 +229,10 @@
     },
     onEvent: function (msg) {
       setBoard(msg.board);
-      if (msg.announce) announce(msg.announce);
+      var list = msg.announces || (msg.announce ? [msg.announce] : []);
+      list.forEach(function (a) {
+        if (!(a.seq <= msg.previousSeq)) announce(a);     // parts of a run we already had are not repeated
+      });
     },
     onStatus: function (s) {
       $("board").setAttribute("data-state", s === "banner" ? "offline" : s);

@@ -234,10 +234,14 @@
     }
   };
 
+  // A message carries one event, or a run of consecutive events
+  // (msg.from .. msg.seq) sharing one board.
   MotcuaLive.prototype._onEvent = function (msg) {
     if (!this.synced) return;                      // a snapshot is on its way
     var seq = Number(msg.seq);
     if (!isFinite(seq)) return;
+    var first = msg.from !== undefined && msg.from !== null ? Number(msg.from) : seq;
+    if (!isFinite(first) || first > seq) first = seq;
     if (seq <= this.lastSeq) {
       // Older than our snapshot: already included. Unless the server's own
       // counter went backwards (the site was reset): then start over.
@@ -248,12 +252,13 @@
       }
       return;
     }
-    if (seq > this.lastSeq + 1) {
+    if (first > this.lastSeq + 1) {
       this.stats.gaps++;
-      this._emit("onGap", { expected: this.lastSeq + 1, got: seq });
+      this._emit("onGap", { expected: this.lastSeq + 1, got: first });
       this.requestSync();
       return;
     }
+    msg.previousSeq = this.lastSeq;
     this.lastSeq = seq;
     this.stats.events++;
     this._emit("onEvent", msg);

@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from typing import Any
 
 from queue_server.domain.announce import VoiceSettings, announcement, settings_from_hash
 from queue_server.domain.eta import estimate_wait_minutes
+from queue_server.live import TICK, Hub
 from queue_server.store.queue import QueueStore
+
+log = logging.getLogger("motcua.board")
+_NOTHING = object()
 
 
 async def snapshot(store: QueueStore, recent: int = 8) -> dict[str, Any]:
@@ -71,31 +76,95 @@ async def snapshot(store: QueueStore, recent: int = 8) -> dict[str, Any]:
     }
 
 
-class BoardFeed:
-    """Builds one board message per event, shared by every socket of this
-    process (5,000 displays cost one snapshot, not 5,000)."""
+class BoardFeed(Hub):
+    """The board's own fan-out: each event becomes ONE message (the event and
+    a fresh board), built once per process and handed ready-made to every
+    display socket (5,000 displays cost one snapshot and no per-socket
+    rendering). Attach it to the process's Broadcaster; board sockets
+    subscribe to the feed instead."""
 
-    def __init__(self, store: QueueStore):
+    def __init__(self, store: QueueStore, queue_size: int = 256):
+        super().__init__(queue_size)
         self._store = store
-        self._lock = asyncio.Lock()
         self._key: object = None
         self._text = ""
+        self._inbox: asyncio.Queue[dict[str, Any] | None] | None = None
+        self._task: asyncio.Task | None = None
 
-    async def message(self, event: dict[str, Any]) -> str:
+    def attach(self, broadcaster: Hub) -> "BoardFeed":
+        if self._task is None:
+            self._inbox = asyncio.Queue()
+            broadcaster.add_listener(self._inbox.put_nowait)
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="motcua-board-feed")
+        return self
+
+    async def _run(self) -> None:
+        assert self._inbox is not None
+        inbox = self._inbox
+        carry: Any = _NOTHING
+        while True:
+            event = await inbox.get() if carry is _NOTHING else carry
+            carry = _NOTHING
+            if event is None:                      # the broadcaster stopped
+                self.close_all()
+                return
+            if event is TICK or event.get("type") == "resync":
+                self.publish_local(event)
+                continue
+            # Events already waiting (e.g. "done" and "call" from one Next)
+            # go out as one message with one board: half the sends.
+            batch = [event]
+            while not inbox.empty() and len(batch) < 50:
+                nxt = inbox.get_nowait()
+                if nxt is not None and nxt is not TICK and nxt.get("type") != "resync" and _is_next(batch[-1], nxt):
+                    batch.append(nxt)
+                else:
+                    carry = nxt
+                    break
+            await self._send_batch(batch)
+
+    async def _send_batch(self, batch: list[dict[str, Any]]) -> None:
+        try:
+            text = await self.message(batch[-1], batch)
+        except Exception as e:  # Redis blip: sockets resync from a snapshot
+            log.warning("board message for event %s failed: %s", batch[-1].get("seq"), e)
+            self.publish_local({"type": "resync"})
+            return
+        self.publish_local({"type": "board", "seq": batch[-1].get("seq"), "_text": text})
+
+    async def message(self, event: dict[str, Any], batch: list[dict[str, Any]] | None = None) -> str:
+        """The JSON message for one event, or for a run of consecutive events
+        ending with `event`: {"type":"event", "seq": last, "from": first,
+        "events": [...], "event": last, "board": {...}, "announce": last call's,
+        "announces": [every call's]}. Cached for the latest event."""
+        batch = batch or [event]
         # stream_id is unique per logged event: a sequence number seen again
         # (after a site reset) never gets an old board
-        key = (event.get("seq"), event.get("type"), event.get("stream_id"))
+        key = tuple((e.get("seq"), e.get("type"), e.get("stream_id")) for e in batch)
         if key == self._key:
             return self._text
-        async with self._lock:
-            if key != self._key:
-                board = await snapshot(self._store)
-                payload = {"type": "event", "seq": event.get("seq"), "event": event, "board": board}
-                v = board["voice"]
-                said = announcement(event, VoiceSettings(muted=v["muted"], volume=v["volume"],
-                                                         reading=v["reading"], template=v["template"]))
-                if said is not None:
-                    payload["announce"] = said
-                self._text = json.dumps(payload, ensure_ascii=False)
-                self._key = key
-        return self._text
+        board = await snapshot(self._store)
+        payload: dict[str, Any] = {"type": "event", "seq": event.get("seq"), "from": batch[0].get("seq"),
+                                   "events": batch, "event": event, "board": board}
+        v = board["voice"]
+        voice = VoiceSettings(muted=v["muted"], volume=v["volume"], reading=v["reading"], template=v["template"])
+        said = [a for a in (announcement(e, voice) for e in batch) if a is not None]
+        if said:
+            payload["announce"] = said[-1]
+            payload["announces"] = said
+        text = json.dumps(payload, ensure_ascii=False)
+        self._key, self._text = key, text
+        return text
+
+
+def _is_next(prev: dict[str, Any], nxt: dict[str, Any]) -> bool:
+    """Whether `nxt` directly follows `prev` in the event log."""
+    try:
+        return int(nxt.get("seq")) == int(prev.get("seq")) + 1
+    except (TypeError, ValueError):
+        return False
+
+
+async def prebuilt(event: dict[str, Any]) -> str | None:
+    """`serve_feed` render for BoardFeed messages (already JSON)."""
+    return event.get("_text")

@@ -14,11 +14,16 @@ import asyncio
 import contextlib
 import json
 import logging
-from typing import Any
+from typing import Any, Callable
 
 from redis.asyncio import Redis
 
 log = logging.getLogger("motcua.live")
+
+# Put in every subscriber's queue every `tick_seconds`: lets each socket send
+# its idle heartbeat without a timer of its own (one timer per process, not
+# one `wait_for` per socket per event).
+TICK: dict[str, Any] = {"type": "_tick"}
 
 
 class Subscription:
@@ -27,31 +32,25 @@ class Subscription:
         self.overflowed = False
 
     async def get(self) -> dict[str, Any] | None:
+        """The next event; None when closed or when this subscriber fell
+        behind (its socket then closes and the client resyncs)."""
+        if self.overflowed:
+            return None
         return await self.queue.get()
 
 
-class Broadcaster:
-    def __init__(self, redis: Redis, channel: str, queue_size: int = 256):
-        self._redis = redis
-        self._channel = channel
+Listener = Callable[[dict[str, Any] | None], None]
+
+
+class Hub:
+    """Fan-out of messages to local subscribers (one bounded queue each).
+    Listeners are called synchronously with every message (None on stop)."""
+
+    def __init__(self, queue_size: int = 256):
         self._queue_size = queue_size
         self._subs: set[Subscription] = set()
-        self._task: asyncio.Task | None = None
-        self._ready = asyncio.Event()
+        self._listeners: list[Listener] = []
         self.last_seq = 0
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="motcua-broadcaster")
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._ready.wait(), 5)
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-        for sub in list(self._subs):
-            self._close(sub)
 
     def subscribe(self) -> Subscription:
         sub = Subscription(self._queue_size)
@@ -60,6 +59,9 @@ class Broadcaster:
 
     def unsubscribe(self, sub: Subscription) -> None:
         self._subs.discard(sub)
+
+    def add_listener(self, fn: Listener) -> None:
+        self._listeners.append(fn)
 
     @property
     def subscribers(self) -> int:
@@ -70,15 +72,63 @@ class Broadcaster:
         with contextlib.suppress(asyncio.QueueFull):
             sub.queue.put_nowait(None)
 
+    def close_all(self) -> None:
+        for sub in list(self._subs):
+            self._close(sub)
+        for fn in self._listeners:
+            with contextlib.suppress(Exception):
+                fn(None)
+
     def publish_local(self, event: dict[str, Any]) -> None:
         if isinstance(event.get("seq"), (int, float)):
             self.last_seq = max(self.last_seq, int(event["seq"]))
+        for fn in self._listeners:
+            try:
+                fn(event)
+            except Exception:  # a listener never stops the fan-out
+                log.exception("event listener failed")
         for sub in list(self._subs):
+            if event is TICK:
+                with contextlib.suppress(asyncio.QueueFull):
+                    sub.queue.put_nowait(event)
+                continue
             try:
                 sub.queue.put_nowait(event)
             except asyncio.QueueFull:
                 sub.overflowed = True
                 self._subs.discard(sub)
+
+
+class Broadcaster(Hub):
+    """The process's one Redis subscription, fanned out locally."""
+
+    def __init__(self, redis: Redis, channel: str, queue_size: int = 256, tick_seconds: float = 5.0):
+        super().__init__(queue_size)
+        self._redis = redis
+        self._channel = channel
+        self._tick_seconds = tick_seconds
+        self._task: asyncio.Task | None = None
+        self._ticker: asyncio.Task | None = None
+        self._ready = asyncio.Event()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="motcua-broadcaster")
+        self._ticker = asyncio.create_task(self._tick(), name="motcua-heartbeat-tick")
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._ready.wait(), 5)
+
+    async def stop(self) -> None:
+        for task in (self._task, self._ticker):
+            if task:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self.close_all()
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(self._tick_seconds)
+            self.publish_local(TICK)
 
     async def _run(self) -> None:
         backoff = 0.2

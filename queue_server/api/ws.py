@@ -11,7 +11,7 @@ from typing import Any, Awaitable, Callable
 from litestar import WebSocket
 from litestar.exceptions import WebSocketDisconnect
 
-from queue_server.live import Broadcaster
+from queue_server.live import TICK, Hub
 
 HEARTBEAT_SECONDS = 15
 
@@ -19,15 +19,18 @@ Render = Callable[[dict[str, Any]], Awaitable[str | None]]
 Snapshot = Callable[[], Awaitable[dict[str, Any]]]
 
 
-async def serve_feed(socket: WebSocket, broadcaster: Broadcaster, snapshot: Snapshot, render: Render) -> None:
+async def serve_feed(socket: WebSocket, broadcaster: Hub, snapshot: Snapshot, render: Render) -> None:
     """Send a snapshot, then one message per event (`render` may skip one by
     returning None). The client may send {"type":"ping"} or {"type":"sync"}."""
     sub = broadcaster.subscribe()
     send_lock = asyncio.Lock()
+    loop = asyncio.get_running_loop()
+    last_sent = [loop.time()]
 
     async def send(text: str) -> None:
         async with send_lock:
             await socket.send_text(text)
+        last_sent[0] = loop.time()
 
     async def send_snapshot() -> None:
         await send(json.dumps(await snapshot(), ensure_ascii=False))
@@ -35,17 +38,17 @@ async def serve_feed(socket: WebSocket, broadcaster: Broadcaster, snapshot: Snap
     async def outgoing() -> None:
         await send_snapshot()
         while True:
-            try:
-                event = await asyncio.wait_for(sub.get(), HEARTBEAT_SECONDS)
-            except asyncio.TimeoutError:
-                await send('{"type":"ping"}')
-                continue
+            event = await sub.get()
             if event is None:
                 return
+            if event is TICK:       # heartbeat: ping after HEARTBEAT_SECONDS of silence
+                if loop.time() - last_sent[0] >= HEARTBEAT_SECONDS:
+                    await send('{"type":"ping"}')
+                continue
             if event.get("type") == "resync":
                 await send_snapshot()
                 continue
-            text = await render(event)
+            text = event.get("_text") or await render(event)   # _text: built once for all sockets
             if text is not None:
                 await send(text)
 

@@ -204,3 +204,17 @@ def test_heartbeat_pings_and_dead_socket_detection(js):
     assert r["pings"] == 2 and r["pongs"] == 1 and r["answered"] == {"type": "pong"}
     assert r["stillOpen"] == 1 and r["closed"] == 3
     assert r["sockets"] == 2                                   # reconnected after the dead socket
+
+
+def test_runs_of_events_in_one_message(js):
+    r = js.evaluate("""() => {
+      const L = H.make(); L.start(); const ws = H.last(); ws.open();
+      ws.msg({type: 'snapshot', seq: 10});
+      ws.msg({type: 'event', from: 11, seq: 12, board: {seq: 12}});   // done + call together
+      ws.msg({type: 'event', from: 12, seq: 13, board: {seq: 13}});   // overlaps what we have: fine
+      const before = ws.sent.length;
+      ws.msg({type: 'event', from: 15, seq: 16, board: {seq: 16}});   // 14 missing: gap
+      return {events: H.events, sentAfter: ws.sent.slice(before), lastSeq: L.lastSeq, gaps: L.stats.gaps};
+    }""")
+    assert r["events"] == [12, 13] and r["lastSeq"] == 13
+    assert r["sentAfter"] == [{"type": "sync"}] and r["gaps"] == 1

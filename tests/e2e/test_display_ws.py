@@ -55,22 +55,54 @@ def test_snapshot_then_events_with_contiguous_seq(live):
         minh = live.login("minh")
         assert minh.post("/api/counters/3/next").status_code == 200
         assert minh.post("/api/counters/3/recall").status_code == 200
-        got = []
-        while len(got) < 3:
+        events, msgs = [], {}
+        while len(events) < 3:
             msg = recv(ws)
             if msg["type"] == "event":
-                got.append(msg)
-        assert [m["seq"] for m in got] == [seq + 1, seq + 2, seq + 3]
-        assert [m["event"]["type"] for m in got] == ["issue", "call", "recall"]
-        issue, call, recall = got
-        assert issue["event"]["number"] == t2["number"] and "announce" not in issue
-        assert call["event"]["number"] == pre["number"]
-        c3 = next(c for c in call["board"]["counters"] if c["counter"] == 3)
+                # one message carries one event or a run of consecutive ones
+                assert [e["seq"] for e in msg["events"]] == list(range(msg["from"], msg["seq"] + 1))
+                assert msg["event"] == msg["events"][-1]
+                for e in msg["events"]:
+                    events.append(e)
+                    msgs[e["type"]] = msg
+        assert [e["seq"] for e in events] == [seq + 1, seq + 2, seq + 3]
+        assert [e["type"] for e in events] == ["issue", "call", "recall"]
+        issue, call, recall = events
+        assert issue["number"] == t2["number"]
+        assert call["number"] == pre["number"]
+        board_msg = msgs["call"]
+        c3 = next(c for c in board_msg["board"]["counters"] if c["counter"] == 3)
         assert c3["number"] == pre["number"] and c3["category_name"] == "Hộ tịch"
-        assert call["board"]["recent"][0]["number"] == pre["number"]
-        assert call["announce"]["text"] == f"Mời công dân có số {pre['number']} đến quầy số 3"
-        assert call["announce"]["speech"] == "Mời công dân có số A không không một đến quầy số ba"
-        assert recall["announce"]["type"] == "recall" and recall["announce"]["text"] == call["announce"]["text"]
+        assert board_msg["board"]["recent"][0]["number"] == pre["number"]
+        said = {a["type"]: a for m in msgs.values() for a in m.get("announces", [])}
+        assert said["call"]["text"] == f"Mời công dân có số {pre['number']} đến quầy số 3"
+        assert said["call"]["speech"] == "Mời công dân có số A không không một đến quầy số ba"
+        assert said["recall"]["text"] == said["call"]["text"] and said["recall"]["seq"] == recall["seq"]
+        assert all(a["seq"] != issue["seq"] for a in said.values())      # an issue is not announced
+
+
+def test_next_sends_done_and_call_as_one_run(live):
+    """A Next that finishes the current ticket logs "done" then "call"; the
+    board gets them as consecutive seqs (one message when they arrive
+    together), the board showing the new number."""
+    kiosk = live.device("kiosk")
+    a = kiosk.post("/api/tickets", json={"category": "HT"}).json()
+    b = kiosk.post("/api/tickets", json={"category": "HT"}).json()
+    minh = live.login("minh")
+    minh.post("/api/counters/3/next")
+    with board(live) as ws:
+        snap = recv(ws)
+        minh.post("/api/counters/3/next")
+        events, last = [], None
+        while len(events) < 2:
+            msg = recv(ws)
+            if msg["type"] == "event":
+                events += msg["events"]
+                last = msg
+        assert [(e["type"], e["number"]) for e in events] == [("done", a["number"]), ("call", b["number"])]
+        assert [e["seq"] for e in events] == [snap["seq"] + 1, snap["seq"] + 2]
+        assert next(c for c in last["board"]["counters"] if c["counter"] == 3)["number"] == b["number"]
+        assert last["announce"]["number"] == b["number"]
 
 
 def test_heartbeat_both_ways(live):

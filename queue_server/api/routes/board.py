@@ -8,7 +8,7 @@ from queue_server.api.auth import authenticate
 from queue_server.api.http import client_ip
 from queue_server.api.services import Services
 from queue_server.api.ws import serve_feed
-from queue_server.board import BoardFeed, snapshot
+from queue_server.board import BoardFeed, prebuilt, snapshot
 from queue_server.errors import AppError
 from queue_server.security.accounts import DeviceKind
 
@@ -20,9 +20,10 @@ async def board(request: Request, svc: Services) -> dict:
 
 
 def _feed(socket: WebSocket, svc: Services) -> BoardFeed:
+    """The process's BoardFeed, attached to its Broadcaster on first use."""
     app_state = socket.app.state
     if getattr(app_state, "board_feed", None) is None:
-        app_state.board_feed = BoardFeed(svc.queue)
+        app_state.board_feed = BoardFeed(svc.queue).attach(svc.broadcaster)
     return app_state.board_feed
 
 
@@ -38,7 +39,7 @@ async def board_ws(socket: WebSocket, svc: Services) -> None:
         return
     await socket.accept()
     feed = _feed(socket, svc)
-    await serve_feed(socket, svc.broadcaster, lambda: snapshot(svc.queue), feed.message)
+    await serve_feed(socket, feed, lambda: snapshot(svc.queue), prebuilt)
 
 
 ROUTES = [board, board_ws]
