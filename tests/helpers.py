@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import copy
 import secrets
 from typing import Any
@@ -29,6 +31,17 @@ def test_config_dict(site_id: str | None = None, **overrides: Any) -> dict[str, 
 
 def test_config(site_id: str | None = None, **overrides: Any) -> SiteConfig:
     return parse_config(test_config_dict(site_id, **overrides))
+
+
+def run_sync(coro):
+    """asyncio.run, also from a test where Playwright's sync API already runs
+    an event loop in this thread (then the coroutine runs in a helper thread)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 class Clock:

@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 from queue_server.redis_server import free_port
 from queue_server.security.accounts import Accounts, DeviceKind, Role
 from queue_server.store.keys import Keys
-from tests.helpers import test_config_dict
+from tests.helpers import run_sync, test_config_dict
 
 PASSWORD = "mat-khau-123"
 USERS = {  # username -> (role, counters)
@@ -127,19 +127,6 @@ class ServerHandle:
     def reset(self) -> None:
         """Forget every ticket, call and event of the site; keep users, devices, config."""
         run_sync(reset_site(self.redis_url, self.site_id))
-
-
-def run_sync(coro):
-    """asyncio.run, also from a test where Playwright's sync API already runs
-    an event loop in this thread (then the coroutine runs in a helper thread)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    import concurrent.futures
-
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
 
 
 async def reset_site(redis_url: str, site_id: str) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
 from redis.asyncio import Redis
 
 from queue_server.config import load_toml
+from tests.helpers import run_sync
 
 
 def test_unknown_category_in_both_languages(live):
@@ -55,7 +55,7 @@ def test_closed_counter(live):
         await r.set(live.keys.config, json.dumps(cfg))
         await r.aclose()
 
-    asyncio.run(disable_counter_2())
+    run_sync(disable_counter_2())
     r = live.login("admin").post("/api/counters/2/next")
     assert r.status_code == 409 and r.json()["error"] == "counter_closed"
     assert live.client().get("/api/board").json()["counters"][1]["status"] == "closed"

@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
 
 from queue_server import redis_server
 from queue_server.domain.model import TicketStatus
-from tests.helpers import make_store, test_config
+from tests.helpers import make_store, run_sync, test_config
 
 
 def test_tickets_and_calls_survive_sigkill():
@@ -23,7 +22,7 @@ def test_tickets_and_calls_survive_sigkill():
             await s.redis.aclose()
             return issued, called.ticket
 
-        issued, called = asyncio.run(before())
+        issued, called = run_sync(before())
         proc.kill()  # SIGKILL: no shutdown save, only the AOF remains
         proc = redis_server.start(data, port=proc.port)
 
@@ -41,7 +40,7 @@ def test_tickets_and_calls_survive_sigkill():
             assert len(await s.redis.xrange(s.keys.events)) == 5
             await s.redis.aclose()
 
-        asyncio.run(after())
+        run_sync(after())
     finally:
         proc.stop()
 

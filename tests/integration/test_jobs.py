@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 from datetime import datetime
@@ -12,7 +11,7 @@ from redis import Redis as SyncRedis
 
 from queue_server.domain.model import TicketStatus
 from queue_server.jobs import close_day, next_close_time, queue_for, schedule_close_day
-from tests.helpers import make_store, test_config
+from tests.helpers import make_store, run_sync, test_config
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -28,7 +27,7 @@ def test_close_day_runs_in_a_real_worker(redis_url):
         await s.redis.aclose()
         return a, b
 
-    a, b = asyncio.run(prepare())
+    a, b = run_sync(prepare())
     q = queue_for(redis_url)
     job = q.enqueue(close_day, redis_url, cfg.site.id, None, False)
     # the stored config (with this site's id) is what the job reads, so the seed path may be the default
@@ -46,7 +45,7 @@ def test_close_day_runs_in_a_real_worker(redis_url):
         assert types.count(b"expire") == 2
         await s.redis.aclose()
 
-    asyncio.run(check())
+    run_sync(check())
 
 
 def test_close_day_is_scheduled_once_per_day_after_the_last_session():

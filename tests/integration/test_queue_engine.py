@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 
 import pytest
@@ -12,13 +11,13 @@ from queue_server.domain.selection import Head, choose_next
 from queue_server.errors import AppError
 from queue_server.store.keys import counter_queue, normal_queue, priority_queue
 from queue_server.store.queue import queue_plan
-from tests.helpers import Clock, make_store, test_config
+from tests.helpers import Clock, make_store, run_sync, test_config
 
 MIN = 60_000
 
 
 def run(coro):
-    return asyncio.run(coro)
+    return run_sync(coro)
 
 
 async def events_of(store, etype=None):
