@@ -61,3 +61,10 @@ def page(browser):
     pg = ctx.new_page()
     yield pg
     ctx.close()
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Run the browser tests last (stable order otherwise): once Playwright's
+    sync API is running, this thread has a running event loop and a plain
+    asyncio.run() in a later test would fail."""
+    items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))

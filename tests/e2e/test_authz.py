@@ -335,9 +335,9 @@ def test_logout_ends_the_session(server):
 
 
 def test_device_tokens_are_stored_hashed(server, ctx):
-    import asyncio
-
     from redis.asyncio import Redis
+
+    from tests.server import run_sync
 
     async def dump() -> bytes:
         r = Redis.from_url(server.redis_url)
@@ -346,7 +346,7 @@ def test_device_tokens_are_stored_hashed(server, ctx):
         finally:
             await r.aclose()
 
-    raw = asyncio.run(dump())
+    raw = run_sync(dump())
     for token in server.tokens.values():
         assert token.encode() not in raw
 

@@ -3,7 +3,6 @@ the session's sliding idle expiry."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from redis.asyncio import Redis
 
 from queue_server.redis_server import free_port
 from queue_server.security.accounts import token_digest
-from tests.server import make_server
+from tests.server import make_server, run_sync
 
 LIMIT = 30
 
@@ -83,11 +82,11 @@ def test_session_idle_expiry_slides(live):
         finally:
             await r.aclose()
 
-    assert 29 * 60_000 < asyncio.run(ttl()) <= 30 * 60_000       # 30 minutes idle by default
-    asyncio.run(ttl(5_000))
+    assert 29 * 60_000 < run_sync(ttl()) <= 30 * 60_000       # 30 minutes idle by default
+    run_sync(ttl(5_000))
     assert lan.get("/api/auth/me").status_code == 200
-    assert asyncio.run(ttl()) > 29 * 60_000                        # activity slides the expiry
-    asyncio.run(ttl(1))
+    assert run_sync(ttl()) > 29 * 60_000                        # activity slides the expiry
+    run_sync(ttl(1))
     time.sleep(0.05)
     r = lan.get("/api/auth/me")
     assert r.status_code == 401 and r.json()["error"] == "unauthorized"
