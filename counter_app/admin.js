@@ -29,6 +29,7 @@
       printer_none: "Chưa có dịch vụ trạng thái máy in (GET /api/printer/status).",
       refresh: "Tải lại", ts: "Thời điểm", actor: "Người thực hiện", action: "Thao tác", target: "Đối tượng", detail: "Chi tiết",
       confirm_revoke: "Thu hồi thiết bị này? Thiết bị sẽ ngừng hoạt động ngay.", pw_done: "Đã đặt lại mật khẩu; các phiên cũ đã kết thúc.",
+      unlock: "Mở khóa đăng nhập", unlocked: "Đã mở khóa đăng nhập.",
     },
     en: {
       title: "Queue system administration", counter_app: "Counter", logout: "Log out", login: "Administrator login",
@@ -54,6 +55,7 @@
       printer_none: "No printer status service yet (GET /api/printer/status).",
       refresh: "Refresh", ts: "Time", actor: "Actor", action: "Action", target: "Target", detail: "Detail",
       confirm_revoke: "Revoke this device? It stops working at once.", pw_done: "Password reset; old sessions ended.",
+      unlock: "Lift login lockout", unlocked: "Login lockout lifted.",
     },
   };
   const t = (k, v) => MC.t(T, k, v);
@@ -231,6 +233,8 @@
           E("button", { class: "act", "data-reset": u.username, onclick: async () => {
             const pw = prompt(t("new_password")); if (!pw) return;
             try { await MC.api("POST", `/api/admin/users/${u.username}/password`, { password: pw }); say(t("pw_done")); } catch (e) { fail(e); } } }, t("reset_pw")), " ",
+          E("button", { class: "act", "data-unlock": u.username, onclick: async () => {
+            try { await MC.api("POST", `/api/admin/users/${u.username}/unlock`); say(t("unlocked")); } catch (e) { fail(e); } } }, t("unlock")), " ",
           E("button", { class: "act danger", onclick: async () => {
             try { await MC.api("POST", `/api/admin/users/${u.username}/${u.disabled ? "enable" : "disable"}`); open("users"); } catch (e) { fail(e); } } }, u.disabled ? t("enable") : t("disable")))));
     }

@@ -310,6 +310,24 @@ def test_login_lockout(server, ctx):
         assert c.post("/api/auth/login", json={"username": "khoa", "password": "mat-khau-moi-1"}).status_code == 200
     audit = admin.get("/api/admin/audit", params={"actor": "khoa"}).json()["entries"]
     assert sum(1 for e in audit if e["action"] == "login_failed") >= 5
+    # or the admin lifts the lockout without touching the password
+    with server.client() as c:
+        for i in range(5):
+            c.post("/api/auth/login", json={"username": "khoa", "password": f"sai-lan-nua-{i}"})
+        assert c.post("/api/auth/login", json={"username": "khoa", "password": "mat-khau-moi-1"}).status_code == 429
+        assert admin.post("/api/admin/users/khoa/unlock").status_code == 200
+        assert c.post("/api/auth/login", json={"username": "khoa", "password": "mat-khau-moi-1"}).status_code == 200
+
+
+def test_login_replaces_the_earlier_session(server):
+    with server.client() as c:
+        c.post("/api/auth/login", json={"username": "lan", "password": "mat-khau-123"})
+        first = c.cookies.get("motcua_session")
+        c.post("/api/auth/login", json={"username": "lan", "password": "mat-khau-123"})
+        assert c.cookies.get("motcua_session") != first
+    with server.client() as old:
+        old.cookies.set("motcua_session", first)
+        assert old.get("/api/auth/me").status_code == 401
 
 
 def test_password_reset_and_disable_end_sessions(server, ctx):

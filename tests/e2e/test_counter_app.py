@@ -218,3 +218,19 @@ def test_wrong_password_shows_vietnamese_message(live, page):
     page.fill("#password", "sai-mat-khau")
     page.click("#login-submit")
     expect(page.locator("#login-msg")).to_contain_text("Sai tên đăng nhập hoặc mật khẩu")
+
+
+def test_transfer_to_a_counter(live, page):
+    a1 = issue(live, "HT")
+    issue(live, "KH")
+    open_counter(page, live)
+    page.keyboard.press("Space")
+    expect(page.locator("#ticket-number")).to_have_text("A001")
+    page.keyboard.press("t")
+    page.click('#transfer-counters button[data-counter="2"]')
+    expect(page.locator("#ticket-empty")).to_be_visible()
+    expect(page.locator("#msg")).to_contain_text("Đã chuyển số A001")
+    # counter 2 gets it before anything in its categories; counter 1 does not see it
+    lan = live.login("lan")
+    r = lan.post("/api/counters/2/next")
+    assert r.json()["ticket"]["id"] == a1["id"] and r.json()["ticket"]["source"] == "transfer"

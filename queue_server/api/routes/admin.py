@@ -195,6 +195,15 @@ async def reset_password(request: Request, svc: Services, username: str) -> dict
     return {"ok": True}
 
 
+@post("/api/admin/users/{username:str}/unlock", status_code=200, summary="Lift a login lockout (admin)")
+async def unlock_user(request: Request, svc: Services, username: str) -> dict:
+    admin = await require_user(request, svc, Role.ADMIN)
+    await _target_user(svc, username)
+    await svc.limiter.clear_failures(username)
+    await svc.accounts.audit(admin.username, "user_unlock", username)
+    return {"ok": True}
+
+
 async def _set_disabled(request: Request, svc: Services, username: str, disabled: bool) -> dict:
     admin = await require_user(request, svc, Role.ADMIN)
     lang = lang_of(request)
@@ -276,6 +285,6 @@ async def audit_log(request: Request, svc: Services, count: int = 200, actor: st
     return {"entries": entries}
 
 
-ROUTES = [get_config, put_config, get_holidays, list_users, create_user, update_user, reset_password,
+ROUTES = [get_config, put_config, get_holidays, list_users, create_user, update_user, reset_password, unlock_user,
           disable_user, enable_user, list_devices, create_device, revoke_device,
           audit_log]

@@ -37,6 +37,9 @@ async def login(request: Request, svc: Services) -> Response:
             raise AppError("account_locked", minutes=s.lockout_minutes)
         raise AppError("login_failed")
     await svc.limiter.clear_failures(username)
+    old_sid = request.cookies.get(SESSION_COOKIE)
+    if old_sid:
+        await svc.accounts.end_session(old_sid)        # a login never keeps an earlier session id alive
     sid, csrf = await svc.accounts.create_session(user, s.session_idle_minutes * 60)
     await svc.accounts.audit(user.username, "login", ip=client_ip(request, s.trust_proxy))
     return Response(content={"user": user.public(), "csrf_token": csrf}, cookies=_cookies(svc, sid, csrf, None))
