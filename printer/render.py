@@ -59,7 +59,9 @@ def qr_image(data: str, size: int) -> Image.Image:
     module = max(1, size // n)
     img = Image.new("1", (n, n), WHITE)
     img.putdata([BLACK if cell else WHITE for row in matrix for cell in row])
-    return img.resize((n * module, n * module), Image.NEAREST)
+    out = img.resize((n * module, n * module), Image.NEAREST)
+    out.info["module"] = module
+    return out
 
 
 def render(layout: Layout, *, placements: list[Placed] | None = None) -> Image.Image:
@@ -77,11 +79,13 @@ def render(layout: Layout, *, placements: list[Placed] | None = None) -> Image.I
             y += b.thickness
         elif isinstance(b, QR):
             img = qr_image(b.data, min(b.size, inner))
+            quiet = min(4 * img.info.get("module", 4), 32)   # white quiet zone above and below
+            y += quiet
             x = (width - img.width) // 2
             ops.append(("image", (x, y), img))
             if placements is not None:
                 placements.append(Placed("qr", b.data, (x, y, x + img.width, y + img.height)))
-            y += img.height + max(2, img.height // 30)
+            y += img.height + quiet // 2
         elif isinstance(b, Text):
             text = unicodedata.normalize("NFC", b.text)
             size = b.size
