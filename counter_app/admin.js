@@ -29,6 +29,9 @@
       printer_none: "Chưa có dịch vụ trạng thái máy in (GET /api/printer/status).",
       refresh: "Tải lại", ts: "Thời điểm", actor: "Người thực hiện", action: "Thao tác", target: "Đối tượng", detail: "Chi tiết",
       confirm_revoke: "Thu hồi thiết bị này? Thiết bị sẽ ngừng hoạt động ngay.", pw_done: "Đã đặt lại mật khẩu; các phiên cũ đã kết thúc.",
+      queue_rules: "Quy tắc hàng chờ", rating_scale: "Thang đánh giá (3 hoặc 5 mức)", debounce: "Chống bấm đúp “Gọi tiếp” (ms)",
+      factor: "Hệ số chống chờ quá lâu", priority_enabled: "Cấp số ưu tiên", priority_label: "Đối tượng ưu tiên",
+      enforce: "Chỉ cấp số trong giờ làm việc",
       unlock: "Mở khóa đăng nhập", unlocked: "Đã mở khóa đăng nhập.",
     },
     en: {
@@ -55,6 +58,9 @@
       printer_none: "No printer status service yet (GET /api/printer/status).",
       refresh: "Refresh", ts: "Time", actor: "Actor", action: "Action", target: "Target", detail: "Detail",
       confirm_revoke: "Revoke this device? It stops working at once.", pw_done: "Password reset; old sessions ended.",
+      queue_rules: "Queue rules", rating_scale: "Rating scale (3 or 5 levels)", debounce: "“Next” double-press guard (ms)",
+      factor: "Long-wait factor", priority_enabled: "Priority tickets", priority_label: "Who gets priority",
+      enforce: "Issue tickets only during office hours",
       unlock: "Lift login lockout", unlocked: "Login lockout lifted.",
     },
   };
@@ -64,7 +70,7 @@
   const S = { tab: localStorage.getItem("motcua.admin.tab") || "general", cfg: null, user: null };
 
   function say(text, kind = "ok", problems) {
-    const m = $("msg"); m.textContent = text; m.className = "msg " + kind;
+    const m = $("msg"); m.textContent = text; m.className = text ? "msg " + kind : "msg";
     if (problems && problems.length) {
       m.append(E("ul", { class: "problems" }, problems.map((p) => E("li", { "data-field": p.field }, `${p.field}: ${MC.lang === "en" ? p.en : p.vi}`))));
     }
@@ -129,12 +135,25 @@
     const useHol = E("input", { type: "checkbox", id: "hours-holidays", checked: h.public_holidays });
     const closures = E("textarea", { id: "hours-closures", rows: 4, cols: 24 }); closures.value = h.closures.join("\n");
     const extra = E("textarea", { id: "hours-extra", rows: 4, cols: 24 }); extra.value = h.extra_open_days.join("\n");
+    const q = c.queue;
+    const qf = {
+      scale: E("select", { id: "queue-scale" }, [3, 5].map((x) => E("option", { value: x, selected: q.rating_scale === x }, String(x)))),
+      debounce: E("input", { id: "queue-debounce", type: "number", value: q.next_debounce_ms }),
+      factor: E("input", { id: "queue-factor", type: "number", step: "0.1", value: q.starvation_factor }),
+      priority: E("input", { id: "queue-priority", type: "checkbox", checked: q.priority_enabled }),
+      label: E("input", { id: "queue-priority-label", value: q.priority_label }),
+      enforce: E("input", { id: "hours-enforce", type: "checkbox", checked: h.enforce }),
+    };
+    const numOr = (x) => (x.value === "" || isNaN(Number(x.value)) ? x.value : Number(x.value));
     const save = E("button", { class: "act primary", id: "save-general", onclick: async () => {
-      const hours = { public_holidays: useHol.checked, closures: lines(closures.value), extra_open_days: lines(extra.value) };
+      const hours = { public_holidays: useHol.checked, closures: lines(closures.value), extra_open_days: lines(extra.value),
+        enforce: qf.enforce.checked };
       for (const d of DAYS) hours[d] = lines(days[d].value.replace(/,/g, " "));
       const seats = Number(f.seats.value);
       if (await saveConfig({ site: { name: f.name.value, name_en: f.name_en.value, seats: Number.isInteger(seats) ? seats : f.seats.value,
-        ticket_footer: f.footer.value, public_url: f.url.value }, hours })) open("general");
+        ticket_footer: f.footer.value, public_url: f.url.value }, hours,
+        queue: { rating_scale: Number(qf.scale.value), next_debounce_ms: numOr(qf.debounce), starvation_factor: numOr(qf.factor),
+          priority_enabled: qf.priority.checked, priority_label: qf.label.value } })) open("general");
     } }, t("save"));
     const year = E("input", { type: "number", id: "hol-year", value: new Date().getFullYear(), style: "width:6em" });
     const holBody = E("tbody");
@@ -155,7 +174,9 @@
     panel.append(
       E("div", { class: "card" }, E("h2", {}, t("t_general")),
         row("site_name", f.name), row("site_name_en", f.name_en), row("seats", f.seats), row("footer", f.footer), row("public_url", f.url),
-        E("h2", {}, t("sessions")), DAYS.map((d) => row(d, days[d]))),
+        E("h2", {}, t("sessions")), DAYS.map((d) => row(d, days[d])), row("enforce", qf.enforce)),
+      E("div", { class: "card" }, E("h2", {}, t("queue_rules")), row("rating_scale", qf.scale), row("debounce", qf.debounce),
+        row("factor", qf.factor), row("priority_enabled", qf.priority), row("priority_label", qf.label)),
       E("div", { class: "card" }, E("h2", {}, t("holidays")),
         E("p", {}, E("label", {}, useHol, " ", t("use_holidays"))),
         E("p", {}, t("year"), " ", year),

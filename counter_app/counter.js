@@ -72,7 +72,7 @@
     $("who").textContent = S.user ? (S.user.display_name || S.user.username) : "";
     if (view === "login") setTimeout(() => $("username").focus(), 0);
   }
-  function say(text, kind = "ok") { const m = $("msg"); m.textContent = text; m.className = "msg " + kind; }
+  function say(text, kind = "ok") { const m = $("msg"); m.textContent = text; m.className = text ? "msg " + kind : "msg"; }
   function fail(e) { say(e.message || String(e), "err"); }
 
   // -- login and counter choice ---------------------------------------------------------

@@ -98,12 +98,14 @@ def test_site_name_hours_and_holidays(live, page):
     page.fill("#site-name", "Trung tâm Phục vụ hành chính công xã Thử")
     page.fill("#hours-sat", "07:30-11:30")
     page.fill("#hours-closures", "2026-09-01\n2026-05-04")              # substitute days off
+    page.select_option("#queue-scale", "5")
     page.click("#save-general")
     expect(page.locator("#msg")).to_contain_text("Đã lưu")
     assert live.client().get("/api/site").json()["name"] == "Trung tâm Phục vụ hành chính công xã Thử"
     admin = live.login("admin")
     hours = admin.get("/api/admin/config").json()["config"]["hours"]
     assert hours["sat"] == ["07:30-11:30"] and hours["closures"] == ["2026-05-04", "2026-09-01"]
+    assert live.client().get("/api/site").json()["rating_scale"] == 5
     # a preloaded holiday can be worked (swapped working day)
     r = admin.put("/api/admin/config", json={"hours": {"extra_open_days": ["2026-01-01"]}})
     assert r.status_code == 200

@@ -94,3 +94,16 @@ def test_english(live, page):
     lan = live.login("lan")
     serve_one(live, lan)
     expect(page.locator("#scale button").nth(0)).to_have_text("Unsatisfied")
+
+
+def test_scale_follows_the_configuration_live(live, page):
+    page.goto(f"{live.base_url}/rate/1?token={live.tokens['rating']}")
+    expect(page.locator("#conn")).to_contain_text("Quầy 1")
+    admin = live.login("admin")
+    assert admin.put("/api/admin/config", json={"queue": {"rating_scale": 5}}).status_code == 200
+    t = serve_one(live, live.login("lan"))
+    expect(page.locator("#scale button")).to_have_count(5)
+    page.locator('#scale button[data-level="5"]').click()
+    expect(page.locator("#thanks")).to_be_visible()
+    events = rating_events(live, t["id"])
+    assert [(e["level"], e["scale"]) for e in events] == [(5, 5)]
