@@ -195,8 +195,43 @@ class EscposConnection(Connection):
                 pass
 
 
+class LpConnection(Connection):
+    """A CUPS queue through the `lp` command (raw), used when pycups is not
+    installed (it needs libcups headers to build)."""
+
+    def __init__(self, spec: PrinterSpec, timeout: float = 15.0):
+        self.spec = spec
+        self.timeout = timeout
+
+    def send(self, job_id: str, data: bytes, image: Image.Image | None = None) -> None:
+        import subprocess
+
+        try:
+            r = subprocess.run(["lp", "-d", self.spec.target, "-o", "raw", "-t", job_id, "-"], input=data,
+                               capture_output=True, timeout=self.timeout)
+        except (OSError, subprocess.SubprocessError) as e:
+            raise PrinterError(f"cups:{self.spec.target}: {e}") from e
+        if r.returncode != 0:
+            raise PrinterError(f"cups:{self.spec.target}: {r.stderr.decode(errors='replace').strip()}")
+
+    def status(self) -> str:
+        import subprocess
+
+        try:
+            r = subprocess.run(["lpstat", "-p", self.spec.target], capture_output=True, timeout=self.timeout)
+        except (OSError, subprocess.SubprocessError):
+            return OFFLINE
+        out = r.stdout.decode(errors="replace").lower()
+        return ONLINE if r.returncode == 0 and "disabled" not in out else OFFLINE
+
+
 def open_printer(spec: str) -> Connection:
     s = parse_spec(spec)
     if s.kind == "virtual":
         return VirtualPrinter(s)
+    if s.kind == "cups":
+        try:
+            import cups  # noqa: F401  (pycups)
+        except ImportError:
+            return LpConnection(s)
     return EscposConnection(s)

@@ -137,3 +137,14 @@ def test_unreachable_network_printer_raises_printer_error():
     with pytest.raises(PrinterError) as e:
         p.send("job", b"\x1b@")
     assert e.value.status == "offline"
+
+
+@pytest.mark.parametrize("spec", ["usb:0416:5011", "serial:/dev/motcua-no-such-tty:9600", "cups:motcua-no-such-queue",
+                                  "file:/nonexistent-dir/lp0"])
+def test_absent_printers_are_offline_and_fail_cleanly(spec):
+    from printer.connections import PrinterError, open_printer
+
+    p = open_printer(spec)
+    assert p.status() == "offline"
+    with pytest.raises(PrinterError):
+        p.send("job", b"\x1b@")
