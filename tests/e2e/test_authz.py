@@ -433,3 +433,23 @@ def test_no_500_for_bad_queries(server, ctx, method, path):
                 assert r.status_code < 500, f"GET {url} {params}: {r.status_code} {r.text[:300]}"
     finally:
         admin.close()
+
+
+def test_counter_feed_ends_when_the_session_does(live):
+    import time
+
+    admin = live.login("admin")
+    admin.post("/api/admin/users", json={"username": "binh", "password": "mat-khau-binh-1", "role": "clerk",
+                                         "counters": [1]})
+    admin.post("/api/admin/users/binh/enable")
+    binh = live.login("binh", "mat-khau-binh-1")
+    cookie = {"Cookie": f"motcua_session={binh.cookies.get('motcua_session')}"}
+    with connect(live.ws_url + "/ws/counters/1", additional_headers=cookie, proxy=None, open_timeout=5) as ws:
+        assert json.loads(ws.recv(timeout=5))["type"] == "snapshot"
+        assert admin.post("/api/admin/users/binh/disable").status_code == 200
+        time.sleep(2.2)                          # the feed re-checks the session every 2 s
+        live.device("kiosk").post("/api/tickets", json={"category": "HT"})
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                ws.recv(timeout=5)
+        assert closed.value.rcvd.code == 4401

@@ -19,7 +19,8 @@ from typing import Any
 from importlib import resources
 
 from litestar import Request, Response, WebSocket, get, post, websocket
-from queue_server.api.auth import require_clerk_at, require_device, socket_principal
+from litestar.exceptions import WebSocketDisconnect
+from queue_server.api.auth import SESSION_COOKIE, require_clerk_at, require_device, socket_principal
 from queue_server.api.http import field, lang_of, read_json
 from queue_server.api.pages import SECURITY_HEADERS, message_page, page
 from queue_server.api.services import Services
@@ -32,6 +33,7 @@ from queue_server.security.accounts import DeviceKind, Role
 from queue_server.store.keys import counter_queue, normal_queue, priority_queue
 
 RATING_WINDOW_MS = 30_000
+SESSION_RECHECK_S = 2.0
 
 
 def _now_ms() -> int:
@@ -218,7 +220,22 @@ async def counter_ws(socket: WebSocket, svc: Services, n: int) -> None:
     async def snap() -> dict:
         return await counter_snapshot(svc, n, lang)
 
+    sid = socket.cookies.get(SESSION_COOKIE, "")
+    checked = {"at": time.monotonic()}
+
+    async def still_allowed() -> bool:
+        """A password reset, a disabled account or new counters end the feed
+        (checked at most every few seconds, when there is something to send)."""
+        if time.monotonic() - checked["at"] < SESSION_RECHECK_S:
+            return True
+        checked["at"] = time.monotonic()
+        loaded = await svc.accounts.load_session(sid, svc.settings.session_idle_minutes * 60)
+        return bool(loaded) and loaded[0].may_use_counter(n)
+
     async def render(event: dict) -> str | None:
+        if not await still_allowed():
+            await socket.close(code=4401, reason="session ended")
+            raise WebSocketDisconnect(detail="session ended", code=4401)
         key = (event.get("seq"), event.get("type"))
         async with cache.lock:
             if key != cache.key or key == (None, None):
