@@ -234,3 +234,31 @@ def test_transfer_to_a_counter(live, page):
     lan = live.login("lan")
     r = lan.post("/api/counters/2/next")
     assert r.json()["ticket"]["id"] == a1["id"] and r.json()["ticket"]["source"] == "transfer"
+
+
+def test_state_preview_and_todays_stats(live):
+    for c in ("HT", "HT", "HT", "CT", "DD"):
+        issue(live, c)
+    lan, minh = live.login("lan"), live.login("minh")
+    s = lan.get("/api/counters/1/state").json()
+    by_cat = {c["category"]: c for c in s["preview"]["categories"]}
+    assert [c["category"] for c in s["preview"]["categories"]] == ["HT", "CT", "KH"]    # this counter's profile
+    assert (by_cat["HT"]["count"], by_cat["CT"]["count"], by_cat["KH"]["count"]) == (3, 1, 0)
+    assert by_cat["HT"]["oldest_wait_ms"] >= 0 and by_cat["KH"]["oldest_wait_ms"] is None
+    assert s["preview"]["total"] == 4                                                     # DD is not counter 1's
+    assert s["stats"] == {"served": 0, "no_shows": 0, "calls": 0, "avg_service_ms": None}
+
+    lan.post("/api/counters/1/next")
+    time.sleep(0.2)
+    lan.post("/api/counters/1/done")
+    lan.post("/api/counters/1/next")
+    lan.post("/api/counters/1/no-show")
+    lan.post("/api/counters/1/next")
+    minh.post("/api/counters/4/next")
+    minh.post("/api/counters/4/done")                     # another counter's work is not counted here
+    s = lan.get("/api/counters/1/state").json()
+    assert s["stats"]["served"] == 1 and s["stats"]["no_shows"] == 1 and s["stats"]["calls"] == 3
+    assert s["stats"]["avg_service_ms"] >= 200
+    assert s["ticket"]["number"] == "A003" and s["ticket"]["waited_ms"] >= 0
+    assert s["counter"]["status"] == "open" and s["preview"]["total"] == 1
+    assert minh.get("/api/counters/4/state").json()["stats"]["served"] == 1
