@@ -174,6 +174,13 @@
         MC.el("td", {}, wait == null ? "—" : MC.dur(wait + (Date.now() + S.skew - d.now)))));
     }
     $("preview-total").textContent = t("total", { n: p.total });
+    const sel = $("call-prefix"), want = d.all_categories.map((c) => c.prefix).join();
+    if (sel.dataset.prefixes !== want) {        // this counter's categories first
+      const mine = d.counter.categories.map((c) => c.prefix);
+      const all = [...mine, ...d.all_categories.map((c) => c.prefix).filter((x) => !mine.includes(x))];
+      sel.textContent = ""; for (const x of all) sel.append(MC.el("option", { value: x }, x));
+      sel.dataset.prefixes = want;
+    }
     renderActions();
   }
 
@@ -242,10 +249,17 @@
     }
   }
 
+  // A keypad with Num Lock off still types digits into the number field.
+  $("call-number").addEventListener("keydown", (ev) => {
+    const m = /^Numpad(\d)$/.exec(ev.code);
+    if (m && ev.key !== m[1]) { ev.preventDefault(); ev.target.setRangeText(m[1], ev.target.selectionStart, ev.target.selectionEnd, "end"); }
+  });
+
   $("call-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const number = $("call-number").value.trim();
+    let number = $("call-number").value.trim();
     if (!number) return;
+    if (/^\d+$/.test(number)) number = $("call-prefix").value + number;    // digits only, from a numeric keypad
     const r = await post("call", base() + "/call", { number }, (r) => t("called", { n: num(r) }));
     if (r) { $("call-number").value = ""; $("call-number").blur(); }
   });

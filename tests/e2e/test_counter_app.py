@@ -179,10 +179,18 @@ def _has_reprint(live) -> bool:
 def test_numeric_keypad_and_custom_shortcuts(live, page):
     issue(live, "HT")
     issue(live, "HT")
+    issue(live, "HT")
     open_counter(page, live)
     page.keyboard.press("NumpadEnter")
     expect(page.locator("#ticket-number")).to_have_text("A001")
     page.keyboard.press("Numpad3")                 # Done on the keypad
+    expect(page.locator("#ticket-empty")).to_be_visible()
+    page.keyboard.press("NumpadDivide")            # call a number with digits only: the counter's prefix is added
+    expect(page.locator("#call-number")).to_be_focused()
+    page.keyboard.press("Numpad3")
+    page.keyboard.press("NumpadEnter")
+    expect(page.locator("#ticket-number")).to_have_text("A003")
+    page.keyboard.press("Numpad3")
     expect(page.locator("#ticket-empty")).to_be_visible()
     # rebind Next to "G" and check it is kept for this user
     page.click("#btn-shortcuts")
