@@ -4,16 +4,21 @@ acks them, and reports the printer's status.
 
 Exactly once: the server keeps a job until it is acked; the agent remembers
 the job ids it has printed (and, for the virtual printer, finds them on disk),
-so a job sent again after a lost ack is acked without printing.
+so a job sent again after a lost ack is acked without printing. The printed
+ids are also appended to a small state file (MOTCUA_AGENT_STATE, or one in
+the temp dir per server+printer), so this holds across an agent restart.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
+import os
 import random
+import tempfile
 import time
 from collections import OrderedDict
 from typing import Any
@@ -47,8 +52,10 @@ def render_job(data: dict[str, Any], width_mm: int):
 
 
 class Agent:
-    def __init__(self, server: str, token: str, conn: Connection, width_mm: int = 80):
+    def __init__(self, server: str, token: str, conn: Connection, width_mm: int = 80,
+                 state_file: str | None = None):
         width_px(width_mm)  # validates 58/80
+        self.state_file = state_file
         self.url = ws_url(server)
         self.token = token
         self.conn = conn
@@ -62,10 +69,35 @@ class Agent:
         self.ws = None
 
     # -- bookkeeping -------------------------------------------------------
+    def load_state(self) -> None:
+        """Job ids printed by an earlier run of this agent (survives a crash
+        between printing and acking)."""
+        if not self.state_file:
+            return
+        try:
+            with open(self.state_file, encoding="utf-8") as f:
+                ids = [line.strip() for line in f if line.strip()]
+        except OSError:
+            return
+        for job_id in ids[-5000:]:
+            self.printed[job_id] = 0.0
+
     def _remember(self, job_id: str) -> None:
         self.printed[job_id] = time.time()
         while len(self.printed) > 5000:
             self.printed.popitem(last=False)
+        if self.state_file:
+            try:
+                with open(self.state_file, "a", encoding="utf-8") as f:
+                    f.write(job_id + "\n")
+                    f.flush()
+                    os.fsync(f.fileno())
+                if len(self.printed) >= 5000 and os.path.getsize(self.state_file) > 1_000_000:
+                    with open(self.state_file + ".tmp", "w", encoding="utf-8") as f:
+                        f.write("".join(j + "\n" for j in self.printed))
+                    os.replace(self.state_file + ".tmp", self.state_file)
+            except OSError as e:
+                log.warning("cannot record printed job %s in %s: %s", job_id, self.state_file, e)
 
     def already_printed(self, job_id: str) -> bool:
         if job_id in self.printed:
@@ -173,6 +205,7 @@ class Agent:
         import websockets
 
         self.jobs = asyncio.Queue()
+        self.load_state()
         with contextlib.suppress(Exception):  # load fonts and modules before the first ticket
             await asyncio.to_thread(render_job, {"number": "A000", "issued_at": 0, "track_url": "x"}, self.width_mm)
         worker = asyncio.create_task(self._worker())
@@ -216,7 +249,10 @@ def run_agent(server: str, token: str, printer: str, width_mm: int = 80) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         conn = open_printer(printer)
-        agent = Agent(server, token, conn, int(width_mm))
+        state = os.environ.get("MOTCUA_AGENT_STATE") or os.path.join(
+            tempfile.gettempdir(),
+            "motcua-agent-" + hashlib.sha256(f"{server}|{printer}".encode()).hexdigest()[:16] + ".printed")
+        agent = Agent(server, token, conn, int(width_mm), state_file=state)
     except ValueError as e:
         log.error("%s", e)
         return 2

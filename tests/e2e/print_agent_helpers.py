@@ -15,8 +15,10 @@ from queue_server.redis_server import free_port
 
 
 def start_agent(server, printer: str, width: int = 80, log_dir: Path | None = None) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    log = open((log_dir or Path(server.config_path).parent) / f"agent-{time.monotonic_ns()}.log", "ab")
+    run_id = time.monotonic_ns()
+    base = log_dir or Path(server.config_path).parent
+    env = dict(os.environ, PYTHONUNBUFFERED="1", MOTCUA_AGENT_STATE=str(base / f"agent-{run_id}.printed"))
+    log = open(base / f"agent-{run_id}.log", "ab")
     return subprocess.Popen(
         [sys.executable, "-m", "queue_server.cli", "printer-agent", "--server", server.base_url,
          "--token", server.tokens["printer"], "--printer", printer, "--width", str(width)],

@@ -94,3 +94,44 @@ def test_resent_job_is_acked_not_reprinted_and_failures_reported():
 async def _until(pred, step=0.02):
     while not pred():
         await asyncio.sleep(step)
+
+
+def test_printed_ids_survive_an_agent_restart(tmp_path):
+    state = str(tmp_path / "printed.txt")
+
+    async def serve_once(agent_factory, jobs):
+        got: list[dict] = []
+        done = asyncio.Event()
+
+        async def handler(ws):
+            for j in jobs:
+                await ws.send(json.dumps({"type": "job", "id": j, "data": JOB}))
+            async for raw in ws:
+                m = json.loads(raw)
+                got.append(m)
+                if sum(1 for x in got if x.get("type") == "ack") == len(jobs):
+                    done.set()
+                    await ws.close()
+                    return
+
+        async with websockets.serve(handler, "127.0.0.1", 0) as server:
+            port = server.sockets[0].getsockname()[1]
+            agent = agent_factory(port)
+            stop = asyncio.Event()
+            task = asyncio.create_task(agent.run(stop))
+            await asyncio.wait_for(done.wait(), 20)
+            stop.set()
+            await asyncio.wait_for(task, 10)
+        return got
+
+    async def go():
+        p1, p2 = CountingPrinter(), CountingPrinter()
+        await serve_once(lambda port: Agent(f"http://127.0.0.1:{port}", "tok", p1, 80, state_file=state), ["K1"])
+        # a new agent process (new memory) gets K1 again because the ack was lost, and K2
+        got = await serve_once(lambda port: Agent(f"http://127.0.0.1:{port}", "tok", p2, 80, state_file=state),
+                               ["K1", "K2"])
+        assert [j for j, _ in p1.sent] == ["K1"]
+        assert [j for j, _ in p2.sent] == ["K2"]
+        assert sorted(m["id"] for m in got if m.get("type") == "ack") == ["K1", "K2"]
+
+    run_sync(go())
