@@ -324,7 +324,8 @@
     if ($("view-counter").classList.contains("hidden")) return;
     const td = $("transfer-dialog");
     if (td.open) {
-      const b = td.querySelector(`[data-hotkey="${ev.key}"]`);
+      const digit = (/^(?:Digit|Numpad)(\d)$/.exec(ev.code) || [])[1];
+      const b = digit && td.querySelector(`[data-hotkey="${digit}"]`);
       if (b) { ev.preventDefault(); b.click(); }
       return;
     }

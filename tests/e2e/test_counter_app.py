@@ -76,7 +76,9 @@ def test_login_next_recall_transfer_done(live, page, browser):
     # T: transfer to Đất đai (DD); the card empties, the ticket waits in DD
     page.keyboard.press("t")
     expect(page.locator("#transfer-dialog")).to_be_visible()
-    page.click('#transfer-cats button[data-category="DD"]')
+    hotkey = page.locator('#transfer-cats button[data-category="DD"]').get_attribute("data-hotkey")
+    page.keyboard.press(f"Numpad{hotkey}")         # the category's number, from the keypad
+    expect(page.locator("#transfer-dialog")).to_be_hidden()
     expect(page.locator("#ticket-empty")).to_be_visible()
     t = live.client().get(f"/api/tickets/{a1['id']}").json()
     assert (t["status"], t["category"], t["source"]) == ("waiting", "DD", "transfer")
@@ -234,6 +236,10 @@ def test_transfer_to_a_counter(live, page):
     open_counter(page, live)
     page.keyboard.press("Space")
     expect(page.locator("#ticket-number")).to_have_text("A001")
+    page.keyboard.press("Numpad4")                 # Transfer on the keypad…
+    expect(page.locator("#transfer-dialog")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.locator("#transfer-dialog")).to_be_hidden()
     page.keyboard.press("t")
     page.click('#transfer-counters button[data-counter="2"]')
     expect(page.locator("#ticket-empty")).to_be_visible()
