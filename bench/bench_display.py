@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+COMPRESSION = os.environ.get("BENCH_WS_COMPRESSION") or None   # "deflate" = what browsers offer
 _SEQ = re.compile(rb'^\{"type":\s*"event",\s*"seq":\s*(\d+)')
 
 
@@ -83,6 +84,7 @@ def client_main(url: str, n: int, conn, connect_conc: int) -> None:
         sockets = []
         sem = asyncio.Semaphore(connect_conc)
         failures = 0
+        errors: dict[str, int] = {}
 
         async def reader(ws, got: dict[int, int]):
             try:
@@ -100,7 +102,7 @@ def client_main(url: str, n: int, conn, connect_conc: int) -> None:
                 for attempt in range(5):
                     try:
                         ws = await connect(url, open_timeout=60, ping_interval=None, max_size=2**22,
-                                           compression=None)
+                                           compression=COMPRESSION)
                         first = json.loads(await ws.recv())
                         assert first["type"] == "snapshot"
                         got: dict[int, int] = {}
@@ -108,12 +110,14 @@ def client_main(url: str, n: int, conn, connect_conc: int) -> None:
                         sockets.append(ws)
                         asyncio.get_running_loop().create_task(reader(ws, got))
                         return
-                    except Exception:
+                    except Exception as e:
+                        key = f"{type(e).__name__}: {str(e)[:80]}"
+                        errors[key] = errors.get(key, 0) + 1
                         await asyncio.sleep(0.2 * (attempt + 1))
                 failures += 1
 
         await asyncio.gather(*(open_one() for _ in range(n)))
-        conn.send(("connected", len(sockets), failures))
+        conn.send(("connected", len(sockets), failures, errors))
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, conn.recv)       # "stop"
         conn.send(("receipts", receipts))
@@ -148,10 +152,13 @@ def run_level(server, n_clients: int, calls: int, procs: int, gap_s: float) -> d
         pipes.append(a)
         workers.append(p)
     connected = failures = 0
+    errors: dict[str, int] = {}
     for a in pipes:
-        tag, ok, bad = a.recv()
+        tag, ok, bad, errs = a.recv()
         connected += ok
         failures += bad
+        for k, v in errs.items():
+            errors[k] = errors.get(k, 0) + v
     conn_s = time.monotonic() - t_conn
     time.sleep(2)
     rss1 = rss_kib(server.proc.pid)
@@ -197,6 +204,7 @@ def run_level(server, n_clients: int, calls: int, procs: int, gap_s: float) -> d
             per_call_p99.append(pct(xs, 0.99))
     return {
         "clients": n_clients, "connected": connected, "connect_failures": failures, "connect_s": conn_s,
+        "connect_errors": errors,
         "calls": calls, "samples": len(lat), "missing": missing,
         "p50": statistics.median(lat) if lat else float("nan"), "p90": pct(lat, 0.90) if lat else float("nan"),
         "p99": pct(lat, 0.99) if lat else float("nan"), "max": max(lat) if lat else float("nan"),
@@ -223,15 +231,15 @@ def main(argv: list[str] | None = None) -> int:
     data = tempfile.mkdtemp(prefix="motcua-bench-redis-")
     redis = redis_server.start(data)
     results = []
-    server = None
     try:
-        server = make_server(redis.url).start()
         for n in args.clients:
-            results.append(run_level(server, n, args.calls, args.client_procs, args.gap))
+            server = make_server(redis.url).start()     # a fresh process per level: clean memory figures
+            try:
+                results.append(run_level(server, n, args.calls, args.client_procs, args.gap))
+            finally:
+                server.stop()
             print(json.dumps(results[-1]), file=sys.stderr, flush=True)
     finally:
-        if server:
-            server.stop()
         redis.stop()
 
     uname = subprocess.run(["uname", "-a"], capture_output=True, text=True).stdout.strip()

@@ -90,6 +90,11 @@ class BoardFeed(Hub):
         self._text = ""
         self._inbox: asyncio.Queue[dict[str, Any] | None] | None = None
         self._task: asyncio.Task | None = None
+        self._snap: tuple[int, float, str] | None = None     # (event seq, monotonic time, JSON)
+        self._snap_task: tuple[int, asyncio.Task] | None = None
+        # connects and resyncs hit Redis through a bounded pool: a storm of
+        # reconnecting displays (after a restart) queues here, not there
+        self.gate = asyncio.Semaphore(32)
 
     def attach(self, broadcaster: Hub) -> "BoardFeed":
         if self._task is None:
@@ -122,6 +127,32 @@ class BoardFeed(Hub):
                     carry = nxt
                     break
             await self._send_batch(batch)
+
+    async def snapshot_text(self, max_age: float = 2.0) -> str:
+        """The board snapshot as JSON for a connecting or resyncing socket.
+        Shared while the event log has not moved (one GET checks) and for at
+        most `max_age` seconds, so 5,000 displays reconnecting at once cost a
+        handful of snapshots. A socket subscribes before it asks, so any
+        newer event follows it."""
+        loop = asyncio.get_running_loop()
+        async with self.gate:
+            seq = await self._store.last_seq()
+        snap = self._snap
+        if snap is not None and snap[0] == seq and loop.time() - snap[1] < max_age:
+            return snap[2]
+        pending = self._snap_task
+        if pending is None or pending[1].done() or pending[0] != seq:
+            pending = (seq, loop.create_task(self._build_snapshot()))
+            self._snap_task = pending
+        return await asyncio.shield(pending[1])
+
+    async def _build_snapshot(self) -> str:
+        at = asyncio.get_running_loop().time()
+        async with self.gate:
+            board = await snapshot(self._store)
+        text = json.dumps(board, ensure_ascii=False)
+        self._snap = (board["seq"], at, text)
+        return text
 
     async def _send_batch(self, batch: list[dict[str, Any]]) -> None:
         try:

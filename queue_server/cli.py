@@ -142,6 +142,9 @@ def _cmd_serve(args) -> int:
     os.environ["MOTCUA_DATA_DIR"] = args.data_dir
     uvicorn.run("queue_server.api.app:create_app", factory=True, host=args.host, port=args.port,
                 workers=args.workers, log_level="info", ws_ping_interval=20, ws_ping_timeout=20,
+                # permessage-deflate costs a zlib stream per socket: with it, board
+                # fan-out takes 2.2x the CPU and memory (bench/bench_display.py)
+                ws_per_message_deflate=os.environ.get("MOTCUA_WS_DEFLATE", "").lower() in ("1", "true", "on"),
                 proxy_headers=False, server_header=False)
     return 0
 

@@ -16,7 +16,7 @@ from queue_server.live import TICK, Hub
 HEARTBEAT_SECONDS = 15
 
 Render = Callable[[dict[str, Any]], Awaitable[str | None]]
-Snapshot = Callable[[], Awaitable[dict[str, Any]]]
+Snapshot = Callable[[], Awaitable[dict[str, Any] | str]]
 
 
 async def serve_feed(socket: WebSocket, broadcaster: Hub, snapshot: Snapshot, render: Render) -> None:
@@ -33,7 +33,8 @@ async def serve_feed(socket: WebSocket, broadcaster: Hub, snapshot: Snapshot, re
         last_sent[0] = loop.time()
 
     async def send_snapshot() -> None:
-        await send(json.dumps(await snapshot(), ensure_ascii=False))
+        snap = await snapshot()           # a dict, or JSON text already shared by many sockets
+        await send(snap if isinstance(snap, str) else json.dumps(snap, ensure_ascii=False))
 
     async def outgoing() -> None:
         await send_snapshot()

@@ -30,16 +30,17 @@ def _feed(socket: WebSocket, svc: Services) -> BoardFeed:
 @websocket("/ws/board")
 async def board_ws(socket: WebSocket, svc: Services) -> None:
     """Display feed (display token in ``?token=``, or a staff session)."""
+    feed = _feed(socket, svc)
     try:
-        p = await authenticate(socket, svc)
+        async with feed.gate:
+            p = await authenticate(socket, svc)
     except AppError:
         p = None
     if p is None or not (p.user or (p.device and p.device.kind == DeviceKind.DISPLAY)):
         await socket.close(code=4401, reason="unauthorized")
         return
     await socket.accept()
-    feed = _feed(socket, svc)
-    await serve_feed(socket, feed, lambda: snapshot(svc.queue), prebuilt)
+    await serve_feed(socket, feed, feed.snapshot_text, prebuilt)
 
 
 ROUTES = [board, board_ws]
