@@ -23,6 +23,7 @@ CATALOG: dict[str, tuple[int, str, str]] = {
     "not_no_show": (409, "Chỉ số đã bị đánh dấu vắng mặt mới được xếp lại hàng.", "Only a no-show ticket can return to the queue."),
     "not_served": (409, "Chỉ đánh giá được sau khi đã được phục vụ.", "A ticket can be rated only after service."),
     "already_rated": (409, "Số này đã được đánh giá. Xin cảm ơn!", "This ticket has already been rated. Thank you!"),
+    "rating_closed": (409, "Đã hết thời gian đánh giá tại quầy cho số này.", "The time to rate this ticket at the counter has passed."),
     "invalid_rating": (400, "Mức đánh giá phải từ 1 đến {scale}.", "The rating must be between 1 and {scale}."),
     "transfer_target": (400, "Cần chọn một lĩnh vực hoặc một quầy để chuyển.", "Choose one category or one counter to transfer to."),
     "unauthorized": (401, "Vui lòng đăng nhập.", "Please log in."),

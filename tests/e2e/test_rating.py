@@ -107,3 +107,27 @@ def test_scale_follows_the_configuration_live(live, page):
     expect(page.locator("#thanks")).to_be_visible()
     events = rating_events(live, t["id"])
     assert [(e["level"], e["scale"]) for e in events] == [(5, 5)]
+
+
+def test_tablet_cannot_rate_an_old_ticket(live):
+    from redis.asyncio import Redis
+
+    from tests.server import run_sync
+
+    t = serve_one(live, live.login("lan"))
+
+    async def age_it() -> None:          # finished 11 minutes ago
+        import json as _json
+
+        r = Redis.from_url(live.redis_url)
+        try:
+            raw = _json.loads(await r.hget(live.keys.tickets, t["id"]))
+            raw["finished_at"] -= 11 * 60_000
+            await r.hset(live.keys.tickets, t["id"], _json.dumps(raw))
+        finally:
+            await r.aclose()
+
+    run_sync(age_it())
+    r = live.device("rating").post("/api/rate/1", json={"ticket": t["id"], "level": 3})
+    assert r.status_code == 409 and r.json()["error"] == "rating_closed"
+    assert rating_events(live, t["id"]) == []

@@ -34,6 +34,7 @@ from queue_server.store.keys import counter_queue, normal_queue, priority_queue
 
 RATING_WINDOW_MS = 30_000
 SESSION_RECHECK_S = 2.0
+TABLET_RATING_MAX_MS = 10 * 60_000
 
 
 def _now_ms() -> int:
@@ -327,6 +328,8 @@ async def rate_at_counter(request: Request, svc: Services, n: int) -> dict:
     t = await svc.queue.get_ticket(ticket_id)
     if t.counter != n:
         raise AppError("forbidden")
+    if t.rating is None and t.finished_at and _now_ms() - t.finished_at > TABLET_RATING_MAX_MS:
+        raise AppError("rating_closed")     # the tablet rates the citizen who just left the desk
     ticket = await svc.queue.rate(ticket_id, level, via=f"tablet:{n}")
     if p.user is not None:
         await svc.accounts.audit(p.user.username, "rating", ticket.number, ticket=ticket.id, level=level)
