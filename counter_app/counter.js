@@ -198,13 +198,19 @@
   function keyName(code) {
     return code.replace(/^Key/, "").replace(/^Digit/, "").replace(/^Numpad/, "Num ");
   }
-  function renderActions() {
-    const box = $("actions"); box.textContent = "";
+  function renderActions() {                  // built once, then updated in place (a click is never lost)
+    const box = $("actions");
     for (const a of ACTIONS) {
+      let b = document.getElementById("btn-" + a);
+      if (!b) {
+        b = MC.el("button", { class: "act" + (a === "next" ? " primary" : a === "noshow" ? " danger" : ""), id: "btn-" + a,
+          "data-action": a, onclick: (ev) => { ev.currentTarget.blur(); run(a); } }, MC.el("span", { class: "label" }), MC.el("kbd"));
+        box.append(b);
+      }
       const keys = (S.keys && S.keys[a]) || [];
-      box.append(MC.el("button", { class: "act" + (a === "next" ? " primary" : a === "noshow" ? " danger" : ""), id: "btn-" + a,
-        "data-action": a, disabled: !!S.busy[a], onclick: (ev) => { ev.currentTarget.blur(); run(a); } },
-        label(a), MC.el("kbd", {}, keys.slice(0, 2).map(keyName).join(" / "))));
+      b.querySelector(".label").textContent = label(a);
+      b.querySelector("kbd").textContent = keys.slice(0, 2).map(keyName).join(" / ");
+      b.disabled = !!S.busy[a];
     }
   }
 
