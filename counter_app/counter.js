@@ -161,7 +161,6 @@
       $("ticket-waited").textContent = MC.dur(tk.waited_ms);
       $("ticket-calls").textContent = tk.calls;
     }
-    tick();
     const s = d.stats;
     $("stat-served").textContent = s.served; $("stat-noshow").textContent = s.no_shows;
     $("stat-avg").textContent = s.avg_service_ms == null ? "—" : MC.dur(s.avg_service_ms);
@@ -171,7 +170,7 @@
     if (p.direct.count) rows.unshift([t("direct"), p.direct.count, p.direct.oldest_wait_ms, "direct"]);
     for (const [name, count, wait, code] of rows) {
       body.append(MC.el("tr", { "data-category": code }, MC.el("td", {}, name), MC.el("td", { class: "count" }, count),
-        MC.el("td", {}, wait == null ? "—" : MC.dur(wait + (Date.now() + S.skew - d.now)))));
+        MC.el("td", { class: "wait", "data-wait": wait == null ? "" : wait }, "—")));
     }
     $("preview-total").textContent = t("total", { n: p.total });
     const sel = $("call-prefix"), want = d.all_categories.map((c) => c.prefix).join();
@@ -181,12 +180,17 @@
       sel.textContent = ""; for (const x of all) sel.append(MC.el("option", { value: x }, x));
       sel.dataset.prefixes = want;
     }
+    tick();
     renderActions();
   }
 
   function tick() {
-    const tk = S.snap && S.snap.ticket;
-    if (tk && tk.called_at) $("ticket-timer").textContent = MC.dur(Date.now() + S.skew - tk.called_at);
+    if (!S.snap) return;
+    const tk = S.snap.ticket, now = Date.now() + S.skew;
+    if (tk && tk.called_at) $("ticket-timer").textContent = MC.dur(now - tk.called_at);
+    for (const td of $("preview").querySelectorAll("td.wait")) {        // the oldest waits keep growing
+      td.textContent = td.dataset.wait === "" ? "—" : MC.dur(Number(td.dataset.wait) + now - S.snap.now);
+    }
   }
   setInterval(tick, 1000);
 

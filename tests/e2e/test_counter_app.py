@@ -59,6 +59,8 @@ def test_login_next_recall_transfer_done(live, page, browser):
     open_counter(page, live)
     expect(page.locator("#ticket-empty")).to_be_visible()
     expect(page.locator('#preview tr[data-category="HT"] .count')).to_have_text("2")
+    expect(page.locator('#preview tr[data-category="HT"] td.wait')).to_have_text(re.compile(r"^\d{2}:\d{2}$"))
+    expect(page.locator('#preview tr[data-category="CT"] td.wait')).to_have_text("—")
 
     # Space calls the next citizen: the card and the board show it
     page.keyboard.press("Space")
