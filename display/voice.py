@@ -36,8 +36,9 @@ def espeak_path() -> str | None:
 
 
 class VoiceCache:
-    def __init__(self, data_dir: Path, concurrency: int = 2, timeout: float = 15.0):
+    def __init__(self, data_dir: Path, concurrency: int = 2, timeout: float = 15.0, max_files: int = 2000):
         self.dir = Path(data_dir) / "voice"
+        self.max_files = max_files          # a few phrases a day per number: keep the newest
         self._sem = asyncio.Semaphore(concurrency)
         self._timeout = timeout
         self._pending: dict[str, asyncio.Future] = {}
@@ -66,6 +67,7 @@ class VoiceCache:
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_bytes(data)
             os.replace(tmp, path)
+            self._prune()
             fut.set_result(data)
             return data, False
         except BaseException as e:
@@ -75,6 +77,14 @@ class VoiceCache:
             raise
         finally:
             self._pending.pop(key, None)
+
+    def _prune(self) -> None:
+        files = list(self.dir.glob("*.wav"))
+        if len(files) <= self.max_files:
+            return
+        files.sort(key=lambda p: p.stat().st_mtime)
+        for old in files[: len(files) - self.max_files]:
+            old.unlink(missing_ok=True)
 
     async def _run(self, exe: str, text: str) -> bytes:
         async with self._sem:

@@ -282,3 +282,26 @@ def test_mute_and_volume_apply_live(live, browser):
     finally:
         admin.put("/api/display/settings", json={"muted": False, "volume": 100, "reading": "digits"})
         ctx.close()
+
+
+def test_without_a_vietnamese_browser_voice_the_server_voice_is_played(live, browser):
+    """No vi-VN voice in the browser: after the chime the page plays the
+    server's offline espeak-ng audio for the same phrase."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    ctx.add_init_script(MOCK_AUDIO.replace("const voices = [{ lang: 'vi-VN'", "const voices = [{ lang: 'en-US'"))
+    pg = ctx.new_page()
+    try:
+        open_board(pg, live)
+        live.device("kiosk").post("/api/tickets", json={"category": "HT"})
+        live.login("minh").post("/api/counters/3/next")
+        pg.wait_for_function("window.__sound.log.length >= 2", timeout=5000)
+        chime, voice = pg.evaluate("window.__sound.log")[:2]
+        assert chime["src"].endswith("/display/static/chime.wav")
+        assert voice["kind"] == "audio" and "/api/voice?text=" in voice["src"]
+        from urllib.parse import parse_qs, urlparse
+        q = parse_qs(urlparse(voice["src"]).query)
+        assert q["text"] == [speech("A001", 3)] and q["token"] == [live.tokens["display"]]
+        r = live.client().get(voice["src"].replace(live.base_url, ""))
+        assert r.status_code == 200 and r.content[:4] == b"RIFF"          # what the page would play
+    finally:
+        ctx.close()
