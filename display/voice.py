@@ -1,9 +1,10 @@
 """Offline Vietnamese speech for displays whose browser has no vi-VN voice.
 
 `espeak-ng -v vi --stdout TEXT` renders a WAV; each phrase is rendered once
-and cached under ``<data dir>/voice/``. When espeak-ng is not installed,
-`VoiceUnavailable` is raised and the page falls back to the chime and the
-on-screen caption (never a cloud TTS).
+and cached under ``<data dir>/voice/``. When espeak-ng is not installed, the
+phrase is joined from pre-rendered word clips (display/clips/) if every word
+has one; otherwise `VoiceUnavailable` is raised and the page falls back to the
+chime and the on-screen caption (never a cloud TTS).
 """
 
 from __future__ import annotations
@@ -47,18 +48,23 @@ class VoiceCache:
         h = hashlib.sha256(f"{VOICE}|{SPEED}|{text}".encode()).hexdigest()[:32]
         return self.dir / f"{h}.wav"
 
-    async def render(self, text: str) -> tuple[bytes, bool]:
-        """(WAV bytes, served from cache)."""
+    async def render(self, text: str) -> tuple[bytes, bool, str]:
+        """(WAV bytes, served from cache, source: "espeak" or "clips")."""
         path = self.path_for(text)
         if path.exists():
-            return path.read_bytes(), True
+            return path.read_bytes(), True, "espeak"
         exe = espeak_path()
         if exe is None:
-            raise VoiceUnavailable("espeak-ng is not installed")
+            from display.wordclips import speak_from_clips
+
+            data = speak_from_clips(text)     # pre-rendered word clips, when every word has one
+            if data is None:
+                raise VoiceUnavailable("espeak-ng is not installed and the phrase has words without a clip")
+            return data, False, "clips"
         key = path.name
         fut = self._pending.get(key)
         if fut is not None:            # the same phrase is being rendered: share it
-            return await asyncio.shield(fut), True
+            return await asyncio.shield(fut), True, "espeak"
         fut = asyncio.get_running_loop().create_future()
         self._pending[key] = fut
         try:
@@ -69,7 +75,7 @@ class VoiceCache:
             os.replace(tmp, path)
             self._prune()
             fut.set_result(data)
-            return data, False
+            return data, False, "espeak"
         except BaseException as e:
             if not fut.done():
                 fut.set_exception(e)

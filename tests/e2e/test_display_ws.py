@@ -214,20 +214,25 @@ def test_voice_endpoint_renders_and_caches_vietnamese_speech(live):
     assert r.headers["x-voice-cache"] == "miss"
     again = dev.get("/api/voice", params={"text": text})
     assert again.headers["x-voice-cache"] == "hit" and again.content == r.content
+    assert r.headers["x-voice-source"] == "espeak"
     assert live.client().get("/api/voice", params={"text": "xin chào"}).status_code == 401
     assert dev.get("/api/voice", params={"text": "   "}).status_code == 400
 
 
-def test_voice_endpoint_falls_back_clearly_without_espeak(redis_url, monkeypatch):
-    """No espeak-ng on the server: a 503 JSON answer naming the fallback
-    (chime and caption), never a 500; the settings say offline voice is off."""
+def test_voice_endpoint_falls_back_clearly_without_espeak(redis_url, monkeypatch, tmp_path):
+    """No espeak-ng on the server: the default wording is joined from the
+    shipped word clips; a phrase with words that have no clip gets a 503 JSON
+    answer naming the fallback (chime and caption), never a 500."""
     from tests.server import make_server
 
     monkeypatch.setenv("MOTCUA_ESPEAK", "/nonexistent/espeak-ng")
+    monkeypatch.setenv("MOTCUA_DATA_DIR", str(tmp_path))      # no phrase cached by earlier tests
     srv = make_server(redis_url).start()
     try:
         dev = srv.device("display")
-        text = f"Mời công dân có số A không không một đến quầy số ba {time.time_ns()}"   # never cached
+        r = dev.get("/api/voice", params={"text": "Mời công dân có số A không không một đến quầy số ba"})
+        assert r.status_code == 200 and r.headers["x-voice-source"] == "clips" and r.content[:4] == b"RIFF"
+        text = f"Mời công dân có số A không không một đến quầy số ba {time.time_ns()}"   # never cached, no clip
         r = dev.get("/api/voice", params={"text": text})
         assert r.status_code == 503 and r.headers["x-voice-fallback"] == "chime-and-text"
         assert r.json()["error"] == "voice_unavailable" and "espeak-ng" in r.json()["message"]

@@ -25,8 +25,10 @@ from queue_server.store.scripts import source
 
 MAX_NOTICE = 500
 VOICE_UNAVAILABLE = (
-    "Máy chủ chưa có giọng đọc tiếng Việt ngoại tuyến (espeak-ng). Bảng gọi số chỉ phát chuông và hiện chữ.",
-    "No offline Vietnamese voice (espeak-ng) on the server. The board plays the chime and shows the text only.",
+    "Máy chủ chưa có giọng đọc tiếng Việt ngoại tuyến (espeak-ng) và câu này có từ chưa được ghi sẵn. "
+    "Bảng gọi số chỉ phát chuông và hiện chữ.",
+    "No offline Vietnamese voice (espeak-ng) on the server and this phrase has words without a recorded clip. "
+    "The board plays the chime and shows the text only.",
 )
 ASSET_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
                ".svg": "image/svg+xml", ".wav": "audio/wav"}
@@ -83,21 +85,24 @@ def _voice_cache(request: Request, svc: Services) -> VoiceCache:
     return cache
 
 
-@get("/api/voice", summary="Vietnamese speech (WAV) rendered offline by espeak-ng, cached per phrase")
+@get("/api/voice", summary="Vietnamese speech (WAV) rendered offline by espeak-ng (cached per phrase), "
+                           "or joined from pre-rendered word clips when espeak-ng is missing")
 async def voice(request: Request, svc: Services) -> Response:
     await _display_or_staff(request, svc)
     text = clean_text(request.query_params.get("text", ""))
     if not text:
         raise AppError("invalid_body", detail="thiếu “text” / missing “text”")
+    cache = _voice_cache(request, svc)
     try:
-        wav, cached = await _voice_cache(request, svc).render(text)
+        wav, cached, source = await cache.render(text)
     except VoiceUnavailable:
         vi, en = VOICE_UNAVAILABLE
         body = {"error": "voice_unavailable", "message": en if lang_of(request) == "en" else vi}
         return Response(content=body, status_code=503,
                         media_type="application/json", headers={"X-Voice-Fallback": "chime-and-text"})
     return Response(content=wav, media_type="audio/wav",
-                    headers={"Cache-Control": "private, max-age=86400", "X-Voice-Cache": "hit" if cached else "miss"})
+                    headers={"Cache-Control": "private, max-age=86400", "X-Voice-Cache": "hit" if cached else "miss",
+                             "X-Voice-Source": source})
 
 
 # -- notice line and voice settings -------------------------------------------

@@ -1,0 +1,1 @@
+"""Pre-rendered word clips (see display/wordclips.py)."""
