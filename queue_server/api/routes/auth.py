@@ -25,14 +25,15 @@ async def login(request: Request, svc: Services) -> Response:
     username = field(data, "username", str).strip().lower()
     password = field(data, "password", str)
     s = svc.settings
-    await svc.limiter.check("login-ip", client_ip(request, s.trust_proxy), s.login_limit_per_minute)
-    failures, ttl = await svc.limiter.failures(username)
-    if failures >= s.lockout_failures:
-        raise AppError("account_locked", minutes=max(1, (ttl + 59_999) // 60_000))
+    ip = client_ip(request, s.trust_proxy)
+    await svc.limiter.check("login-ip", ip, s.login_limit_per_minute)
+    locked_ms = await svc.limiter.lockout(username, ip, s.lockout_failures)
+    if locked_ms:
+        raise AppError("account_locked", minutes=max(1, (locked_ms + 59_999) // 60_000))
     user = await svc.accounts.check_password(username, password)
     if user is None:
-        n = await svc.limiter.record_failure(username, s.lockout_minutes * 60_000)
-        await svc.accounts.audit(username or "?", "login_failed", ip=client_ip(request, s.trust_proxy), failures=n)
+        n = await svc.limiter.record_failure(username, ip, s.lockout_minutes * 60_000)
+        await svc.accounts.audit(username or "?", "login_failed", ip=ip, failures=n)
         if n >= s.lockout_failures:
             raise AppError("account_locked", minutes=s.lockout_minutes)
         raise AppError("login_failed")
@@ -41,7 +42,7 @@ async def login(request: Request, svc: Services) -> Response:
     if old_sid:
         await svc.accounts.end_session(old_sid)        # a login never keeps an earlier session id alive
     sid, csrf = await svc.accounts.create_session(user, s.session_idle_minutes * 60)
-    await svc.accounts.audit(user.username, "login", ip=client_ip(request, s.trust_proxy))
+    await svc.accounts.audit(user.username, "login", ip=ip)
     return Response(content={"user": user.public(), "csrf_token": csrf}, cookies=_cookies(svc, sid, csrf, None))
 
 
