@@ -203,3 +203,26 @@ def test_job_data_from_a_real_ticket(redis_url):
         finally:
             await store.redis.aclose()
     run(go())
+
+
+def test_first_print_of_a_ticket_no_longer_waiting_is_dropped_but_reprint_prints(redis_url):
+    async def go():
+        clock = Clock()
+        store = await make_store(redis_url, clock=clock)
+        svc = SimpleNamespace(redis=store.redis, keys=store.keys, scripts=store.scripts)
+        pq = PrintQueue(svc, clock=clock)
+        try:
+            waiting, _ = await store.issue("HT")
+            called, _ = await store.issue("HT")
+            await pq.enqueue(waiting.id, {"number": waiting.number})
+            await pq.enqueue(called.id, {"number": called.number})
+            await store.call_ticket(1, called.id)      # served while the printer was down
+            jobs = await pq.claim()
+            assert [j["id"] for j in jobs] == [waiting.id]
+            assert await store.redis.hexists(pq.k.print_jobs(), called.id) == 0
+            # a staff reprint of the called ticket still prints
+            r = await pq.enqueue(called.id, {"number": called.number}, reprint=True)
+            assert [j["id"] for j in await pq.claim()] == [r["job"]]
+        finally:
+            await store.redis.aclose()
+    run(go())

@@ -101,8 +101,11 @@ class PrintQueue:
 
     async def claim(self, limit: int = 10) -> list[dict[str, Any]]:
         k = self.k
-        reply = await self.svc.scripts.run("print_claim", [k.print_jobs(), k.print_due],
+        reply = await self.svc.scripts.run("print_claim", [k.print_jobs(), k.print_due, k.tickets],
                                            {"now": self.clock(), "lease_ms": LEASE_MS, "limit": limit})
+        dropped = reply.get("dropped") or []
+        if isinstance(dropped, list) and dropped:
+            log.info("dropped print jobs of tickets no longer waiting: %s", ", ".join(dropped))
         jobs = reply.get("jobs") or []
         return jobs if isinstance(jobs, list) else []
 
