@@ -27,6 +27,7 @@ class Settings:
     lockout_minutes: int = 15
     public_limit_per_minute: int = 120
     kiosk_limit_per_minute: int = 60
+    redis_max_connections: int = 64          # per process; more requests wait their turn
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -44,6 +45,7 @@ class Settings:
             lockout_minutes=int(env.get("MOTCUA_LOCKOUT_MINUTES", "15")),
             public_limit_per_minute=int(env.get("MOTCUA_PUBLIC_LIMIT", "120")),
             kiosk_limit_per_minute=int(env.get("MOTCUA_KIOSK_LIMIT", "60")),
+            redis_max_connections=int(env.get("MOTCUA_REDIS_MAX_CONNECTIONS", "64")),
         )
         if overrides:
             s = cls(**{**s.__dict__, **overrides})

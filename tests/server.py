@@ -73,6 +73,7 @@ class ServerHandle:
 
     def start(self, timeout: float = 30) -> "ServerHandle":
         env = dict(os.environ, MOTCUA_REDIS_URL=self.redis_url, MOTCUA_CONFIG=str(self.config_path),
+                   MOTCUA_DATA_DIR=str(self.config_path.parent / "var"),
                    PYTHONUNBUFFERED="1", MOTCUA_LOGIN_LIMIT="1000", MOTCUA_PUBLIC_LIMIT="100000",
                    MOTCUA_KIOSK_LIMIT="100000")
         self.log_path = self.config_path.with_suffix(f".{self.port}.log")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from queue_server.config import SiteConfig, load_toml
 from queue_server.live import Broadcaster
@@ -36,7 +36,11 @@ class Services:
 
 async def build_services(settings: Settings, seed: SiteConfig | None = None) -> Services:
     seed = seed or load_toml(settings.config_path)
-    redis = Redis.from_url(settings.redis_url, health_check_interval=30, socket_keepalive=True)
+    # A blocking pool: a burst of requests (1,000 displays reconnecting at once)
+    # waits for a free connection instead of failing with "Too many connections".
+    pool = BlockingConnectionPool.from_url(settings.redis_url, max_connections=settings.redis_max_connections,
+                                           timeout=10, health_check_interval=30, socket_keepalive=True)
+    redis = Redis.from_pool(pool)
     keys = Keys(seed.site.id)
     scripts = Scripts(redis)
     config = ConfigStore(redis, keys, scripts, seed)
