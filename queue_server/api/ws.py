@@ -19,6 +19,36 @@ Render = Callable[[dict[str, Any]], Awaitable[str | None]]
 Snapshot = Callable[[], Awaitable[dict[str, Any] | str]]
 
 
+async def messages(socket: WebSocket):
+    """The JSON objects a client sends; text that is not a JSON object is skipped."""
+    while True:
+        raw = await socket.receive_text()
+        try:
+            msg = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(msg, dict):
+            yield msg
+
+
+async def run_until_first_ends(*coros: Awaitable[None]) -> BaseException | None:
+    """Run a socket's loops (outgoing, incoming) until one ends, cancel the
+    rest, and return what ended it unless that was the client leaving."""
+    tasks = [asyncio.ensure_future(c) for c in coros]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for t in done:
+            exc = t.exception()
+            if exc and not isinstance(exc, (WebSocketDisconnect, ConnectionError)):
+                return exc
+        return None
+    finally:
+        for t in tasks:
+            t.cancel()
+            with contextlib.suppress(BaseException):
+                await t
+
+
 async def serve_feed(socket: WebSocket, broadcaster: Hub, snapshot: Snapshot, render: Render) -> None:
     """Send a snapshot, then one message per event (`render` may skip one by
     returning None). The client may send {"type":"ping"} or {"type":"sync"}."""
@@ -54,31 +84,19 @@ async def serve_feed(socket: WebSocket, broadcaster: Hub, snapshot: Snapshot, re
                 await send(text)
 
     async def incoming() -> None:
-        while True:
-            raw = await socket.receive_text()
-            try:
-                msg = json.loads(raw)
-            except ValueError:
-                continue
-            kind = msg.get("type") if isinstance(msg, dict) else None
+        async for msg in messages(socket):
+            kind = msg.get("type")
             if kind == "ping":
                 await send('{"type":"pong"}')
             elif kind == "sync":
                 await send_snapshot()
 
-    tasks = [asyncio.create_task(outgoing()), asyncio.create_task(incoming())]
     try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for t in done:
-            exc = t.exception()
-            if exc and not isinstance(exc, (WebSocketDisconnect, ConnectionError)):
-                raise exc
+        exc = await run_until_first_ends(outgoing(), incoming())
+        if exc is not None:
+            raise exc
     finally:
         broadcaster.unsubscribe(sub)
-        for t in tasks:
-            t.cancel()
-            with contextlib.suppress(BaseException):
-                await t
         if sub.overflowed:
             with contextlib.suppress(Exception):
                 await socket.close(code=1013)   # try again: the client resyncs

@@ -26,10 +26,10 @@ import time
 from typing import Any
 
 from litestar import Request, WebSocket, get, post, websocket
-from litestar.exceptions import WebSocketDisconnect
 
 from queue_server.api.auth import authenticate, require_device, require_user
 from queue_server.api.http import lang_of
+from queue_server.api.ws import messages, run_until_first_ends
 from queue_server.api.services import Services
 from queue_server.config import SiteConfig
 from queue_server.domain.model import Ticket
@@ -247,14 +247,7 @@ async def printer_ws(socket: WebSocket, svc: Services) -> None:
                 await asyncio.wait_for(wake.wait(), POLL_SECONDS)
 
     async def incoming() -> None:
-        while True:
-            raw = await socket.receive_text()
-            try:
-                msg = json.loads(raw)
-            except ValueError:
-                continue
-            if not isinstance(msg, dict):
-                continue
+        async for msg in messages(socket):
             kind = msg.get("type")
             if kind == "ping":
                 await send({"type": "pong"})
@@ -272,19 +265,12 @@ async def printer_ws(socket: WebSocket, svc: Services) -> None:
                 elif kind == "hello":
                     await pq.set_status(agent=agent)
 
-    tasks = [asyncio.create_task(outgoing()), asyncio.create_task(incoming())]
     try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for t in done:
-            exc = t.exception()
-            if exc and not isinstance(exc, (WebSocketDisconnect, ConnectionError)):
-                log.warning("printer socket ended: %r", exc)
+        exc = await run_until_first_ends(outgoing(), incoming())
+        if exc is not None:
+            log.warning("printer socket ended: %r", exc)
     finally:
         _wakers.discard(wake)
-        for t in tasks:
-            t.cancel()
-            with contextlib.suppress(BaseException):
-                await t
         with contextlib.suppress(Exception):
             await pq.release(sorted(inflight))
         with contextlib.suppress(Exception):
