@@ -3,7 +3,6 @@ free port, against the suite's Redis, with a fresh site."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess

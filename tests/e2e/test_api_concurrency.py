@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from queue_server.redis_server import free_port
-from tests.server import PASSWORD, ServerHandle, make_server
+from tests.server import ServerHandle, make_server
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 from queue_server.domain.model import CounterStatus, Source, TicketStatus
 from queue_server.domain.selection import Head, choose_next
 from queue_server.errors import AppError
-from queue_server.store.keys import counter_queue, normal_queue, priority_queue
+from queue_server.store.keys import counter_queue
 from queue_server.store.queue import queue_plan
 from tests.helpers import Clock, make_store, run_sync, test_config
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from litestar import Request, Response, WebSocket, get, websocket
+from litestar import Response, WebSocket, get, websocket
 
 from queue_server.api.http import client_ip
 from queue_server.api.pages import page
