@@ -52,14 +52,28 @@ def test_up_starts_everything_and_stops_cleanly():
         base = f"http://127.0.0.1:{port}"
         assert httpx.get(base + "/healthz").json()["status"] == "ok"
         assert httpx.get(base + "/schema/openapi.json").status_code == 200
-        # kiosk hours are enforced by the shipped config; staff may issue a walk-in any time via the API only
-        # when open, so check the kiosk token is accepted (200/201 or the closed-hours 409)
+        # the shipped config enforces office hours: outside them the kiosk gets a clear 409
         r = httpx.post(base + "/api/tickets", json={"category": "HT"}, headers={"Authorization": f"Bearer {kiosk_token}"})
         assert r.status_code in (201, 409), r.text
         if r.status_code == 409:
             assert r.json()["error"] == "site_closed" and "Ngoài giờ" in r.json()["message"]
-        login = httpx.post(base + "/api/auth/login", json={"username": "admin", "password": admin_password})
+        # an admin lifts the hours rule live, and a kiosk ticket comes out of the virtual printer
+        admin = httpx.Client(base_url=base)
+        login = admin.post("/api/auth/login", json={"username": "admin", "password": admin_password})
         assert login.status_code == 200
+        admin.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+        r = admin.put("/api/admin/config", json={"hours": {"enforce": False}})
+        assert r.status_code == 200, r.text
+        r = httpx.post(base + "/api/tickets", json={"category": "HT"}, headers={"Authorization": f"Bearer {kiosk_token}"})
+        assert r.status_code == 201, r.text
+        ticket = r.json()
+        printed = data / "tickets" / f"{ticket['id']}.bin"
+        deadline = time.monotonic() + 20
+        while not printed.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert printed.exists(), (data / "logs" / "printer.log").read_text(errors="replace")[-2000:]
+        assert printed.read_bytes().startswith(b"\x1b@")          # ESC @: a real ESC/POS job
+        assert (data / "tickets" / f"{ticket['id']}.png").exists()
         # Redis keeps an append-only file in the data dir
         assert any((data / "redis").rglob("*.aof")) or any((data / "redis").rglob("appendonly*"))
         # the worker and the printer agent are running
