@@ -13,8 +13,10 @@ from datetime import date
 from typing import Any
 
 from litestar import Request, get, post, put
+from litestar.params import FromPath, FromQuery
 
 from queue_server.api.auth import require_user
+from queue_server.api.deps import Svc
 from queue_server.api.http import field, lang_of, read_json
 from queue_server.api.services import Services
 from queue_server.config import ConfigError, Problem
@@ -38,14 +40,14 @@ def _problem(lang: str, fld: str, vi: str, en: str) -> AppError:
 
 # -- configuration ---------------------------------------------------------------------
 @get("/api/admin/config", summary="The live site configuration (admin)")
-async def get_config(request: Request, svc: Services) -> dict:
+async def get_config(request: Request, svc: Svc) -> dict:
     await require_user(request, svc, Role.ADMIN)
     cfg = await svc.config.get()
     return {"config": cfg.to_dict(), "sections": list(SECTIONS)}
 
 
 @put("/api/admin/config", status_code=200, summary="Change sections of the configuration; applies live (admin)")
-async def put_config(request: Request, svc: Services) -> dict:
+async def put_config(request: Request, svc: Svc) -> dict:
     user = await require_user(request, svc, Role.ADMIN)
     lang = lang_of(request)
     data = await read_json(request, max_bytes=200_000)
@@ -74,7 +76,7 @@ async def put_config(request: Request, svc: Services) -> dict:
 
 
 @get("/api/admin/holidays", summary="Vietnam's public holidays for a year, with the site's closures (admin)")
-async def get_holidays(request: Request, svc: Services, year: int | None = None) -> dict:
+async def get_holidays(request: Request, svc: Svc, year: FromQuery[int | None] = None) -> dict:
     await require_user(request, svc, Role.ADMIN)
     cfg = await svc.config.get()
     y = year or date.today().year
@@ -117,13 +119,13 @@ def _password(lang: str, pw: str) -> str:
 
 
 @get("/api/admin/users", summary="Staff accounts (admin)")
-async def list_users(request: Request, svc: Services) -> dict:
+async def list_users(request: Request, svc: Svc) -> dict:
     await require_user(request, svc, Role.ADMIN)
     return {"users": [u.public() for u in await svc.accounts.list_users()]}
 
 
 @post("/api/admin/users", status_code=201, summary="Create a staff account (admin)")
-async def create_user(request: Request, svc: Services) -> dict:
+async def create_user(request: Request, svc: Svc) -> dict:
     admin = await require_user(request, svc, Role.ADMIN)
     lang = lang_of(request)
     data = await read_json(request, max_bytes=4_000)
@@ -155,7 +157,7 @@ async def _other_admins(svc: Services, username: str) -> int:
 
 
 @put("/api/admin/users/{username:str}", status_code=200, summary="Change a user's role, counters or name (admin)")
-async def update_user(request: Request, svc: Services, username: str) -> dict:
+async def update_user(request: Request, svc: Svc, username: FromPath[str]) -> dict:
     admin = await require_user(request, svc, Role.ADMIN)
     lang = lang_of(request)
     user = await _target_user(svc, username)
@@ -183,7 +185,7 @@ async def update_user(request: Request, svc: Services, username: str) -> dict:
 
 
 @post("/api/admin/users/{username:str}/password", status_code=200, summary="Reset a user's password (admin)")
-async def reset_password(request: Request, svc: Services, username: str) -> dict:
+async def reset_password(request: Request, svc: Svc, username: FromPath[str]) -> dict:
     admin = await require_user(request, svc, Role.ADMIN)
     lang = lang_of(request)
     await _target_user(svc, username)
@@ -196,7 +198,7 @@ async def reset_password(request: Request, svc: Services, username: str) -> dict
 
 
 @post("/api/admin/users/{username:str}/unlock", status_code=200, summary="Lift a login lockout (admin)")
-async def unlock_user(request: Request, svc: Services, username: str) -> dict:
+async def unlock_user(request: Request, svc: Svc, username: FromPath[str]) -> dict:
     admin = await require_user(request, svc, Role.ADMIN)
     await _target_user(svc, username)
     await svc.limiter.clear_failures(username)
@@ -221,24 +223,24 @@ async def _set_disabled(request: Request, svc: Services, username: str, disabled
 
 
 @post("/api/admin/users/{username:str}/disable", status_code=200, summary="Disable an account; its sessions end (admin)")
-async def disable_user(request: Request, svc: Services, username: str) -> dict:
+async def disable_user(request: Request, svc: Svc, username: FromPath[str]) -> dict:
     return await _set_disabled(request, svc, username, True)
 
 
 @post("/api/admin/users/{username:str}/enable", status_code=200, summary="Enable an account (admin)")
-async def enable_user(request: Request, svc: Services, username: str) -> dict:
+async def enable_user(request: Request, svc: Svc, username: FromPath[str]) -> dict:
     return await _set_disabled(request, svc, username, False)
 
 
 # -- devices -------------------------------------------------------------------------------------
 @get("/api/admin/devices", summary="Device tokens (kiosk, display, printer, rating); never the tokens (admin)")
-async def list_devices(request: Request, svc: Services) -> dict:
+async def list_devices(request: Request, svc: Svc) -> dict:
     await require_user(request, svc, Role.ADMIN)
     return {"devices": [d.public() for d in await svc.accounts.list_devices()]}
 
 
 @post("/api/admin/devices", status_code=201, summary="Create a device; its token is shown once (admin)")
-async def create_device(request: Request, svc: Services) -> dict:
+async def create_device(request: Request, svc: Svc) -> dict:
     admin = await require_user(request, svc, Role.ADMIN)
     lang = lang_of(request)
     data = await read_json(request, max_bytes=4_000)
@@ -262,7 +264,7 @@ async def create_device(request: Request, svc: Services) -> dict:
 
 
 @post("/api/admin/devices/{device_id:str}/revoke", status_code=200, summary="Revoke a device token at once (admin)")
-async def revoke_device(request: Request, svc: Services, device_id: str) -> dict:
+async def revoke_device(request: Request, svc: Svc, device_id: FromPath[str]) -> dict:
     admin = await require_user(request, svc, Role.ADMIN)
     if not await svc.accounts.revoke_device(device_id[:64]):
         raise AppError("not_found")
@@ -276,7 +278,7 @@ async def revoke_device(request: Request, svc: Services, device_id: str) -> dict
 
 # -- audit log ------------------------------------------------------------------------------------------
 @get("/api/admin/audit", summary="Recent audit log entries, newest first (admin, supervisor)")
-async def audit_log(request: Request, svc: Services, count: int = 200, actor: str | None = None) -> dict:
+async def audit_log(request: Request, svc: Svc, count: FromQuery[int] = 200, actor: FromQuery[str | None] = None) -> dict:
     await require_user(request, svc, Role.ADMIN, Role.SUPERVISOR)
     count = max(1, min(count, 2000))
     entries = await svc.accounts.audit_entries(count if not actor else 5000)

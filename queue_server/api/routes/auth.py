@@ -6,6 +6,7 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
 
 from queue_server.api.auth import CSRF_COOKIE, SESSION_COOKIE, authenticate, require_user
+from queue_server.api.deps import Svc
 from queue_server.api.http import client_ip, field, read_json
 from queue_server.api.services import Services
 from queue_server.errors import AppError
@@ -20,7 +21,7 @@ def _cookies(svc: Services, sid: str, csrf: str, max_age: int | None) -> list[Co
 
 
 @post("/api/auth/login", status_code=200, summary="Staff login: sets an HttpOnly session cookie, returns the CSRF token")
-async def login(request: Request, svc: Services) -> Response:
+async def login(request: Request, svc: Svc) -> Response:
     data = await read_json(request, max_bytes=4_000)
     username = field(data, "username", str).strip().lower()
     password = field(data, "password", str)
@@ -47,7 +48,7 @@ async def login(request: Request, svc: Services) -> Response:
 
 
 @post("/api/auth/logout", status_code=200, summary="End the session")
-async def logout(request: Request, svc: Services) -> Response:
+async def logout(request: Request, svc: Svc) -> Response:
     user = await require_user(request, svc)
     await svc.accounts.end_session(request.cookies.get(SESSION_COOKIE, ""))
     await svc.accounts.audit(user.username, "logout")
@@ -55,7 +56,7 @@ async def logout(request: Request, svc: Services) -> Response:
 
 
 @get("/api/auth/me", summary="The logged-in user, or the device behind a token")
-async def me(request: Request, svc: Services) -> dict:
+async def me(request: Request, svc: Svc) -> dict:
     p = await authenticate(request, svc)
     if p.user:
         return {"user": p.user.public(), "csrf_token": p.csrf}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Request, WebSocket, get, websocket
 
 from queue_server.api.auth import authenticate
+from queue_server.api.deps import Svc
 from queue_server.api.http import client_ip
 from queue_server.api.services import Services
 from queue_server.api.ws import serve_feed
@@ -14,7 +15,7 @@ from queue_server.security.accounts import DeviceKind
 
 
 @get("/api/board", summary="Board snapshot: counters, recent calls, waiting counts (numbers only)")
-async def board(request: Request, svc: Services) -> dict:
+async def board(request: Request, svc: Svc) -> dict:
     await svc.limiter.check("public", client_ip(request, svc.settings.trust_proxy), svc.settings.public_limit_per_minute)
     return await snapshot(svc.queue)
 
@@ -28,7 +29,7 @@ def _feed(socket: WebSocket, svc: Services) -> BoardFeed:
 
 
 @websocket("/ws/board")
-async def board_ws(socket: WebSocket, svc: Services) -> None:
+async def board_ws(socket: WebSocket, svc: Svc) -> None:
     """Display feed (display token in ``?token=``, or a staff session)."""
     feed = _feed(socket, svc)
     try:

@@ -19,8 +19,10 @@ from typing import Any
 from importlib import resources
 
 from litestar import Request, Response, WebSocket, get, post, websocket
+from litestar.params import FromPath
 from litestar.exceptions import WebSocketDisconnect
 from queue_server.api.auth import SESSION_COOKIE, require_clerk_at, require_device, socket_principal
+from queue_server.api.deps import Svc
 from queue_server.api.http import field, lang_of, read_json
 from queue_server.api.pages import SECURITY_HEADERS, message_page, page
 from queue_server.api.services import Services
@@ -160,7 +162,7 @@ async def admin_page() -> Any:
 
 
 @get("/rate/{n:int}", summary="Rating tablet for a counter (HTML, rating device token in ?token=)", include_in_schema=False)
-async def rate_page(request: Request, svc: Services, n: int) -> Any:
+async def rate_page(request: Request, svc: Svc, n: FromPath[int]) -> Any:
     token = request.query_params.get("token")
     dev = await svc.accounts.device_for_token(token) if token else None
     if dev is None or dev.kind != DeviceKind.RATING:
@@ -181,7 +183,7 @@ async def rate_page(request: Request, svc: Services, n: int) -> Any:
 
 # -- the clerk's live feed -------------------------------------------------------------
 @get("/api/counters/{n:int}/state", summary="The counter app's snapshot: state, ticket, queue preview, today's stats")
-async def counter_state(request: Request, svc: Services, n: int) -> dict:
+async def counter_state(request: Request, svc: Svc, n: FromPath[int]) -> dict:
     await require_clerk_at(request, svc, n)
     return await counter_snapshot(svc, n, lang_of(request))
 
@@ -196,7 +198,7 @@ class _Cached:
 
 
 @websocket("/ws/counters/{n:int}")
-async def counter_ws(socket: WebSocket, svc: Services, n: int) -> None:
+async def counter_ws(socket: WebSocket, svc: Svc, n: FromPath[int]) -> None:
     """The clerk's live feed (session cookie, same origin, counter assigned)."""
     from queue_server.api.ws import serve_feed
 
@@ -279,7 +281,7 @@ async def pending_rating(svc: Services, n: int, now: int) -> dict[str, Any] | No
 
 
 @websocket("/ws/rate/{n:int}")
-async def rate_ws(socket: WebSocket, svc: Services, n: int) -> None:
+async def rate_ws(socket: WebSocket, svc: Svc, n: FromPath[int]) -> None:
     """Rating tablet feed: {"type":"rate"} after Done at counter n, {"type":"rated"|"clear"}."""
     from queue_server.api.ws import serve_feed
 
@@ -320,7 +322,7 @@ async def rate_ws(socket: WebSocket, svc: Services, n: int) -> None:
 
 
 @post("/api/rate/{n:int}", status_code=201, summary="Rate the ticket just served at counter n (rating tablet token)")
-async def rate_at_counter(request: Request, svc: Services, n: int) -> dict:
+async def rate_at_counter(request: Request, svc: Svc, n: FromPath[int]) -> dict:
     p = await _rating_device(request, svc, n)
     data = await read_json(request, max_bytes=1_000)
     ticket_id = field(data, "ticket", str)
@@ -342,7 +344,7 @@ ASSET_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; chars
 
 @get("/static/counter-app/{name:str}", summary="Scripts and styles of the counter, rating and admin pages",
      include_in_schema=False)
-async def static_asset(name: str) -> Response:
+async def static_asset(name: FromPath[str]) -> Response:
     suffix = Path(name).suffix
     if "/" in name or name.startswith(".") or suffix not in ASSET_TYPES:
         raise AppError("not_found")

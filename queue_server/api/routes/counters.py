@@ -4,8 +4,10 @@ repeating a key returns the first result and never calls a second citizen."""
 from __future__ import annotations
 
 from litestar import Request, get, post
+from litestar.params import FromPath
 
 from queue_server.api.auth import require_clerk_at, require_user
+from queue_server.api.deps import Svc
 from queue_server.api.http import field, lang_of, read_json
 from queue_server.api.services import Services
 from queue_server.api.views import staff_ticket_view
@@ -32,7 +34,7 @@ async def _call_reply(svc: Services, request: Request, result: CallResult) -> di
 
 
 @post("/api/counters/{n:int}/next", status_code=200, summary="Finish the current ticket (if any) and call the next")
-async def call_next(request: Request, svc: Services, n: int) -> dict:
+async def call_next(request: Request, svc: Svc, n: FromPath[int]) -> dict:
     user = await require_clerk_at(request, svc, n)
     result = await svc.queue.call_next(n, clerk=user.username, idem=_idem(request))
     if not result.replayed and not result.debounced:
@@ -41,7 +43,7 @@ async def call_next(request: Request, svc: Services, n: int) -> dict:
 
 
 @post("/api/counters/{n:int}/call", status_code=200, summary="Call a specific waiting ticket by number or id")
-async def call_specific(request: Request, svc: Services, n: int) -> dict:
+async def call_specific(request: Request, svc: Svc, n: FromPath[int]) -> dict:
     user = await require_clerk_at(request, svc, n)
     data = await read_json(request)
     ticket_id = data.get("ticket")
@@ -57,7 +59,7 @@ async def call_specific(request: Request, svc: Services, n: int) -> dict:
 
 
 @post("/api/counters/{n:int}/recall", status_code=200, summary="Announce the current ticket again")
-async def recall(request: Request, svc: Services, n: int) -> dict:
+async def recall(request: Request, svc: Svc, n: FromPath[int]) -> dict:
     user = await require_clerk_at(request, svc, n)
     t = await svc.queue.recall(n, clerk=user.username, idem=_idem(request))
     await svc.accounts.audit(user.username, "recall", f"counter:{n}", number=t.number)
@@ -72,17 +74,17 @@ async def _finish(request: Request, svc: Services, n: int, outcome: TicketStatus
 
 
 @post("/api/counters/{n:int}/done", status_code=200, summary="The current citizen was served")
-async def done(request: Request, svc: Services, n: int) -> dict:
+async def done(request: Request, svc: Svc, n: FromPath[int]) -> dict:
     return await _finish(request, svc, n, TicketStatus.DONE)
 
 
 @post("/api/counters/{n:int}/no-show", status_code=200, summary="The called citizen did not come")
-async def no_show(request: Request, svc: Services, n: int) -> dict:
+async def no_show(request: Request, svc: Svc, n: FromPath[int]) -> dict:
     return await _finish(request, svc, n, TicketStatus.NO_SHOW)
 
 
 @post("/api/counters/{n:int}/transfer", status_code=200, summary="Send the current ticket to a category or a counter")
-async def transfer(request: Request, svc: Services, n: int) -> dict:
+async def transfer(request: Request, svc: Svc, n: FromPath[int]) -> dict:
     user = await require_clerk_at(request, svc, n)
     data = await read_json(request)
     to_category = field(data, "category", str, required=False)
@@ -102,17 +104,17 @@ async def _set_status(request: Request, svc: Services, n: int, status: CounterSt
 
 
 @post("/api/counters/{n:int}/pause", status_code=200, summary="Pause the counter (no calls until resumed)")
-async def pause(request: Request, svc: Services, n: int) -> dict:
+async def pause(request: Request, svc: Svc, n: FromPath[int]) -> dict:
     return await _set_status(request, svc, n, CounterStatus.PAUSED)
 
 
 @post("/api/counters/{n:int}/resume", status_code=200, summary="Resume a paused counter")
-async def resume(request: Request, svc: Services, n: int) -> dict:
+async def resume(request: Request, svc: Svc, n: FromPath[int]) -> dict:
     return await _set_status(request, svc, n, CounterStatus.OPEN)
 
 
 @get("/api/counters", summary="All counters with their state (staff)")
-async def list_counters(request: Request, svc: Services) -> dict:
+async def list_counters(request: Request, svc: Svc) -> dict:
     user = await require_user(request, svc)
     cfg = await svc.config.get()
     states = await svc.queue.counter_states(cfg)

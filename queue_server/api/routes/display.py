@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Request, Response, get, put
+from litestar.params import FromPath
 from litestar.connection import ASGIConnection
 
 from display.chime import chime_wav
 from display.voice import VoiceCache, VoiceUnavailable, clean_text, espeak_path
 from queue_server.api.auth import authenticate, require_user
+from queue_server.api.deps import Svc
 from queue_server.api.http import lang_of, read_json
 from queue_server.api.pages import SECURITY_HEADERS, message_page, page
 from queue_server.api.services import Services
@@ -46,7 +48,7 @@ async def _display_or_staff(conn: ASGIConnection, svc: Services) -> None:
 
 # -- the page ------------------------------------------------------------------
 @get("/display", summary="The waiting-room board (display token in ?token=)", include_in_schema=False)
-async def display_page(request: Request, svc: Services) -> Response:
+async def display_page(request: Request, svc: Svc) -> Response:
     try:
         await _display_or_staff(request, svc)
     except AppError as e:
@@ -60,7 +62,7 @@ async def display_page(request: Request, svc: Services) -> Response:
 
 
 @get("/display/static/{name:str}", summary="Scripts, styles and sounds of the board", include_in_schema=False)
-async def display_asset(name: str) -> Response:
+async def display_asset(name: FromPath[str]) -> Response:
     suffix = Path(name).suffix
     if "/" in name or "\\" in name or name.startswith(".") or suffix not in ASSET_TYPES:
         raise AppError("not_found")
@@ -87,7 +89,7 @@ def _voice_cache(request: Request, svc: Services) -> VoiceCache:
 
 @get("/api/voice", summary="Vietnamese speech (WAV) rendered offline by espeak-ng (cached per phrase), "
                            "or joined from pre-rendered word clips when espeak-ng is missing")
-async def voice(request: Request, svc: Services) -> Response:
+async def voice(request: Request, svc: Svc) -> Response:
     await _display_or_staff(request, svc)
     text = clean_text(request.query_params.get("text", ""))
     if not text:
@@ -115,13 +117,13 @@ async def _read_settings(svc: Services) -> dict[str, Any]:
 
 
 @get("/api/display/settings", summary="The board's notice line and voice settings")
-async def get_display_settings(request: Request, svc: Services) -> dict:
+async def get_display_settings(request: Request, svc: Svc) -> dict:
     await _display_or_staff(request, svc)
     return await _read_settings(svc)
 
 
 @put("/api/display/settings", summary="Set the notice line and voice settings (admin)")
-async def put_display_settings(request: Request, svc: Services) -> dict:
+async def put_display_settings(request: Request, svc: Svc) -> dict:
     """Body: ``{"notice": "...", "voice": {"muted": false, "volume": 80,
     "reading": "digits"|"natural", "template": "Mời công dân có số {number} đến quầy số {counter}"}}``
     (voice fields may also be given at the top level). Every board updates live."""

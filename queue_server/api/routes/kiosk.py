@@ -6,17 +6,18 @@ import io
 from functools import lru_cache
 
 from litestar import Request, Response, get
+from litestar.params import FromPath
 
 from queue_server.api.auth import authenticate
+from queue_server.api.deps import Svc
 from queue_server.api.http import client_ip
 from queue_server.api.pages import SECURITY_HEADERS, message_page, page
-from queue_server.api.services import Services
 from queue_server.errors import AppError
 from queue_server.security.accounts import DeviceKind
 
 
 @get("/kiosk", summary="The touch-screen ticket kiosk (kiosk device token in ?token=)", include_in_schema=False)
-async def kiosk_page(request: Request, svc: Services) -> Response:
+async def kiosk_page(request: Request, svc: Svc) -> Response:
     try:
         p = await authenticate(request, svc)
     except AppError:
@@ -44,7 +45,7 @@ def qr_svg(data: str) -> bytes:
 
 
 @get("/api/tickets/{ticket_id:str}/qr.svg", summary="QR code of a ticket's tracking link (public; the id is unguessable)")
-async def ticket_qr(request: Request, svc: Services, ticket_id: str) -> Response:
+async def ticket_qr(request: Request, svc: Svc, ticket_id: FromPath[str]) -> Response:
     await svc.limiter.check("public", client_ip(request, svc.settings.trust_proxy), svc.settings.public_limit_per_minute)
     ticket = await svc.queue.get_ticket(ticket_id)
     cfg = await svc.config.get()

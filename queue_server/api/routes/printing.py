@@ -26,11 +26,13 @@ import time
 from typing import Any
 
 from litestar import Request, WebSocket, get, post, websocket
+from litestar.params import FromPath
 
 from queue_server.api.auth import authenticate, require_device, require_user
+from queue_server.api.deps import Svc
 from queue_server.api.http import lang_of
-from queue_server.api.ws import messages, run_until_first_ends
 from queue_server.api.services import Services
+from queue_server.api.ws import messages, run_until_first_ends
 from queue_server.config import SiteConfig
 from queue_server.domain.model import Ticket
 from queue_server.errors import AppError
@@ -181,13 +183,13 @@ async def enqueue_ticket_print(svc: Services, ticket: Ticket, cfg: SiteConfig, a
 
 
 @get("/api/printer/status", summary="Ticket printer status (kiosk, printer device or staff)")
-async def printer_status(request: Request, svc: Services) -> dict:
+async def printer_status(request: Request, svc: Svc) -> dict:
     await require_device(request, svc, DeviceKind.KIOSK, DeviceKind.PRINTER, DeviceKind.DISPLAY, allow_roles=STAFF)
     return await PrintQueue(svc).status(lang_of(request))
 
 
 @get("/api/tickets/{ticket_id:str}/print", summary="Whether a kiosk ticket has been printed (kiosk or staff)")
-async def ticket_print_state(request: Request, svc: Services, ticket_id: str) -> dict:
+async def ticket_print_state(request: Request, svc: Svc, ticket_id: FromPath[str]) -> dict:
     await require_device(request, svc, DeviceKind.KIOSK, allow_roles=STAFF)
     await svc.queue.get_ticket(ticket_id)
     pq = PrintQueue(svc)
@@ -197,7 +199,7 @@ async def ticket_print_state(request: Request, svc: Services, ticket_id: str) ->
 
 
 @post("/api/tickets/{ticket_id:str}/reprint", status_code=202, summary="Print a ticket again (staff)")
-async def reprint(request: Request, svc: Services, ticket_id: str) -> dict:
+async def reprint(request: Request, svc: Svc, ticket_id: FromPath[str]) -> dict:
     user = await require_user(request, svc, *STAFF)
     ticket = await svc.queue.get_ticket(ticket_id)
     cfg = await svc.config.get()
@@ -210,7 +212,7 @@ async def reprint(request: Request, svc: Services, ticket_id: str) -> dict:
 
 
 @websocket("/ws/printer")
-async def printer_ws(socket: WebSocket, svc: Services) -> None:
+async def printer_ws(socket: WebSocket, svc: Svc) -> None:
     """The print agent's connection (printer device token)."""
     try:
         p = await authenticate(socket, svc)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from litestar import Request, get, post
+from litestar.params import FromPath, FromQuery
 
 from queue_server.api.auth import require_device, require_user
+from queue_server.api.deps import Svc
 from queue_server.api.http import client_ip, field, lang_of, read_json
-from queue_server.api.services import Services
 from queue_server.api.views import staff_ticket_view, ticket_view
 from queue_server.domain.hours import is_open, next_opening
 from queue_server.domain.model import Source
@@ -30,7 +31,7 @@ def _next_open_text(nxt: datetime | None, lang: str) -> str:
 
 
 @post("/api/tickets", status_code=201, summary="Issue a ticket (kiosk token, or staff for a walk-in)")
-async def issue_ticket(request: Request, svc: Services) -> dict:
+async def issue_ticket(request: Request, svc: Svc) -> dict:
     p = await require_device(request, svc, DeviceKind.KIOSK, allow_roles=STAFF)
     data = await read_json(request, max_bytes=4_000)
     category = field(data, "category", str)
@@ -58,7 +59,7 @@ async def issue_ticket(request: Request, svc: Services) -> dict:
 
 
 @get("/api/tickets/{ticket_id:str}", summary="A ticket's live status (public; the id is unguessable)")
-async def get_ticket(request: Request, svc: Services, ticket_id: str) -> dict:
+async def get_ticket(request: Request, svc: Svc, ticket_id: FromPath[str]) -> dict:
     await svc.limiter.check("public", client_ip(request, svc.settings.trust_proxy), svc.settings.public_limit_per_minute)
     ticket = await svc.queue.get_ticket(ticket_id)
     cfg = await svc.config.get()
@@ -66,7 +67,7 @@ async def get_ticket(request: Request, svc: Services, ticket_id: str) -> dict:
 
 
 @get("/api/tickets", summary="Find today's ticket by number (staff)")
-async def find_ticket(request: Request, svc: Services, number: str) -> dict:
+async def find_ticket(request: Request, svc: Svc, number: FromQuery[str]) -> dict:
     await require_user(request, svc, *STAFF)
     ticket = await svc.queue.find_ticket(number)
     cfg = await svc.config.get()
@@ -74,14 +75,14 @@ async def find_ticket(request: Request, svc: Services, number: str) -> dict:
 
 
 @get("/api/tickets/{ticket_id:str}/events", summary="A ticket's events from the log (staff)")
-async def get_ticket_events(request: Request, svc: Services, ticket_id: str) -> dict:
+async def get_ticket_events(request: Request, svc: Svc, ticket_id: FromPath[str]) -> dict:
     await require_user(request, svc, *STAFF)
     await svc.queue.get_ticket(ticket_id)
     return {"events": await ticket_events(svc.redis, svc.keys, ticket_id)}
 
 
 @post("/api/tickets/{ticket_id:str}/rating", status_code=201, summary="Rate the service once (public or rating tablet)")
-async def rate_ticket(request: Request, svc: Services, ticket_id: str) -> dict:
+async def rate_ticket(request: Request, svc: Svc, ticket_id: FromPath[str]) -> dict:
     await svc.limiter.check("rating", client_ip(request, svc.settings.trust_proxy), 30)
     data = await read_json(request, max_bytes=1_000)
     level = field(data, "level", int)
@@ -94,7 +95,7 @@ async def rate_ticket(request: Request, svc: Services, ticket_id: str) -> dict:
 
 
 @post("/api/tickets/{ticket_id:str}/requeue", status_code=200, summary="Return a no-show citizen to the queue (staff)")
-async def requeue_ticket(request: Request, svc: Services, ticket_id: str) -> dict:
+async def requeue_ticket(request: Request, svc: Svc, ticket_id: FromPath[str]) -> dict:
     user = await require_user(request, svc, *STAFF)
     ticket = await svc.queue.requeue(ticket_id, clerk=user.username)
     await svc.accounts.audit(user.username, "requeue", ticket.number, ticket=ticket.id)

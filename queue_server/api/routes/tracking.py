@@ -8,10 +8,11 @@ import json
 from typing import Any
 
 from litestar import Response, WebSocket, get, websocket
+from litestar.params import FromPath
 
+from queue_server.api.deps import Svc
 from queue_server.api.http import client_ip
 from queue_server.api.pages import page
-from queue_server.api.services import Services
 from queue_server.api.views import ticket_view
 from queue_server.api.ws import serve_feed
 from queue_server.errors import AppError
@@ -22,12 +23,12 @@ RELEVANT = {"issue", "call", "recall", "done", "no_show", "requeue", "transfer",
 
 
 @get("/t/{ticket_id:str}", summary="Live tracking page of a ticket (mobile)", include_in_schema=False)
-async def track_page(ticket_id: str) -> Response:
+async def track_page(ticket_id: FromPath[str]) -> Response:
     return page("printer.web", "track.html")
 
 
 @websocket("/ws/tickets/{ticket_id:str}")
-async def track_ws(socket: WebSocket, svc: Services, ticket_id: str) -> None:
+async def track_ws(socket: WebSocket, svc: Svc, ticket_id: FromPath[str]) -> None:
     """{"type":"ticket", ...ticket view} now and whenever it changes."""
     try:
         await svc.limiter.check("public", client_ip(socket, svc.settings.trust_proxy),  # type: ignore[arg-type]
