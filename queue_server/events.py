@@ -38,5 +38,13 @@ async def iter_events(redis: Redis, keys: Keys, start: str = "-", end: str = "+"
         cursor = "(" + rows[-1][0].decode()   # exclusive: continue after the last one
 
 
-async def ticket_events(redis: Redis, keys: Keys, ticket_id: str) -> list[dict[str, Any]]:
-    return [e async for e in iter_events(redis, keys) if e.get("ticket") == ticket_id]
+# Stream ids are the Redis server's clock; tickets carry the app's. Start the
+# scan a little before the issue time so a skew between the two loses nothing.
+CLOCK_SKEW_MS = 10 * 60_000
+
+
+async def ticket_events(redis: Redis, keys: Keys, ticket_id: str, issued_at: int | None = None) -> list[dict[str, Any]]:
+    """A ticket's events, oldest first. With its issue time the scan starts
+    there instead of at the beginning of the log (months of events)."""
+    start = f"{max(0, issued_at - CLOCK_SKEW_MS)}-0" if issued_at else "-"
+    return [e async for e in iter_events(redis, keys, start=start) if e.get("ticket") == ticket_id]

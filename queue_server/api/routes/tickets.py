@@ -77,8 +77,8 @@ async def find_ticket(request: Request, svc: Svc, number: FromQuery[str]) -> dic
 @get("/api/tickets/{ticket_id:str}/events", summary="A ticket's events from the log (staff)")
 async def get_ticket_events(request: Request, svc: Svc, ticket_id: FromPath[str]) -> dict:
     await require_user(request, svc, *STAFF)
-    await svc.queue.get_ticket(ticket_id)
-    return {"events": await ticket_events(svc.redis, svc.keys, ticket_id)}
+    ticket = await svc.queue.get_ticket(ticket_id)
+    return {"events": await ticket_events(svc.redis, svc.keys, ticket_id, ticket.issued_at)}
 
 
 @post("/api/tickets/{ticket_id:str}/rating", status_code=201, summary="Rate the service once (public or rating tablet)")
