@@ -57,6 +57,16 @@ async def authenticate(conn: ASGIConnection, svc: Services) -> Principal:
     return Principal()
 
 
+async def device_of(conn: ASGIConnection, svc: Services, kind: DeviceKind) -> Device | None:
+    """The device behind the connection's token if it is a `kind`, else None
+    (for pages and sockets that answer a bad token themselves)."""
+    try:
+        p = await authenticate(conn, svc)
+    except AppError:
+        return None
+    return p.device if p.device is not None and p.device.kind == kind else None
+
+
 def _check_csrf(conn: ASGIConnection, p: Principal) -> None:
     method = conn.scope.get("method", "GET")
     if method in SAFE_METHODS:

@@ -8,21 +8,16 @@ from functools import lru_cache
 from litestar import Request, Response, get
 from litestar.params import FromPath
 
-from queue_server.api.auth import authenticate
+from queue_server.api.auth import device_of
 from queue_server.api.deps import Svc
 from queue_server.api.http import client_ip
 from queue_server.api.pages import SECURITY_HEADERS, message_page, page
-from queue_server.errors import AppError
 from queue_server.security.accounts import DeviceKind
 
 
 @get("/kiosk", summary="The touch-screen ticket kiosk (kiosk device token in ?token=)", include_in_schema=False)
 async def kiosk_page(request: Request, svc: Svc) -> Response:
-    try:
-        p = await authenticate(request, svc)
-    except AppError:
-        p = None
-    if p is None or p.device is None or p.device.kind != DeviceKind.KIOSK:
+    if await device_of(request, svc, DeviceKind.KIOSK) is None:
         return message_page("Máy lấy số chưa được cấp quyền",
                             "Mở trang này với mã thiết bị máy lấy số: /kiosk?token=… (tạo bằng “motcua device add --kind kiosk”).",
                             status=401, title_en="Kiosk not authorised",

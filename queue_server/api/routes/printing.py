@@ -28,14 +28,13 @@ from typing import Any
 from litestar import Request, WebSocket, get, post, websocket
 from litestar.params import FromPath
 
-from queue_server.api.auth import authenticate, require_device, require_user
+from queue_server.api.auth import device_of, require_device, require_user
 from queue_server.api.deps import Svc
 from queue_server.api.http import lang_of
 from queue_server.api.services import Services
 from queue_server.api.ws import messages, run_until_first_ends
 from queue_server.config import SiteConfig
 from queue_server.domain.model import Ticket
-from queue_server.errors import AppError
 from queue_server.security.accounts import DeviceKind, Role
 
 log = logging.getLogger("motcua.printing")
@@ -214,16 +213,13 @@ async def reprint(request: Request, svc: Svc, ticket_id: FromPath[str]) -> dict:
 @websocket("/ws/printer")
 async def printer_ws(socket: WebSocket, svc: Svc) -> None:
     """The print agent's connection (printer device token)."""
-    try:
-        p = await authenticate(socket, svc)
-    except AppError:
-        p = None
-    if p is None or p.device is None or p.device.kind != DeviceKind.PRINTER:
+    device = await device_of(socket, svc, DeviceKind.PRINTER)
+    if device is None:
         await socket.close(code=4401, reason="unauthorized")
         return
     await socket.accept()
     pq = PrintQueue(svc)
-    agent = p.device.name
+    agent = device.name
     inflight: set[str] = set()
     wake = asyncio.Event()
     _wakers.add(wake)
