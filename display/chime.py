@@ -14,6 +14,17 @@ from functools import lru_cache
 RATE = 22050
 
 
+def wav_bytes(frames: bytes, rate: int, sample_width: int) -> bytes:
+    """Mono PCM frames as a complete .wav file."""
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(sample_width)
+        w.setframerate(rate)
+        w.writeframes(frames)
+    return buf.getvalue()
+
+
 def _tone(freq: float, seconds: float, volume: float) -> list[float]:
     n = int(RATE * seconds)
     out = []
@@ -32,10 +43,4 @@ def chime_wav() -> bytes:
     samples = ding + dong
     peak = max(abs(s) for s in samples) or 1.0
     frames = b"".join(struct.pack("<h", int(32767 * 0.9 * s / peak)) for s in samples)
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        w.writeframes(frames)
-    return buf.getvalue()
+    return wav_bytes(frames, RATE, 2)

@@ -20,6 +20,8 @@ import wave
 from functools import lru_cache
 from importlib import resources
 
+from display.chime import wav_bytes
+
 RATE = 11025
 PAUSE_MS = 70
 
@@ -81,13 +83,7 @@ def speak_from_clips(text: str) -> bytes | None:
         return None
     pause = bytes([128]) * int(RATE * PAUSE_MS / 1000)
     frames = pause.join(_clip(f) for f in files)
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(1)
-        w.setframerate(RATE)
-        w.writeframes(frames)
-    return buf.getvalue()
+    return wav_bytes(frames, RATE, 1)
 
 
 # -- making the clips (a developer tool) --------------------------------------
