@@ -27,6 +27,9 @@ log = logging.getLogger("motcua.jobs")
 
 QUEUE_NAME = "motcua"
 CLOSE_DAY_GRACE = timedelta(minutes=30)
+# Finished tickets stay in the live hash this long (the tracking page and
+# "find ticket" work on them); their events stay in the log for good.
+KEEP_TICKETS_DAYS = 30
 
 
 def queue_for(redis_url: str) -> Queue:
@@ -42,17 +45,20 @@ async def _store(redis_url: str, site_id: str, config_path: str | None) -> Queue
 
 
 def close_day(redis_url: str, site_id: str, config_path: str | None = None, reschedule: bool = True) -> int:
-    """Expire every ticket still waiting or called; then book tomorrow's run."""
+    """Expire every ticket still waiting or called, forget finished tickets
+    older than KEEP_TICKETS_DAYS; then book tomorrow's run."""
 
-    async def run() -> tuple[int, SiteConfig]:
+    async def run() -> tuple[int, int, SiteConfig]:
         store = await _store(redis_url, site_id, config_path)
         try:
-            return await store.close_day(actor="system"), await store.config.get()
+            expired = await store.close_day(actor="system")
+            purged = await store.purge_tickets(KEEP_TICKETS_DAYS)
+            return expired, purged, await store.config.get()
         finally:
             await store.redis.aclose()
 
-    expired, cfg = asyncio.run(run())
-    log.info("close_day %s: %d tickets expired", site_id, expired)
+    expired, purged, cfg = asyncio.run(run())
+    log.info("close_day %s: %d tickets expired, %d old tickets purged", site_id, expired, purged)
     if reschedule:
         schedule_close_day(queue_for(redis_url), cfg, redis_url, config_path)
     return expired

@@ -290,6 +290,27 @@ class QueueStore:
         )
         return int(reply["expired"])
 
+    async def purge_tickets(self, keep_days: int, batch: int = 500) -> int:
+        """Drop finished tickets older than `keep_days` from the live hash; the
+        event log keeps their history for reports."""
+        cfg = await self.config.get()
+        before = service_day(self.clock() - keep_days * 86_400_000, cfg.site.tz)
+        purged = 0
+        ids: list[str] = []
+        async for tid, raw in self.redis.hscan_iter(self.keys.tickets, count=batch):
+            if json.loads(raw).get("day", "") < before:
+                ids.append(tid.decode())
+            if len(ids) >= batch:
+                purged += await self._purge(ids, before)
+                ids = []
+        if ids:
+            purged += await self._purge(ids, before)
+        return purged
+
+    async def _purge(self, ids: list[str], before: str) -> int:
+        reply = await self.scripts.run("purge_tickets", [self.keys.tickets], {"ids": ids, "before_day": before})
+        return int(reply["purged"])
+
     # -- reads -----------------------------------------------------------------
     async def averages(self, cfg: SiteConfig) -> dict[str, float]:
         raw = await self.redis.hgetall(self.keys.averages)

@@ -352,3 +352,23 @@ def test_close_day_expires_waiting_and_called(redis_url):
         assert len(await events_of(s, "expire")) == 2
         await s.redis.aclose()
     run(go())
+
+
+def test_purge_forgets_old_finished_tickets_but_keeps_their_events(redis_url):
+    async def go():
+        clock = Clock(1795539540000 - 40 * 86_400_000)      # 40 days ago
+        s = await make_store(redis_url, clock=clock)
+        old_done, _ = await s.issue("HT")
+        old_waiting, _ = await s.issue("CT")
+        await s.call_next(1)
+        await s.finish(1, TicketStatus.DONE)
+        clock.advance(40 * 86_400_000)                       # today
+        today, _ = await s.issue("HT")
+        assert await s.purge_tickets(30, batch=2) == 1
+        with pytest.raises(AppError):
+            await s.get_ticket(old_done.id)
+        assert (await s.get_ticket(old_waiting.id)).status == TicketStatus.WAITING   # still in a queue: kept
+        assert (await s.get_ticket(today.id)).status == TicketStatus.WAITING
+        assert [e["type"] for e in await events_of(s) if e["ticket"] == old_done.id] == ["issue", "call", "done"]
+        await s.redis.aclose()
+    run(go())
