@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing as mp
 import os
@@ -125,8 +126,169 @@ def client_main(url: str, n: int, conn, connect_conc: int) -> None:
     asyncio.run(run())
 
 
+def _masked(opcode: int, payload: bytes) -> bytes:
+    """A client frame (clients must mask, RFC 6455 §5.3); payload < 126 bytes."""
+    key = os.urandom(4)
+    body = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+    return bytes((0x80 | opcode, 0x80 | len(payload))) + key + body
+
+
+def raw_client_main(url: str, n: int, conn, connect_conc: int) -> None:
+    """The cheap load generator: n board sockets on raw non-blocking sockets
+    in ONE epoll loop (hand-made HTTP upgrade, minimal frame parser, pings
+    answered). A receipt time is taken right after the recv() that completed
+    the event's frame. Same protocol as client_main."""
+    import selectors
+    import socket
+    import base64
+    from urllib.parse import urlsplit
+
+    raise_fd_limit()
+    u = urlsplit(url)
+    host, port = u.hostname, u.port or 80
+    path = u.path + ("?" + u.query if u.query else "")
+    sel = selectors.DefaultSelector()
+    receipts: list[dict[int, int]] = []
+    errors: dict[str, int] = {}
+    failures = 0
+    connected = 0
+
+    class C:
+        __slots__ = ("sock", "buf", "state", "got", "tries")
+
+    def request() -> bytes:
+        key = base64.b64encode(os.urandom(16)).decode()
+        return (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode()
+
+    def start(c) -> None:
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setblocking(False)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        s.connect_ex((host, port))
+        c.sock, c.buf, c.state = s, bytearray(), "connecting"
+        sel.register(s, selectors.EVENT_WRITE, c)
+
+    def fail(c, why: str) -> None:
+        nonlocal failures, inflight
+        errors[why] = errors.get(why, 0) + 1
+        with contextlib.suppress(Exception):
+            sel.unregister(c.sock)
+        c.sock.close()
+        if c.state != "open":
+            inflight -= 1
+            c.tries += 1
+            if c.tries < 5:
+                pending.append(c)
+            else:
+                failures += 1
+        c.state = "dead"
+
+    def frames(c, now: int) -> None:
+        nonlocal connected, inflight
+        buf = c.buf
+        while True:
+            if len(buf) < 2:
+                return
+            b1 = buf[1] & 0x7F
+            h = 2
+            if b1 == 126:
+                if len(buf) < 4:
+                    return
+                ln, h = int.from_bytes(buf[2:4], "big"), 4
+            elif b1 == 127:
+                if len(buf) < 10:
+                    return
+                ln, h = int.from_bytes(buf[2:10], "big"), 10
+            else:
+                ln = b1
+            if len(buf) < h + ln:
+                return
+            op = buf[0] & 0x0F
+            if op == 1:
+                if c.state == "snapshot":
+                    if not bytes(buf[h:h + 40]).startswith(b'{"type": "snapshot"') and b'"snapshot"' not in buf[h:h + 40]:
+                        fail(c, "first message is not a snapshot")
+                        return
+                    c.state = "open"
+                    connected += 1
+                    inflight -= 1
+                    receipts.append(c.got)
+                else:
+                    m = _SEQ.match(bytes(buf[h:h + 40]))
+                    if m:
+                        c.got[int(m.group(1))] = now
+            elif op == 9:                                   # ping -> pong
+                c.sock.send(_masked(0xA, bytes(buf[h:h + ln])))
+            elif op == 8:
+                fail(c, "closed by server")
+                return
+            del buf[:h + ln]
+
+    pending = []
+    for _ in range(n):
+        c = C()
+        c.got, c.tries = {}, 0
+        pending.append(c)
+    pending.reverse()
+    inflight = 0
+    stop = False
+    pipe_fd = conn.fileno()
+    sel.register(pipe_fd, selectors.EVENT_READ, None)
+    announced = False
+    while not stop:
+        while pending and inflight < connect_conc:
+            start(pending.pop())
+            inflight += 1
+        if not announced and not pending and inflight == 0:
+            conn.send(("connected", connected, failures, errors))
+            announced = True
+        for key, ev in sel.select(1.0):
+            c = key.data
+            if c is None:
+                conn.recv()                                 # "stop"
+                stop = True
+                continue
+            if c.state == "connecting":
+                err = c.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if err:
+                    fail(c, f"connect errno {err}")
+                    continue
+                c.sock.send(request())
+                c.state = "handshake"
+                sel.modify(c.sock, selectors.EVENT_READ, c)
+                continue
+            try:
+                data = c.sock.recv(262144)
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError as e:
+                fail(c, type(e).__name__)
+                continue
+            now = time.monotonic_ns()
+            if not data:
+                fail(c, "EOF")
+                continue
+            c.buf += data
+            if c.state == "handshake":
+                end = c.buf.find(b"\r\n\r\n")
+                if end < 0:
+                    continue
+                status = bytes(c.buf[:end]).split(b"\r\n", 1)[0]
+                if b" 101 " not in status:
+                    fail(c, status.decode(errors="replace")[:60])
+                    continue
+                del c.buf[:end + 4]
+                c.state = "snapshot"
+            frames(c, now)
+    conn.send(("receipts", receipts))
+    for key in list(sel.get_map().values()):
+        if key.data is not None:
+            key.data.sock.close()
+
+
 # -- the driver ------------------------------------------------------------------
-def run_level(server, n_clients: int, calls: int, procs: int, gap_s: float) -> dict:
+def run_level(server, n_clients: int, calls: int, procs: int, gap_s: float, client: str = "raw") -> dict:
     from redis import Redis
 
     url = f"{server.ws_url}/ws/board?token={server.tokens['display']}"
@@ -146,7 +308,8 @@ def run_level(server, n_clients: int, calls: int, procs: int, gap_s: float) -> d
     t_conn = time.monotonic()
     for k in share:
         a, b = ctx.Pipe()
-        p = ctx.Process(target=client_main, args=(url, k, b, 100), daemon=True)
+        target = raw_client_main if client == "raw" else client_main
+        p = ctx.Process(target=target, args=(url, k, b, 100), daemon=True)
         p.start()
         pipes.append(a)
         workers.append(p)
@@ -220,6 +383,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--calls", type=int, default=30)
     ap.add_argument("--client-procs", type=int, default=1)
     ap.add_argument("--gap", type=float, default=0.5, help="seconds between calls")
+    ap.add_argument("--client", choices=["raw", "websockets"], default="raw",
+                    help="load generator: raw sockets in one epoll loop per process (cheap), or the websockets library")
     ap.add_argument("--markdown", action="store_true", help="print a BENCHMARKS.md section")
     args = ap.parse_args(argv)
 
@@ -234,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
         for n in args.clients:
             server = make_server(redis.url).start()     # a fresh process per level: clean memory figures
             try:
-                results.append(run_level(server, n, args.calls, args.client_procs, args.gap))
+                results.append(run_level(server, n, args.calls, args.client_procs, args.gap, args.client))
             finally:
                 server.stop()
             print(json.dumps(results[-1]), file=sys.stderr, flush=True)

@@ -11,6 +11,7 @@ import logging
 import time
 from typing import Any
 
+from queue_server.api.fastsend import text_frame
 from queue_server.domain.announce import VoiceSettings, announcement, settings_from_hash
 from queue_server.domain.eta import estimate_wait_minutes
 from queue_server.live import TICK, Hub
@@ -161,7 +162,9 @@ class BoardFeed(Hub):
             log.warning("board message for event %s failed: %s", batch[-1].get("seq"), e)
             self.publish_local({"type": "resync"})
             return
-        self.publish_local({"type": "board", "seq": batch[-1].get("seq"), "_text": text})
+        # _frame: the websocket frame, encoded once for every fast-path socket
+        self.publish_local({"type": "board", "seq": batch[-1].get("seq"), "_text": text,
+                            "_frame": text_frame(text)})
 
     async def message(self, event: dict[str, Any], batch: list[dict[str, Any]] | None = None) -> str:
         """The JSON message for one event, or for a run of consecutive events

@@ -30,6 +30,10 @@ class Subscription:
     def __init__(self, maxsize: int):
         self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize)
         self.overflowed = False
+        # fast path (queue_server/api/fastsend.py): the socket's uvicorn
+        # protocol; messages carrying a "_frame" are written to it directly
+        # instead of queued. Set only while the queue is empty.
+        self.proto: Any = None
 
     async def get(self) -> dict[str, Any] | None:
         """The next event; None when closed or when this subscriber fell
@@ -51,6 +55,9 @@ class Hub:
         self._subs: set[Subscription] = set()
         self._listeners: list[Listener] = []
         self.last_seq = 0
+        self.frames_written = 0        # fast-path frames written to transports
+        self.fast_dropped = 0          # fast-path sockets closed for a full write buffer
+        self.last_frame_at = 0.0       # loop time of the last fast-path fan-out
 
     def subscribe(self) -> Subscription:
         sub = Subscription(self._queue_size)
@@ -87,6 +94,10 @@ class Hub:
                 fn(event)
             except Exception:  # a listener never stops the fan-out
                 log.exception("event listener failed")
+        frame = event.get("_frame")
+        if frame is not None:
+            self._publish_frame(event, frame)
+            return
         for sub in list(self._subs):
             if event is TICK:
                 with contextlib.suppress(asyncio.QueueFull):
@@ -97,6 +108,42 @@ class Hub:
             except asyncio.QueueFull:
                 sub.overflowed = True
                 self._subs.discard(sub)
+
+    def _publish_frame(self, event: dict[str, Any], frame: bytes) -> None:
+        """A message with its websocket frame pre-encoded: written straight to
+        every fast-path socket's transport, queued for the others. A socket
+        whose transport holds more than MAX_BUFFER unsent bytes (a stuck TV)
+        is aborted; its client reconnects and resyncs."""
+        from queue_server.api.fastsend import MAX_BUFFER
+
+        written = 0
+        for sub in list(self._subs):
+            p = sub.proto
+            if p is None:
+                try:
+                    sub.queue.put_nowait(event)
+                except asyncio.QueueFull:
+                    sub.overflowed = True
+                    self._subs.discard(sub)
+                continue
+            t = p.transport
+            if p.close_sent or p.disconnected or t.is_closing():
+                sub.proto = None
+                self._close(sub)
+                continue
+            if t.get_write_buffer_size() > MAX_BUFFER:
+                self.fast_dropped += 1
+                sub.proto = None
+                sub.overflowed = True
+                self._close(sub)
+                t.abort()
+                continue
+            t.write(frame)
+            written += 1
+        if written:
+            self.frames_written += written
+            with contextlib.suppress(RuntimeError):
+                self.last_frame_at = asyncio.get_running_loop().time()
 
 
 class Broadcaster(Hub):

@@ -41,7 +41,7 @@ async def board_ws(socket: WebSocket, svc: Svc) -> None:
         await socket.close(code=4401, reason="unauthorized")
         return
     await socket.accept()
-    await serve_feed(socket, feed, feed.snapshot_text, prebuilt)
+    await serve_feed(socket, feed, feed.snapshot_text, prebuilt, fast=True)
 
 
 ROUTES = [board, board_ws]
