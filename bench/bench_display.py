@@ -45,6 +45,7 @@ if str(ROOT) not in sys.path:
 
 COMPRESSION = os.environ.get("BENCH_WS_COMPRESSION") or None   # "deflate" = what browsers offer
 _SEQ = re.compile(rb'^\{"type":\s*"event",\s*"seq":\s*(\d+)')
+_SEQ_AT = re.compile(rb'\{"type":\s*"event",\s*"seq":\s*(\d+)')    # match(data, pos)
 
 
 def raise_fd_limit() -> tuple[int, int]:
@@ -138,7 +139,7 @@ def raw_client_main(url: str, n: int, conn, connect_conc: int) -> None:
     in ONE epoll loop (hand-made HTTP upgrade, minimal frame parser, pings
     answered). A receipt time is taken right after the recv() that completed
     the event's frame. Same protocol as client_main."""
-    import selectors
+    import select
     import socket
     import base64
     from urllib.parse import urlsplit
@@ -147,7 +148,8 @@ def raw_client_main(url: str, n: int, conn, connect_conc: int) -> None:
     u = urlsplit(url)
     host, port = u.hostname, u.port or 80
     path = u.path + ("?" + u.query if u.query else "")
-    sel = selectors.DefaultSelector()
+    ep = select.epoll()
+    by_fd: dict = {}
     receipts: list[dict[int, int]] = []
     errors: dict[str, int] = {}
     failures = 0
@@ -167,13 +169,15 @@ def raw_client_main(url: str, n: int, conn, connect_conc: int) -> None:
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         s.connect_ex((host, port))
         c.sock, c.buf, c.state = s, bytearray(), "connecting"
-        sel.register(s, selectors.EVENT_WRITE, c)
+        by_fd[s.fileno()] = c
+        ep.register(s.fileno(), select.EPOLLOUT)
 
     def fail(c, why: str) -> None:
         nonlocal failures, inflight
         errors[why] = errors.get(why, 0) + 1
         with contextlib.suppress(Exception):
-            sel.unregister(c.sock)
+            ep.unregister(c.sock.fileno())
+            del by_fd[c.sock.fileno()]
         c.sock.close()
         if c.state != "open":
             inflight -= 1
@@ -234,7 +238,8 @@ def raw_client_main(url: str, n: int, conn, connect_conc: int) -> None:
     inflight = 0
     stop = False
     pipe_fd = conn.fileno()
-    sel.register(pipe_fd, selectors.EVENT_READ, None)
+    ep.register(pipe_fd, select.EPOLLIN)
+    by_fd[pipe_fd] = None
     announced = False
     while not stop:
         while pending and inflight < connect_conc:
@@ -243,9 +248,9 @@ def raw_client_main(url: str, n: int, conn, connect_conc: int) -> None:
         if not announced and not pending and inflight == 0:
             conn.send(("connected", connected, failures, errors))
             announced = True
-        for key, ev in sel.select(1.0):
-            c = key.data
-            if c is None:
+        for fd, ev in ep.poll(1.0):
+            c = by_fd.get(fd)
+            if fd == pipe_fd:
                 conn.recv()                                 # "stop"
                 stop = True
                 continue
@@ -256,10 +261,10 @@ def raw_client_main(url: str, n: int, conn, connect_conc: int) -> None:
                     continue
                 c.sock.send(request())
                 c.state = "handshake"
-                sel.modify(c.sock, selectors.EVENT_READ, c)
+                ep.modify(fd, select.EPOLLIN)
                 continue
             try:
-                data = c.sock.recv(262144)
+                data = c.sock.recv(65536)         # < malloc's mmap threshold
             except (BlockingIOError, InterruptedError):
                 continue
             except OSError as e:
@@ -269,6 +274,16 @@ def raw_client_main(url: str, n: int, conn, connect_conc: int) -> None:
             if not data:
                 fail(c, "EOF")
                 continue
+            if c.state == "open" and not c.buf and len(data) > 2 and data[0] == 0x81:
+                # the usual case: exactly one whole text frame in this read
+                b1 = data[1] & 0x7F
+                h = 2 if b1 < 126 else (4 if b1 == 126 else 10)
+                ln = b1 if b1 < 126 else int.from_bytes(data[2:h], "big")
+                if len(data) == h + ln:
+                    m = _SEQ_AT.match(data, h)
+                    if m:
+                        c.got[int(m.group(1))] = now
+                    continue
             c.buf += data
             if c.state == "handshake":
                 end = c.buf.find(b"\r\n\r\n")
@@ -282,9 +297,9 @@ def raw_client_main(url: str, n: int, conn, connect_conc: int) -> None:
                 c.state = "snapshot"
             frames(c, now)
     conn.send(("receipts", receipts))
-    for key in list(sel.get_map().values()):
-        if key.data is not None:
-            key.data.sock.close()
+    for c in list(by_fd.values()):
+        if c is not None:
+            c.sock.close()
 
 
 # -- the driver ------------------------------------------------------------------
@@ -327,6 +342,7 @@ def run_level(server, n_clients: int, calls: int, procs: int, gap_s: float, clie
 
     sent: list[tuple[int, int, float]] = []     # (seq, t0_ns, api_ms)
     cpu0 = cpu_s(server.proc.pid)
+    ccpu0 = sum(cpu_s(w.pid) for w in workers)
     load0 = os.getloadavg()[0]
     for _ in range(calls):
         t0 = time.monotonic_ns()
@@ -338,6 +354,7 @@ def run_level(server, n_clients: int, calls: int, procs: int, gap_s: float, clie
         time.sleep(gap_s)
     time.sleep(max(2.0, gap_s))
     cpu_per_call = (cpu_s(server.proc.pid) - cpu0) / calls * 1000
+    client_cpu_per_call = (sum(cpu_s(w.pid) for w in workers) - ccpu0) / calls * 1000
     load1 = os.getloadavg()[0]
 
     receipts: list[dict[int, int]] = []
@@ -374,6 +391,8 @@ def run_level(server, n_clients: int, calls: int, procs: int, gap_s: float, clie
         "rss0_mib": rss0 / 1024, "rss1_mib": rss1 / 1024,
         "kib_per_conn": (rss1 - rss0) / max(1, connected),
         "server_cpu_ms_per_call": cpu_per_call, "load": (load0 + load1) / 2,
+        "client_cpu_ms_per_call": client_cpu_per_call,
+        "per_call_p99": [round(x, 1) for x in per_call_p99],
     }
 
 
@@ -414,26 +433,27 @@ def main(argv: list[str] | None = None) -> int:
         "## Display fan-out: call → display latency (bench/bench_display.py)",
         "",
         f"Run: `.venv/bin/python -m bench.bench_display --clients {' '.join(map(str, args.clients))} "
-        f"--calls {args.calls} --client-procs {args.client_procs} --gap {args.gap}`. Date: {date}.",
+        f"--calls {args.calls} --client-procs {args.client_procs} --gap {args.gap} --client {args.client}`. Date: {date}.",
         "",
         f"Machine: `{uname}`; nproc = {nproc}; Python {platform.python_version()}; "
         f"open-files limit raised with resource.setrlimit to {limits[0]} (soft = hard).",
         "",
         "One `motcua serve` process (uvicorn, 1 worker, no uvloop/httptools installed) on a private Redis; "
-        f"the websocket clients run in {args.client_procs} separate process(es) on the same machine, so they "
+        f"the websocket clients ({'raw sockets in one epoll loop per process' if args.client == 'raw' else 'websockets library'}) "
+        f"run in {args.client_procs} separate process(es) on the same machine, so they "
         "share the cores with the server and Redis. Latency = from just before `POST /api/counters/3/next` "
         "is sent to the moment each client has read the board message for that call's event "
         "(sequence number matched), over every client × every call.",
         "",
         "| clients | connected | samples | missing | p50 ms | p90 ms | p99 ms | max ms | API call p50 ms | "
-        "server CPU per call | server RSS before → after (MiB) | memory per connection | load avg (1 min) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "server CPU per call | clients' CPU per call | server RSS before → after (MiB) | memory per connection | load avg (1 min) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for x in results:
         lines.append(
             f"| {x['clients']:,} | {x['connected']:,} | {x['samples']:,} | {x['missing']:,} | {x['p50']:.1f} | "
             f"{x['p90']:.1f} | {x['p99']:.1f} | {x['max']:.1f} | {x['api_p50']:.1f} | "
-            f"{x['server_cpu_ms_per_call']:.0f} ms | {x['rss0_mib']:.0f} → {x['rss1_mib']:.0f} | "
+            f"{x['server_cpu_ms_per_call']:.0f} ms | {x['client_cpu_ms_per_call']:.0f} ms | {x['rss0_mib']:.0f} → {x['rss1_mib']:.0f} | "
             f"{x['kib_per_conn']:.1f} KiB | {x['load']:.1f} |")
     print("\n".join(lines))
     return 0

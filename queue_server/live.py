@@ -43,6 +43,10 @@ class Subscription:
         return await self.queue.get()
 
 
+# The idle heartbeat of a fast-path socket, as its websocket text frame.
+PING: dict[str, Any] = {"type": "ping"}
+PING_FRAME = b'\x81\x0f{"type":"ping"}'
+
 Listener = Callable[[dict[str, Any] | None], None]
 
 
@@ -58,6 +62,7 @@ class Hub:
         self.frames_written = 0        # fast-path frames written to transports
         self.fast_dropped = 0          # fast-path sockets closed for a full write buffer
         self.last_frame_at = 0.0       # loop time of the last fast-path fan-out
+        self.idle_ping_seconds = 15.0  # a fast-path socket hears at least this often
 
     def subscribe(self) -> Subscription:
         sub = Subscription(self._queue_size)
@@ -98,18 +103,29 @@ class Hub:
         if frame is not None:
             self._publish_frame(event, frame)
             return
-        for sub in list(self._subs):
-            if event is TICK:
+        if event is TICK:
+            # fast-path sockets get no task wakeup for a tick: when the hub
+            # has written nothing for a while, they get a ping frame instead
+            fast = 0
+            for sub in list(self._subs):
+                if sub.proto is not None:
+                    fast += 1
+                    continue
                 with contextlib.suppress(asyncio.QueueFull):
                     sub.queue.put_nowait(event)
-                continue
+            if fast:
+                with contextlib.suppress(RuntimeError):
+                    if asyncio.get_running_loop().time() - self.last_frame_at >= self.idle_ping_seconds:
+                        self._publish_frame(PING, PING_FRAME, queue_others=False)
+            return
+        for sub in list(self._subs):
             try:
                 sub.queue.put_nowait(event)
             except asyncio.QueueFull:
                 sub.overflowed = True
                 self._subs.discard(sub)
 
-    def _publish_frame(self, event: dict[str, Any], frame: bytes) -> None:
+    def _publish_frame(self, event: dict[str, Any], frame: bytes, queue_others: bool = True) -> None:
         """A message with its websocket frame pre-encoded: written straight to
         every fast-path socket's transport, queued for the others. A socket
         whose transport holds more than MAX_BUFFER unsent bytes (a stuck TV)
@@ -120,6 +136,8 @@ class Hub:
         for sub in list(self._subs):
             p = sub.proto
             if p is None:
+                if not queue_others:
+                    continue
                 try:
                     sub.queue.put_nowait(event)
                 except asyncio.QueueFull:

@@ -77,3 +77,19 @@ def test_hub_writes_frames_and_drops_a_stuck_transport():
         assert (await slow.get())["seq"] == 7                 # not on the fast path: queued
         assert hub.frames_written == 1 and hub.subscribers == 2
     asyncio.run(run())
+
+
+def test_tick_wakes_only_queued_sockets_and_pings_idle_fast_ones():
+    from queue_server.live import PING_FRAME, TICK
+
+    async def run():
+        hub = Hub()
+        fast, slow = hub.subscribe(), hub.subscribe()
+        fast.proto = _Proto(0)
+        hub.publish_local(TICK)                      # idle since start: a ping frame, no wakeup
+        assert fast.queue.empty() and fast.proto.transport.written == [PING_FRAME]
+        assert await slow.get() is TICK
+        hub.publish_local({"type": "board", "seq": 1, "_text": "{}", "_frame": b"\x81\x02{}"})
+        hub.publish_local(TICK)                      # just wrote: no ping
+        assert fast.proto.transport.written == [PING_FRAME, b"\x81\x02{}"] and fast.queue.empty()
+    asyncio.run(run())
