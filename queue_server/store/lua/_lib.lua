@@ -144,3 +144,17 @@ local function call_ticket(kcounter, ktickets, kevents, kseq, krecent, a, t, ety
   redis.call('LTRIM', krecent, 0, 19)
   return t
 end
+
+-- Make leased print jobs due now; ids nil = every job leased into the future.
+-- Returns how many jobs were released.
+local function release_jobs(kjobs, kdue, now, ids)
+  ids = ids or redis.call('ZRANGEBYSCORE', kdue, '(' .. now, '+inf')
+  local n = 0
+  for _, id in ipairs(ids) do
+    if redis.call('HEXISTS', kjobs, id) == 1 then
+      redis.call('ZADD', kdue, now, id)
+      n = n + 1
+    end
+  end
+  return n
+end

@@ -4,18 +4,6 @@
 -- ARGV[1] JSON {now, jobs: [id...] | all: true}
 -- Returns JSON {released: n}
 local a = cjson.decode(ARGV[1])
-local now = now_ms(a)
-local ids
-if a.all then
-  ids = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. now, '+inf')
-else
-  ids = a.jobs or {}
-end
-local n = 0
-for _, id in ipairs(ids) do
-  if redis.call('HEXISTS', KEYS[1], id) == 1 then
-    redis.call('ZADD', KEYS[2], now, id)
-    n = n + 1
-  end
-end
-return reply({ released = n })
+local ids = nil
+if not a.all then ids = a.jobs or {} end
+return reply({ released = release_jobs(KEYS[1], KEYS[2], now_ms(a), ids) })

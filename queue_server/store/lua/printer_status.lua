@@ -16,12 +16,6 @@ redis.call('HSET', KEYS[1], 'status', a.status, 'detail', nz(a.detail))
 if changed then redis.call('HSET', KEYS[1], 'updated', now) end
 local released = 0
 if changed and a.status == 'online' then
-  local ids = redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. now, '+inf')
-  for _, id in ipairs(ids) do
-    if redis.call('HEXISTS', KEYS[2], id) == 1 then
-      redis.call('ZADD', KEYS[3], now, id)
-      released = released + 1
-    end
-  end
+  released = release_jobs(KEYS[2], KEYS[3], now, nil)
 end
 return reply({ status = a.status, changed = changed, released = released })
