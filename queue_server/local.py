@@ -114,7 +114,9 @@ async def seed_site(url: str, config_path: str | None, data_dir: Path) -> dict[s
         path.write_text(json.dumps(tokens, indent=2))
         os.chmod(path, 0o600)
         out["tokens"] = tokens
-        out["site_name"] = (await svc.config.get()).site.name
+        cfg = await svc.config.get()
+        out["site_name"] = cfg.site.name
+        out["public_url"] = cfg.site.public_url
     finally:
         await svc.close()
     return out
@@ -225,6 +227,27 @@ def run_up(args) -> int:
     return 0
 
 
+def lan_address() -> str | None:
+    """This PC's address on the office network (no packet is sent)."""
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect(("10.255.255.255", 1))
+        ip = s.getsockname()[0]
+        if not ip.startswith("127."):
+            return ip
+    return None
+
+
+def public_url_warning(public_url: str, port: int) -> str | None:
+    """Citizens' phones cannot open a QR code that points at localhost."""
+    host = public_url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    if host not in ("localhost", "127.0.0.1", "::1"):
+        return None
+    ip = lan_address()
+    hint = f"http://{ip}:{port}" if ip else "http://<địa chỉ IP của máy này>:" + str(port)
+    return (f"  Lưu ý: mã QR trên phiếu đang trỏ tới {public_url} – điện thoại của công dân không mở được.\n"
+            f"  Vào Quản trị → Đơn vị & giờ làm việc → “Địa chỉ công khai” và đặt {hint}.")
+
+
 def _print_urls(port: int, seeded: dict[str, Any], data_dir: Path) -> None:
     base = f"http://localhost:{port}"
     t = seeded["tokens"]
@@ -241,5 +264,8 @@ def _print_urls(port: int, seeded: dict[str, Any], data_dir: Path) -> None:
     ]
     if seeded.get("admin_password"):
         lines.append(f"  Tài khoản quản trị: admin / {seeded['admin_password']}  (chỉ hiện lần này)")
+    warning = public_url_warning(seeded.get("public_url", ""), port)
+    if warning:
+        lines.append(warning)
     lines.append("Ctrl-C để dừng. / Press Ctrl-C to stop.")
     print("\n".join(lines), flush=True)

@@ -68,3 +68,13 @@ def test_user_and_device_commands_work_against_a_running_server(redis_url):
         assert all(token.encode() not in k + v for k, v in raw.items())
     finally:
         srv.stop()
+
+
+def test_up_warns_when_the_qr_code_points_at_localhost():
+    from queue_server.local import public_url_warning
+
+    warning = public_url_warning("http://localhost:8000", 8000)
+    assert warning and "Địa chỉ công khai" in warning and "localhost:8000" in warning
+    assert public_url_warning("http://127.0.0.1:8000/", 8000)
+    assert public_url_warning("https://motcua.ngoclong.gov.vn", 8000) is None
+    assert public_url_warning("http://192.168.1.20:8000", 8000) is None
