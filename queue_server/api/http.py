@@ -12,6 +12,7 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Permissio
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from queue_server.api.pages import message_page
 from queue_server.errors import AppError, pick_language
 
 log = logging.getLogger("motcua.api")
@@ -60,10 +61,21 @@ def field(data: dict[str, Any], name: str, kind: type | tuple[type, ...], requir
     return v
 
 
+def wants_page(request: Request) -> bool:
+    """A browser navigating to a page (not the API) gets an HTML answer."""
+    path = request.url.path
+    return (not path.startswith(("/api/", "/ws/", "/schema", "/healthz"))
+            and "text/html" in request.headers.get("accept", ""))
+
+
 def error_response(request: Request, err: AppError) -> Response:
     headers = {}
     if err.code == "rate_limited" and "seconds" in err.params:
         headers["Retry-After"] = str(err.params["seconds"])
+    if wants_page(request):
+        title_vi = {404: "Không tìm thấy trang", 401: "Cần đăng nhập", 403: "Không có quyền"}.get(err.status, "Có lỗi")
+        title_en = {404: "Page not found", 401: "Login required", 403: "Not allowed"}.get(err.status, "Error")
+        return message_page(title_vi, err.message("vi"), status=err.status, title_en=title_en, body_en=err.message("en"))
     return Response(content=err.body(lang_of(request)), status_code=err.status, media_type=MediaType.JSON, headers=headers)
 
 

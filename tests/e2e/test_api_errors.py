@@ -102,3 +102,15 @@ def test_public_reads(live):
     assert board["waiting_total"] == 1 and board["seats"] == 10 and len(board["counters"]) == 5
     assert live.client().get("/schema/openapi.json").json()["info"]["title"] == "motcua API"
     assert live.client().get("/healthz").json()["status"] == "ok"
+
+
+def test_a_browser_gets_a_vietnamese_page_for_a_bad_page_address(live):
+    html = {"Accept": "text/html,application/xhtml+xml"}
+    for path in ("/rate/abc", "/khong-co-trang-nay", "/t/"):
+        r = live.client().get(path, headers=html)
+        assert r.status_code == 404, path
+        assert r.headers["content-type"].startswith("text/html")
+        assert "Không tìm thấy trang" in r.text and "Traceback" not in r.text
+    # the API keeps answering JSON, even to a browser
+    r = live.client().get("/api/nothing", headers=html)
+    assert r.status_code == 404 and r.json()["error"] == "not_found"
