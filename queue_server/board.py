@@ -15,7 +15,7 @@ from queue_server.api.fastsend import text_frame
 from queue_server.domain.announce import VoiceSettings, announcement, settings_from_hash
 from queue_server.domain.eta import estimate_wait_minutes
 from queue_server.live import TICK, Hub
-from queue_server.store.queue import QueueStore
+from queue_server.store.queue import QueueStore, serving_counters
 
 log = logging.getLogger("motcua.board")
 _NOTHING = object()
@@ -45,12 +45,10 @@ async def snapshot(store: QueueStore, recent: int = 8) -> dict[str, Any]:
     for c in cfg.categories:
         if not c.enabled and not counts.get(c.code):
             continue
-        serving = [ct for ct in cfg.counters if ct.enabled and c.code in ct.categories]
-        open_ = [ct for ct in serving if any(s["counter"] == ct.number and s["status"] == "open" for s in states)]
         n = counts.get(c.code, 0)
         waiting.append({
             "category": c.code, "prefix": c.prefix, "name": c.name, "name_en": c.name_en, "count": n,
-            "eta_minutes": estimate_wait_minutes(n, avgs[c.code], len(open_) or len(serving)),
+            "eta_minutes": estimate_wait_minutes(n, avgs[c.code], serving_counters(cfg, states, c.code)),
         })
     total = sum(counts.values()) + sum(direct.values())
     voice = settings_from_hash(settings)

@@ -65,6 +65,15 @@ def category_args(cfg: SiteConfig) -> dict[str, dict[str, int]]:
     return {c.code: {"target_ms": c.target_wait_ms, "service_ms": c.service_ms} for c in cfg.categories}
 
 
+def serving_counters(cfg: SiteConfig, states: list[dict[str, Any]], category: str) -> int:
+    """How many counters share a category's queue for the ETA: the open ones
+    that serve it, or all enabled ones that serve it when none is open."""
+    open_ = {s["counter"] for s in states if s["status"] == "open"}
+    serving = [c for c in cfg.counters if c.enabled and category in c.categories]
+    n_open = sum(1 for c in serving if c.number in open_)
+    return n_open or len(serving)
+
+
 class QueueStore:
     def __init__(self, redis: Redis, keys: Keys, scripts: Scripts, config: ConfigStore,
                  clock: Callable[[], int] = now_ms):
@@ -333,12 +342,6 @@ class QueueStore:
                         "clerk": h.get("clerk") or None})
         return out
 
-    def _serving_counters(self, cfg: SiteConfig, states: list[dict[str, Any]], category: str) -> int:
-        open_ = {s["counter"] for s in states if s["status"] == "open"}
-        serving = [c for c in cfg.counters if c.enabled and category in c.categories]
-        n_open = sum(1 for c in serving if c.number in open_)
-        return n_open or len(serving)
-
     async def position(self, ticket: Ticket) -> Position:
         """People ahead of a waiting ticket in its queue, and the estimated wait."""
         if ticket.status != TicketStatus.WAITING:
@@ -361,7 +364,7 @@ class QueueStore:
         ahead = sum(int(r) for r in rows)
         states = await self.counter_states(cfg)
         avg = (await self.averages(cfg)).get(ticket.category, 600_000)
-        return Position(ahead, estimate_wait_minutes(ahead, avg, self._serving_counters(cfg, states, ticket.category)))
+        return Position(ahead, estimate_wait_minutes(ahead, avg, serving_counters(cfg, states, ticket.category)))
 
     async def waiting_counts(self, cfg: SiteConfig) -> dict[str, int]:
         pipe = self.redis.pipeline(transaction=False)
