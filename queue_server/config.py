@@ -50,6 +50,9 @@ class Category:
     service_min: float
     enabled: bool = True
 
+    def label(self, lang: str = "vi") -> str:
+        return self.name_en if lang == "en" and self.name_en else self.name
+
     @property
     def target_wait_ms(self) -> int:
         return int(self.target_wait_min * 60_000)
@@ -109,6 +112,9 @@ class Site:
     public_url: str = "http://localhost:8000"
     ticket_footer: str = ""
     notice: str = ""
+
+    def label(self, lang: str = "vi") -> str:
+        return self.name_en if lang == "en" and self.name_en else self.name
 
     @property
     def tz(self) -> ZoneInfo:

@@ -11,7 +11,7 @@ from queue_server.store.queue import Position
 
 def ticket_view(t: Ticket, cfg: SiteConfig, pos: Position | None = None, lang: str = "vi") -> dict[str, Any]:
     cat = cfg.category(t.category)
-    name = (cat.name_en if lang == "en" and cat and cat.name_en else cat.name) if cat else t.category
+    name = cat.label(lang) if cat else t.category
     return {
         "id": t.id,
         "number": t.number,
@@ -41,7 +41,7 @@ def staff_ticket_view(t: Ticket, cfg: SiteConfig, pos: Position | None = None, l
 
 def category_view(c, lang: str = "vi") -> dict[str, Any]:
     return {
-        "code": c.code, "prefix": c.prefix, "name": c.name_en if lang == "en" and c.name_en else c.name,
+        "code": c.code, "prefix": c.prefix, "name": c.label(lang),
         "name_vi": c.name, "name_en": c.name_en, "target_wait_min": c.target_wait_min,
         "service_min": c.service_min, "enabled": c.enabled,
     }

@@ -71,11 +71,8 @@ def _wake_agents() -> None:
 def job_data(t: Ticket, cfg: SiteConfig, ahead: int, eta: int, lang: str = "vi") -> dict[str, Any]:
     """Everything the agent needs to lay out and render the ticket."""
     cat = cfg.category(t.category)
-    if cat is None:
-        name = t.category
-    else:
-        name = cat.name_en if lang == "en" and cat.name_en else cat.name
-    site = cfg.site.name_en if lang == "en" and cfg.site.name_en else cfg.site.name
+    name = cat.label(lang) if cat else t.category
+    site = cfg.site.label(lang)
     return {
         "ticket": t.id, "number": t.number, "category": t.category, "category_name": name,
         "site_name": site, "issued_at": t.issued_at, "ahead": ahead, "eta_minutes": eta,
