@@ -23,13 +23,10 @@ _NOTHING = object()
 
 async def snapshot(store: QueueStore, recent: int = 8) -> dict[str, Any]:
     cfg = await store.config.get()
-    seq = await store.last_seq()
-    states = await store.counter_states(cfg)
-    counts = await store.waiting_counts(cfg)
-    direct = await store.counter_queue_counts(cfg)
-    avgs = await store.averages(cfg)
-    calls = await store.recent_calls(recent)
-    settings = await store.redis.hgetall(store.keys.settings)
+    seq = await store.last_seq()      # first: what follows reflects at least every event up to it
+    states, counts, direct, avgs, calls, settings = await asyncio.gather(
+        store.counter_states(cfg), store.waiting_counts(cfg), store.counter_queue_counts(cfg),
+        store.averages(cfg), store.recent_calls(recent), store.redis.hgetall(store.keys.settings))
     settings = {k.decode(): v.decode() for k, v in settings.items()}
     names = {c.code: c.name for c in cfg.categories}
     names_en = {c.code: c.name_en for c in cfg.categories}
@@ -82,8 +79,8 @@ class BoardFeed(Hub):
     rendering). Attach it to the process's Broadcaster; board sockets
     subscribe to the feed instead."""
 
-    def __init__(self, store: QueueStore, queue_size: int = 256):
-        super().__init__(queue_size)
+    def __init__(self, store: QueueStore, queue_size: int = 256, fanout_threads: int = 1):
+        super().__init__(queue_size, fanout_threads)
         self._store = store
         self._key: object = None
         self._text = ""

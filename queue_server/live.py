@@ -14,9 +14,12 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from typing import Any, Callable
 
 from redis.asyncio import Redis
+
+from queue_server.api import fastsend
 
 log = logging.getLogger("motcua.live")
 
@@ -27,13 +30,25 @@ TICK: dict[str, Any] = {"type": "_tick"}
 
 
 class Subscription:
-    def __init__(self, maxsize: int):
+    def __init__(self, maxsize: int, hub: "Hub | None" = None):
         self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize)
         self.overflowed = False
-        # fast path (queue_server/api/fastsend.py): the socket's uvicorn
-        # protocol; messages carrying a "_frame" are written to it directly
-        # instead of queued. Set only while the queue is empty.
-        self.proto: Any = None
+        self._hub = hub
+        self._proto: Any = None
+
+    @property
+    def proto(self) -> Any:
+        """Fast path (queue_server/api/fastsend.py): the socket's uvicorn
+        protocol; messages carrying a "_frame" are written to it directly
+        instead of queued. Set only while the queue is empty."""
+        return self._proto
+
+    @proto.setter
+    def proto(self, value: Any) -> None:
+        if value is not self._proto:
+            self._proto = value
+            if self._hub is not None:
+                self._hub._fast_changed(self)
 
     async def get(self) -> dict[str, Any] | None:
         """The next event; None when closed or when this subscriber fell
@@ -54,23 +69,63 @@ class Hub:
     """Fan-out of messages to local subscribers (one bounded queue each).
     Listeners are called synchronously with every message (None on stop)."""
 
-    def __init__(self, queue_size: int = 256):
+    def __init__(self, queue_size: int = 256, fanout_threads: int = 1):
         self._queue_size = queue_size
         self._subs: set[Subscription] = set()
+        # fast-path subscribers whose frames go straight to their socket
+        # (their transport holds nothing unsent): sub -> (socket, transport),
+        # and the same as two lists, rebuilt after a change
+        self._direct: dict[Subscription, tuple[Any, Any]] = {}
+        self._direct_lists: tuple[list[Subscription], list[Any]] | None = None
+        self.writer = fastsend.FrameWriter(fanout_threads)
         self._listeners: list[Listener] = []
         self.last_seq = 0
         self.frames_written = 0        # fast-path frames written to transports
         self.fast_dropped = 0          # fast-path sockets closed for a full write buffer
         self.last_frame_at = 0.0       # loop time of the last fast-path fan-out
+        self.last_event_at = time.monotonic()   # of the last message other than a tick
         self.idle_ping_seconds = 15.0  # a fast-path socket hears at least this often
 
     def subscribe(self) -> Subscription:
-        sub = Subscription(self._queue_size)
+        sub = Subscription(self._queue_size, self)
         self._subs.add(sub)
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
+        self._drop(sub)
+
+    def _drop(self, sub: Subscription) -> None:
         self._subs.discard(sub)
+        self._undirect(sub)
+
+    def _fast_changed(self, sub: Subscription) -> None:
+        """sub.proto was set or cleared: send to its socket directly when it
+        is a plain socket with nothing buffered, until a write by anyone else
+        leaves bytes buffered or closes it."""
+        self._undirect(sub)
+        p = sub.proto
+        if p is None or sub not in self._subs:
+            return
+        t = p.transport
+        sock = fastsend.raw_socket(t)
+        if sock is None or t.get_write_buffer_size():
+            return                      # written through its transport, checked each time
+
+        def written(data: Any) -> None:
+            # someone else wrote (a pong, a keepalive ping, a close frame):
+            # direct sends stop if bytes stay buffered or the socket closes
+            if t.get_write_buffer_size() or data[:1] == fastsend.CLOSE_OPCODE_BYTE:
+                self._undirect(sub)
+
+        fastsend.watch_writes(t, written)
+        self._direct[sub] = (sock, t)
+        self._direct_lists = None
+
+    def _undirect(self, sub: Subscription) -> None:
+        entry = self._direct.pop(sub, None)
+        if entry is not None:
+            fastsend.unwatch_writes(entry[1])
+            self._direct_lists = None
 
     def add_listener(self, fn: Listener) -> None:
         self._listeners.append(fn)
@@ -80,7 +135,7 @@ class Hub:
         return len(self._subs)
 
     def _close(self, sub: Subscription) -> None:
-        self._subs.discard(sub)
+        self._drop(sub)
         with contextlib.suppress(asyncio.QueueFull):
             sub.queue.put_nowait(None)
 
@@ -90,8 +145,11 @@ class Hub:
         for fn in self._listeners:
             with contextlib.suppress(Exception):
                 fn(None)
+        self.writer.close()
 
     def publish_local(self, event: dict[str, Any]) -> None:
+        if event is not TICK:
+            self.last_event_at = time.monotonic()
         if isinstance(event.get("seq"), (int, float)):
             self.last_seq = max(self.last_seq, int(event["seq"]))
         for fn in self._listeners:
@@ -101,7 +159,10 @@ class Hub:
                 log.exception("event listener failed")
         frame = event.get("_frame")
         if frame is not None:
-            self._publish_frame(event, frame)
+            try:
+                self._publish_frame(event, frame)
+            except Exception:  # never stops the feed; sockets resync on their next gap
+                log.exception("fan-out of event %s failed", event.get("seq"))
             return
         if event is TICK:
             # fast-path sockets get no task wakeup for a tick: when the hub
@@ -123,45 +184,69 @@ class Hub:
                 sub.queue.put_nowait(event)
             except asyncio.QueueFull:
                 sub.overflowed = True
-                self._subs.discard(sub)
+                self._drop(sub)
 
     def _publish_frame(self, event: dict[str, Any], frame: bytes, queue_others: bool = True) -> None:
-        """A message with its websocket frame pre-encoded: written straight to
-        every fast-path socket's transport, queued for the others. A socket
-        whose transport holds more than MAX_BUFFER unsent bytes (a stuck TV)
-        is aborted; its client reconnects and resyncs."""
-        from queue_server.api.fastsend import MAX_BUFFER
-
+        """A message with its websocket frame pre-encoded: sent straight to
+        the socket of every fast-path subscriber whose transport holds
+        nothing unsent (on the FrameWriter's threads), written to the
+        transport of the other fast-path ones, queued for the rest. A
+        socket whose transport holds more than MAX_BUFFER unsent bytes (a
+        stuck TV) is aborted; its client reconnects and resyncs."""
+        direct = self._direct
+        others = self._subs.difference(direct) if len(self._subs) > len(direct) else ()
         written = 0
-        for sub in list(self._subs):
-            p = sub.proto
-            if p is None:
-                if not queue_others:
-                    continue
-                try:
-                    sub.queue.put_nowait(event)
-                except asyncio.QueueFull:
-                    sub.overflowed = True
-                    self._subs.discard(sub)
-                continue
-            t = p.transport
-            if p.close_sent or p.disconnected or t.is_closing():
-                sub.proto = None
-                self._close(sub)
-                continue
-            if t.get_write_buffer_size() > MAX_BUFFER:
-                self.fast_dropped += 1
-                sub.proto = None
-                sub.overflowed = True
-                self._close(sub)
-                t.abort()
-                continue
-            t.write(frame)
-            written += 1
+        if direct:
+            if self._direct_lists is None:
+                self._direct_lists = (list(direct), [sock for sock, _ in direct.values()])
+            subs, socks = self._direct_lists
+            short = self.writer.send(socks, frame)
+            written = len(socks) - len(short)
+            for i, sent in short:
+                sub = subs[i]
+                self._undirect(sub)
+                if sent >= 0:                  # its send buffer was full: the rest waits in the transport
+                    sub.proto.transport.write(frame[sent:])
+                    written += 1
+                elif self._write_checked(sub, event, frame, queue_others):
+                    written += 1
+        for sub in others:
+            if self._write_checked(sub, event, frame, queue_others):
+                written += 1
         if written:
             self.frames_written += written
             with contextlib.suppress(RuntimeError):
                 self.last_frame_at = asyncio.get_running_loop().time()
+
+    def _write_checked(self, sub: Subscription, event: dict[str, Any], frame: bytes, queue_others: bool) -> bool:
+        """One subscriber that does not get a direct send: queue the event
+        (not on the fast path), close it (closing or stuck socket), or write
+        the frame to its transport. True when a frame was written."""
+        p = sub.proto
+        if p is None:
+            if queue_others:
+                try:
+                    sub.queue.put_nowait(event)
+                except asyncio.QueueFull:
+                    sub.overflowed = True
+                    self._drop(sub)
+            return False
+        t = p.transport
+        if p.close_sent or p.disconnected or t.is_closing():
+            sub.proto = None
+            self._close(sub)
+            return False
+        if t.get_write_buffer_size() > fastsend.MAX_BUFFER:
+            self.fast_dropped += 1
+            sub.proto = None
+            sub.overflowed = True
+            self._close(sub)
+            t.abort()
+            return False
+        t.write(frame)
+        if not t.get_write_buffer_size():     # all sent: back to direct sends
+            self._fast_changed(sub)
+        return True
 
 
 class Broadcaster(Hub):

@@ -28,7 +28,17 @@ class Settings:
     public_limit_per_minute: int = 120
     kiosk_limit_per_minute: int = 60
     redis_max_connections: int = 64          # per process; more requests wait their turn
+    # threads writing one board message to many displays (api/fastsend.py);
+    # 0 = one per CPU core, up to 4
+    fanout_threads: int = 0
+    # full garbage collections only when the board is quiet (queue_server/gcpolicy.py);
+    # off = CPython's own thresholds
+    gc_deferred: bool = True
     extra: dict = field(default_factory=dict)
+
+    @property
+    def fanout_thread_count(self) -> int:
+        return self.fanout_threads if self.fanout_threads > 0 else min(4, os.cpu_count() or 1)
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -46,6 +56,8 @@ class Settings:
             public_limit_per_minute=int(env.get("MOTCUA_PUBLIC_LIMIT", "120")),
             kiosk_limit_per_minute=int(env.get("MOTCUA_KIOSK_LIMIT", "60")),
             redis_max_connections=int(env.get("MOTCUA_REDIS_MAX_CONNECTIONS", "64")),
+            fanout_threads=int(env.get("MOTCUA_FANOUT_THREADS", "0")),
+            gc_deferred=_env_bool("MOTCUA_GC_DEFERRED", True),
         )
         if overrides:
             s = cls(**{**s.__dict__, **overrides})

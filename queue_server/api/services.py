@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from redis.asyncio import BlockingConnectionPool, Redis
 
+from queue_server import gcpolicy
 from queue_server.config import SiteConfig, load_toml
 from queue_server.live import Broadcaster
 from queue_server.security.accounts import Accounts
@@ -28,8 +30,10 @@ class Services:
     accounts: Accounts
     limiter: RateLimiter
     broadcaster: Broadcaster
+    gc_task: asyncio.Task | None = None
 
     async def close(self) -> None:
+        await gcpolicy.stop(self.gc_task)
         await self.broadcaster.stop()
         await self.redis.aclose()
 
@@ -47,8 +51,11 @@ async def build_services(settings: Settings, seed: SiteConfig | None = None) -> 
     await config.ensure()
     broadcaster = Broadcaster(redis, keys.channel)
     await broadcaster.start()
+    gc_task = None
+    if settings.gc_deferred:
+        gc_task = gcpolicy.GcKeeper().start(lambda: broadcaster.last_event_at)
     return Services(
         settings=settings, redis=redis, keys=keys, scripts=scripts, config=config,
         queue=QueueStore(redis, keys, scripts, config), accounts=Accounts(redis, keys),
-        limiter=RateLimiter(scripts, keys), broadcaster=broadcaster,
+        limiter=RateLimiter(scripts, keys), broadcaster=broadcaster, gc_task=gc_task,
     )

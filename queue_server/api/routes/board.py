@@ -24,7 +24,7 @@ def _feed(socket: WebSocket, svc: Services) -> BoardFeed:
     """The process's BoardFeed, attached to its Broadcaster on first use."""
     app_state = socket.app.state
     if getattr(app_state, "board_feed", None) is None:
-        app_state.board_feed = BoardFeed(svc.queue).attach(svc.broadcaster)
+        app_state.board_feed = BoardFeed(svc.queue, fanout_threads=svc.settings.fanout_thread_count).attach(svc.broadcaster)
     return app_state.board_feed
 
 
