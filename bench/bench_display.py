@@ -2,16 +2,29 @@
 board websockets on ONE server process, and the server's memory per
 connection.
 
-    .venv/bin/python -m bench.bench_display [--clients 1000 5000] [--calls 30] [--client-procs 1]
+    .venv/bin/python -m bench.bench_display [--clients 1000 5000] [--calls 30]
+        [--client-procs 2] [--stamp read|kernel]
 
 What is measured: for each call, t0 is taken just before `POST
 /api/counters/3/next` is sent; every websocket client records when the board
-message for that call's event (identified by its sequence number) has been
-received and read. Latency = receipt - t0 (CLOCK_MONOTONIC, shared by all
-processes on Linux), for every client and every call. The server is a real
-`motcua serve` (uvicorn, 1 worker) on a private Redis; the clients
-(`websockets` asyncio) run in separate process(es) on the same machine, so
-they compete with the server for the same cores.
+message for that call's event (identified by its sequence number) reached
+it. Latency = receipt - t0, for every client and every call. The server is a
+real `motcua serve` (uvicorn, 1 worker) on a private Redis with
+`appendfsync always`; the clients run in separate process(es) on the same
+machine.
+
+When a frame "reached" a client (--stamp):
+- read (default): when the client process has read it. The clients wait in
+  epoll and read at once, so their CPU (and the kernel waking them, which
+  on loopback is paid inside the server's send()) comes out of the same 2
+  cores the server is measured on.
+- kernel: the kernel's receive stamp of the frame (SO_TIMESTAMPNS), i.e. when
+  it arrived in the client's socket. The clients sleep during a fan-out and
+  read between calls, as TVs on other machines would take no CPU from the
+  server. The last socket to connect (the driver's probe) says when a
+  fan-out is over; the clients read then, and once more half a gap later.
+  Reading one frame per recvmsg keeps a later frame (the server's keepalive
+  ping), which the kernel merges into an unread one, from stamping it.
 
 Memory per connection = (server RSS with N boards connected - RSS before) / N.
 
@@ -32,6 +45,7 @@ import platform
 import re
 import resource
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -45,6 +59,11 @@ if str(ROOT) not in sys.path:
 
 COMPRESSION = os.environ.get("BENCH_WS_COMPRESSION") or None   # "deflate" = what browsers offer
 _SEQ = re.compile(rb'^\{"type":\s*"event",\s*"seq":\s*(\d+)')
+# Linux: a socket option asking the kernel to stamp each received packet
+# with CLOCK_REALTIME in ns, and the control message carrying the stamp
+SO_TIMESTAMPNS = SCM_TIMESTAMPNS = 35
+# An API call this slow waited on the disk (the AOF's fsync), not on the fan-out
+STALL_MS = 100.0
 _SEQ_AT = re.compile(rb'\{"type":\s*"event",\s*"seq":\s*(\d+)')    # match(data, pos)
 
 
@@ -134,7 +153,7 @@ def _masked(opcode: int, payload: bytes) -> bytes:
     return bytes((0x80 | opcode, 0x80 | len(payload))) + key + body
 
 
-def raw_client_main(url: str, n: int, conn, connect_conc: int) -> None:
+def raw_client_main(url: str, n: int, conn, connect_conc: int, stamp: str = "read") -> None:
     """The cheap load generator: n board sockets on raw non-blocking sockets
     in ONE epoll loop (hand-made HTTP upgrade, minimal frame parser, pings
     answered). A receipt time is taken right after the recv() that completed
@@ -145,6 +164,7 @@ def raw_client_main(url: str, n: int, conn, connect_conc: int) -> None:
     from urllib.parse import urlsplit
 
     raise_fd_limit()
+    kernel = stamp == "kernel"
     u = urlsplit(url)
     host, port = u.hostname, u.port or 80
     path = u.path + ("?" + u.query if u.query else "")
@@ -167,6 +187,8 @@ def raw_client_main(url: str, n: int, conn, connect_conc: int) -> None:
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.setblocking(False)
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if kernel:
+            s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         s.connect_ex((host, port))
         c.sock, c.buf, c.state = s, bytearray(), "connecting"
         by_fd[s.fileno()] = c
@@ -241,61 +263,108 @@ def raw_client_main(url: str, n: int, conn, connect_conc: int) -> None:
     ep.register(pipe_fd, select.EPOLLIN)
     by_fd[pipe_fd] = None
     announced = False
-    while not stop:
+
+    def handle(fd: int) -> None:
+        c = by_fd.get(fd)
+        if c.state == "connecting":
+            err = c.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if err:
+                fail(c, f"connect errno {err}")
+                return
+            c.sock.send(request())
+            c.state = "handshake"
+            ep.modify(fd, select.EPOLLIN)
+            return
+        try:
+            if kernel:
+                # TCP reports the stamp of the LAST packet a read took: read
+                # one whole frame at a time, so a ping that came later is
+                # not what stamps the board message before it
+                size = 65536
+                if c.state == "open" and not c.buf:
+                    head = c.sock.recv(10, socket.MSG_PEEK)
+                    if len(head) >= 2:
+                        b1 = head[1] & 0x7F
+                        h = 2 if b1 < 126 else (4 if b1 == 126 else 10)
+                        if len(head) >= h:
+                            size = h + (b1 if b1 < 126 else int.from_bytes(head[2:h], "big"))
+                data, anc, _, _ = c.sock.recvmsg(size, 64)
+            else:
+                data = c.sock.recv(65536)         # < malloc's mmap threshold
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as e:
+            fail(c, type(e).__name__)
+            return
+        now = time.monotonic_ns()
+        if kernel:
+            now = time.time_ns()
+            for level, kind, raw in anc:
+                if level == socket.SOL_SOCKET and kind == SCM_TIMESTAMPNS and len(raw) >= 16:
+                    sec, nsec = struct.unpack("qq", raw[:16])
+                    now = sec * 1_000_000_000 + nsec
+        if not data:
+            fail(c, "EOF")
+            return
+        if c.state == "open" and not c.buf and len(data) > 2 and data[0] == 0x81:
+            # the usual case: exactly one whole text frame in this read
+            b1 = data[1] & 0x7F
+            h = 2 if b1 < 126 else (4 if b1 == 126 else 10)
+            ln = b1 if b1 < 126 else int.from_bytes(data[2:h], "big")
+            if len(data) == h + ln:
+                m = _SEQ_AT.match(data, h)
+                if m:
+                    c.got[int(m.group(1))] = now
+                return
+        c.buf += data
+        if c.state == "handshake":
+            end = c.buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            status = bytes(c.buf[:end]).split(b"\r\n", 1)[0]
+            if b" 101 " not in status:
+                fail(c, status.decode(errors="replace")[:60])
+                return
+            del c.buf[:end + 4]
+            c.state = "snapshot"
+        frames(c, now)
+
+    while not announced:                                  # connect everything
         while pending and inflight < connect_conc:
             start(pending.pop())
             inflight += 1
-        if not announced and not pending and inflight == 0:
+        if not pending and inflight == 0:
             conn.send(("connected", connected, failures, errors))
             announced = True
-        for fd, ev in ep.poll(1.0):
-            c = by_fd.get(fd)
+            break
+        for fd, _ in ep.poll(1.0):
+            if fd != pipe_fd:
+                handle(fd)
+    while True:
+        if kernel:
+            # stand-in for TVs on other machines: sleep on the driver's pipe
+            # while the server fans out (no CPU taken from it, no reader
+            # waiting in epoll for the kernel to wake), read when told to
+            order = conn.recv()
+            if order == "stop":
+                break
+            while True:
+                ready = [fd for fd, _ in ep.poll(0) if fd != pipe_fd]
+                if not ready:
+                    break
+                for fd in ready:
+                    handle(fd)
+            conn.send(("drained",))
+            continue
+        stop = False
+        for fd, _ in ep.poll(1.0):
             if fd == pipe_fd:
                 conn.recv()                                 # "stop"
                 stop = True
-                continue
-            if c.state == "connecting":
-                err = c.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                if err:
-                    fail(c, f"connect errno {err}")
-                    continue
-                c.sock.send(request())
-                c.state = "handshake"
-                ep.modify(fd, select.EPOLLIN)
-                continue
-            try:
-                data = c.sock.recv(65536)         # < malloc's mmap threshold
-            except (BlockingIOError, InterruptedError):
-                continue
-            except OSError as e:
-                fail(c, type(e).__name__)
-                continue
-            now = time.monotonic_ns()
-            if not data:
-                fail(c, "EOF")
-                continue
-            if c.state == "open" and not c.buf and len(data) > 2 and data[0] == 0x81:
-                # the usual case: exactly one whole text frame in this read
-                b1 = data[1] & 0x7F
-                h = 2 if b1 < 126 else (4 if b1 == 126 else 10)
-                ln = b1 if b1 < 126 else int.from_bytes(data[2:h], "big")
-                if len(data) == h + ln:
-                    m = _SEQ_AT.match(data, h)
-                    if m:
-                        c.got[int(m.group(1))] = now
-                    continue
-            c.buf += data
-            if c.state == "handshake":
-                end = c.buf.find(b"\r\n\r\n")
-                if end < 0:
-                    continue
-                status = bytes(c.buf[:end]).split(b"\r\n", 1)[0]
-                if b" 101 " not in status:
-                    fail(c, status.decode(errors="replace")[:60])
-                    continue
-                del c.buf[:end + 4]
-                c.state = "snapshot"
-            frames(c, now)
+            else:
+                handle(fd)
+        if stop:
+            break
     conn.send(("receipts", receipts))
     for c in list(by_fd.values()):
         if c is not None:
@@ -303,7 +372,8 @@ def raw_client_main(url: str, n: int, conn, connect_conc: int) -> None:
 
 
 # -- the driver ------------------------------------------------------------------
-def run_level(server, n_clients: int, calls: int, procs: int, gap_s: float, client: str = "raw") -> dict:
+def run_level(server, n_clients: int, calls: int, procs: int, gap_s: float, client: str = "raw",
+              stamp: str = "read") -> dict:
     from redis import Redis
 
     url = f"{server.ws_url}/ws/board?token={server.tokens['display']}"
@@ -323,8 +393,10 @@ def run_level(server, n_clients: int, calls: int, procs: int, gap_s: float, clie
     t_conn = time.monotonic()
     for k in share:
         a, b = ctx.Pipe()
-        target = raw_client_main if client == "raw" else client_main
-        p = ctx.Process(target=target, args=(url, k, b, 100), daemon=True)
+        if client == "raw":
+            p = ctx.Process(target=raw_client_main, args=(url, k, b, 100, stamp), daemon=True)
+        else:
+            p = ctx.Process(target=client_main, args=(url, k, b, 100), daemon=True)
         p.start()
         pipes.append(a)
         workers.append(p)
@@ -337,6 +409,16 @@ def run_level(server, n_clients: int, calls: int, procs: int, gap_s: float, clie
         for k, v in errs.items():
             errors[k] = errors.get(k, 0) + v
     conn_s = time.monotonic() - t_conn
+    probe = None
+    if stamp == "kernel":
+        # The last socket to connect is last in the server's send order: it
+        # tells the driver when a fan-out is over, so the clients read right
+        # after it. (A frame that arrives later on a socket whose board frame
+        # is still unread, e.g. the server's keepalive ping, is merged into
+        # it by the kernel and stamps it with its own, later time.)
+        from websockets.sync.client import connect as ws_connect
+        probe = ws_connect(url, compression=None, max_size=None)
+        probe.recv(10)                          # its snapshot
     time.sleep(2)
     rss1 = rss_kib(server.proc.pid)
 
@@ -344,20 +426,41 @@ def run_level(server, n_clients: int, calls: int, procs: int, gap_s: float, clie
     cpu0 = cpu_s(server.proc.pid)
     ccpu0 = sum(cpu_s(w.pid) for w in workers)
     load0 = os.getloadavg()[0]
+    clock = time.time_ns if stamp == "kernel" else time.monotonic_ns
     for _ in range(calls):
-        t0 = time.monotonic_ns()
+        t0 = clock()
         resp = clerk.post("/api/counters/3/next")
-        api_ms = (time.monotonic_ns() - t0) / 1e6
+        api_ms = (clock() - t0) / 1e6
         assert resp.status_code == 200, resp.text
         seq = int(r.get(evseq))                 # the call is the last event of call_next
         sent.append((seq, t0, api_ms))
-        time.sleep(gap_s)
+        if probe is not None:                   # the clients read what came once the fan-out is over
+            t_call = time.monotonic()
+            while time.monotonic() - t_call < 5:
+                msg = probe.recv(5)
+                m = _SEQ.match(msg.encode()[:60]) if isinstance(msg, str) else None
+                if m and int(m.group(1)) >= seq:
+                    break
+            # and once more later, for sockets the server sent to after the
+            # probe (the send threads run side by side): reading late does
+            # not change a frame's stamp, another frame arriving on it would
+            for when in (0.0, gap_s / 2):
+                time.sleep(max(0.0, when - (time.monotonic() - t_call)))
+                for a in pipes:
+                    a.send("drain")
+                for a in pipes:
+                    a.recv()
+            time.sleep(max(0.0, gap_s - (time.monotonic() - t_call)))
+        else:
+            time.sleep(gap_s)
     time.sleep(max(2.0, gap_s))
     cpu_per_call = (cpu_s(server.proc.pid) - cpu0) / calls * 1000
     client_cpu_per_call = (sum(cpu_s(w.pid) for w in workers) - ccpu0) / calls * 1000
     load1 = os.getloadavg()[0]
 
     receipts: list[dict[int, int]] = []
+    if probe is not None:
+        probe.close()
     for a in pipes:
         a.send("stop")
     for a in pipes:
@@ -370,7 +473,9 @@ def run_level(server, n_clients: int, calls: int, procs: int, gap_s: float, clie
     lat: list[float] = []
     missing = 0
     per_call_p99 = []
-    for seq, t0, _ in sent:
+    late = []
+    calm: list[float] = []                      # samples of calls whose API call took < STALL_MS
+    for seq, t0, api_ms in sent:
         xs = []
         for got in receipts:
             t = got.get(seq)
@@ -379,8 +484,11 @@ def run_level(server, n_clients: int, calls: int, procs: int, gap_s: float, clie
             else:
                 xs.append((t - t0) / 1e6)
         lat += xs
+        if api_ms < STALL_MS:
+            calm += xs
         if xs:
             per_call_p99.append(pct(xs, 0.99))
+            late.append(sum(1 for x in xs if x > 100))
     return {
         "clients": n_clients, "connected": connected, "connect_failures": failures, "connect_s": conn_s,
         "connect_errors": errors,
@@ -393,6 +501,10 @@ def run_level(server, n_clients: int, calls: int, procs: int, gap_s: float, clie
         "server_cpu_ms_per_call": cpu_per_call, "load": (load0 + load1) / 2,
         "client_cpu_ms_per_call": client_cpu_per_call,
         "per_call_p99": [round(x, 1) for x in per_call_p99],
+        "per_call_api": [round(x[2], 1) for x in sent],
+        "per_call_late": late,
+        "stalled_calls": sum(1 for x in sent if x[2] >= STALL_MS),
+        "p99_calm": pct(calm, 0.99) if calm else float("nan"),
     }
 
 
@@ -404,6 +516,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gap", type=float, default=0.5, help="seconds between calls")
     ap.add_argument("--client", choices=["raw", "websockets"], default="raw",
                     help="load generator: raw sockets in one epoll loop per process (cheap), or the websockets library")
+    ap.add_argument("--stamp", choices=["read", "kernel"], default="read",
+                    help="receipt time: when the client process has read the frame (clients wait in epoll and "
+                         "read at once, on the server's cores), or the kernel's receive stamp of the frame "
+                         "(SO_TIMESTAMPNS; clients sleep during the fan-out and read between calls, as TVs on "
+                         "other machines would not take the server's CPU); raw client only")
     ap.add_argument("--markdown", action="store_true", help="print a BENCHMARKS.md section")
     args = ap.parse_args(argv)
 
@@ -418,13 +535,18 @@ def main(argv: list[str] | None = None) -> int:
         for n in args.clients:
             server = make_server(redis.url).start()     # a fresh process per level: clean memory figures
             try:
-                results.append(run_level(server, n, args.calls, args.client_procs, args.gap, args.client))
+                results.append(run_level(server, n, args.calls, args.client_procs, args.gap, args.client, args.stamp))
             finally:
                 server.stop()
             print(json.dumps(results[-1]), file=sys.stderr, flush=True)
     finally:
         redis.stop()
 
+    from queue_server.api import fastsend
+    from queue_server.settings import Settings
+
+    sender = (f"{'C (_sendmany.c)' if fastsend.send_each is not fastsend.send_each_py else 'Python'}, "
+              f"{Settings.from_env().fanout_thread_count} thread(s)")
     uname = subprocess.run(["uname", "-a"], capture_output=True, text=True).stdout.strip()
     nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
     date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
@@ -433,26 +555,32 @@ def main(argv: list[str] | None = None) -> int:
         "## Display fan-out: call → display latency (bench/bench_display.py)",
         "",
         f"Run: `.venv/bin/python -m bench.bench_display --clients {' '.join(map(str, args.clients))} "
-        f"--calls {args.calls} --client-procs {args.client_procs} --gap {args.gap} --client {args.client}`. Date: {date}.",
+        f"--calls {args.calls} --client-procs {args.client_procs} --gap {args.gap} --client {args.client} "
+        f"--stamp {args.stamp}`. Date: {date}.",
         "",
         f"Machine: `{uname}`; nproc = {nproc}; Python {platform.python_version()}; "
         f"open-files limit raised with resource.setrlimit to {limits[0]} (soft = hard).",
         "",
-        "One `motcua serve` process (uvicorn, 1 worker, no uvloop/httptools installed) on a private Redis; "
-        f"the websocket clients ({'raw sockets in one epoll loop per process' if args.client == 'raw' else 'websockets library'}) "
-        f"run in {args.client_procs} separate process(es) on the same machine, so they "
-        "share the cores with the server and Redis. Latency = from just before `POST /api/counters/3/next` "
-        "is sent to the moment each client has read the board message for that call's event "
-        "(sequence number matched), over every client × every call.",
+        f"One `motcua serve` process (uvicorn, 1 worker, fan-out send loop: {sender}) on a private Redis "
+        "(`appendfsync always`); the websocket clients "
+        f"({'raw sockets in one epoll loop per process' if args.client == 'raw' else 'websockets library'}) "
+        f"run in {args.client_procs} separate process(es) on the same machine. Latency = from just before "
+        "`POST /api/counters/3/next` is sent until the board message for that call's event (sequence number "
+        + ("matched) arrived in each client's socket (the kernel's receive stamp; clients read between calls)"
+           if args.stamp == "kernel" else "matched) was read by each client (clients read at once, on the same cores)")
+        + f", over every client × every call. A call whose API call took {STALL_MS:.0f} ms or more waited on "
+        "the disk's fsync: such calls are counted, and p99 is also given without them.",
         "",
         "| clients | connected | samples | missing | p50 ms | p90 ms | p99 ms | max ms | API call p50 ms | "
+        "calls with an fsync stall | p99 ms without them | "
         "server CPU per call | clients' CPU per call | server RSS before → after (MiB) | memory per connection | load avg (1 min) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for x in results:
         lines.append(
             f"| {x['clients']:,} | {x['connected']:,} | {x['samples']:,} | {x['missing']:,} | {x['p50']:.1f} | "
             f"{x['p90']:.1f} | {x['p99']:.1f} | {x['max']:.1f} | {x['api_p50']:.1f} | "
+            f"{x['stalled_calls']} of {x['calls']} | {x['p99_calm']:.1f} | "
             f"{x['server_cpu_ms_per_call']:.0f} ms | {x['client_cpu_ms_per_call']:.0f} ms | {x['rss0_mib']:.0f} → {x['rss1_mib']:.0f} | "
             f"{x['kib_per_conn']:.1f} KiB | {x['load']:.1f} |")
     print("\n".join(lines))
