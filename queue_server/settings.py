@@ -29,7 +29,7 @@ class Settings:
     kiosk_limit_per_minute: int = 60
     redis_max_connections: int = 64          # per process; more requests wait their turn
     # threads writing one board message to many displays (api/fastsend.py);
-    # 0 = one per CPU core, up to 4
+    # 0 = one more than the CPU cores, up to 4
     fanout_threads: int = 0
     # full garbage collections only when the board is quiet (queue_server/gcpolicy.py);
     # off = CPython's own thresholds
@@ -38,7 +38,9 @@ class Settings:
 
     @property
     def fanout_thread_count(self) -> int:
-        return self.fanout_threads if self.fanout_threads > 0 else min(4, os.cpu_count() or 1)
+        # one more than the cores: while one thread holds the GIL to pick up
+        # its sockets, the cores stay busy sending (bench/bench_display.py)
+        return self.fanout_threads if self.fanout_threads > 0 else min(4, (os.cpu_count() or 1) + 1)
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
