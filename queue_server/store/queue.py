@@ -6,6 +6,7 @@ and turns replies into `Ticket`s; script error codes surface as `AppError`.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import secrets
@@ -342,28 +343,31 @@ class QueueStore:
                         "clerk": h.get("clerk") or None})
         return out
 
-    async def position(self, ticket: Ticket) -> Position:
-        """People ahead of a waiting ticket in its queue, and the estimated wait."""
+    async def position(self, ticket: Ticket, ahead: int | None = None) -> Position:
+        """People ahead of a waiting ticket in its queue, and the estimated
+        wait. `ahead`, when the caller already has it (the issue script
+        counts it atomically with the issue), is not read again."""
         if ticket.status != TicketStatus.WAITING:
             return Position(0, 0)
         cfg = await self.config.get()
         k = self.keys
         queue = str(ticket.extra.get("queue") or "")
         if queue.startswith("qc:"):
-            ahead = int(await self.redis.zcount(k.queue(queue), "-inf", f"({ticket.queued_at}"))
+            if ahead is None:
+                ahead = int(await self.redis.zcount(k.queue(queue), "-inf", f"({ticket.queued_at}"))
             avg = (await self.averages(cfg)).get(ticket.category, 600_000)
             return Position(ahead, estimate_wait_minutes(ahead, avg, 1))
-        pipe = self.redis.pipeline(transaction=False)
-        qp, qn = k.queue(priority_queue(ticket.category)), k.queue(normal_queue(ticket.category))
-        if ticket.priority:
-            pipe.zcount(qp, "-inf", f"({ticket.queued_at}")
-        else:
-            pipe.zcard(qp)
-            pipe.zcount(qn, "-inf", f"({ticket.queued_at}")
-        rows = await pipe.execute()
-        ahead = sum(int(r) for r in rows)
-        states = await self.counter_states(cfg)
-        avg = (await self.averages(cfg)).get(ticket.category, 600_000)
+        if ahead is None:
+            pipe = self.redis.pipeline(transaction=False)
+            qp, qn = k.queue(priority_queue(ticket.category)), k.queue(normal_queue(ticket.category))
+            if ticket.priority:
+                pipe.zcount(qp, "-inf", f"({ticket.queued_at}")
+            else:
+                pipe.zcard(qp)
+                pipe.zcount(qn, "-inf", f"({ticket.queued_at}")
+            ahead = sum(int(r) for r in await pipe.execute())
+        states, avgs = await asyncio.gather(self.counter_states(cfg), self.averages(cfg))
+        avg = avgs.get(ticket.category, 600_000)
         return Position(ahead, estimate_wait_minutes(ahead, avg, serving_counters(cfg, states, ticket.category)))
 
     async def waiting_counts(self, cfg: SiteConfig) -> dict[str, int]:

@@ -310,6 +310,9 @@ def test_position_and_eta(redis_url):
         # CT: 5 min each, served by counters 1, 2, 3 -> 5 people / 3 counters * 5 min = 8.33 -> 9
         assert last.eta_minutes == 9
         assert (await s.position(p)).ahead == 0
+        # the count the issue script returns gives the same position as reading it again
+        q, q_ahead = await s.issue("CT")
+        assert q_ahead == 6 and await s.position(q, q_ahead) == await s.position(q)
         await s.redis.aclose()
     run(go())
 

@@ -50,7 +50,7 @@ async def issue_ticket(request: Request, svc: Svc) -> dict:
         category, priority=priority, source=Source.WALK_IN,
         idem=request.headers.get("idempotency-key"), device=p.device.id if p.device else p.name,
     )
-    pos = await svc.queue.position(ticket)
+    pos = await svc.queue.position(ticket, ahead)       # counted by the issue script: not read again
     view = ticket_view(ticket, cfg, pos, lang)
     if p.device is not None:  # a kiosk ticket is printed (issue 4); the ticket is valid either way
         from queue_server.api.routes.printing import enqueue_ticket_print
