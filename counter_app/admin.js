@@ -22,7 +22,9 @@
       role: "Vai trò", counters: "Quầy được dùng", display_name: "Họ tên", status: "Trạng thái", disabled: "Đã khóa", active: "Hoạt động",
       create: "Tạo", reset_pw: "Đặt lại mật khẩu", disable: "Khóa", enable: "Mở khóa", new_password: "Mật khẩu mới (≥ 8 ký tự)",
       counters_ph: "VD: 1,2", kind: "Loại", revoke: "Thu hồi", revoked: "Đã thu hồi", created: "Tạo lúc",
-      token_once: "Mã thiết bị (chỉ hiện một lần – hãy sao chép ngay):", notice: "Dòng thông báo trên bảng",
+      token_once: "Mã thiết bị (chỉ hiện một lần – hãy sao chép ngay):",
+      t_pair: "Ghép nối màn hình", pair_help: "Mở /display trên TV: màn hình hiện một mã 6 chữ số. Nhập mã đó vào đây.",
+      pair_code: "Mã trên màn hình", pair: "Ghép nối", paired: "Đã ghép nối màn hình “{name}”.", notice: "Dòng thông báo trên bảng",
       voice: "Giọng đọc", v_muted: "Tắt tiếng đọc số", v_volume: "Âm lượng (0–100)", v_reading: "Cách đọc số",
       v_template: "Câu mời (có {number} và {counter})", r_digits: "Đọc từng chữ số", r_natural: "Đọc cả số",
       display_none: "Chưa có API thiết lập bảng hiển thị (/api/display/settings).", no_espeak: "Máy chủ chưa có espeak-ng: bảng hiển thị chỉ phát chuông.",
@@ -51,7 +53,9 @@
       role: "Role", counters: "Counters", display_name: "Full name", status: "Status", disabled: "Disabled", active: "Active",
       create: "Create", reset_pw: "Reset password", disable: "Disable", enable: "Enable", new_password: "New password (≥ 8 characters)",
       counters_ph: "e.g. 1,2", kind: "Kind", revoke: "Revoke", revoked: "Revoked", created: "Created",
-      token_once: "Device token (shown once – copy it now):", notice: "Notice line on the board",
+      token_once: "Device token (shown once – copy it now):",
+      t_pair: "Pair a display", pair_help: "Open /display on the TV: it shows a 6-digit code. Type that code here.",
+      pair_code: "Code on the screen", pair: "Pair", paired: "Display “{name}” is paired.", notice: "Notice line on the board",
       voice: "Voice", v_muted: "Mute announcements", v_volume: "Volume (0–100)", v_reading: "Number reading",
       v_template: "Wording (with {number} and {counter})", r_digits: "Digit by digit", r_natural: "Whole number",
       display_none: "The display settings API (/api/display/settings) is not available yet.", no_espeak: "espeak-ng is missing on the server: boards play a chime only.",
@@ -290,6 +294,15 @@
           const r = await MC.api("POST", "/api/admin/devices", { name: nf.name.value, kind: nf.kind.value, counter: nf.counter.value ? Number(nf.counter.value) : null });
           await devices_refresh(panel); $("token-box").append(E("p", {}, t("token_once")), E("div", { class: "token", id: "new-token" }, r.token));
         } catch (e) { fail(e); } } }, t("create")))));
+    const pf = { code: E("input", { id: "pair-code", inputmode: "numeric", autocomplete: "off", size: 8, "aria-label": t("pair_code") }),
+      name: E("input", { id: "pair-name", size: 14, "aria-label": t("name") }) };
+    panel.append(E("div", { class: "card" }, E("h2", {}, t("t_pair")), E("p", { class: "muted" }, t("pair_help")),
+      E("label", {}, t("pair_code"), " ", pf.code), " ", E("label", {}, t("name"), " ", pf.name), " ",
+      E("button", { class: "act primary", id: "pair-display", onclick: async () => {
+        try {
+          const r = await MC.api("POST", "/api/admin/display-pairing", { code: pf.code.value, name: pf.name.value || null });
+          await devices_refresh(panel); say(t("paired").replace("{name}", r.device.name));
+        } catch (e) { fail(e); } } }, t("pair"))));
     panel.append(E("div", { class: "card" }, E("h2", {}, t("t_devices")), tokenBox,
       E("table", { id: "devices" }, E("thead", {}, E("tr", {}, ["name", "kind", "counter", "created", ""].map((k) => E("th", {}, k ? t(k) : "")))), body)));
   }

@@ -32,6 +32,8 @@ CATALOG: dict[str, tuple[int, str, str]] = {
     "forbidden": (403, "Bạn không có quyền thực hiện thao tác này.", "You are not allowed to do this."),
     "csrf_failed": (403, "Phiên làm việc không hợp lệ (thiếu mã CSRF). Vui lòng tải lại trang.", "Missing or wrong CSRF token. Reload the page."),
     "rate_limited": (429, "Quá nhiều yêu cầu. Vui lòng thử lại sau {seconds} giây.", "Too many requests. Try again in {seconds} seconds."),
+    "pairing_not_found": (404, "Mã ghép nối {pairing_code} không đúng hoặc đã hết hạn. Hãy xem mã đang hiện trên màn hình.", "Pairing code {pairing_code} is wrong or has expired. Read the code on the screen again."),
+    "pairing_expired": (404, "Yêu cầu ghép nối đã hết hạn. Màn hình sẽ hiện mã mới.", "The pairing request has expired. The screen will show a new code."),
     "not_found": (404, "Không tìm thấy trang hoặc tài nguyên.", "Not found."),
     "method_not_allowed": (405, "Phương thức không được hỗ trợ.", "Method not allowed."),
     "config_invalid": (400, "Cấu hình không hợp lệ: {detail}", "Invalid configuration: {detail}"),

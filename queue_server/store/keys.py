@@ -111,6 +111,14 @@ class Keys:
     def lockout(self, username: str) -> str:
         return self._k("lock", username)
 
+    def pairing_code(self, code: str) -> str:
+        """A display's pairing code -> its poll id (expires)."""
+        return self._k("pair", "code", code)
+
+    def pairing(self, poll_id: str) -> str:
+        """A pairing request the display polls: waiting, or its token once."""
+        return self._k("pair", "poll", poll_id)
+
     # -- background work -------------------------------------------------
     def print_jobs(self) -> str:
         return self._k("print", "jobs")

@@ -45,11 +45,15 @@ PUBLIC_HTTP = {
     ("GET", "/healthz"), ("GET", "/api/categories"), ("GET", "/api/site"), ("GET", "/api/board"),
     ("GET", "/api/tickets/{ticket_id:str}"), ("GET", "/api/tickets/{ticket_id:str}/qr.svg"),
     ("POST", "/api/auth/login"), ("POST", "/api/tickets/{ticket_id:str}/rating"),
+    # a TV asks for a pairing code and polls with an unguessable id; only an
+    # admin typing the code makes it a display (POST /api/admin/display-pairing)
+    ("POST", "/api/display/pairing"), ("GET", "/api/display/pairing/{poll_id:str}"),
 }
 PUBLIC_WS = {"/ws/tickets/{ticket_id:str}"}
 # Pages outside /api/ are static shells; their data comes from the APIs above.
-# These pages, however, check a device token themselves:
-TOKEN_PAGES = {"/rate/{n:int}", "/kiosk", "/display"}
+# These pages, however, check a device token themselves (/display without
+# one is the pairing page: tests/e2e/test_display_pairing.py):
+TOKEN_PAGES = {"/rate/{n:int}", "/kiosk"}
 
 # What each device kind may do; everything else must answer 403.
 DEVICE_ALLOWED = {

@@ -90,10 +90,10 @@ async def _direct_call(redis_url: str, site_id: str, category: str, counter: int
         await store.redis.aclose()
 
 
-def test_board_without_token_explains_pairing(live, page):
+def test_board_without_token_shows_pairing(live, page):
     r = live.client().get("/display")
-    assert r.status_code == 401 and "Chưa ghép nối màn hình" in r.text
-    assert live.client().get("/display?token=wrong").status_code == 401
+    assert r.status_code == 200 and "Ghép nối màn hình" in r.text and "pair.js" in r.text
+    assert "pair.js" in live.client().get("/display?token=wrong").text
     assert live.client().get(f"/display?token={live.tokens['kiosk']}").status_code == 403
     assert live.client().get("/display/static/../routes.py").status_code == 404
     chime = live.client().get("/display/static/chime.wav")

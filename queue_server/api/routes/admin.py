@@ -23,6 +23,7 @@ from queue_server.config import ConfigError, Problem
 from queue_server.errors import AppError
 from queue_server.holidays_vn import public_holidays
 from queue_server.security.accounts import USERNAME_RE, DeviceKind, Role
+from queue_server.security.pairing import CODE_DIGITS, Pairings
 from queue_server.security.passwords import password_problem
 
 SECTIONS = ("site", "hours", "queue", "categories", "counters")
@@ -263,6 +264,30 @@ async def create_device(request: Request, svc: Svc) -> dict:
     return {"device": dev.public(), "token": token}
 
 
+@post("/api/admin/display-pairing", status_code=201,
+      summary="Pair the display showing this code: it gets a new display token (admin)")
+async def pair_display(request: Request, svc: Svc) -> dict:
+    admin = await require_user(request, svc, Role.ADMIN)
+    lang = lang_of(request)
+    data = await read_json(request, max_bytes=4_000)
+    code = "".join(ch for ch in field(data, "code", str) if not ch.isspace())
+    if len(code) != CODE_DIGITS or not code.isdigit():
+        raise _problem(lang, "code", f"mã ghép nối gồm {CODE_DIGITS} chữ số", f"a pairing code is {CODE_DIGITS} digits")
+    name = (field(data, "name", str, required=False) or f"Màn hình {code}").strip()
+    if not 1 <= len(name) <= 60:
+        raise _problem(lang, "name", "tên thiết bị dài 1–60 ký tự", "device name must be 1–60 characters")
+    pairings = Pairings(svc.redis, svc.keys)
+    poll_id = await pairings.claim(code)
+    if poll_id is None:
+        raise AppError("pairing_not_found", pairing_code=code)
+    dev, token = await svc.accounts.add_device(name, DeviceKind.DISPLAY)
+    if not await pairings.deliver(poll_id, token):
+        await svc.accounts.revoke_device(dev.id)
+        raise AppError("pairing_expired")
+    await svc.accounts.audit(admin.username, "device_pair", dev.id, name=name, kind=str(DeviceKind.DISPLAY))
+    return {"device": dev.public()}
+
+
 @post("/api/admin/devices/{device_id:str}/revoke", status_code=200, summary="Revoke a device token at once (admin)")
 async def revoke_device(request: Request, svc: Svc, device_id: FromPath[str]) -> dict:
     admin = await require_user(request, svc, Role.ADMIN)
@@ -288,5 +313,5 @@ async def audit_log(request: Request, svc: Svc, count: FromQuery[int] = 200, act
 
 
 ROUTES = [get_config, put_config, get_holidays, list_users, create_user, update_user, reset_password, unlock_user,
-          disable_user, enable_user, list_devices, create_device, revoke_device,
+          disable_user, enable_user, list_devices, create_device, pair_display, revoke_device,
           audit_log]

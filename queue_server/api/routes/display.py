@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from litestar import Request, Response, get, put
+from litestar import Request, Response, get, post, put
 from litestar.params import FromPath
 from litestar.connection import ASGIConnection
 
@@ -17,12 +17,13 @@ from display.chime import chime_wav
 from display.voice import VoiceCache, VoiceUnavailable, clean_text, espeak_path
 from queue_server.api.auth import authenticate, require_user
 from queue_server.api.deps import Svc
-from queue_server.api.http import lang_of, read_json
+from queue_server.api.http import client_ip, lang_of, read_json
 from queue_server.api.pages import SECURITY_HEADERS, message_page, page
 from queue_server.api.services import Services
 from queue_server.domain.announce import VoiceSettingsError, settings_from_hash, update_settings
 from queue_server.errors import AppError
 from queue_server.security.accounts import DeviceKind, Role
+from queue_server.security.pairing import Pairings
 from queue_server.store.scripts import source
 
 MAX_NOTICE = 500
@@ -52,10 +53,8 @@ async def display_page(request: Request, svc: Svc) -> Response:
     try:
         await _display_or_staff(request, svc)
     except AppError as e:
-        if e.code == "unauthorized":
-            return message_page(
-                "Chưa ghép nối màn hình", "Mở trang này bằng đường dẫn có mã thiết bị: /display?token=…",
-                status=401, title_en="Display not paired", body_en="Open this page with its device link: /display?token=…")
+        if e.code == "unauthorized":     # not paired yet: show a pairing code (or use the token it keeps)
+            return page("display", "pair.html", cache=False)
         return message_page("Mã thiết bị không dùng cho màn hình", "Hãy dùng mã của thiết bị loại “display”.",
                             status=403, title_en="Wrong device token", body_en="Use a token of a display device.")
     return page("display", "index.html", cache=False)
@@ -180,4 +179,22 @@ async def _store(svc: Services, fields: dict[str, str], actor: str) -> int:
     return int(json.loads(reply)["seq"])
 
 
-ROUTES: list = [display_page, display_asset, voice, get_display_settings, put_display_settings]
+# -- pairing a TV without typing its token ----------------------------------------
+@post("/api/display/pairing", status_code=201, summary="Start pairing a display: a code to show, a poll id (public)")
+async def start_pairing(request: Request, svc: Svc) -> dict:
+    await svc.limiter.check("pair", client_ip(request, svc.settings.trust_proxy), 20)
+    pairing = await Pairings(svc.redis, svc.keys).start()
+    return {"code": pairing.code, "poll_id": pairing.poll_id, "expires_in": pairing.expires_in}
+
+
+@get("/api/display/pairing/{poll_id:str}", summary="A pairing's state; the display token, once, when an admin paired it (public)")
+async def poll_pairing(request: Request, svc: Svc, poll_id: FromPath[str]) -> dict:
+    await svc.limiter.check("public", client_ip(request, svc.settings.trust_proxy), svc.settings.public_limit_per_minute)
+    state = await Pairings(svc.redis, svc.keys).poll(poll_id[:64])
+    if state is None:
+        raise AppError("pairing_expired")
+    return state
+
+
+ROUTES: list = [display_page, display_asset, voice, get_display_settings, put_display_settings,
+                start_pairing, poll_pairing]
