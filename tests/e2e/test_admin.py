@@ -178,3 +178,19 @@ def test_admin_page_refuses_a_clerk(live, page):
     page.click("#login-form button[type=submit]")
     expect(page.locator("#login-msg")).to_contain_text("không có quyền quản trị")
     expect(page.locator("#view-app")).to_be_hidden()
+
+
+def test_admin_pairs_a_display_by_its_code(live, page):
+    tv = live.client()
+    start = tv.post("/api/display/pairing", json={}).json()
+    admin_page(page, live, "devices")
+    page.fill("#pair-code", "123")
+    page.click("#pair-display")
+    expect(page.locator("#msg")).to_contain_text("6 chữ số")
+    page.fill("#pair-code", start["code"])
+    page.fill("#pair-name", "TV phòng chờ tầng 1")
+    page.click("#pair-display")
+    expect(page.locator("#msg")).to_contain_text("Đã ghép nối màn hình “TV phòng chờ tầng 1”")
+    expect(page.locator("#devices tr", has_text="TV phòng chờ tầng 1")).to_contain_text("display")
+    got = tv.get(f"/api/display/pairing/{start['poll_id']}").json()
+    assert got["status"] == "paired" and got["token"] not in page.content()
