@@ -180,11 +180,16 @@ class Hub:
                         self._publish_frame(PING, PING_FRAME, queue_others=False)
             return
         for sub in list(self._subs):
-            try:
-                sub.queue.put_nowait(event)
-            except asyncio.QueueFull:
-                sub.overflowed = True
-                self._drop(sub)
+            self._enqueue(sub, event)
+
+    def _enqueue(self, sub: Subscription, event: dict[str, Any]) -> None:
+        """Queue an event for a socket's own task; a subscriber whose queue
+        is full has fallen behind and is dropped (its socket resyncs)."""
+        try:
+            sub.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            sub.overflowed = True
+            self._drop(sub)
 
     def _publish_frame(self, event: dict[str, Any], frame: bytes, queue_others: bool = True) -> None:
         """A message with its websocket frame pre-encoded: sent straight to
@@ -225,11 +230,7 @@ class Hub:
         p = sub.proto
         if p is None:
             if queue_others:
-                try:
-                    sub.queue.put_nowait(event)
-                except asyncio.QueueFull:
-                    sub.overflowed = True
-                    self._drop(sub)
+                self._enqueue(sub, event)
             return False
         t = p.transport
         if p.close_sent or p.disconnected or t.is_closing():
