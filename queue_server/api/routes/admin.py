@@ -234,6 +234,13 @@ async def enable_user(request: Request, svc: Svc, username: FromPath[str]) -> di
 
 
 # -- devices -------------------------------------------------------------------------------------
+def _device_name(lang: str, name: str) -> str:
+    name = name.strip()
+    if not 1 <= len(name) <= 60:
+        raise _problem(lang, "name", "tên thiết bị dài 1–60 ký tự", "device name must be 1–60 characters")
+    return name
+
+
 @get("/api/admin/devices", summary="Device tokens (kiosk, display, printer, rating); never the tokens (admin)")
 async def list_devices(request: Request, svc: Svc) -> dict:
     await require_user(request, svc, Role.ADMIN)
@@ -245,9 +252,7 @@ async def create_device(request: Request, svc: Svc) -> dict:
     admin = await require_user(request, svc, Role.ADMIN)
     lang = lang_of(request)
     data = await read_json(request, max_bytes=4_000)
-    name = field(data, "name", str).strip()
-    if not 1 <= len(name) <= 60:
-        raise _problem(lang, "name", "tên thiết bị dài 1–60 ký tự", "device name must be 1–60 characters")
+    name = _device_name(lang, field(data, "name", str))
     try:
         kind = DeviceKind(field(data, "kind", str))
     except ValueError:
@@ -273,9 +278,7 @@ async def pair_display(request: Request, svc: Svc) -> dict:
     code = "".join(ch for ch in field(data, "code", str) if not ch.isspace())
     if len(code) != CODE_DIGITS or not code.isdigit():
         raise _problem(lang, "code", f"mã ghép nối gồm {CODE_DIGITS} chữ số", f"a pairing code is {CODE_DIGITS} digits")
-    name = (field(data, "name", str, required=False) or f"Màn hình {code}").strip()
-    if not 1 <= len(name) <= 60:
-        raise _problem(lang, "name", "tên thiết bị dài 1–60 ký tự", "device name must be 1–60 characters")
+    name = _device_name(lang, field(data, "name", str, required=False) or f"Màn hình {code}")
     pairings = Pairings(svc.redis, svc.keys)
     poll_id = await pairings.claim(code)
     if poll_id is None:
