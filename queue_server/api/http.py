@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 from litestar import MediaType, Request, Response
+from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -25,7 +26,7 @@ def lang_of(request: Request) -> str:
     return pick_language(request.headers.get("accept-language"))
 
 
-def client_ip(request: Request, trust_proxy: bool) -> str:
+def client_ip(request: ASGIConnection, trust_proxy: bool) -> str:
     if trust_proxy:
         fwd = request.headers.get("x-forwarded-for")
         if fwd:

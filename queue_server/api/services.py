@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from litestar.connection import ASGIConnection
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from queue_server import gcpolicy
+from queue_server.api.http import client_ip
 from queue_server.config import SiteConfig, load_toml
 from queue_server.live import Broadcaster
 from queue_server.security.accounts import Accounts
@@ -31,6 +33,12 @@ class Services:
     limiter: RateLimiter
     broadcaster: Broadcaster
     gc_task: asyncio.Task | None = None
+
+    async def limit_address(self, conn: ASGIConnection, bucket: str = "public", per_minute: int | None = None) -> None:
+        """Rate limit by the client's address (X-Forwarded-For when trusted):
+        the public pages and APIs' limit unless `per_minute` is given."""
+        limit = self.settings.public_limit_per_minute if per_minute is None else per_minute
+        await self.limiter.check(bucket, client_ip(conn, self.settings.trust_proxy), limit)
 
     async def close(self) -> None:
         await gcpolicy.stop(self.gc_task)

@@ -6,7 +6,6 @@ from litestar import Request, WebSocket, get, websocket
 
 from queue_server.api.auth import authenticate
 from queue_server.api.deps import Svc
-from queue_server.api.http import client_ip
 from queue_server.api.services import Services
 from queue_server.api.ws import serve_feed
 from queue_server.board import BoardFeed, prebuilt, snapshot
@@ -16,7 +15,7 @@ from queue_server.security.accounts import DeviceKind
 
 @get("/api/board", summary="Board snapshot: counters, recent calls, waiting counts (numbers only)")
 async def board(request: Request, svc: Svc) -> dict:
-    await svc.limiter.check("public", client_ip(request, svc.settings.trust_proxy), svc.settings.public_limit_per_minute)
+    await svc.limit_address(request)
     return await snapshot(svc.queue)
 
 

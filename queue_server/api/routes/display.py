@@ -17,7 +17,7 @@ from display.chime import chime_wav
 from display.voice import VoiceCache, VoiceUnavailable, clean_text, espeak_path
 from queue_server.api.auth import authenticate, require_user
 from queue_server.api.deps import Svc
-from queue_server.api.http import client_ip, lang_of, read_json
+from queue_server.api.http import lang_of, read_json
 from queue_server.api.pages import SECURITY_HEADERS, message_page, page
 from queue_server.api.services import Services
 from queue_server.domain.announce import VoiceSettingsError, settings_from_hash, update_settings
@@ -182,14 +182,14 @@ async def _store(svc: Services, fields: dict[str, str], actor: str) -> int:
 # -- pairing a TV without typing its token ----------------------------------------
 @post("/api/display/pairing", status_code=201, summary="Start pairing a display: a code to show, a poll id (public)")
 async def start_pairing(request: Request, svc: Svc) -> dict:
-    await svc.limiter.check("pair", client_ip(request, svc.settings.trust_proxy), 20)
+    await svc.limit_address(request, "pair", 20)
     pairing = await Pairings(svc.redis, svc.keys).start()
     return {"code": pairing.code, "poll_id": pairing.poll_id, "expires_in": pairing.expires_in}
 
 
 @get("/api/display/pairing/{poll_id:str}", summary="A pairing's state; the display token, once, when an admin paired it (public)")
 async def poll_pairing(request: Request, svc: Svc, poll_id: FromPath[str]) -> dict:
-    await svc.limiter.check("public", client_ip(request, svc.settings.trust_proxy), svc.settings.public_limit_per_minute)
+    await svc.limit_address(request)
     state = await Pairings(svc.redis, svc.keys).poll(poll_id[:64])
     if state is None:
         raise AppError("pairing_expired")

@@ -10,7 +10,6 @@ from litestar.params import FromPath
 
 from queue_server.api.auth import device_of
 from queue_server.api.deps import Svc
-from queue_server.api.http import client_ip
 from queue_server.api.pages import SECURITY_HEADERS, message_page, page
 from queue_server.security.accounts import DeviceKind
 
@@ -41,7 +40,7 @@ def qr_svg(data: str) -> bytes:
 
 @get("/api/tickets/{ticket_id:str}/qr.svg", summary="QR code of a ticket's tracking link (public; the id is unguessable)")
 async def ticket_qr(request: Request, svc: Svc, ticket_id: FromPath[str]) -> Response:
-    await svc.limiter.check("public", client_ip(request, svc.settings.trust_proxy), svc.settings.public_limit_per_minute)
+    await svc.limit_address(request)
     ticket = await svc.queue.get_ticket(ticket_id)
     cfg = await svc.config.get()
     svg = qr_svg(f"{cfg.site.public_url}/t/{ticket.id}")

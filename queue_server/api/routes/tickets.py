@@ -9,7 +9,7 @@ from litestar.params import FromPath, FromQuery
 
 from queue_server.api.auth import require_device, require_user
 from queue_server.api.deps import Svc
-from queue_server.api.http import client_ip, field, lang_of, read_json
+from queue_server.api.http import field, lang_of, read_json
 from queue_server.api.views import staff_ticket_view, ticket_view
 from queue_server.domain.hours import is_open, next_opening
 from queue_server.domain.model import Source
@@ -60,7 +60,7 @@ async def issue_ticket(request: Request, svc: Svc) -> dict:
 
 @get("/api/tickets/{ticket_id:str}", summary="A ticket's live status (public; the id is unguessable)")
 async def get_ticket(request: Request, svc: Svc, ticket_id: FromPath[str]) -> dict:
-    await svc.limiter.check("public", client_ip(request, svc.settings.trust_proxy), svc.settings.public_limit_per_minute)
+    await svc.limit_address(request)
     ticket = await svc.queue.get_ticket(ticket_id)
     cfg = await svc.config.get()
     return ticket_view(ticket, cfg, await svc.queue.position(ticket), lang_of(request))
@@ -83,7 +83,7 @@ async def get_ticket_events(request: Request, svc: Svc, ticket_id: FromPath[str]
 
 @post("/api/tickets/{ticket_id:str}/rating", status_code=201, summary="Rate the service once (public or rating tablet)")
 async def rate_ticket(request: Request, svc: Svc, ticket_id: FromPath[str]) -> dict:
-    await svc.limiter.check("rating", client_ip(request, svc.settings.trust_proxy), 30)
+    await svc.limit_address(request, "rating", 30)
     data = await read_json(request, max_bytes=1_000)
     level = field(data, "level", int)
     via = "track"

@@ -11,7 +11,6 @@ from litestar import Response, WebSocket, get, websocket
 from litestar.params import FromPath
 
 from queue_server.api.deps import Svc
-from queue_server.api.http import client_ip
 from queue_server.api.pages import page
 from queue_server.api.views import ticket_view
 from queue_server.api.ws import serve_feed
@@ -31,8 +30,7 @@ async def track_page(ticket_id: FromPath[str]) -> Response:
 async def track_ws(socket: WebSocket, svc: Svc, ticket_id: FromPath[str]) -> None:
     """{"type":"ticket", ...ticket view} now and whenever it changes."""
     try:
-        await svc.limiter.check("public", client_ip(socket, svc.settings.trust_proxy),  # type: ignore[arg-type]
-                                svc.settings.public_limit_per_minute)
+        await svc.limit_address(socket)
         await svc.queue.get_ticket(ticket_id)
     except AppError as e:
         await socket.close(code=4404 if e.code == "ticket_not_found" else 4429, reason=e.code)
