@@ -146,6 +146,18 @@ def client_main(url: str, n: int, conn, connect_conc: int) -> None:
     asyncio.run(run())
 
 
+def _frame_bounds(buf) -> tuple[int, int] | None:
+    """(header length, payload length) of the websocket frame that starts
+    `buf`, or None while its header is incomplete."""
+    if len(buf) < 2:
+        return None
+    b1 = buf[1] & 0x7F
+    h = 2 if b1 < 126 else (4 if b1 == 126 else 10)
+    if len(buf) < h:
+        return None
+    return h, (b1 if b1 < 126 else int.from_bytes(buf[2:h], "big"))
+
+
 def _masked(opcode: int, payload: bytes) -> bytes:
     """A client frame (clients must mask, RFC 6455 §5.3); payload < 126 bytes."""
     key = os.urandom(4)
@@ -214,20 +226,10 @@ def raw_client_main(url: str, n: int, conn, connect_conc: int, stamp: str = "rea
         nonlocal connected, inflight
         buf = c.buf
         while True:
-            if len(buf) < 2:
+            bounds = _frame_bounds(buf)
+            if bounds is None:
                 return
-            b1 = buf[1] & 0x7F
-            h = 2
-            if b1 == 126:
-                if len(buf) < 4:
-                    return
-                ln, h = int.from_bytes(buf[2:4], "big"), 4
-            elif b1 == 127:
-                if len(buf) < 10:
-                    return
-                ln, h = int.from_bytes(buf[2:10], "big"), 10
-            else:
-                ln = b1
+            h, ln = bounds
             if len(buf) < h + ln:
                 return
             op = buf[0] & 0x0F
@@ -282,12 +284,9 @@ def raw_client_main(url: str, n: int, conn, connect_conc: int, stamp: str = "rea
                 # not what stamps the board message before it
                 size = 65536
                 if c.state == "open" and not c.buf:
-                    head = c.sock.recv(10, socket.MSG_PEEK)
-                    if len(head) >= 2:
-                        b1 = head[1] & 0x7F
-                        h = 2 if b1 < 126 else (4 if b1 == 126 else 10)
-                        if len(head) >= h:
-                            size = h + (b1 if b1 < 126 else int.from_bytes(head[2:h], "big"))
+                    bounds = _frame_bounds(c.sock.recv(10, socket.MSG_PEEK))
+                    if bounds is not None:
+                        size = sum(bounds)
                 data, anc, _, _ = c.sock.recvmsg(size, 64)
             else:
                 data = c.sock.recv(65536)         # < malloc's mmap threshold
@@ -296,9 +295,8 @@ def raw_client_main(url: str, n: int, conn, connect_conc: int, stamp: str = "rea
         except OSError as e:
             fail(c, type(e).__name__)
             return
-        now = time.monotonic_ns()
+        now = time.time_ns() if kernel else time.monotonic_ns()
         if kernel:
-            now = time.time_ns()
             for level, kind, raw in anc:
                 if level == socket.SOL_SOCKET and kind == SCM_TIMESTAMPNS and len(raw) >= 16:
                     sec, nsec = struct.unpack("qq", raw[:16])
@@ -308,11 +306,9 @@ def raw_client_main(url: str, n: int, conn, connect_conc: int, stamp: str = "rea
             return
         if c.state == "open" and not c.buf and len(data) > 2 and data[0] == 0x81:
             # the usual case: exactly one whole text frame in this read
-            b1 = data[1] & 0x7F
-            h = 2 if b1 < 126 else (4 if b1 == 126 else 10)
-            ln = b1 if b1 < 126 else int.from_bytes(data[2:h], "big")
-            if len(data) == h + ln:
-                m = _SEQ_AT.match(data, h)
+            bounds = _frame_bounds(data)
+            if bounds is not None and len(data) == sum(bounds):
+                m = _SEQ_AT.match(data, bounds[0])
                 if m:
                     c.got[int(m.group(1))] = now
                 return
