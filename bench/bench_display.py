@@ -519,6 +519,8 @@ def main(argv: list[str] | None = None) -> int:
                          "other machines would not take the server's CPU); raw client only")
     ap.add_argument("--markdown", action="store_true", help="print a BENCHMARKS.md section")
     args = ap.parse_args(argv)
+    if args.stamp == "kernel" and args.client != "raw":
+        ap.error("--stamp kernel needs --client raw (only it reads kernel stamps and drains on the driver's word)")
 
     limits = raise_fd_limit()
     from queue_server import redis_server
