@@ -37,14 +37,12 @@ static PyObject *send_each(PyObject *self, PyObject *args) {
     if (stop > n) stop = n;
     if (stop < start) stop = start;
     Py_ssize_t count = stop - start;
-    int *fds = PyMem_Malloc(sizeof(int) * (count ? count : 1));
-    Py_ssize_t *sent = PyMem_Malloc(sizeof(Py_ssize_t) * (count ? count : 1));
-    if (fds == NULL || sent == NULL) {
-        PyMem_Free(fds);
-        PyMem_Free(sent);
-        Py_DECREF(seq);
-        PyBuffer_Release(&frame);
-        return PyErr_NoMemory();
+    PyObject *result = NULL;
+    /* per socket: its descriptor, then what send() did with the frame */
+    Py_ssize_t *v = PyMem_Malloc(sizeof(Py_ssize_t) * (count ? count : 1));
+    if (v == NULL) {
+        PyErr_NoMemory();
+        goto done;
     }
     PyObject **items = PySequence_Fast_ITEMS(seq);
     for (Py_ssize_t i = 0; i < count; i++) {
@@ -53,39 +51,34 @@ static PyObject *send_each(PyObject *self, PyObject *args) {
             PyErr_Clear();
             fd = -1;
         }
-        fds[i] = fd;
+        v[i] = fd;
     }
     const char *buf = frame.buf;
     Py_ssize_t len = frame.len;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = 0; i < count; i++) {
-        if (fds[i] < 0) {
-            sent[i] = -1;
-            continue;
-        }
+        if (v[i] < 0)
+            continue;           /* stays -1 */
         ssize_t k;
         do {
-            k = send(fds[i], buf, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL);
+            k = send((int)v[i], buf, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL);
         } while (k < 0 && errno == EINTR);
         if (k < 0)
             k = (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
-        sent[i] = k;
+        v[i] = k;
     }
     Py_END_ALLOW_THREADS
-    PyObject *result = PyList_New(0);
+    result = PyList_New(0);
     for (Py_ssize_t i = 0; result != NULL && i < count; i++) {
-        if (sent[i] == len)
+        if (v[i] == len)
             continue;
-        PyObject *pair = Py_BuildValue("(nn)", start + i, sent[i]);
-        if (pair == NULL || PyList_Append(result, pair) < 0) {
-            Py_XDECREF(pair);
+        PyObject *pair = Py_BuildValue("(nn)", start + i, v[i]);
+        if (pair == NULL || PyList_Append(result, pair) < 0)
             Py_CLEAR(result);
-            break;
-        }
-        Py_DECREF(pair);
+        Py_XDECREF(pair);
     }
-    PyMem_Free(fds);
-    PyMem_Free(sent);
+done:
+    PyMem_Free(v);
     Py_DECREF(seq);
     PyBuffer_Release(&frame);
     return result;
