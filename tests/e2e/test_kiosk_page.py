@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.print_agent_helpers import start_agent, stop_agent, wait_for
 
@@ -71,7 +72,8 @@ def test_double_tap_issues_one_ticket(live, page):
 def test_printer_down_shows_number_to_photograph(live, page):
     # no print agent connected: the printer counts as offline
     _open_kiosk(page, live)
-    assert page.is_visible("#printer-banner")
+    # the kiosk asks for the printer's status after it is ready, without blocking on it
+    expect(page.locator("#printer-banner")).to_be_visible(timeout=5000)
     page.click("button.cat[data-code='DD']")
     page.wait_for_selector("#result:not(.hidden)")
     assert page.inner_text("#r-number") == "C001"
