@@ -540,7 +540,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         redis.stop()
 
-    from queue_server.api import fastsend
+    from queue_server.live import fastsend
     from queue_server.settings import Settings
 
     sender = (f"{'C (_sendmany.c)' if fastsend.send_each is not fastsend.send_each_py else 'Python'}, "

@@ -40,7 +40,7 @@ class TicketData:
             track_url=str(d.get("track_url", "")), ahead=int(d.get("ahead") or 0),
             eta_minutes=int(d.get("eta_minutes") or 0), footer=str(d.get("footer") or ""),
             priority=bool(d.get("priority")), timezone=str(d.get("timezone") or "Asia/Ho_Chi_Minh"),
-            lang=d.get("lang") if d.get("lang") in ("vi", "en") else "vi", reprint=bool(d.get("reprint")),
+            lang="en" if d.get("lang") == "en" else "vi", reprint=bool(d.get("reprint")),
         )
 
 

@@ -59,7 +59,7 @@ def qr_image(data: str, size: int) -> Image.Image:
     module = max(1, size // n)
     img = Image.new("1", (n, n), WHITE)
     img.putdata([BLACK if cell else WHITE for row in matrix for cell in row])
-    out = img.resize((n * module, n * module), Image.NEAREST)
+    out = img.resize((n * module, n * module), Image.Resampling.NEAREST)
     out.info["module"] = module
     return out
 
@@ -110,7 +110,7 @@ def render(layout: Layout, *, placements: list[Placed] | None = None) -> Image.I
                 ops.append(("text", (x, y), line, f))
                 if placements is not None:
                     l, t, r, bt = f.getbbox(line)
-                    placements.append(Placed("text", line, (x + l, y + t, x + r, y + bt)))
+                    placements.append(Placed("text", line, (int(x + l), int(y + t), int(x + r), int(y + bt))))
                 y += line_h
     height = y + margin
     img = Image.new("1", (width, height), WHITE)

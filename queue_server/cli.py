@@ -18,7 +18,7 @@ import os
 import sys
 from pathlib import Path
 
-from queue_server.config import ConfigError, load_toml
+from queue_server.domain.config import ConfigError, load_toml
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -169,18 +169,18 @@ def _cmd_printer_agent(args) -> int:
 
 
 def _with_store(args, fn):
-    from queue_server.local import local_services
+    from queue_server.local import local_stores
 
     async def go():
-        async with local_services(args.redis_url, Path(args.data_dir), args.config) as svc:
-            return await fn(svc)
+        async with local_stores(args.redis_url, Path(args.data_dir), args.config) as stores:
+            return await fn(stores)
 
     return asyncio.run(go())
 
 
 def _cmd_user(args) -> int:
-    from queue_server.security.accounts import Role
-    from queue_server.security.passwords import password_problem
+    from queue_server.domain.accounts import Role
+    from queue_server.domain.passwords import password_problem
 
     if args.action == "list":
         async def list_users(svc):
@@ -204,7 +204,7 @@ def _cmd_user(args) -> int:
         if unknown:
             raise SystemExit(f"Không có quầy số {unknown}")
         user = await svc.accounts.add_user(args.name, Role(args.role), args.password, counters, args.display_name)
-        await svc.accounts.audit("cli", "user_add", user.username, role=str(user.role))
+        await svc.audit.record("cli", "user_add", user.username, role=str(user.role))
         print(f"Đã tạo/cập nhật người dùng {user.username} ({user.role}).")
 
     try:
@@ -216,12 +216,12 @@ def _cmd_user(args) -> int:
 
 
 def _cmd_device(args) -> int:
-    from queue_server.security.accounts import DeviceKind
+    from queue_server.domain.accounts import DeviceKind
 
     async def run(svc):
         if args.action == "add":
             dev, token = await svc.accounts.add_device(args.name, DeviceKind(args.kind), args.counter)
-            await svc.accounts.audit("cli", "device_add", dev.id, kind=str(dev.kind), name=dev.name)
+            await svc.audit.record("cli", "device_add", dev.id, kind=str(dev.kind), name=dev.name)
             print(f"Thiết bị {dev.name} ({dev.kind}) id={dev.id}")
             print("Mã thiết bị (chỉ hiện một lần, hãy lưu lại):")
             print(token)
@@ -240,7 +240,7 @@ def _cmd_device(args) -> int:
 
 def _cmd_close_day(args) -> int:
     async def run(svc):
-        n = await svc.queue.close_day(actor="cli")
+        n = await svc.tickets.close_day(actor="cli")
         print(f"Đã kết thúc ngày: {n} số còn chờ được đóng.")
     _with_store(args, run)
     return 0

@@ -12,16 +12,13 @@ import logging
 from datetime import datetime, timedelta, timezone
 
 from redis import Redis as SyncRedis
-from redis.asyncio import Redis
 from rq import Queue
 
-from queue_server.config import SiteConfig, load_toml
+from queue_server.bootstrap import build_stores
+from queue_server.domain.config import SiteConfig, load_toml
+from queue_server.domain.holidays import is_public_holiday
 from queue_server.domain.hours import sessions_on
-from queue_server.holidays_vn import is_public_holiday
-from queue_server.store.config_store import ConfigStore
-from queue_server.store.keys import Keys
-from queue_server.store.queue import QueueStore
-from queue_server.store.scripts import Scripts
+from queue_server.store.connection import open_redis
 
 log = logging.getLogger("motcua.jobs")
 
@@ -36,26 +33,19 @@ def queue_for(redis_url: str) -> Queue:
     return Queue(QUEUE_NAME, connection=SyncRedis.from_url(redis_url))
 
 
-async def _store(redis_url: str, site_id: str, config_path: str | None) -> QueueStore:
-    seed = load_toml(config_path)
-    r = Redis.from_url(redis_url)
-    keys = Keys(site_id)
-    scripts = Scripts(r)
-    return QueueStore(r, keys, scripts, ConfigStore(r, keys, scripts, seed))
-
-
 def close_day(redis_url: str, site_id: str, config_path: str | None = None, reschedule: bool = True) -> int:
     """Expire every ticket still waiting or called, forget finished tickets
     older than KEEP_TICKETS_DAYS; then book tomorrow's run."""
 
     async def run() -> tuple[int, int, SiteConfig]:
-        store = await _store(redis_url, site_id, config_path)
+        redis = open_redis(redis_url, max_connections=4)
         try:
-            expired = await store.close_day(actor="system")
-            purged = await store.purge_tickets(KEEP_TICKETS_DAYS)
-            return expired, purged, await store.config.get()
+            stores = await build_stores(redis, load_toml(config_path), site_id)
+            expired = await stores.tickets.close_day(actor="system")
+            purged = await stores.tickets.purge_tickets(KEEP_TICKETS_DAYS)
+            return expired, purged, await stores.config.get()
         finally:
-            await store.redis.aclose()
+            await redis.aclose()
 
     expired, purged, cfg = asyncio.run(run())
     log.info("close_day %s: %d tickets expired, %d old tickets purged", site_id, expired, purged)

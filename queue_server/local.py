@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any, AsyncIterator
 
 from queue_server import redis_server
-from queue_server.config import load_toml
+from queue_server.bootstrap import Stores, build_stores
+from queue_server.domain.config import load_toml
+from queue_server.store.connection import open_redis
 
 DEFAULT_REDIS_PORT = 6390
 
@@ -55,25 +57,31 @@ def resolve_redis_url(explicit: str | None, data_dir: Path) -> str:
 
 
 @contextlib.asynccontextmanager
-async def local_services(explicit_url: str | None, data_dir: Path, config_path: str | None) -> AsyncIterator[Any]:
-    """Services for a CLI command. With no Redis running, the embedded server
-    is started on the data dir for the duration of the command."""
-    from queue_server.api.services import build_services
-    from queue_server.settings import Settings
-
+async def local_stores(explicit_url: str | None, data_dir: Path, config_path: str | None) -> AsyncIterator[Stores]:
+    """The site's stores for a CLI command: no live subscription, no GC
+    policy. With no Redis running, the embedded server is started on the
+    data dir for the duration of the command."""
     temp = None
     try:
         url = resolve_redis_url(explicit_url, data_dir)
     except SystemExit:
         temp = redis_server.start(data_dir / "redis")
         url = temp.url
-    svc = await build_services(Settings.from_env(redis_url=url, config_path=config_path))
+    async with _stores(url, config_path) as stores:
+        try:
+            yield stores
+        finally:
+            if temp:
+                temp.stop()
+
+
+@contextlib.asynccontextmanager
+async def _stores(url: str, config_path: str | None) -> AsyncIterator[Stores]:
+    redis = open_redis(url, max_connections=4)
     try:
-        yield svc
+        yield await build_stores(redis, load_toml(config_path))
     finally:
-        await svc.close()
-        if temp:
-            temp.stop()
+        await redis.aclose()
 
 
 def _port_free(port: int) -> bool:
@@ -89,13 +97,10 @@ async def seed_site(url: str, config_path: str | None, data_dir: Path) -> dict[s
     """First run: an admin account and one device of each kind. Device tokens
     are kept in data_dir/devices.json (mode 600) so `up` can print the URLs
     again; the admin password is printed once."""
-    from queue_server.api.services import build_services
-    from queue_server.security.accounts import DeviceKind, Role
-    from queue_server.settings import Settings
+    from queue_server.domain.accounts import DeviceKind, Role
 
     out: dict[str, Any] = {"admin_password": None}
-    svc = await build_services(Settings.from_env(redis_url=url, config_path=config_path))
-    try:
+    async with _stores(url, config_path) as svc:
         if not await svc.accounts.has_users():
             password = secrets.token_urlsafe(9)
             await svc.accounts.add_user("admin", Role.ADMIN, password, display_name="Quản trị")
@@ -117,8 +122,6 @@ async def seed_site(url: str, config_path: str | None, data_dir: Path) -> dict[s
         cfg = await svc.config.get()
         out["site_name"] = cfg.site.name
         out["public_url"] = cfg.site.public_url
-    finally:
-        await svc.close()
     return out
 
 

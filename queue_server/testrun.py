@@ -1,5 +1,6 @@
 """`motcua test`: install what pip cannot (Debian's chromium and
-redis-server, when missing and we are root), then run the whole suite."""
+redis-server, when missing and we are root), run the gates (lint, format,
+types, layers), then the whole suite."""
 
 from __future__ import annotations
 
@@ -40,9 +41,33 @@ def ensure_system_packages() -> None:
     subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], check=True, env=env)
 
 
+# Each gate, as the command a developer runs by hand (CONTRIBUTING.md).
+GATES = (
+    ("ruff check", [sys.executable, "-m", "ruff", "check", "."]),
+    ("ruff format --check", [sys.executable, "-m", "ruff", "format", "--check", "."]),
+    ("mypy", [sys.executable, "-m", "mypy"]),
+    ("lint-imports", [str(Path(sys.executable).with_name("lint-imports"))]),
+)
+
+
+def run_gates(root: Path) -> int:
+    """Run every gate (all of them, so one run shows every problem); the
+    number of gates that failed."""
+    failed = []
+    for name, cmd in GATES:
+        print(f"motcua test: {name}", flush=True)
+        if subprocess.call(cmd, cwd=root) != 0:
+            failed.append(name)
+    if failed:
+        print(f"motcua test: failed gates: {', '.join(failed)}", file=sys.stderr, flush=True)
+    return len(failed)
+
+
 def run_tests(pytest_args: list[str]) -> int:
     ensure_system_packages()
     root = Path(__file__).resolve().parent.parent
+    if os.environ.get("MOTCUA_SKIP_GATES") != "1" and run_gates(root):
+        return 1
     cmd = [sys.executable, "-m", "pytest", *(pytest_args or [str(root / "tests")])]
     print("motcua test:", " ".join(cmd), flush=True)
     return subprocess.call(cmd, cwd=root)

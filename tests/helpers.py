@@ -8,12 +8,11 @@ import copy
 import secrets
 from typing import Any
 
-from redis.asyncio import Redis
-
-from queue_server.config import SiteConfig, load_toml, parse_config
+from queue_server.domain.config import SiteConfig, load_toml, parse_config
 from queue_server.store.config_store import ConfigStore
 from queue_server.store.keys import Keys
-from queue_server.store.queue import QueueStore
+from queue_server.store.connection import open_redis
+from queue_server.store.tickets import TicketStore
 from queue_server.store.scripts import Scripts
 
 
@@ -57,15 +56,15 @@ class Clock:
         self.now += ms
 
 
-async def make_store(redis_url: str, cfg: SiteConfig | None = None, clock=None) -> QueueStore:
+async def make_store(redis_url: str, cfg: SiteConfig | None = None, clock=None) -> TicketStore:
     cfg = cfg or test_config()
-    r = Redis.from_url(redis_url)
+    r = open_redis(redis_url)
     keys = Keys(cfg.site.id)
     scripts = Scripts(r)
     config = ConfigStore(r, keys, scripts, cfg)
     await config.ensure()
     kwargs = {"clock": clock} if clock else {}
-    return QueueStore(r, keys, scripts, config, **kwargs)
+    return TicketStore(r, keys, scripts, config, **kwargs)
 
 
 # these helpers are not tests, whatever their names say

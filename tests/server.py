@@ -17,7 +17,8 @@ import httpx
 from redis.asyncio import Redis
 
 from queue_server.redis_server import free_port
-from queue_server.security.accounts import Accounts, DeviceKind, Role
+from queue_server.domain.accounts import DeviceKind, Role
+from queue_server.store.accounts import Accounts
 from queue_server.store.keys import Keys
 from tests.helpers import run_sync, test_config_dict
 
@@ -143,7 +144,7 @@ async def reset_site(redis_url: str, site_id: str) -> None:
 
 
 async def seed_accounts(redis_url: str, site_id: str) -> dict[str, str]:
-    r = Redis.from_url(redis_url)
+    r = Redis.from_url(redis_url, decode_responses=True)
     try:
         acc = Accounts(r, Keys(site_id))
         for name, (role, counters) in USERS.items():

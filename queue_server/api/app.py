@@ -12,37 +12,63 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
 from queue_server import __version__
-from queue_server.api.deps import provide_services
+from queue_server.api.context import LiveContext
+from queue_server.api.deps import provide_caller, provide_live, provide_services, provide_user
 from queue_server.api.http import EXCEPTION_HANDLERS
-from queue_server.api.routes import all_routes
-from queue_server.api.services import build_services
-from queue_server.config import SiteConfig
+from queue_server.api.routes import all_routers
+from queue_server.bootstrap import build_services, build_stores
+from queue_server.domain.config import SiteConfig, load_toml
 from queue_server.jobs import queue_for, schedule_close_day
+from queue_server.live import gcpolicy
+from queue_server.live.board_feed import BoardFeed
+from queue_server.live.broadcaster import Broadcaster
 from queue_server.settings import Settings
+from queue_server.store.connection import open_redis
+
+log = logging.getLogger("motcua")
 
 
 def create_app(settings: Settings | None = None, seed: SiteConfig | None = None) -> Litestar:
     settings = settings or Settings.from_env()
 
     async def startup(app: Litestar) -> None:
-        services = await build_services(settings, seed)
+        redis = open_redis(settings.redis_url, settings.redis_max_connections)
+        app.state.redis = redis
+        stores = await build_stores(redis, seed or load_toml(settings.config_path))
+        services = build_services(stores, settings)
+        broadcaster = Broadcaster(redis, stores.keys.channel)
+        await broadcaster.start()
+        feed = BoardFeed(services.board, fanout_threads=settings.fanout_thread_count).attach(broadcaster)
+        gc_task = None
+        if settings.gc_deferred:
+            gc_task = gcpolicy.GcKeeper().start(lambda: broadcaster.last_event_at)
         app.state.services = services
-        cfg = await services.config.get()
+        app.state.live = LiveContext(broadcaster=broadcaster, board_feed=feed, gc_task=gc_task)
+        cfg = await stores.config.get()
         try:  # book tonight's close-day job for the RQ worker (idempotent per day)
             await asyncio.to_thread(schedule_close_day, queue_for(settings.redis_url), cfg,
                                     settings.redis_url, settings.config_path)
         except Exception as e:  # the desk works without it; say so in the log
-            logging.getLogger("motcua").warning("could not schedule close-day job: %s", e)
+            log.warning("could not schedule close-day job: %s", e)
 
     async def shutdown(app: Litestar) -> None:
-        services = getattr(app.state, "services", None)
-        if services is not None:
-            await services.close()
+        live = getattr(app.state, "live", None)
+        if live is not None:
+            await gcpolicy.stop(live.gc_task)
+            await live.broadcaster.stop()
+        redis = getattr(app.state, "redis", None)
+        if redis is not None:
+            await redis.aclose()
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return Litestar(
-        route_handlers=all_routes(),
-        dependencies={"svc": Provide(provide_services, sync_to_thread=False)},
+        route_handlers=all_routers(),
+        dependencies={
+            "svc": Provide(provide_services, sync_to_thread=False),
+            "live": Provide(provide_live, sync_to_thread=False),
+            "caller": Provide(provide_caller, sync_to_thread=False),
+            "user": Provide(provide_user, sync_to_thread=False),
+        },
         on_startup=[startup],
         on_shutdown=[shutdown],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -1,17 +1,28 @@
-"""Who is calling: a logged-in user (session cookie + CSRF header) or a
-device (bearer token, or ``?token=`` for pages and websockets)."""
+"""Who is calling, read off the connection: a device token (bearer, or
+``?token=`` for pages and websockets) or a staff session cookie; and the
+guard that enforces each route's declared `Access`.
+
+Every HTTP route declares its access in ``opt={"access": ...}`` (see
+`access`); `authorize`, the guard of every route module's Router, refuses
+the rest: 401 for nobody, 403 for the wrong role or device, CSRF on cookie
+writes, and a clerk only at her own counters. Websocket routes are declared
+public to the guard and check the caller themselves, so they can answer
+with a close code after accepting.
+"""
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
 
-from queue_server.api.services import Services
+from queue_server.bootstrap import Services
+from queue_server.domain.accounts import DeviceKind, Role
 from queue_server.errors import AppError
-from queue_server.security.accounts import Device, DeviceKind, Role, User
+from queue_server.services.auth import Principal
 
 SESSION_COOKIE = "motcua_session"
 CSRF_COOKIE = "motcua_csrf"
@@ -19,94 +30,81 @@ CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-@dataclass
-class Principal:
-    user: User | None = None
-    device: Device | None = None
-    csrf: str | None = None
+@dataclass(frozen=True)
+class Access:
+    """Who may call a route. `users`: any logged-in staff (limited to `roles`
+    when given); `devices`: these device kinds; `counter`: the user must be
+    allowed at the path's counter ``{n}``; `public`: anyone (the handler may
+    still check a token itself)."""
 
-    @property
-    def name(self) -> str:
-        if self.user:
-            return self.user.username
-        if self.device:
-            return f"device:{self.device.name}"
-        return "anonymous"
+    public: bool = False
+    users: bool = False
+    roles: tuple[Role, ...] = ()
+    devices: tuple[DeviceKind, ...] = ()
+    counter: bool = False
 
 
-def bearer_token(conn: ASGIConnection) -> str | None:
+def access(*, public: bool = False, users: bool = False, roles: tuple[Role, ...] = (),
+           devices: tuple[DeviceKind, ...] = (), counter: bool = False) -> dict[str, Access]:
+    """The `opt` of a route handler: ``@get(..., opt=access(users=True))``."""
+    return {"access": Access(public=public, users=users or bool(roles) or counter, roles=roles, devices=devices,
+                             counter=counter)}
+
+
+PUBLIC = access(public=True)
+
+
+def services_of(conn: ASGIConnection[Any, Any, Any, Any]) -> Services:
+    svc: Services = conn.app.state.services
+    return svc
+
+
+def bearer_token(conn: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     auth = conn.headers.get("authorization", "")
     if auth[:7].lower() == "bearer ":
         return auth[7:].strip()
     return conn.query_params.get("token") or None
 
 
-async def authenticate(conn: ASGIConnection, svc: Services) -> Principal:
-    token = bearer_token(conn)
-    if token:
-        dev = await svc.accounts.device_for_token(token)
-        if dev is None:
-            raise AppError("unauthorized")
-        return Principal(device=dev)
-    sid = conn.cookies.get(SESSION_COOKIE)
-    if sid:
-        loaded = await svc.accounts.load_session(sid, svc.settings.session_idle_minutes * 60)
-        if loaded:
-            user, csrf = loaded
-            return Principal(user=user, csrf=csrf)
-    return Principal()
+async def caller(conn: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    return await services_of(conn).auth.authenticate(bearer_token(conn), conn.cookies.get(SESSION_COOKIE))
 
 
-async def device_of(conn: ASGIConnection, svc: Services, kind: DeviceKind) -> Device | None:
-    """The device behind the connection's token if it is a `kind`, else None
-    (for pages and sockets that answer a bad token themselves)."""
-    try:
-        p = await authenticate(conn, svc)
-    except AppError:
-        return None
-    return p.device if p.device is not None and p.device.kind == kind else None
+def check_csrf(conn: ASGIConnection[Any, Any, Any, Any], p: Principal) -> None:
+    if conn.scope.get("method", "GET") not in SAFE_METHODS:
+        p.check_csrf(conn.headers.get(CSRF_HEADER, ""))
 
 
-def _check_csrf(conn: ASGIConnection, p: Principal) -> None:
-    method = conn.scope.get("method", "GET")
-    if method in SAFE_METHODS:
-        return
-    sent = conn.headers.get(CSRF_HEADER, "")
-    if not p.csrf or not sent or not hmac.compare_digest(sent, p.csrf):
-        raise AppError("csrf_failed")
-
-
-async def require_user(conn: ASGIConnection, svc: Services, *roles: Role) -> User:
-    p = await authenticate(conn, svc)
-    if p.user is None:
-        raise AppError("unauthorized" if p.device is None else "forbidden")
-    _check_csrf(conn, p)
-    if roles and p.user.role not in roles:
-        raise AppError("forbidden")
-    return p.user
-
-
-async def require_clerk_at(conn: ASGIConnection, svc: Services, counter: int) -> User:
-    user = await require_user(conn, svc)
-    if not user.may_use_counter(counter):
-        raise AppError("counter_forbidden", counter=counter)
-    return user
-
-
-async def require_device(conn: ASGIConnection, svc: Services, *kinds: DeviceKind, allow_roles: tuple[Role, ...] = ()) -> Principal:
-    """A device of one of `kinds`; users with `allow_roles` may act for it."""
-    p = await authenticate(conn, svc)
+def check_access(conn: ASGIConnection[Any, Any, Any, Any], p: Principal, acc: Access) -> None:
     if p.device is not None:
-        if p.device.kind not in kinds:
+        if p.device.kind not in acc.devices:
             raise AppError("forbidden")
-        return p
-    if p.user is not None and p.user.role in allow_roles:
-        _check_csrf(conn, p)
-        return p
-    raise AppError("unauthorized" if p.user is None else "forbidden")
+        return
+    if p.user is None or not acc.users:
+        raise AppError("unauthorized" if p.user is None else "forbidden")
+    check_csrf(conn, p)
+    if acc.roles and p.user.role not in acc.roles:
+        raise AppError("forbidden")
+    if acc.counter:
+        n = conn.path_params.get("n")
+        if not isinstance(n, int) or not p.user.may_use_counter(n):
+            raise AppError("counter_forbidden", counter=n)
 
 
-def same_origin(conn: ASGIConnection) -> bool:
+async def authorize(conn: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """The guard: enforce the handler's declared access; the caller is kept
+    in ``conn.state.principal`` for the handler."""
+    acc = handler.opt.get("access")
+    if not isinstance(acc, Access):
+        raise AppError("forbidden")          # a route that declares nothing is closed
+    if acc.public:
+        return
+    p = await caller(conn)
+    check_access(conn, p, acc)
+    conn.state.principal = p
+
+
+def same_origin(conn: ASGIConnection[Any, Any, Any, Any]) -> bool:
     """A browser's websocket handshake must come from this site's own pages
     (cookies ride along on cross-site websockets; CSRF headers cannot)."""
     origin = conn.headers.get("origin")
@@ -116,12 +114,17 @@ def same_origin(conn: ASGIConnection) -> bool:
     return bool(host) and urlsplit(origin).netloc.lower() == host.lower()
 
 
-async def socket_principal(conn: ASGIConnection, svc: Services) -> Principal:
+async def socket_principal(conn: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     """Who opens a websocket; a cookie session only counts from our own origin."""
     try:
-        p = await authenticate(conn, svc)
+        p = await caller(conn)
     except AppError:
         return Principal()
     if p.user is not None and not same_origin(conn):
         return Principal()
     return p
+
+
+async def device_of(conn: ASGIConnection[Any, Any, Any, Any], kind: DeviceKind) -> Any:
+    """The device behind the connection's token if it is a `kind`, else None."""
+    return await services_of(conn).auth.device(bearer_token(conn), kind)

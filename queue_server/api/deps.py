@@ -2,14 +2,43 @@
 
 from __future__ import annotations
 
+from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 
-from queue_server.api.services import Services
+from queue_server.api.context import LiveContext
+from queue_server.bootstrap import Services
+from queue_server.domain.accounts import User
+from queue_server.errors import AppError
+from queue_server.services.auth import Principal
 
 # The per-process services, injected into every handler as `svc: Svc`.
 Svc = NamedDependency[Services]
+# The live fan-out, for websocket handlers: `live: Live`.
+Live = NamedDependency[LiveContext]
+# Who called, as the route's guard found it: `caller: Caller`; the staff
+# user for routes that require one: `user: CurrentUser`.
+Caller = NamedDependency[Principal]
+CurrentUser = NamedDependency[User]
 
 
 def provide_services(state: State) -> Services:
-    return state.services
+    svc: Services = state.services
+    return svc
+
+
+def provide_live(state: State) -> LiveContext:
+    live: LiveContext = state.live
+    return live
+
+
+def provide_caller(request: Request) -> Principal:
+    p: Principal | None = getattr(request.state, "principal", None)
+    return p or Principal()
+
+
+def provide_user(request: Request) -> User:
+    p: Principal | None = getattr(request.state, "principal", None)
+    if p is None or p.user is None:
+        raise AppError("unauthorized")
+    return p.user

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from litestar import MediaType, Request, Response
 from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-
+from queue_server.api.auth import services_of
 from queue_server.api.pages import message_page
 from queue_server.errors import AppError, pick_language
+from queue_server.services.input import field
+from queue_server.store.connection import UNAVAILABLE_ERRORS
+
+__all__ = ["field", "lang_of", "client_ip", "read_json", "limit"]
 
 log = logging.getLogger("motcua.api")
 
@@ -26,7 +29,13 @@ def lang_of(request: Request) -> str:
     return pick_language(request.headers.get("accept-language"))
 
 
-def client_ip(request: ASGIConnection, trust_proxy: bool) -> str:
+async def limit(conn: ASGIConnection[Any, Any, Any, Any], bucket: str = "public", per_minute: int | None = None) -> None:
+    """Rate limit by the client's address (X-Forwarded-For when trusted)."""
+    svc = services_of(conn)
+    await svc.limits.address(client_ip(conn, svc.settings.trust_proxy), bucket, per_minute)
+
+
+def client_ip(request: ASGIConnection[Any, Any, Any, Any], trust_proxy: bool) -> str:
     if trust_proxy:
         fwd = request.headers.get("x-forwarded-for")
         if fwd:
@@ -47,19 +56,6 @@ async def read_json(request: Request, max_bytes: int = 64_000) -> dict[str, Any]
     if not isinstance(data, dict):
         raise AppError("invalid_body", detail="cần một đối tượng JSON / expected a JSON object")
     return data
-
-
-def field(data: dict[str, Any], name: str, kind: type | tuple[type, ...], required: bool = True, default: Any = None) -> Any:
-    v = data.get(name, None)
-    if v is None:
-        if required:
-            raise AppError("invalid_body", detail=f"thiếu trường “{name}” / missing “{name}”", field=name)
-        return default
-    if isinstance(v, bool) and kind in (int, float, (int, float)):
-        raise AppError("invalid_body", detail=f"trường “{name}” sai kiểu / wrong type for “{name}”", field=name)
-    if not isinstance(v, kind):
-        raise AppError("invalid_body", detail=f"trường “{name}” sai kiểu / wrong type for “{name}”", field=name)
-    return v
 
 
 def wants_page(request: Request) -> bool:
@@ -113,10 +109,10 @@ def unexpected_error_handler(request: Request, exc: Exception) -> Response:
     return error_response(request, AppError("internal"))
 
 
-EXCEPTION_HANDLERS = {
+ExceptionHandler = Callable[[Request[Any, Any, Any], Any], Response[Any]]
+EXCEPTION_HANDLERS: dict[int | type[Exception], ExceptionHandler] = {
     AppError: app_error_handler,
     HTTPException: http_error_handler,
-    RedisConnectionError: redis_error_handler,
-    RedisTimeoutError: redis_error_handler,
+    **{exc: redis_error_handler for exc in UNAVAILABLE_ERRORS},
     Exception: unexpected_error_handler,
 }

@@ -11,8 +11,8 @@ from typing import Any, Awaitable, Callable
 from litestar import WebSocket
 from litestar.exceptions import WebSocketDisconnect
 
-from queue_server.api.fastsend import fast_protocol, writable
-from queue_server.live import TICK, Hub
+from queue_server.live.fastsend import fast_protocol, writable
+from queue_server.live.hub import TICK, Hub
 
 HEARTBEAT_SECONDS = 15
 SYNC: dict[str, Any] = {"type": "_sync"}     # a client's sync request, queued for the outgoing loop

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from queue_server.config import WEEKDAYS, Hours
+from queue_server.domain.config import WEEKDAYS, Hours
 
 HolidayLookup = Callable[[date], bool]
 

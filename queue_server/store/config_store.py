@@ -8,7 +8,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from queue_server.config import ConfigError, SiteConfig, parse_config
+from queue_server.domain.config import ConfigError, SiteConfig, parse_config
+from queue_server.store.connection import text
 from queue_server.store.keys import Keys
 from queue_server.store.scripts import Scripts
 
@@ -19,16 +20,25 @@ class ConfigStore:
         self._keys = keys
         self._scripts = scripts
         self._seed = seed
-        self._cache: tuple[bytes, SiteConfig] | None = None
+        self._cache: tuple[str, SiteConfig] | None = None
+
+    @property
+    def site_id(self) -> str:
+        return self._keys.site
+
+    async def ping(self) -> None:
+        """Raises when Redis cannot be reached (the health check)."""
+        await self._redis.ping()
 
     async def ensure(self) -> None:
         """Store the seed configuration unless the site already has one."""
         await self._redis.set(self._keys.config, json.dumps(self._seed.to_dict(), ensure_ascii=False), nx=True)
 
     async def get(self) -> SiteConfig:
-        raw = await self._redis.get(self._keys.config)
-        if raw is None:
+        stored = await self._redis.get(self._keys.config)
+        if stored is None:
             return self._seed
+        raw = text(stored)
         if self._cache and self._cache[0] == raw:
             return self._cache[1]
         try:

@@ -13,6 +13,7 @@ from importlib import resources
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 from queue_server.errors import AppError
 
@@ -38,17 +39,19 @@ class Scripts:
     """The site's Lua scripts registered on one async Redis client."""
 
     def __init__(self, redis: Redis):
-        self.redis = redis
         self._scripts = {name: redis.register_script(source(name)) for name in SCRIPT_NAMES + RAW_SCRIPTS}
 
     async def run(self, name: str, keys: list[str], args: dict[str, Any], **err_params: Any) -> dict[str, Any]:
         raw = await self._scripts[name](keys=keys, args=[json.dumps(args, ensure_ascii=False)])
-        if isinstance(raw, bytes):
-            raw = raw.decode()
-        reply = json.loads(raw)
+        reply: dict[str, Any] = json.loads(raw)
         if "err" in reply:
             raise AppError(reply["err"], **err_params)
         return reply
 
     async def run_raw(self, name: str, keys: list[str], args: list[Any]) -> Any:
         return await self._scripts[name](keys=keys, args=args)
+
+    async def queue_on(self, pipe: Pipeline, name: str, keys: list[str], args: dict[str, Any]) -> None:
+        """Queue a script call on a MULTI pipeline; its JSON reply comes with
+        the pipeline's results (the pipeline loads the script if needed)."""
+        await self._scripts[name](keys=keys, args=[json.dumps(args, ensure_ascii=False)], client=pipe)

@@ -7,7 +7,7 @@ import json
 import pytest
 from redis.asyncio import Redis
 
-from queue_server.config import load_toml
+from queue_server.domain.config import load_toml
 from tests.helpers import run_sync
 
 

@@ -13,7 +13,7 @@ import httpx
 from redis.asyncio import Redis
 
 from queue_server.redis_server import free_port
-from queue_server.security.accounts import token_digest
+from queue_server.domain.accounts import token_digest
 from tests.server import make_server, run_sync
 
 LIMIT = 30

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 from redis.asyncio import Redis
 
-from queue_server.config import parse_config
+from queue_server.domain.config import parse_config
 from queue_server.domain.announce import speech
 from tests.browser import artifact
 from tests.helpers import make_store, test_config_dict

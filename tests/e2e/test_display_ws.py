@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from queue_server.events import iter_events
+from queue_server.store.events import EventLog
 
 
 @contextlib.contextmanager
@@ -177,7 +177,7 @@ def test_admin_sets_notice_and_voice_and_boards_update_live(live):
     async def events():
         r = Redis.from_url(live.redis_url)
         try:
-            return [e async for e in iter_events(r, live.keys)]
+            return [e async for e in EventLog(r, live.keys).iter()]
         finally:
             await r.aclose()
 

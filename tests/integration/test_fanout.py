@@ -1,7 +1,7 @@
 """Fan-out across processes: two real API server processes on one Redis.
 
 An event made through process A reaches a websocket connected to process B,
-and events written outside any API process (QueueStore used directly, and a
+and events written outside any API process (the ticket store used directly, and a
 real RQ worker running a job) reach displays on both."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from rq import Queue, SimpleWorker
 from websockets.sync.client import connect
 
 from queue_server import jobs
-from queue_server.config import parse_config
+from queue_server.domain.config import parse_config
 from queue_server.redis_server import free_port
 from tests.helpers import make_store, test_config_dict
 from tests.server import ServerHandle
@@ -74,7 +74,7 @@ def test_call_through_a_reaches_display_on_b(pair):
 
 
 def test_out_of_process_writer_reaches_displays_on_both(pair, redis_url):
-    """QueueStore used directly (as an RQ job would) – no API process involved."""
+    """The ticket store used directly (as an RQ job would) – no API process involved."""
     a, b = pair
     a.reset()
     cfg = parse_config(test_config_dict(site_id=a.site_id))

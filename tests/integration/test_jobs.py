@@ -41,8 +41,8 @@ def test_close_day_runs_in_a_real_worker(redis_url):
         s = await make_store(redis_url, cfg)
         assert (await s.get_ticket(a.id)).status == TicketStatus.EXPIRED
         assert (await s.get_ticket(b.id)).status == TicketStatus.EXPIRED
-        types = [f[b"type"] for _, f in await s.redis.xrange(s.keys.events)]
-        assert types.count(b"expire") == 2
+        types = [f["type"] for _, f in await s.redis.xrange(s.keys.events)]
+        assert types.count("expire") == 2
         await s.redis.aclose()
 
     run_sync(check())

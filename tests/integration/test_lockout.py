@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from queue_server.security.ratelimit import RateLimiter
+from queue_server.store.ratelimit import RateLimiter
 from queue_server.store.keys import Keys
 from queue_server.store.scripts import Scripts
 from tests.helpers import run_sync
@@ -14,8 +14,8 @@ WINDOW = 60_000
 
 def test_one_address_cannot_lock_the_account_for_everyone(redis_url):
     async def go():
-        r = Redis.from_url(redis_url)
-        lim = RateLimiter(Scripts(r), Keys("t-lockout-1"))
+        r = Redis.from_url(redis_url, decode_responses=True)
+        lim = RateLimiter(r, Scripts(r), Keys("t-lockout-1"))
         for _ in range(5):
             assert await lim.lockout("lan", "10.0.0.66", 5) == 0
             await lim.record_failure("lan", "10.0.0.66", WINDOW)
@@ -30,8 +30,8 @@ def test_one_address_cannot_lock_the_account_for_everyone(redis_url):
 
 def test_many_addresses_together_lock_the_account(redis_url):
     async def go():
-        r = Redis.from_url(redis_url)
-        lim = RateLimiter(Scripts(r), Keys("t-lockout-2"))
+        r = Redis.from_url(redis_url, decode_responses=True)
+        lim = RateLimiter(r, Scripts(r), Keys("t-lockout-2"))
         for i in range(50):   # 4 tries each from 12.5 addresses: no address reaches 5
             await lim.record_failure("lan", f"10.1.0.{i // 4}", WINDOW)
         assert await lim.lockout("lan", "10.0.0.21", 5) > 0

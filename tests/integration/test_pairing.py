@@ -8,14 +8,14 @@ import uuid
 
 from redis.asyncio import Redis
 
-from queue_server.security.pairing import Pairings
+from queue_server.store.pairing import Pairings
 from queue_server.store.keys import Keys
 from tests.helpers import run_sync
 
 
 def test_code_claimed_once_token_delivered_once(redis_url):
     async def go():
-        r = Redis.from_url(redis_url)
+        r = Redis.from_url(redis_url, decode_responses=True)
         pairings = Pairings(r, Keys(f"pair-{uuid.uuid4().hex[:8]}"))
         p = await pairings.start()
         assert len(p.code) == 6 and p.code.isdigit() and len(p.poll_id) >= 32
@@ -38,7 +38,7 @@ def test_code_claimed_once_token_delivered_once(redis_url):
 
 def test_everything_expires(redis_url):
     async def go():
-        r = Redis.from_url(redis_url)
+        r = Redis.from_url(redis_url, decode_responses=True)
         pairings = Pairings(r, Keys(f"pair-{uuid.uuid4().hex[:8]}"), ttl=1)
         p = await pairings.start()
         await asyncio.sleep(1.2)

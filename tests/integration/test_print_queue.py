@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from types import SimpleNamespace
 
 from redis.asyncio import Redis
 
-from queue_server.api.routes.printing import (
-    AGENT_STALE_MS, BACKOFF_MAX_MS, BACKOFF_MS, LEASE_MS, PrintQueue, job_data,
-)
+from queue_server.services.printing import job_data
+from queue_server.store.printing import AGENT_STALE_MS, BACKOFF_MAX_MS, BACKOFF_MS, LEASE_MS, PrintQueue
 from queue_server.store.keys import Keys
 from queue_server.store.scripts import Scripts
 from tests.helpers import Clock, make_store
@@ -20,10 +18,9 @@ from tests.server import run_sync
 
 
 def _pq(redis_url: str, clock: Clock) -> tuple[PrintQueue, Redis]:
-    r = Redis.from_url(redis_url)
+    r = Redis.from_url(redis_url, decode_responses=True)
     keys = Keys("t-" + secrets.token_hex(4))
-    svc = SimpleNamespace(redis=r, keys=keys, scripts=Scripts(r))
-    return PrintQueue(svc, clock=clock), r
+    return PrintQueue(r, keys, Scripts(r), clock=clock), r
 
 
 def run(coro):
@@ -45,7 +42,7 @@ def test_job_kept_until_acked_and_deduplicated(redis_url):
             assert await pq.claim() == []                   # leased to the agent
             assert (await pq.job_state("T1"))["state"] == "queued"
             assert (await pq.answer("T1", True))["state"] == "done"
-            assert await r.hlen(pq.k.print_jobs()) == 0 and await r.zcard(pq.k.print_due) == 0
+            assert await r.hlen(pq.keys.print_jobs()) == 0 and await r.zcard(pq.keys.print_due) == 0
             assert (await pq.job_state("T1"))["state"] == "printed"
             # an acked ticket is never queued again, and a late second ack is harmless
             late = await pq.enqueue("T1", {"number": "A001"})
@@ -170,10 +167,8 @@ def test_concurrent_claims_never_hand_out_a_job_twice(redis_url):
     async def go():
         clock = Clock()
         pq, r = _pq(redis_url, clock)
-        others = [PrintQueue(SimpleNamespace(redis=Redis.from_url(redis_url), keys=pq.k, scripts=None), clock)
-                  for _ in range(4)]
-        for o in others:
-            o.svc.scripts = Scripts(o.svc.redis)
+        clients = [Redis.from_url(redis_url, decode_responses=True) for _ in range(4)]
+        others = [PrintQueue(c, pq.keys, Scripts(c), clock) for c in clients]
         try:
             for i in range(40):
                 await pq.enqueue(f"J{i}", {})
@@ -182,8 +177,8 @@ def test_concurrent_claims_never_hand_out_a_job_twice(redis_url):
             assert len(ids) == len(set(ids)) == 40
         finally:
             await r.aclose()
-            for o in others:
-                await o.svc.redis.aclose()
+            for c in clients:
+                await c.aclose()
     run(go())
 
 
@@ -209,8 +204,7 @@ def test_first_print_of_a_ticket_no_longer_waiting_is_dropped_but_reprint_prints
     async def go():
         clock = Clock()
         store = await make_store(redis_url, clock=clock)
-        svc = SimpleNamespace(redis=store.redis, keys=store.keys, scripts=store.scripts)
-        pq = PrintQueue(svc, clock=clock)
+        pq = PrintQueue(store.redis, store.keys, store.scripts, clock=clock)
         try:
             waiting, _ = await store.issue("HT")
             called, _ = await store.issue("HT")
@@ -219,7 +213,7 @@ def test_first_print_of_a_ticket_no_longer_waiting_is_dropped_but_reprint_prints
             await store.call_ticket(1, called.id)      # served while the printer was down
             jobs = await pq.claim()
             assert [j["id"] for j in jobs] == [waiting.id]
-            assert await store.redis.hexists(pq.k.print_jobs(), called.id) == 0
+            assert await store.redis.hexists(pq.keys.print_jobs(), called.id) == 0
             # a staff reprint of the called ticket still prints
             r = await pq.enqueue(called.id, {"number": called.number}, reprint=True)
             assert [j["id"] for j in await pq.claim()] == [r["job"]]

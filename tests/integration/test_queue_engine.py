@@ -10,7 +10,7 @@ from queue_server.domain.model import CounterStatus, Source, TicketStatus
 from queue_server.domain.selection import Head, choose_next
 from queue_server.errors import AppError
 from queue_server.store.keys import counter_queue
-from queue_server.store.queue import queue_plan
+from queue_server.store.tickets import queue_plan
 from tests.helpers import Clock, make_store, run_sync, test_config
 
 MIN = 60_000
@@ -22,7 +22,7 @@ def run(coro):
 
 async def events_of(store, etype=None):
     rows = await store.redis.xrange(store.keys.events)
-    out = [{k.decode(): v.decode() for k, v in f.items()} for _, f in rows]
+    out = [dict(f) for _, f in rows]
     return [e for e in out if etype is None or e["type"] == etype]
 
 
@@ -143,7 +143,7 @@ def test_lua_order_matches_the_pure_rules_on_random_queues(redis_url):
                 for q in plan:
                     top = await s.redis.zrange(s.keys.queue(q["name"]), 0, 0, withscores=True)
                     if top:
-                        tid, score = top[0][0].decode(), int(top[0][1])
+                        tid, score = top[0][0], int(top[0][1])
                         heads.append(Head(tid, q["category"], score, q["priority"], q["profile_index"]))
                 targets = {c.code: c.target_wait_ms for c in cfg.categories}
                 expected = choose_next(heads, clock.now, targets, cfg.queue.starvation_factor)
@@ -244,7 +244,7 @@ def test_closed_counter_and_disabled_category(redis_url):
         cfg_dict["counters"][4]["enabled"] = False
         cfg_dict["counters"][0]["categories"].append("XH")
         cfg_dict["categories"][5]["enabled"] = False
-        from queue_server.config import parse_config
+        from queue_server.domain.config import parse_config
         s = await make_store(redis_url, parse_config(cfg_dict))
         with pytest.raises(AppError) as e:
             await s.call_next(5)

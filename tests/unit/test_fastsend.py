@@ -9,8 +9,8 @@ import pytest
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
-from queue_server.api.fastsend import MAX_BUFFER, fast_protocol, text_frame
-from queue_server.live import Hub
+from queue_server.live.fastsend import MAX_BUFFER, fast_protocol, text_frame
+from queue_server.live.hub import Hub
 
 
 @pytest.mark.parametrize("size", [0, 5, 125, 126, 1000, 65535, 65536, 200_000])
@@ -80,7 +80,7 @@ def test_hub_writes_frames_and_drops_a_stuck_transport():
 
 
 def test_tick_wakes_only_queued_sockets_and_pings_idle_fast_ones():
-    from queue_server.live import PING_FRAME, TICK
+    from queue_server.live.hub import PING_FRAME, TICK
 
     async def run():
         hub = Hub()
@@ -101,8 +101,8 @@ import shutil
 import sysconfig
 from pathlib import Path
 
-from queue_server.api import fastsend
-from queue_server.api.fastsend import FrameWriter, send_each_py
+from queue_server.live import fastsend
+from queue_server.live.fastsend import FrameWriter, send_each_py
 
 
 def _pairs(n: int):
@@ -153,7 +153,7 @@ def test_send_each_reports_full_buffers_and_closed_sockets(send_each):
 
 
 def test_the_c_send_loop_is_built_where_a_compiler_is():
-    """`pip install -e .` compiles queue_server/api/_sendmany.c when it can;
+    """`pip install -e .` compiles queue_server/live/_sendmany.c when it can;
     on such a machine (CI) the fan-out must not silently fall back."""
     include = Path(sysconfig.get_paths()["include"]) / "Python.h"
     if not (shutil.which("cc") or shutil.which("gcc")) or not include.exists():

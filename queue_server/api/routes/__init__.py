@@ -1,27 +1,28 @@
-"""Route modules. Each exposes ``ROUTES``; `app.create_app` mounts them all."""
+"""Route modules, one Router per noun. Each exposes ``router``, guarded by
+`authorize` (every handler declares its access); `app.create_app` mounts them."""
 
 from __future__ import annotations
 
 import importlib
 
-# Add a module here to mount its ROUTES.
+from litestar import Router
+
+# Add a module here to mount its router.
 MODULES = (
     "queue_server.api.routes.core",
     "queue_server.api.routes.auth",
     "queue_server.api.routes.tickets",
     "queue_server.api.routes.counters",
     "queue_server.api.routes.board",
-    "queue_server.api.routes.display",      # issue: display board page, voice
-    "queue_server.api.routes.kiosk",        # issue: kiosk page
-    "queue_server.api.routes.tracking",     # issue: /t/{id} live tracking
-    "queue_server.api.routes.printing",     # issue: print jobs, /ws/printer, printer status
-    "queue_server.api.routes.counter_app",  # issue: counter app, /rate/{n}
-    "queue_server.api.routes.admin",        # issue: admin pages and APIs
+    "queue_server.api.routes.display",      # display board page, voice, settings, pairing
+    "queue_server.api.routes.kiosk",        # kiosk page, a ticket's QR code
+    "queue_server.api.routes.tracking",     # /t/{id} live tracking
+    "queue_server.api.routes.printing",     # print jobs, /ws/printer, printer status
+    "queue_server.api.routes.counter_app",  # counter app and its live feed
+    "queue_server.api.routes.rating",       # the rating tablet /rate/{n}
+    "queue_server.api.routes.admin",        # admin pages and APIs
 )
 
 
-def all_routes() -> list:
-    routes: list = []
-    for name in MODULES:
-        routes.extend(importlib.import_module(name).ROUTES)
-    return routes
+def all_routers() -> list[Router]:
+    return [importlib.import_module(name).router for name in MODULES]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from litestar import Request, Response, get, post
+from typing import Any
+
+from litestar import Request, Response, Router, get, post
 from litestar.datastructures import Cookie
 
-from queue_server.api.auth import CSRF_COOKIE, SESSION_COOKIE, authenticate, require_user
-from queue_server.api.deps import Svc
+from queue_server.api.auth import CSRF_COOKIE, PUBLIC, SESSION_COOKIE, access, authorize, caller
+from queue_server.api.deps import CurrentUser, Svc
 from queue_server.api.http import client_ip, field, read_json
-from queue_server.api.services import Services
+from queue_server.bootstrap import Services
 from queue_server.errors import AppError
 
 
@@ -20,44 +22,27 @@ def _cookies(svc: Services, sid: str, csrf: str, max_age: int | None) -> list[Co
     ]
 
 
-@post("/api/auth/login", status_code=200, summary="Staff login: sets an HttpOnly session cookie, returns the CSRF token")
-async def login(request: Request, svc: Svc) -> Response:
+@post("/api/auth/login", status_code=200, opt=PUBLIC,
+      summary="Staff login: sets an HttpOnly session cookie, returns the CSRF token")
+async def login(request: Request, svc: Svc) -> Response[Any]:
     data = await read_json(request, max_bytes=4_000)
-    username = field(data, "username", str).strip().lower()
+    username = field(data, "username", str)
     password = field(data, "password", str)
-    s = svc.settings
-    ip = client_ip(request, s.trust_proxy)
-    await svc.limiter.check("login-ip", ip, s.login_limit_per_minute)
-    locked_ms = await svc.limiter.lockout(username, ip, s.lockout_failures)
-    if locked_ms:
-        raise AppError("account_locked", minutes=max(1, (locked_ms + 59_999) // 60_000))
-    user = await svc.accounts.check_password(username, password)
-    if user is None:
-        n = await svc.limiter.record_failure(username, ip, s.lockout_minutes * 60_000)
-        await svc.accounts.audit(username or "?", "login_failed", ip=ip, failures=n)
-        if n >= s.lockout_failures:
-            raise AppError("account_locked", minutes=s.lockout_minutes)
-        raise AppError("login_failed")
-    await svc.limiter.clear_failures(username)
-    old_sid = request.cookies.get(SESSION_COOKIE)
-    if old_sid:
-        await svc.accounts.end_session(old_sid)        # a login never keeps an earlier session id alive
-    sid, csrf = await svc.accounts.create_session(user, s.session_idle_minutes * 60)
-    await svc.accounts.audit(user.username, "login", ip=ip)
-    return Response(content={"user": user.public(), "csrf_token": csrf}, cookies=_cookies(svc, sid, csrf, None))
+    done = await svc.auth.login(username, password, client_ip(request, svc.settings.trust_proxy),
+                                request.cookies.get(SESSION_COOKIE))
+    return Response(content={"user": done.user.public(), "csrf_token": done.csrf},
+                    cookies=_cookies(svc, done.session_id, done.csrf, None))
 
 
-@post("/api/auth/logout", status_code=200, summary="End the session")
-async def logout(request: Request, svc: Svc) -> Response:
-    user = await require_user(request, svc)
-    await svc.accounts.end_session(request.cookies.get(SESSION_COOKIE, ""))
-    await svc.accounts.audit(user.username, "logout")
+@post("/api/auth/logout", status_code=200, summary="End the session", opt=access(users=True))
+async def logout(request: Request, svc: Svc, user: CurrentUser) -> Response[Any]:
+    await svc.auth.logout(user, request.cookies.get(SESSION_COOKIE, ""))
     return Response(content={"ok": True}, cookies=_cookies(svc, "", "", 0))
 
 
-@get("/api/auth/me", summary="The logged-in user, or the device behind a token")
-async def me(request: Request, svc: Svc) -> dict:
-    p = await authenticate(request, svc)
+@get("/api/auth/me", summary="The logged-in user, or the device behind a token", opt=PUBLIC)
+async def me(request: Request) -> dict[str, Any]:
+    p = await caller(request)
     if p.user:
         return {"user": p.user.public(), "csrf_token": p.csrf}
     if p.device:
@@ -65,4 +50,4 @@ async def me(request: Request, svc: Svc) -> dict:
     raise AppError("unauthorized")
 
 
-ROUTES = [login, logout, me]
+router = Router(path="/", route_handlers=[login, logout, me], guards=[authorize])

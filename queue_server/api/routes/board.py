@@ -2,38 +2,32 @@
 
 from __future__ import annotations
 
-from litestar import Request, WebSocket, get, websocket
+from typing import Any
 
-from queue_server.api.auth import authenticate
-from queue_server.api.deps import Svc
-from queue_server.api.services import Services
+from litestar import Request, Router, WebSocket, get, websocket
+
+from queue_server.api.auth import PUBLIC, authorize, caller
+from queue_server.api.deps import Live, Svc
+from queue_server.api.http import limit
 from queue_server.api.ws import serve_feed
-from queue_server.board import BoardFeed, prebuilt, snapshot
+from queue_server.domain.accounts import DeviceKind
 from queue_server.errors import AppError
-from queue_server.security.accounts import DeviceKind
+from queue_server.live.board_feed import prebuilt
 
 
-@get("/api/board", summary="Board snapshot: counters, recent calls, waiting counts (numbers only)")
-async def board(request: Request, svc: Svc) -> dict:
-    await svc.limit_address(request)
-    return await snapshot(svc.queue)
+@get("/api/board", summary="Board snapshot: counters, recent calls, waiting counts (numbers only)", opt=PUBLIC)
+async def board(request: Request, svc: Svc) -> dict[str, Any]:
+    await limit(request)
+    return await svc.board.snapshot()
 
 
-def _feed(socket: WebSocket, svc: Services) -> BoardFeed:
-    """The process's BoardFeed, attached to its Broadcaster on first use."""
-    app_state = socket.app.state
-    if getattr(app_state, "board_feed", None) is None:
-        app_state.board_feed = BoardFeed(svc.queue, fanout_threads=svc.settings.fanout_thread_count).attach(svc.broadcaster)
-    return app_state.board_feed
-
-
-@websocket("/ws/board")
-async def board_ws(socket: WebSocket, svc: Svc) -> None:
+@websocket("/ws/board", opt=PUBLIC)
+async def board_ws(socket: WebSocket, live: Live) -> None:
     """Display feed (display token in ``?token=``, or a staff session)."""
-    feed = _feed(socket, svc)
+    feed = live.board_feed
     try:
         async with feed.gate:
-            p = await authenticate(socket, svc)
+            p = await caller(socket)
     except AppError:
         p = None
     if p is None or not (p.user or (p.device and p.device.kind == DeviceKind.DISPLAY)):
@@ -43,4 +37,4 @@ async def board_ws(socket: WebSocket, svc: Svc) -> None:
     await serve_feed(socket, feed, feed.snapshot_text, prebuilt, fast=True)
 
 
-ROUTES = [board, board_ws]
+router = Router(path="/", route_handlers=[board, board_ws], guards=[authorize])

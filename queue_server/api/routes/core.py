@@ -3,43 +3,30 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
-from litestar import Request, get
+from litestar import Request, Router, get
 
 from queue_server import __version__
+from queue_server.api.auth import PUBLIC, authorize
 from queue_server.api.deps import Svc
 from queue_server.api.http import lang_of
-from queue_server.api.views import category_view
-from queue_server.domain.hours import is_open, next_opening
-from queue_server.holidays_vn import is_public_holiday
 
 
-@get("/healthz", summary="Liveness and Redis reachability")
-async def healthz(svc: Svc) -> dict:
-    await svc.redis.ping()
+@get("/healthz", summary="Liveness and Redis reachability", opt=PUBLIC)
+async def healthz(svc: Svc) -> dict[str, Any]:
+    await svc.site.ping()
     return {"status": "ok", "version": __version__}
 
 
-@get("/api/categories", summary="Procedure categories the kiosk offers")
-async def categories(request: Request, svc: Svc) -> dict:
-    cfg = await svc.config.get()
-    lang = lang_of(request)
-    return {"categories": [category_view(c, lang) for c in cfg.enabled_categories]}
+@get("/api/categories", summary="Procedure categories the kiosk offers", opt=PUBLIC)
+async def categories(request: Request, svc: Svc) -> dict[str, Any]:
+    return {"categories": await svc.site.categories(lang_of(request))}
 
 
-@get("/api/site", summary="Site name, opening state and next opening (public)")
-async def site(svc: Svc) -> dict:
-    cfg = await svc.config.get()
-    now = datetime.now(timezone.utc)
-    open_now = is_open(now, cfg.hours, cfg.site.tz, is_public_holiday)
-    nxt = next_opening(now, cfg.hours, cfg.site.tz, is_public_holiday)
-    return {
-        "id": cfg.site.id, "name": cfg.site.name, "name_en": cfg.site.name_en, "timezone": cfg.site.timezone,
-        "seats": cfg.site.seats, "open": open_now or not cfg.hours.enforce, "enforce_hours": cfg.hours.enforce,
-        "next_open": nxt.isoformat() if nxt else None,
-        "priority_enabled": cfg.queue.priority_enabled, "priority_label": cfg.queue.priority_label,
-        "rating_scale": cfg.queue.rating_scale, "ticket_footer": cfg.site.ticket_footer,
-    }
+@get("/api/site", summary="Site name, time zone, opening state and next opening (public)", opt=PUBLIC)
+async def site(svc: Svc) -> dict[str, Any]:
+    return await svc.site.info(datetime.now(timezone.utc))
 
 
-ROUTES = [healthz, categories, site]
+router = Router(path="/", route_handlers=[healthz, categories, site], guards=[authorize])

@@ -2,105 +2,77 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from typing import Any
 
-from litestar import Request, get, post
+from litestar import Request, Router, get, post
 from litestar.params import FromPath, FromQuery
 
-from queue_server.api.auth import require_device, require_user
-from queue_server.api.deps import Svc
-from queue_server.api.http import field, lang_of, read_json
-from queue_server.api.views import staff_ticket_view, ticket_view
-from queue_server.domain.hours import is_open, next_opening
-from queue_server.domain.model import Source
-from queue_server.errors import AppError
-from queue_server.events import ticket_events
-from queue_server.holidays_vn import is_public_holiday
-from queue_server.security.accounts import DeviceKind, Role
-
-STAFF = (Role.ADMIN, Role.SUPERVISOR, Role.CLERK)
+from queue_server.api.auth import PUBLIC, access, authorize, caller, check_access
+from queue_server.api.deps import Caller, CurrentUser, Svc
+from queue_server.api.http import field, lang_of, limit, read_json
+from queue_server.domain.accounts import STAFF, DeviceKind
+from queue_server.services.tickets import TicketState
+from queue_server.services.views import staff_ticket_view, ticket_view
 
 
-def _next_open_text(nxt: datetime | None, lang: str) -> str:
-    if nxt is None:
-        return "—"
-    if lang == "en":
-        return nxt.strftime("%H:%M on %A %d/%m/%Y")
-    weekday = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật"][nxt.weekday()]
-    return f"{nxt:%H:%M} {weekday}, {nxt:%d/%m/%Y}"
+def _view(state: TicketState, lang: str, staff: bool = False) -> dict[str, Any]:
+    return (staff_ticket_view if staff else ticket_view)(state.ticket, state.cfg, state.position, lang)
 
 
-@post("/api/tickets", status_code=201, summary="Issue a ticket (kiosk token, or staff for a walk-in)")
-async def issue_ticket(request: Request, svc: Svc) -> dict:
-    p = await require_device(request, svc, DeviceKind.KIOSK, allow_roles=STAFF)
+@post("/api/tickets", status_code=201, summary="Issue a ticket (kiosk token, or staff for a walk-in)",
+      opt=access(roles=STAFF, devices=(DeviceKind.KIOSK,)))
+async def issue_ticket(request: Request, svc: Svc, caller: Caller) -> dict[str, Any]:
     data = await read_json(request, max_bytes=4_000)
     category = field(data, "category", str)
     priority = field(data, "priority", bool, required=False, default=False)
-    if p.device:
-        await svc.limiter.check("issue", p.device.id, svc.settings.kiosk_limit_per_minute)
-    cfg = await svc.config.get()
+    if caller.device:
+        await svc.limits.kiosk(caller.device.id)
     lang = lang_of(request)
-    if cfg.hours.enforce:
-        now = datetime.now(timezone.utc)
-        if not is_open(now, cfg.hours, cfg.site.tz, is_public_holiday):
-            nxt = next_opening(now, cfg.hours, cfg.site.tz, is_public_holiday)
-            raise AppError("site_closed", next_open=_next_open_text(nxt, lang),
-                           next_open_at=nxt.isoformat() if nxt else "")
-    ticket, ahead = await svc.queue.issue(
-        category, priority=priority, source=Source.WALK_IN,
-        idem=request.headers.get("idempotency-key"), device=p.device.id if p.device else p.name,
-    )
-    pos = await svc.queue.position(ticket, ahead)       # counted by the issue script: not read again
-    view = ticket_view(ticket, cfg, pos, lang)
-    if p.device is not None:  # a kiosk ticket is printed (issue 4); the ticket is valid either way
-        from queue_server.api.routes.printing import enqueue_ticket_print
-        view["print"] = await enqueue_ticket_print(svc, ticket, cfg, pos.ahead, pos.eta_minutes, lang)
+    state = await svc.tickets.issue_walk_in(
+        category, priority=priority, idem=request.headers.get("idempotency-key"),
+        device_id=caller.device.id if caller.device else None, actor=caller.name, lang=lang)
+    view = _view(state, lang)
+    if state.print is not None:     # a kiosk ticket is printed; the ticket is valid either way
+        view["print"] = state.print
     return view
 
 
-@get("/api/tickets/{ticket_id:str}", summary="A ticket's live status (public; the id is unguessable)")
-async def get_ticket(request: Request, svc: Svc, ticket_id: FromPath[str]) -> dict:
-    await svc.limit_address(request)
-    ticket = await svc.queue.get_ticket(ticket_id)
-    cfg = await svc.config.get()
-    return ticket_view(ticket, cfg, await svc.queue.position(ticket), lang_of(request))
+@get("/api/tickets/{ticket_id:str}", summary="A ticket's live status (public; the id is unguessable)", opt=PUBLIC)
+async def get_ticket(request: Request, svc: Svc, ticket_id: FromPath[str]) -> dict[str, Any]:
+    await limit(request)
+    return _view(await svc.tickets.get(ticket_id), lang_of(request))
 
 
-@get("/api/tickets", summary="Find today's ticket by number (staff)")
-async def find_ticket(request: Request, svc: Svc, number: FromQuery[str]) -> dict:
-    await require_user(request, svc, *STAFF)
-    ticket = await svc.queue.find_ticket(number)
-    cfg = await svc.config.get()
-    return staff_ticket_view(ticket, cfg, await svc.queue.position(ticket), lang_of(request))
+@get("/api/tickets", summary="Find today's ticket by number (staff)", opt=access(roles=STAFF))
+async def find_ticket(request: Request, svc: Svc, number: FromQuery[str]) -> dict[str, Any]:
+    return _view(await svc.tickets.find(number), lang_of(request), staff=True)
 
 
-@get("/api/tickets/{ticket_id:str}/events", summary="A ticket's events from the log (staff)")
-async def get_ticket_events(request: Request, svc: Svc, ticket_id: FromPath[str]) -> dict:
-    await require_user(request, svc, *STAFF)
-    ticket = await svc.queue.get_ticket(ticket_id)
-    return {"events": await ticket_events(svc.redis, svc.keys, ticket_id, ticket.issued_at)}
+@get("/api/tickets/{ticket_id:str}/events", summary="A ticket's events from the log (staff)", opt=access(roles=STAFF))
+async def get_ticket_events(svc: Svc, ticket_id: FromPath[str]) -> dict[str, Any]:
+    return {"events": await svc.tickets.history(ticket_id)}
 
 
-@post("/api/tickets/{ticket_id:str}/rating", status_code=201, summary="Rate the service once (public or rating tablet)")
-async def rate_ticket(request: Request, svc: Svc, ticket_id: FromPath[str]) -> dict:
-    await svc.limit_address(request, "rating", 30)
+@post("/api/tickets/{ticket_id:str}/rating", status_code=201, opt=PUBLIC,
+      summary="Rate the service once (public or rating tablet)")
+async def rate_ticket(request: Request, svc: Svc, ticket_id: FromPath[str]) -> dict[str, Any]:
+    await limit(request, "rating", 30)
     data = await read_json(request, max_bytes=1_000)
     level = field(data, "level", int)
     via = "track"
     if request.headers.get("authorization") or request.query_params.get("token"):
-        p = await require_device(request, svc, DeviceKind.RATING)
-        via = f"tablet:{p.device.counter or ''}"
-    ticket = await svc.queue.rate(ticket_id, level, via=via)
+        p = await caller(request)
+        check_access(request, p, access(devices=(DeviceKind.RATING,))["access"])
+        via = f"tablet:{p.device.counter or ''}" if p.device else via
+    ticket = await svc.tickets.rate(ticket_id, level, via=via)
     return {"ticket": ticket.id, "rating": ticket.rating}
 
 
-@post("/api/tickets/{ticket_id:str}/requeue", status_code=200, summary="Return a no-show citizen to the queue (staff)")
-async def requeue_ticket(request: Request, svc: Svc, ticket_id: FromPath[str]) -> dict:
-    user = await require_user(request, svc, *STAFF)
-    ticket = await svc.queue.requeue(ticket_id, clerk=user.username)
-    await svc.accounts.audit(user.username, "requeue", ticket.number, ticket=ticket.id)
-    cfg = await svc.config.get()
-    return staff_ticket_view(ticket, cfg, await svc.queue.position(ticket), lang_of(request))
+@post("/api/tickets/{ticket_id:str}/requeue", status_code=200, opt=access(roles=STAFF),
+      summary="Return a no-show citizen to the queue (staff)")
+async def requeue_ticket(request: Request, svc: Svc, user: CurrentUser, ticket_id: FromPath[str]) -> dict[str, Any]:
+    return _view(await svc.tickets.requeue(ticket_id, clerk=user.username), lang_of(request), staff=True)
 
 
-ROUTES = [issue_ticket, get_ticket, find_ticket, get_ticket_events, rate_ticket, requeue_ticket]
+router = Router(path="/", route_handlers=[issue_ticket, get_ticket, find_ticket, get_ticket_events, rate_ticket,
+                                          requeue_ticket], guards=[authorize])

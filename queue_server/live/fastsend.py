@@ -151,7 +151,7 @@ def send_each_py(socks: Sequence[socket.socket], frame: bytes, start: int, stop:
 
 
 try:
-    from queue_server.api._sendmany import send_each
+    from queue_server.live._sendmany import send_each
 except ImportError:  # not compiled (no C compiler at install): same thing in Python
     send_each = send_each_py
 

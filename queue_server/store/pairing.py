@@ -48,14 +48,14 @@ class Pairings:
         """The poll id of a live, unclaimed code; None if unknown, expired or
         already claimed."""
         raw = await self.redis.getdel(self.keys.pairing_code(code))
-        return raw.decode() if isinstance(raw, bytes) else raw
+        return None if raw is None else str(raw)
 
     async def deliver(self, poll_id: str, token: str) -> bool:
         """Give the claimed request its token; False if it expired meanwhile."""
         body = json.dumps({"token": token})
         return bool(await self.redis.set(self.keys.pairing(poll_id), body, xx=True, ex=self.ttl))
 
-    async def poll(self, poll_id: str) -> dict | None:
+    async def poll(self, poll_id: str) -> dict[str, str] | None:
         """{"status": "waiting"}, or {"status": "paired", "token": ...} once;
         None when unknown or expired."""
         key = self.keys.pairing(poll_id)

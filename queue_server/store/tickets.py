@@ -1,6 +1,7 @@
-"""Typed wrappers over the queue's Lua scripts, plus the reads they need.
+"""Tickets and their queues: typed wrappers over the queue's Lua scripts,
+plus the reads they need.
 
-`QueueStore` builds each script's KEYS and ARGV from the live configuration
+`TicketStore` builds each script's KEYS and ARGV from the live configuration
 and turns replies into `Ticket`s; script error codes surface as `AppError`.
 """
 
@@ -16,7 +17,7 @@ from typing import Any, Callable
 
 from redis.asyncio import Redis
 
-from queue_server.config import SiteConfig
+from queue_server.domain.config import SiteConfig
 from queue_server.domain.eta import estimate_wait_minutes
 from queue_server.domain.model import CounterStatus, Source, Ticket, TicketStatus
 from queue_server.domain.numbering import normalize_number, service_day
@@ -75,7 +76,7 @@ def serving_counters(cfg: SiteConfig, states: list[dict[str, Any]], category: st
     return n_open or len(serving)
 
 
-class QueueStore:
+class TicketStore:
     def __init__(self, redis: Redis, keys: Keys, scripts: Scripts, config: ConfigStore,
                  clock: Callable[[], int] = now_ms):
         self.redis = redis
@@ -124,7 +125,7 @@ class QueueStore:
         ticket_id = await self.redis.hget(self.keys.numbers(day), norm)
         if ticket_id is None:
             raise AppError("ticket_not_found")
-        return await self.get_ticket(ticket_id.decode() if isinstance(ticket_id, bytes) else ticket_id)
+        return await self.get_ticket(ticket_id)
 
     # -- issuing -------------------------------------------------------------
     async def issue(self, category: str, *, priority: bool = False, source: Source = Source.WALK_IN,
@@ -234,10 +235,10 @@ class QueueStore:
             cat = cfg.category(to_category)
             if cat is None:
                 raise AppError("unknown_category", category=to_category)
-            current = await self.redis.hget(self.keys.counter(counter), "ticket")
+            current = await self.current_ticket_id(counter)
             qname = normal_queue(to_category)
             if current:
-                t = await self.get_ticket(current.decode())
+                t = await self.get_ticket(current)
                 if t.priority:
                     qname = priority_queue(to_category)
         else:
@@ -309,7 +310,7 @@ class QueueStore:
         ids: list[str] = []
         async for tid, raw in self.redis.hscan_iter(self.keys.tickets, count=batch):
             if json.loads(raw).get("day", "") < before:
-                ids.append(tid.decode())
+                ids.append(tid)
             if len(ids) >= batch:
                 purged += await self._purge(ids, before)
                 ids = []
@@ -324,7 +325,7 @@ class QueueStore:
     # -- reads -----------------------------------------------------------------
     async def averages(self, cfg: SiteConfig) -> dict[str, float]:
         raw = await self.redis.hgetall(self.keys.averages)
-        got = {kk.decode(): float(v) for kk, v in raw.items()}
+        got = {kk: float(v) for kk, v in raw.items()}
         return {c.code: got.get(c.code, float(c.service_ms)) for c in cfg.categories}
 
     async def counter_states(self, cfg: SiteConfig) -> list[dict[str, Any]]:
@@ -334,7 +335,7 @@ class QueueStore:
         rows = await pipe.execute()
         out = []
         for c, row in zip(cfg.counters, rows):
-            h = {kk.decode(): v.decode() for kk, v in row.items()}
+            h = row
             status = CounterStatus.CLOSED if not c.enabled else CounterStatus(h.get("status") or "open")
             out.append({"counter": c.number, "name": c.label, "status": str(status),
                         "categories": list(c.categories), "ticket": h.get("ticket") or None,
@@ -383,6 +384,22 @@ class QueueStore:
         for c in cfg.counters:
             pipe.zcard(self.keys.queue(counter_queue(c.number)))
         return {c.number: int(n) for c, n in zip(cfg.counters, await pipe.execute())}
+
+    async def queue_summaries(self, names: list[str]) -> dict[str, tuple[int, float | None]]:
+        """For each logical queue: how many wait in it, and the rank time of its head."""
+        pipe = self.redis.pipeline(transaction=False)
+        for name in names:
+            pipe.zcard(self.keys.queue(name))
+            pipe.zrange(self.keys.queue(name), 0, 0, withscores=True)
+        rows = await pipe.execute()
+        out: dict[str, tuple[int, float | None]] = {}
+        for i, name in enumerate(names):
+            first = rows[2 * i + 1]
+            out[name] = (int(rows[2 * i]), float(first[0][1]) if first else None)
+        return out
+
+    async def current_ticket_id(self, counter: int) -> str | None:
+        return await self.redis.hget(self.keys.counter(counter), "ticket") or None
 
     async def recent_calls(self, limit: int = 8) -> list[dict[str, Any]]:
         return [json.loads(x) for x in await self.redis.lrange(self.keys.recent, 0, limit - 1)]

@@ -1,85 +1,16 @@
-"""Users, device tokens, sessions and the audit log in Redis."""
+"""Users, device tokens and sessions of one site in Redis."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 import secrets
 import time
-from dataclasses import asdict, dataclass, field
-from enum import StrEnum
-from typing import Any
 
 from redis.asyncio import Redis
 
-from queue_server.security.passwords import hash_password, verify_password
+from queue_server.domain.accounts import USERNAME_RE, Device, DeviceKind, Role, User, token_digest
+from queue_server.domain.passwords import hash_password, verify_password
 from queue_server.store.keys import Keys
-
-USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    SUPERVISOR = "supervisor"
-    CLERK = "clerk"
-
-
-class DeviceKind(StrEnum):
-    KIOSK = "kiosk"
-    DISPLAY = "display"
-    PRINTER = "printer"
-    RATING = "rating"
-
-
-@dataclass
-class User:
-    username: str
-    role: Role
-    password_hash: str = ""
-    counters: list[int] = field(default_factory=list)   # empty = any counter (admin, supervisor)
-    display_name: str = ""
-    disabled: bool = False
-    # Sessions created before this instant (ms) are void: set on a password
-    # reset, a role/counter change or when the account is disabled.
-    sessions_after: int = 0
-
-    def may_use_counter(self, n: int) -> bool:
-        if self.role in (Role.ADMIN, Role.SUPERVISOR):
-            return True
-        return n in self.counters
-
-    def public(self) -> dict[str, Any]:
-        return {"username": self.username, "role": str(self.role), "counters": self.counters,
-                "display_name": self.display_name, "disabled": self.disabled}
-
-
-@dataclass
-class Device:
-    id: str
-    name: str
-    kind: DeviceKind
-    created_at: int
-    revoked: bool = False
-    counter: int | None = None     # for a rating tablet: the counter it faces
-
-    def public(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["kind"] = str(self.kind)
-        return d
-
-
-_USER_FIELDS = {"username", "role", "password_hash", "counters", "display_name", "disabled", "sessions_after"}
-
-
-def _user_from(d: dict[str, Any]) -> User:
-    d = {k: v for k, v in d.items() if k in _USER_FIELDS}
-    d["role"] = Role(d["role"])
-    return User(**d)
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _now_ms() -> int:
@@ -96,19 +27,14 @@ class Accounts:
         raw = await self.redis.hget(self.keys.users, username)
         if raw is None:
             return None
-        return _user_from(json.loads(raw))
+        return User.from_dict(json.loads(raw))
 
     async def list_users(self) -> list[User]:
         raw = await self.redis.hgetall(self.keys.users)
-        out = []
-        for v in raw.values():
-            out.append(_user_from(json.loads(v)))
-        return sorted(out, key=lambda u: u.username)
+        return sorted((User.from_dict(json.loads(v)) for v in raw.values()), key=lambda u: u.username)
 
     async def save_user(self, user: User) -> None:
-        d = asdict(user)
-        d["role"] = str(user.role)
-        await self.redis.hset(self.keys.users, user.username, json.dumps(d, ensure_ascii=False))
+        await self.redis.hset(self.keys.users, user.username, json.dumps(user.to_dict(), ensure_ascii=False))
 
     async def add_user(self, username: str, role: Role, password: str, counters: list[int] | None = None,
                        display_name: str = "") -> User:
@@ -128,10 +54,6 @@ class Accounts:
         user.sessions_after = _now_ms()
         await self.save_user(user)
         return user
-
-    async def end_user_sessions(self, user: User) -> None:
-        user.sessions_after = _now_ms()
-        await self.save_user(user)
 
     async def delete_user(self, username: str) -> bool:
         return bool(await self.redis.hdel(self.keys.users, username))
@@ -160,18 +82,12 @@ class Accounts:
         raw = await self.redis.hget(self.keys.devices, token_digest(token))
         if raw is None:
             return None
-        d = json.loads(raw)
-        d["kind"] = DeviceKind(d["kind"])
-        dev = Device(**d)
+        dev = Device.from_dict(json.loads(raw))
         return None if dev.revoked else dev
 
     async def list_devices(self) -> list[Device]:
-        out = []
-        for v in (await self.redis.hgetall(self.keys.devices)).values():
-            d = json.loads(v)
-            d["kind"] = DeviceKind(d["kind"])
-            out.append(Device(**d))
-        return sorted(out, key=lambda d: (d.kind, d.name))
+        devices = (Device.from_dict(json.loads(v)) for v in (await self.redis.hgetall(self.keys.devices)).values())
+        return sorted(devices, key=lambda d: (d.kind, d.name))
 
     async def revoke_device(self, device_id: str) -> bool:
         for digest, v in (await self.redis.hgetall(self.keys.devices)).items():
@@ -203,25 +119,7 @@ class Accounts:
             await self.redis.delete(key)
             return None
         await self.redis.expire(key, idle_seconds)   # idle timeout slides
-        return user, data["csrf"]
+        return user, str(data["csrf"])
 
     async def end_session(self, sid: str) -> None:
         await self.redis.delete(self.keys.session(token_digest(sid)))
-
-    # -- audit ---------------------------------------------------------------------
-    async def audit(self, actor: str, action: str, target: str = "", **detail: Any) -> None:
-        await self.redis.xadd(self.keys.audit, {
-            "ts": str(_now_ms()), "actor": actor, "action": action, "target": target,
-            "detail": json.dumps(detail, ensure_ascii=False, default=str),
-        }, maxlen=200_000, approximate=True)
-
-    async def audit_entries(self, count: int = 100) -> list[dict[str, Any]]:
-        rows = await self.redis.xrevrange(self.keys.audit, count=count)
-        out = []
-        for sid, f in rows:
-            e = {k.decode(): v.decode() for k, v in f.items()}
-            e["id"] = sid.decode()
-            e["ts"] = int(e["ts"])
-            e["detail"] = json.loads(e.get("detail") or "{}")
-            out.append(e)
-        return out

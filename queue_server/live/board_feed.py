@@ -1,75 +1,21 @@
-"""The display board's snapshot: counters, recent calls and waiting counts.
-
-Public data only: ticket numbers, never names or phone numbers.
-"""
+"""The board's own fan-out: each event becomes ONE message (the event and a
+fresh board), built once per process and handed ready-made to every display
+socket."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-import time
 from typing import Any
 
-from queue_server.api.fastsend import text_frame
-from queue_server.domain.announce import VoiceSettings, announcement, settings_from_hash
-from queue_server.domain.eta import estimate_wait_minutes
-from queue_server.live import TICK, Hub
-from queue_server.store.queue import QueueStore, serving_counters
+from queue_server.domain.announce import VoiceSettings, announcement
+from queue_server.live.fastsend import text_frame
+from queue_server.live.hub import TICK, Hub
+from queue_server.services.board import BoardService
 
 log = logging.getLogger("motcua.board")
 _NOTHING = object()
-
-
-async def snapshot(store: QueueStore, recent: int = 8) -> dict[str, Any]:
-    cfg = await store.config.get()
-    seq = await store.last_seq()      # first: what follows reflects at least every event up to it
-    states, counts, direct, avgs, calls, settings = await asyncio.gather(
-        store.counter_states(cfg), store.waiting_counts(cfg), store.counter_queue_counts(cfg),
-        store.averages(cfg), store.recent_calls(recent), store.redis.hgetall(store.keys.settings))
-    settings = {k.decode(): v.decode() for k, v in settings.items()}
-    names = {c.code: c.name for c in cfg.categories}
-    names_en = {c.code: c.name_en for c in cfg.categories}
-    counters = []
-    for s in states:
-        counters.append({
-            "counter": s["counter"], "name": s["name"], "status": s["status"],
-            "number": s["number"], "category": s["category"],
-            "category_name": names.get(s["category"] or "", None),
-            "called_at": s["called_at"],
-        })
-    waiting = []
-    for c in cfg.categories:
-        if not c.enabled and not counts.get(c.code):
-            continue
-        n = counts.get(c.code, 0)
-        waiting.append({
-            "category": c.code, "prefix": c.prefix, "name": c.name, "name_en": c.name_en, "count": n,
-            "eta_minutes": estimate_wait_minutes(n, avgs[c.code], serving_counters(cfg, states, c.code)),
-        })
-    total = sum(counts.values()) + sum(direct.values())
-    voice = settings_from_hash(settings)
-    for call in calls:
-        call["category_name"] = names.get(call.get("category"), "")
-        call["category_name_en"] = names_en.get(call.get("category"), "")
-        said = announcement({**call, "type": call.get("type") or "call"}, voice)
-        if said is not None:
-            call["text"], call["speech"] = said["text"], said["speech"]
-    return {
-        "type": "snapshot",
-        "seq": seq,
-        "now": int(time.time() * 1000),
-        "site": {"id": cfg.site.id, "name": cfg.site.name, "name_en": cfg.site.name_en, "timezone": cfg.site.timezone},
-        "counters": counters,
-        "recent": calls,
-        "waiting": waiting,
-        "waiting_total": total,
-        "seats": cfg.site.seats,
-        "full": cfg.site.seats > 0 and total >= cfg.site.seats,
-        "notice": settings.get("notice", cfg.site.notice),
-        "voice": {**{k[6:]: v for k, v in settings.items() if k.startswith("voice.")},
-                  **voice.to_dict()},
-    }
 
 
 class BoardFeed(Hub):
@@ -79,9 +25,9 @@ class BoardFeed(Hub):
     rendering). Attach it to the process's Broadcaster; board sockets
     subscribe to the feed instead."""
 
-    def __init__(self, store: QueueStore, queue_size: int = 256, fanout_threads: int = 1):
+    def __init__(self, board: BoardService, queue_size: int = 256, fanout_threads: int = 1):
         super().__init__(queue_size, fanout_threads)
-        self._store = store
+        self._board = board
         self._key: object = None
         self._text = ""
         self._inbox: asyncio.Queue[dict[str, Any] | None] | None = None
@@ -132,7 +78,7 @@ class BoardFeed(Hub):
         newer event follows it."""
         loop = asyncio.get_running_loop()
         async with self.gate:
-            seq = await self._store.last_seq()
+            seq = await self._board.last_seq()
         snap = self._snap
         if snap is not None and snap[0] == seq and loop.time() - snap[1] < max_age:
             return snap[2]
@@ -145,7 +91,7 @@ class BoardFeed(Hub):
     async def _build_snapshot(self) -> str:
         at = asyncio.get_running_loop().time()
         async with self.gate:
-            board = await snapshot(self._store)
+            board = await self._board.snapshot()
         text = json.dumps(board, ensure_ascii=False)
         self._snap = (board["seq"], at, text)
         return text
@@ -172,7 +118,7 @@ class BoardFeed(Hub):
         key = tuple((e.get("seq"), e.get("type"), e.get("stream_id")) for e in batch)
         if key == self._key:
             return self._text
-        board = await snapshot(self._store)
+        board = await self._board.snapshot()
         payload: dict[str, Any] = {"type": "event", "seq": event.get("seq"), "from": batch[0].get("seq"),
                                    "events": batch, "event": event, "board": board}
         v = board["voice"]
@@ -189,8 +135,8 @@ class BoardFeed(Hub):
 def _is_next(prev: dict[str, Any], nxt: dict[str, Any]) -> bool:
     """Whether `nxt` directly follows `prev` in the event log."""
     try:
-        return int(nxt.get("seq")) == int(prev.get("seq")) + 1
-    except (TypeError, ValueError):
+        return int(nxt["seq"]) == int(prev["seq"]) + 1
+    except (KeyError, TypeError, ValueError):
         return False
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from queue_server.config import SiteConfig
+from queue_server.domain.config import SiteConfig
 from queue_server.domain.model import Ticket
-from queue_server.store.queue import Position
+from queue_server.store.tickets import Position
+from queue_server.domain.config import Category
 
 
 def ticket_view(t: Ticket, cfg: SiteConfig, pos: Position | None = None, lang: str = "vi") -> dict[str, Any]:
@@ -39,9 +40,13 @@ def staff_ticket_view(t: Ticket, cfg: SiteConfig, pos: Position | None = None, l
     return v
 
 
-def category_view(c, lang: str = "vi") -> dict[str, Any]:
+def category_view(c: Category, lang: str = "vi") -> dict[str, Any]:
     return {
         "code": c.code, "prefix": c.prefix, "name": c.label(lang),
         "name_vi": c.name, "name_en": c.name_en, "target_wait_min": c.target_wait_min,
         "service_min": c.service_min, "enabled": c.enabled,
     }
+
+
+def category_brief(c: Category) -> dict[str, Any]:
+    return {"code": c.code, "prefix": c.prefix, "name": c.name, "name_en": c.name_en}

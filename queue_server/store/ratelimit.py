@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 
+from redis.asyncio import Redis
+
 from queue_server.errors import AppError
 from queue_server.store.keys import Keys
 from queue_server.store.scripts import Scripts
@@ -15,7 +17,8 @@ def _bucket(name: str, who: str) -> str:
 
 
 class RateLimiter:
-    def __init__(self, scripts: Scripts, keys: Keys):
+    def __init__(self, redis: Redis, scripts: Scripts, keys: Keys):
+        self.redis = redis
         self.scripts = scripts
         self.keys = keys
 
@@ -42,11 +45,11 @@ class RateLimiter:
 
     async def lockout(self, username: str, address: str, limit: int) -> int:
         """Milliseconds this address stays locked out of the account (0 = not locked)."""
-        pipe = self.scripts.redis.pipeline(transaction=True)
+        pipe = self.redis.pipeline(transaction=True)
         pipe.hgetall(self._fail_key(username))
         pipe.pttl(self._fail_key(username))
         counts, ttl = await pipe.execute()
-        mine = int(counts.get(address.encode(), 0))
+        mine = int(counts.get(address, 0))
         total = sum(int(v) for v in counts.values())
         if mine >= limit or total >= limit * self.GLOBAL_FACTOR:
             return max(int(ttl), 1)
@@ -55,11 +58,11 @@ class RateLimiter:
     async def record_failure(self, username: str, address: str, window_ms: int) -> int:
         """Count one failure; returns this address's failures in the window."""
         key = self._fail_key(username)
-        pipe = self.scripts.redis.pipeline(transaction=True)
+        pipe = self.redis.pipeline(transaction=True)
         pipe.hincrby(key, address, 1)
         pipe.pexpire(key, window_ms)
         mine, _ = await pipe.execute()
         return int(mine)
 
     async def clear_failures(self, username: str) -> None:
-        await self.scripts.redis.delete(self._fail_key(username))
+        await self.redis.delete(self._fail_key(username))

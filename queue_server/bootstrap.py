@@ -1,0 +1,104 @@
+"""Building a process's stores and services: one way for the API, the RQ
+worker, the command line and the tests.
+
+`build_stores` binds every store to the site id of the configuration it is
+given (never to a process-wide one) and touches Redis once, to seed the
+site's configuration. `build_services` wires the use cases over them. Live
+fan-out (the broadcaster, the GC keeper) is the API's own business and is
+added by `queue_server.api.app` only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from queue_server.domain.config import SiteConfig
+from queue_server.services.admin import AdminService
+from queue_server.services.auth import AuthService
+from queue_server.services.board import BoardService
+from queue_server.services.counters import CounterService
+from queue_server.services.display import DisplayService
+from queue_server.services.limits import Limits
+from queue_server.services.printing import PrintService
+from queue_server.services.ratings import RatingService
+from queue_server.services.site import SiteService
+from queue_server.services.tickets import TicketService
+from queue_server.settings import Settings
+from queue_server.store.accounts import Accounts
+from queue_server.store.audit import AuditLog
+from queue_server.store.config_store import ConfigStore
+from queue_server.store.display_settings import DisplaySettings
+from queue_server.store.events import EventLog
+from queue_server.store.keys import Keys
+from queue_server.store.pairing import Pairings
+from queue_server.store.printing import PrintQueue
+from queue_server.store.ratelimit import RateLimiter
+from queue_server.store.scripts import Scripts
+from queue_server.store.tickets import TicketStore
+
+
+@dataclass
+class Stores:
+    """Every store of one site, over one Redis client."""
+
+    keys: Keys
+    config: ConfigStore
+    tickets: TicketStore
+    events: EventLog
+    printing: PrintQueue
+    display: DisplaySettings
+    accounts: Accounts
+    audit: AuditLog
+    pairings: Pairings
+    limiter: RateLimiter
+
+
+async def build_stores(redis: Redis, seed: SiteConfig, site_id: str | None = None) -> Stores:
+    """The stores of site `site_id` (default: the seed's), seeding its
+    configuration in Redis unless it has one."""
+    keys = Keys(site_id or seed.site.id)
+    scripts = Scripts(redis)
+    config = ConfigStore(redis, keys, scripts, seed)
+    await config.ensure()
+    return Stores(
+        keys=keys, config=config, tickets=TicketStore(redis, keys, scripts, config),
+        events=EventLog(redis, keys), printing=PrintQueue(redis, keys, scripts),
+        display=DisplaySettings(redis, keys, scripts), accounts=Accounts(redis, keys),
+        audit=AuditLog(redis, keys), pairings=Pairings(redis, keys), limiter=RateLimiter(redis, scripts, keys),
+    )
+
+
+@dataclass
+class Services:
+    """The use cases of one site."""
+
+    settings: Settings
+    site: SiteService
+    auth: AuthService
+    limits: Limits
+    tickets: TicketService
+    counters: CounterService
+    ratings: RatingService
+    board: BoardService
+    printing: PrintService
+    display: DisplayService
+    admin: AdminService
+
+
+def build_services(stores: Stores, settings: Settings) -> Services:
+    s = stores
+    printing = PrintService(s.config, s.tickets, s.printing, s.audit)
+    return Services(
+        settings=settings, site=SiteService(s.config),
+        auth=AuthService(s.accounts, s.limiter, s.audit, settings),
+        limits=Limits(s.limiter, settings),
+        tickets=TicketService(s.config, s.tickets, s.events, s.audit, printing),
+        counters=CounterService(s.config, s.tickets, s.events, s.audit),
+        ratings=RatingService(s.config, s.tickets, s.events, s.audit),
+        board=BoardService(s.config, s.tickets, s.events, s.display),
+        printing=printing,
+        display=DisplayService(s.config, s.display, s.audit, s.pairings, s.accounts),
+        admin=AdminService(s.config, s.accounts, s.audit, s.limiter),
+    )

@@ -1,1 +1,0 @@
-"""Users, devices, sessions, rate limits and the audit log."""

@@ -1,0 +1,21 @@
+"""Rate limits on public endpoints and kiosks, shared by every process."""
+
+from __future__ import annotations
+
+from queue_server.settings import Settings
+from queue_server.store.ratelimit import RateLimiter
+
+
+class Limits:
+    def __init__(self, limiter: RateLimiter, settings: Settings):
+        self.limiter = limiter
+        self.settings = settings
+
+    async def address(self, address: str, bucket: str = "public", per_minute: int | None = None) -> None:
+        """Rate limit by the client's address: the public pages' and APIs'
+        limit unless `per_minute` is given. Raises AppError("rate_limited")."""
+        limit = self.settings.public_limit_per_minute if per_minute is None else per_minute
+        await self.limiter.check(bucket, address, limit)
+
+    async def kiosk(self, device_id: str) -> None:
+        await self.limiter.check("issue", device_id, self.settings.kiosk_limit_per_minute)

@@ -1,0 +1,98 @@
+"""Tickets as the kiosk, the tracking page and staff use them: issuing a
+walk-in (opening hours, issue, print), reading, rating, requeueing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from queue_server.domain.config import SiteConfig
+from queue_server.domain.holidays import is_public_holiday
+from queue_server.domain.hours import is_open, next_opening
+from queue_server.domain.model import Source, Ticket
+from queue_server.errors import AppError
+from queue_server.services.printing import PrintService
+from queue_server.store.audit import AuditLog
+from queue_server.store.config_store import ConfigStore
+from queue_server.store.events import EventLog
+from queue_server.store.tickets import Position, TicketStore
+
+WEEKDAYS_VI = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật"]
+
+
+def opening_text(nxt: datetime | None, lang: str) -> str:
+    """When the desk opens next, as a citizen reads it."""
+    if nxt is None:
+        return "—"
+    if lang == "en":
+        return nxt.strftime("%H:%M on %A %d/%m/%Y")
+    return f"{nxt:%H:%M} {WEEKDAYS_VI[nxt.weekday()]}, {nxt:%d/%m/%Y}"
+
+
+def check_open(cfg: SiteConfig, now: datetime, lang: str) -> None:
+    """Refuse a ticket outside opening hours (when the site enforces them)."""
+    if cfg.hours.enforce and not is_open(now, cfg.hours, cfg.site.tz, is_public_holiday):
+        nxt = next_opening(now, cfg.hours, cfg.site.tz, is_public_holiday)
+        raise AppError("site_closed", next_open=opening_text(nxt, lang), next_open_at=nxt.isoformat() if nxt else "")
+
+
+@dataclass
+class TicketState:
+    """A ticket with what a view of it needs."""
+
+    ticket: Ticket
+    cfg: SiteConfig
+    position: Position
+    print: dict[str, Any] | None = None
+
+
+class TicketService:
+    def __init__(self, config: ConfigStore, tickets: TicketStore, events: EventLog, audit: AuditLog,
+                 printing: PrintService):
+        self.config = config
+        self.tickets = tickets
+        self.events = events
+        self.audit = audit
+        self.printing = printing
+
+    async def issue_walk_in(self, category: str, *, priority: bool = False, idem: str | None = None,
+                            device_id: str | None = None, actor: str = "", lang: str = "vi") -> TicketState:
+        """A walk-in ticket: refused outside opening hours; a kiosk's ticket
+        (`device_id`) is also queued for printing, and is valid either way."""
+        cfg = await self.config.get()
+        check_open(cfg, datetime.now(timezone.utc), lang)
+        ticket, ahead = await self.tickets.issue(category, priority=priority, source=Source.WALK_IN, idem=idem,
+                                                 device=device_id or actor)
+        pos = await self.tickets.position(ticket, ahead)       # counted by the issue script: not read again
+        printed = None
+        if device_id is not None:
+            printed = await self.printing.print_new_ticket(ticket, cfg, pos, lang)
+        return TicketState(ticket, cfg, pos, printed)
+
+    async def state(self, ticket: Ticket) -> TicketState:
+        cfg = await self.config.get()
+        return TicketState(ticket, cfg, await self.tickets.position(ticket))
+
+    async def get(self, ticket_id: str) -> TicketState:
+        return await self.state(await self.tickets.get_ticket(ticket_id))
+
+    async def find(self, number: str) -> TicketState:
+        """Today's ticket by its number (staff)."""
+        return await self.state(await self.tickets.find_ticket(number))
+
+    async def history(self, ticket_id: str) -> list[dict[str, Any]]:
+        ticket = await self.tickets.get_ticket(ticket_id)
+        return await self.events.for_ticket(ticket_id, ticket.issued_at)
+
+    async def rate(self, ticket_id: str, level: int, via: str) -> Ticket:
+        return await self.tickets.rate(ticket_id, level, via=via)
+
+    async def requeue(self, ticket_id: str, clerk: str) -> TicketState:
+        """A no-show citizen came back: the ticket waits again."""
+        ticket = await self.tickets.requeue(ticket_id, clerk=clerk)
+        await self.audit.record(clerk, "requeue", ticket.number, ticket=ticket.id)
+        return await self.state(ticket)
+
+    async def public_url(self) -> str:
+        return (await self.config.get()).site.public_url

@@ -1,0 +1,60 @@
+"""Reading the event log (the Redis Stream every Lua script appends to)."""
+
+from __future__ import annotations
+
+from typing import Any, AsyncIterator
+
+from redis.asyncio import Redis
+
+from queue_server.store.keys import Keys
+
+INT_FIELDS = {"seq", "ts", "counter", "wait_ms", "service_ms", "ahead", "issued_at", "calls", "level", "scale"}
+
+# Stream ids are the Redis server's clock; tickets carry the app's. Start the
+# scan a little before the issue time so a skew between the two loses nothing.
+CLOCK_SKEW_MS = 10 * 60_000
+
+
+def decode_event(stream_id: bytes | str, fields: dict[Any, Any]) -> dict[str, Any]:
+    e: dict[str, Any] = {}
+    for k, v in fields.items():
+        k = k.decode() if isinstance(k, bytes) else k
+        v = v.decode() if isinstance(v, bytes) else v
+        if k in INT_FIELDS and v.lstrip("-").isdigit():
+            e[k] = int(v)
+        elif k in INT_FIELDS and v == "":
+            e[k] = None
+        else:
+            e[k] = v
+    e["id"] = stream_id.decode() if isinstance(stream_id, bytes) else stream_id
+    return e
+
+
+class EventLog:
+    """The event log of one site."""
+
+    def __init__(self, redis: Redis, keys: Keys):
+        self.redis = redis
+        self.keys = keys
+
+    async def iter(self, start: str = "-", end: str = "+", batch: int = 1000) -> AsyncIterator[dict[str, Any]]:
+        """Every event from `start` to `end` (stream ids), oldest first."""
+        cursor = start
+        while True:
+            rows = await self.redis.xrange(self.keys.events, min=cursor, max=end, count=batch)
+            for sid, fields in rows:
+                yield decode_event(sid, fields)
+            if len(rows) < batch:
+                return
+            last = rows[-1][0]
+            cursor = "(" + (last.decode() if isinstance(last, bytes) else last)   # exclusive: after the last one
+
+    async def for_ticket(self, ticket_id: str, issued_at: int | None = None) -> list[dict[str, Any]]:
+        """A ticket's events, oldest first. With its issue time the scan starts
+        there instead of at the beginning of the log (months of events)."""
+        start = f"{max(0, issued_at - CLOCK_SKEW_MS)}-0" if issued_at else "-"
+        return [e async for e in self.iter(start=start) if e.get("ticket") == ticket_id]
+
+    async def last_seq(self) -> int:
+        """The sequence number of the newest event (0 when there is none)."""
+        return int(await self.redis.get(self.keys.event_seq) or 0)

@@ -1,0 +1,136 @@
+"""The print-job queue of a site and its printer's status, in Redis.
+
+A kiosk ticket becomes a print job keyed by the ticket id (a reprint gets
+``<ticket>.rN``). The job stays in Redis until the agent acks it; a failure
+makes it due again after an exponential backoff; a job the agent had when
+it disconnected becomes due at once. An id that was already acked is never
+queued again, and the agent skips a job id it has already printed, so a
+ticket prints once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any, Callable
+
+from redis.asyncio import Redis
+
+from queue_server.store.connection import text_map
+from queue_server.store.keys import Keys
+from queue_server.store.scripts import Scripts
+
+log = logging.getLogger("motcua.printing")
+
+LEASE_MS = 15_000            # a job sent to an agent comes back if not answered by then
+BACKOFF_MS = 1_000           # first retry after a failure; doubles each attempt
+BACKOFF_MAX_MS = 30_000
+DONE_TTL_MS = 3 * 24 * 3600 * 1000
+AGENT_STALE_MS = 45_000      # no word from the agent for this long: printer offline
+STATUSES = ("online", "offline", "paper_low", "paper_out")
+STATUS_TEXT = {
+    "online": ("Máy in sẵn sàng", "Printer ready"),
+    "offline": ("Máy in đang lỗi hoặc mất kết nối", "Printer offline"),
+    "paper_low": ("Máy in sắp hết giấy", "Printer paper low"),
+    "paper_out": ("Máy in hết giấy", "Printer out of paper"),
+}
+
+
+def _now() -> int:
+    return int(time.time() * 1000)
+
+
+class PrintQueue:
+    """The print jobs of one site. Agent sockets of this process register a
+    waker, set whenever a job is queued or released through this instance."""
+
+    def __init__(self, redis: Redis, keys: Keys, scripts: Scripts, clock: Callable[[], int] | None = None):
+        self.redis = redis
+        self.keys = keys
+        self.scripts = scripts
+        self.clock = clock or _now
+        self._wakers: set[asyncio.Event] = set()
+
+    def add_waker(self, event: asyncio.Event) -> None:
+        self._wakers.add(event)
+
+    def remove_waker(self, event: asyncio.Event) -> None:
+        self._wakers.discard(event)
+
+    def _wake_agents(self) -> None:
+        for ev in list(self._wakers):
+            ev.set()
+
+    async def enqueue(self, ticket_id: str, data: dict[str, Any], reprint: bool = False) -> dict[str, Any]:
+        k = self.keys
+        reply = await self.scripts.run(
+            "print_enqueue", [k.print_jobs(), k.print_due, k.print_done, k.print_reprints],
+            {"now": self.clock(), "channel": k.channel, "ticket": ticket_id, "reprint": reprint, "data": data})
+        self._wake_agents()
+        return reply
+
+    async def claim(self, limit: int = 10) -> list[dict[str, Any]]:
+        k = self.keys
+        reply = await self.scripts.run("print_claim", [k.print_jobs(), k.print_due, k.tickets],
+                                       {"now": self.clock(), "lease_ms": LEASE_MS, "limit": limit})
+        dropped = reply.get("dropped") or []
+        if isinstance(dropped, list) and dropped:
+            log.info("dropped print jobs of tickets no longer waiting: %s", ", ".join(dropped))
+        jobs = reply.get("jobs") or []
+        return jobs if isinstance(jobs, list) else []
+
+    async def answer(self, job_id: str, ok: bool, error: str = "") -> dict[str, Any]:
+        k = self.keys
+        return await self.scripts.run(
+            "print_ack", [k.print_jobs(), k.print_due, k.print_done],
+            {"now": self.clock(), "job": job_id, "ok": ok, "error": error[:300], "backoff_ms": BACKOFF_MS,
+             "backoff_max_ms": BACKOFF_MAX_MS, "done_ttl_ms": DONE_TTL_MS})
+
+    async def release(self, job_ids: list[str]) -> None:
+        if job_ids:
+            k = self.keys
+            await self.scripts.run("print_release", [k.print_jobs(), k.print_due],
+                                   {"now": self.clock(), "jobs": job_ids})
+
+    async def set_status(self, status: str | None = None, detail: str = "", agent: str = "") -> dict[str, Any]:
+        k = self.keys
+        args: dict[str, Any] = {"now": self.clock(), "agent": agent}
+        if status is None:
+            args["seen_only"] = True
+        else:
+            args.update(status=status, detail=detail[:300])
+        reply = await self.scripts.run("printer_status", [k.printer_status, k.print_jobs(), k.print_due], args)
+        if reply.get("released"):
+            self._wake_agents()
+        return reply
+
+    async def job_state(self, ticket_id: str) -> dict[str, Any]:
+        """The original print job of a ticket: queued / printed / none."""
+        k = self.keys
+        raw = await self.redis.hget(k.print_jobs(), ticket_id)
+        if raw is not None:
+            job = json.loads(raw)
+            return {"state": "queued", "attempts": job.get("attempts", 0), "error": job.get("last_error", "")}
+        if await self.redis.hexists(k.print_done, ticket_id):
+            return {"state": "printed", "attempts": None, "error": ""}
+        return {"state": "none", "attempts": 0, "error": ""}
+
+    async def status(self, lang: str = "vi") -> dict[str, Any]:
+        k = self.keys
+        h = text_map(await self.redis.hgetall(k.printer_status))
+        now = self.clock()
+        seen = int(h.get("seen") or 0)
+        connected = seen > 0 and now - seen <= AGENT_STALE_MS
+        status = h.get("status") or "offline"
+        if not connected:
+            status = "offline"
+        pending = int(await self.redis.hlen(k.print_jobs()))
+        vi, en = STATUS_TEXT.get(status, STATUS_TEXT["offline"])
+        detail = h.get("detail", "") if connected else ("chưa có tác tử in kết nối" if lang != "en" else "no print agent connected")
+        return {
+            "status": status, "ok": status in ("online", "paper_low"), "agent_connected": connected,
+            "message": en if lang == "en" else vi, "detail": detail,
+            "updated_at": int(h.get("updated") or 0) or None, "seen_at": seen or None, "pending_jobs": pending,
+        }
