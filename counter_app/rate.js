@@ -8,12 +8,14 @@
       question: "Quý vị có hài lòng với sự phục vụ?", ticket: "Số thứ tự", closes: "Tự đóng sau",
       thanks: "Xin cảm ơn!", thanks_sub: "Ý kiến của quý vị giúp chúng tôi phục vụ tốt hơn.",
       offline: "Mất kết nối – đang kết nối lại…", counter: "Quầy {n}",
+      refused: "Máy bảng này không được phép kết nối. Xin liên hệ quản trị viên.",
       s3_1: "Không hài lòng", s3_2: "Hài lòng", s3_3: "Rất hài lòng",
       s5_1: "Rất không hài lòng", s5_2: "Không hài lòng", s5_3: "Bình thường", s5_4: "Hài lòng", s5_5: "Rất hài lòng" },
     en: { welcome: "Welcome", idle: "After your service, please rate it here.",
       question: "Were you satisfied with our service?", ticket: "Ticket", closes: "Closes in",
       thanks: "Thank you!", thanks_sub: "Your feedback helps us serve you better.",
       offline: "Disconnected – reconnecting…", counter: "Counter {n}",
+      refused: "This tablet is not allowed to connect. Please ask an administrator.",
       s3_1: "Unsatisfied", s3_2: "Satisfied", s3_3: "Very satisfied",
       s5_1: "Very unsatisfied", s5_2: "Unsatisfied", s5_3: "Neutral", s5_4: "Satisfied", s5_5: "Very satisfied" },
   };
@@ -79,15 +81,16 @@
         if (st === "online") $("conn").textContent = t("counter", { n });
         else if (st === "offline") $("conn").textContent = t("offline");
       },
-      onFatal: () => { $("conn").textContent = t("offline"); },     // not allowed: stay offline, as before
+      onFatal: () => { $("conn").textContent = t("refused"); },     // not allowed (revoked token, wrong counter): stop
     }).start();
   }
   function texts() {
     MC.applyI18n(T); $("lang").textContent = MC.lang === "en" ? "Tiếng Việt" : "English";
-    if (S.live) $("conn").textContent = S.live.online ? t("counter", { n }) : t("offline");
+    if (S.live) $("conn").textContent = S.live.online ? t("counter", { n }) : t(S.live.fatal ? "refused" : "offline");
     if (S.pending) ask(S.pending);
   }
   $("lang").addEventListener("click", () => { MC.setLang(MC.lang === "en" ? "vi" : "en"); texts(); });
   fetch("/api/site").then((r) => r.json()).then((s) => { $("site-name").textContent = MC.lang === "en" && s.name_en ? s.name_en : s.name; }).catch(() => {});
+  window.motcuaRate = S;                       // for diagnostics
   texts(); connect();
 })();
