@@ -159,7 +159,7 @@
         queue: { rating_scale: Number(qf.scale.value), next_debounce_ms: numOr(qf.debounce), starvation_factor: numOr(qf.factor),
           priority_enabled: qf.priority.checked, priority_label: qf.label.value } })) open("general");
     } }, t("save"));
-    const year = E("input", { type: "number", id: "hol-year", value: new Date().getFullYear(), style: "width:6em" });
+    const year = E("input", { type: "number", id: "hol-year", value: MC.siteYear(S.cfg.site.timezone), style: "width:6em" });
     const holBody = E("tbody");
     async function loadHolidays() {
       holBody.textContent = "";
@@ -280,7 +280,7 @@
     const list = (await MC.api("GET", "/api/admin/devices")).devices;
     for (const d of list) {
       body.append(E("tr", { "data-device": d.id }, E("td", {}, d.name), E("td", {}, d.kind), E("td", {}, d.counter ?? ""),
-        E("td", {}, new Date(d.created_at).toLocaleString(MC.lang === "en" ? "en-GB" : "vi-VN")),
+        E("td", {}, MC.dateTime(d.created_at, S.cfg.site.timezone)),
         E("td", {}, d.revoked ? t("revoked") : E("button", { class: "act danger", onclick: async () => {
           if (!confirm(t("confirm_revoke"))) return;
           try { await MC.api("POST", `/api/admin/devices/${d.id}/revoke`); open("devices"); } catch (e) { fail(e); } } }, t("revoke")))));
@@ -348,7 +348,7 @@
     const r = await MC.api("GET", "/api/admin/audit?count=300");
     panel.append(E("div", { class: "card" }, E("h2", {}, t("t_audit")), E("button", { class: "act", onclick: () => open("audit") }, t("refresh")),
       E("table", { id: "audit" }, E("thead", {}, E("tr", {}, ["ts", "actor", "action", "target", "detail"].map((k) => E("th", {}, t(k))))),
-        E("tbody", {}, r.entries.map((e) => E("tr", {}, E("td", {}, new Date(e.ts).toLocaleString(MC.lang === "en" ? "en-GB" : "vi-VN")),
+        E("tbody", {}, r.entries.map((e) => E("tr", {}, E("td", {}, MC.dateTime(e.ts, S.cfg.site.timezone)),
           E("td", {}, e.actor), E("td", {}, e.action), E("td", {}, e.target), E("td", {}, JSON.stringify(e.detail))))))));
   }
 

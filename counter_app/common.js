@@ -85,8 +85,23 @@ const MC = (() => {
     for (const kid of kids.flat()) if (kid != null) e.append(kid instanceof Node ? kid : String(kid));
     return e;
   }
+  // A moment (ms or ISO text) as date and time in the site's time zone `tz`
+  // (config site.timezone), never the browser's own zone.
+  function dateTime(when, tz) {
+    const d = new Date(when);
+    if (isNaN(d.getTime())) return "";
+    const o = { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
+      hourCycle: "h23" };
+    try { return d.toLocaleString(lang === "en" ? "en-GB" : "vi-VN", Object.assign({ timeZone: tz }, o)); }
+    catch (e) { return d.toISOString(); }          // an unknown zone: UTC, labelled as such
+  }
+  // The calendar year now in the site's time zone.
+  function siteYear(tz) {
+    try { return Number(new Intl.DateTimeFormat("en-US", { timeZone: tz, year: "numeric" }).format(new Date())); }
+    catch (e) { return new Date().getUTCFullYear(); }
+  }
   function wsUrl(path) { return (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path; }
 
-  return { api, ApiError, newKey, sleep, t, applyI18n, setLang, dur, el, wsUrl, readCookie,
+  return { api, ApiError, newKey, sleep, t, applyI18n, setLang, dur, el, wsUrl, readCookie, dateTime, siteYear,
     get lang() { return lang; }, set csrf(v) { csrf = v; }, get csrf() { return csrf; }, params };
 })();

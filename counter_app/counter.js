@@ -59,7 +59,7 @@
   };
   const NEXT_GUARD_MS = 700;     // a second Next this soon is a double press
 
-  const S = { user: null, n: null, snap: null, ws: null, wsTimer: null, ping: null, skew: 0, busy: {}, lastNext: 0,
+  const S = { user: null, n: null, snap: null, live: null, skew: 0, busy: {}, lastNext: 0,
               keys: null, recording: null };
 
   // -- views -----------------------------------------------------------------------
@@ -121,28 +121,34 @@
   }
 
   // -- live feed ---------------------------------------------------------------------------
+  // The shared client (display/live.js): heartbeat, reconnect with backoff and
+  // jitter. This feed's seq is the queue's last seq when a message was built,
+  // so no gap detection here; render() drops anything older than what it shows.
   function connect() {
-    if (S.ws) { S.ws.onclose = null; S.ws.close(); }
-    clearTimeout(S.wsTimer); clearInterval(S.ping);
-    const n = S.n;
-    const ws = new WebSocket(MC.wsUrl(`/ws/counters/${n}?lang=${MC.lang}`));
-    S.ws = ws;
-    ws.onopen = () => { setConn(true); S.ping = setInterval(() => ws.readyState === 1 && ws.send('{"type":"ping"}'), 20000); };
-    ws.onmessage = (m) => {
-      let d; try { d = JSON.parse(m.data); } catch (e) { return; }
-      if (d.type === "snapshot" || d.type === "event") { if (n === S.n) render(d); }
-    };
-    ws.onclose = (ev) => {
-      setConn(false); clearInterval(S.ping);
-      if (ev.code === 4401) { S.user = null; return show("login"); }
-      if (ev.code === 4403 || ev.code === 4404) { return pickCounter(true); }
-      S.wsTimer = setTimeout(() => { if (S.n === n) connect(); }, 1500);
-    };
+    if (!S.live) {
+      S.live = new MotcuaLive({
+        url: () => MC.wsUrl(`/ws/counters/${S.n}?lang=${MC.lang}`),
+        gaps: false,
+        fatalCodes: [4401, 4403, 4404],
+        onSnapshot: (s) => { if (mine(s.board)) render(s.board, true); },
+        onMessage: (d) => { if (d.type === "event" && mine(d)) render(d); },
+        onStatus: (st) => { if (st !== "banner") setConn(st === "online"); },
+        onFatal: (f) => {
+          if (f.code === 4401) { S.user = null; return show("login"); }
+          pickCounter(true);                     // 4403, 4404: not (or no longer) this clerk's counter
+        },
+      });
+      S.live.start();
+    } else {
+      S.live.reconnect();
+    }
   }
+  const mine = (d) => !!d.counter && d.counter.number === S.n;     // not a late message for another counter
+  function disconnect() { if (S.live) S.live.stop(); setConn(false); }
   function setConn(on) { const c = $("conn"); c.dataset.state = on ? "on" : "off"; c.textContent = t(on ? "online" : "offline"); c.className = "pill " + (on ? "open" : "paused"); }
 
-  function render(d) {
-    if (S.snap && d.seq != null && S.snap.seq != null && d.seq < S.snap.seq) return;   // stale
+  function render(d, fresh) {
+    if (!fresh && S.snap && d.seq != null && S.snap.seq != null && d.seq < S.snap.seq) return;   // stale
     S.snap = d; S.skew = d.now - Date.now();
     const st = d.counter.status;
     const pill = $("counter-status"); pill.textContent = t("st_" + st); pill.className = "pill " + st; pill.dataset.status = st;
@@ -376,10 +382,10 @@
     MC.setLang(MC.lang === "en" ? "vi" : "en"); refreshTexts(); renderActions();
     if (S.n) connect();                         // category names come in the feed's language
   });
-  $("btn-change").addEventListener("click", () => { if (S.ws) { S.ws.onclose = null; S.ws.close(); } S.n = null; pickCounter(true); });
+  $("btn-change").addEventListener("click", () => { disconnect(); S.n = null; pickCounter(true); });
   $("btn-logout").addEventListener("click", async () => {
     try { await MC.api("POST", "/api/auth/logout"); } catch (e) { /* already gone */ }
-    if (S.ws) { S.ws.onclose = null; S.ws.close(); }
+    disconnect();
     S.user = null; S.n = null; show("login");
   });
 

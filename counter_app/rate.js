@@ -8,19 +8,21 @@
       question: "Quý vị có hài lòng với sự phục vụ?", ticket: "Số thứ tự", closes: "Tự đóng sau",
       thanks: "Xin cảm ơn!", thanks_sub: "Ý kiến của quý vị giúp chúng tôi phục vụ tốt hơn.",
       offline: "Mất kết nối – đang kết nối lại…", counter: "Quầy {n}",
+      refused: "Máy bảng này không được phép kết nối. Xin liên hệ quản trị viên.",
       s3_1: "Không hài lòng", s3_2: "Hài lòng", s3_3: "Rất hài lòng",
       s5_1: "Rất không hài lòng", s5_2: "Không hài lòng", s5_3: "Bình thường", s5_4: "Hài lòng", s5_5: "Rất hài lòng" },
     en: { welcome: "Welcome", idle: "After your service, please rate it here.",
       question: "Were you satisfied with our service?", ticket: "Ticket", closes: "Closes in",
       thanks: "Thank you!", thanks_sub: "Your feedback helps us serve you better.",
       offline: "Disconnected – reconnecting…", counter: "Counter {n}",
+      refused: "This tablet is not allowed to connect. Please ask an administrator.",
       s3_1: "Unsatisfied", s3_2: "Satisfied", s3_3: "Very satisfied",
       s5_1: "Very unsatisfied", s5_2: "Unsatisfied", s5_3: "Neutral", s5_4: "Satisfied", s5_5: "Very satisfied" },
   };
   const t = (k, v) => MC.t(T, k, v);
   const n = Number(location.pathname.split("/").filter(Boolean).pop());
   const token = MC.params.get("token");
-  const S = { pending: null, scale: 3, skew: 0, timer: null, sending: false };
+  const S = { pending: null, scale: 3, skew: 0, timer: null, sending: false, live: null };
 
   function screen(name) { for (const s of ["idle", "ask", "thanks"]) $(s).classList.toggle("hidden", s !== name); }
 
@@ -58,27 +60,37 @@
   }
   function thanks() { S.pending = null; clearInterval(S.timer); screen("thanks"); setTimeout(() => { if (!S.pending) screen("idle"); }, 4000); }
 
-  function connect() {
-    const ws = new WebSocket(MC.wsUrl(`/ws/rate/${n}?token=${encodeURIComponent(token || "")}`));
-    ws.onopen = () => { $("conn").textContent = t("counter", { n }); };
-    ws.onmessage = (m) => {
-      let d; try { d = JSON.parse(m.data); } catch (e) { return; }
-      if (d.now) S.skew = d.now - Date.now();
-      if (d.scale) S.scale = d.scale;
-      if (d.type === "snapshot") { if (d.pending) ask(d.pending); }
-      else if (d.type === "rate") ask(d);
-      else if (d.type === "rated") { if (S.pending && S.pending.ticket === d.ticket) thanks(); }
-      else if (d.type === "clear") { if (S.pending) { S.pending = null; screen("idle"); } }
-    };
-    ws.onclose = (ev) => { $("conn").textContent = t("offline"); if (ev.code !== 4401 && ev.code !== 4403) setTimeout(connect, 2000); };
-    S.ws = ws;
+  // The shared client (display/live.js). This feed skips other counters'
+  // events, so its messages carry no contiguous seq: no gap detection.
+  function onFeed(d) {
+    if (d.now) S.skew = d.now - Date.now();
+    if (d.scale) S.scale = d.scale;
+    if (d.type === "snapshot") { if (d.pending) ask(d.pending); }
+    else if (d.type === "rate") ask(d);
+    else if (d.type === "rated") { if (S.pending && S.pending.ticket === d.ticket) thanks(); }
+    else if (d.type === "clear") { if (S.pending) { S.pending = null; screen("idle"); } }
   }
-  setInterval(() => S.ws && S.ws.readyState === 1 && S.ws.send('{"type":"ping"}'), 20000);
+  function connect() {
+    S.live = new MotcuaLive({
+      url: () => MC.wsUrl(`/ws/rate/${n}?token=${encodeURIComponent(token || "")}`),
+      gaps: false,
+      fatalCodes: [4401, 4403, 4404],
+      onSnapshot: (s) => onFeed(s.board),
+      onMessage: onFeed,
+      onStatus: (st) => {
+        if (st === "online") $("conn").textContent = t("counter", { n });
+        else if (st === "offline") $("conn").textContent = t("offline");
+      },
+      onFatal: () => { $("conn").textContent = t("refused"); },     // not allowed (revoked token, wrong counter): stop
+    }).start();
+  }
   function texts() {
     MC.applyI18n(T); $("lang").textContent = MC.lang === "en" ? "Tiếng Việt" : "English";
+    if (S.live) $("conn").textContent = S.live.online ? t("counter", { n }) : t(S.live.fatal ? "refused" : "offline");
     if (S.pending) ask(S.pending);
   }
   $("lang").addEventListener("click", () => { MC.setLang(MC.lang === "en" ? "vi" : "en"); texts(); });
   fetch("/api/site").then((r) => r.json()).then((s) => { $("site-name").textContent = MC.lang === "en" && s.name_en ? s.name_en : s.name; }).catch(() => {});
+  window.motcuaRate = S;                       // for diagnostics
   texts(); connect();
 })();

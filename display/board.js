@@ -7,7 +7,7 @@
   var token = params.get("token") || "";
   var lang = params.get("lang") === "en" ? "en" : "vi";
   var HIGHLIGHT_MS = 10000;
-  var TZ_OFFSET_MS = 7 * 3600 * 1000;   // Asia/Ho_Chi_Minh, no DST
+  var TZ_KEY = "motcua.timezone";        // the site's zone, remembered for a start while offline
 
   var T = {
     vi: {
@@ -43,7 +43,6 @@
     if (text !== undefined && text !== null) e.textContent = text;
     return e;
   }
-  function pad(n) { return n < 10 ? "0" + n : String(n); }
 
   var state = {
     board: null,
@@ -61,12 +60,44 @@
   $("offline-banner").textContent = t.offline;
 
   // -- clock -----------------------------------------------------------------
+  // Wall-clock time in the site's time zone (from /api/site and every
+  // snapshot's site.timezone), never the browser's own zone. Until the zone
+  // is known the clock stays blank rather than show a wrong hour.
+  var clockFmt = null;
+  var WD = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+
+  function setTimeZone(tz) {
+    if (!tz || (clockFmt && clockFmt.tz === tz)) return;
+    try {
+      clockFmt = {
+        tz: tz,
+        f: new Intl.DateTimeFormat("en-US", {
+          timeZone: tz, hourCycle: "h23", hour: "2-digit", minute: "2-digit",
+          year: "numeric", month: "2-digit", day: "2-digit", weekday: "short"
+        })
+      };
+    } catch (e) {
+      return;                              // an unknown zone: keep the one we had
+    }
+    try { global.localStorage.setItem(TZ_KEY, tz); } catch (e) { /* private mode */ }
+    renderClock();
+  }
+
+  function siteParts(ms) {
+    var parts = {};
+    clockFmt.f.formatToParts(new Date(ms)).forEach(function (p) { parts[p.type] = p.value; });
+    return {
+      hour: parts.hour === "24" ? "00" : parts.hour, minute: parts.minute,
+      day: parts.day, month: parts.month, year: parts.year, weekday: WD[parts.weekday]
+    };
+  }
+
   function renderClock() {
-    var d = new Date(Date.now() + state.clockOffset + TZ_OFFSET_MS);
-    $("clock-time").textContent = pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
-    $("clock-date").textContent = fmt(t.date, {
-      wd: t.weekdays[d.getUTCDay()], d: pad(d.getUTCDate()), m: pad(d.getUTCMonth() + 1), y: d.getUTCFullYear()
-    });
+    if (!clockFmt) return;
+    var p = siteParts(Date.now() + state.clockOffset);
+    $("clock-time").textContent = p.hour + ":" + p.minute;
+    $("clock-date").textContent = fmt(t.date, { wd: t.weekdays[p.weekday], d: p.day, m: p.month, y: p.year });
+    $("clock-time").setAttribute("data-tz", clockFmt.tz);
   }
 
   // -- board -----------------------------------------------------------------
@@ -170,6 +201,7 @@
   function setBoard(b) {
     state.board = b;
     if (typeof b.now === "number") state.clockOffset = b.now - Date.now();
+    if (b.site && b.site.timezone) setTimeZone(b.site.timezone);
     if (b.voice) announcer.configure(b.voice);
     render();
   }
@@ -248,6 +280,12 @@
       render();
     }
   }, 1000);
+  try { setTimeZone(global.localStorage.getItem(TZ_KEY)); } catch (e) { /* no storage */ }
+  if (global.fetch) {
+    global.fetch("/api/site").then(function (r) { return r.json(); })
+      .then(function (s) { if (s && s.timezone) setTimeZone(s.timezone); })
+      .catch(function () { /* the snapshot brings it too */ });
+  }
   renderClock();
   live.start();
 

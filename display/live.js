@@ -9,6 +9,17 @@
  * exponential backoff with full jitter; after `offlineBannerMs` offline the
  * page is told to show its banner.
  *
+ * The same client serves the other pages' feeds (counter app, rating tablet,
+ * ticket tracking), whose messages skip events that do not concern them:
+ *   gaps: false         no sequence-gap detection; every message other than
+ *                       a snapshot or a heartbeat goes to onMessage
+ *   snapshotTypes: [..] message types that count as a (fresh) snapshot;
+ *                       default ["snapshot"] (the tracking feed: ["ticket"])
+ *   fatalCodes: [..]    close codes after which the client stops for good
+ *                       (e.g. 4401/4403/4404: not allowed, not found);
+ *                       onFatal({code, reason}) tells the page
+ * onClose({code, reason, opened}) reports every closed socket.
+ *
  * No DOM here: everything outside (WebSocket, timers, clock, randomness) can
  * be injected, so the logic is testable.
  */
@@ -30,6 +41,10 @@
     this.backoffBaseMs = opts.backoffBaseMs || 500;
     this.backoffMaxMs = opts.backoffMaxMs || 15000;
     this.offlineBannerMs = opts.offlineBannerMs || 5000;
+    this.gaps = opts.gaps !== false;
+    this.snapshotTypes = opts.snapshotTypes || ["snapshot"];
+    this.fatalCodes = opts.fatalCodes || [];
+    this.fatal = null;                 // {code, reason} once the server said "stop"
     this.ws = null;
     this.lastSeq = 0;
     this.synced = false;
@@ -48,6 +63,7 @@
 
   MotcuaLive.prototype.start = function () {
     this._stopped = false;
+    this.fatal = null;
     this._armBanner();
     this._connect();
     return this;
@@ -57,6 +73,22 @@
     this._stopped = true;
     this._clearTimers();
     if (this.ws) { try { this.ws.close(); } catch (e) { /* closed */ } }
+  };
+
+  // Drop the current socket (if any) and connect again now, e.g. with a new
+  // URL after a language change; no backoff, the server is fine.
+  MotcuaLive.prototype.reconnect = function () {
+    var ws = this.ws;
+    this.ws = null;
+    this._stopped = false;
+    this.fatal = null;
+    if (this._retry) { this.clearTimeout(this._retry); this._retry = null; }
+    if (this._hb) { this.clearTimeout(this._hb); this._hb = null; }
+    if (this._syncTimer) { this.clearTimeout(this._syncTimer); this._syncTimer = null; }
+    if (ws) { try { ws.close(); } catch (e) { /* closed */ } }
+    this.attempts = 0;
+    this._connect();
+    return this;
   };
 
   MotcuaLive.prototype._emit = function (name, arg) {
@@ -89,8 +121,10 @@
     this.ws = ws;
     this.lastMessageAt = this.now();
     this._armSyncTimeout(this.connectTimeoutMs);
+    var opened = false;
     ws.onopen = function () {
       if (self.ws !== ws) return;
+      opened = true;
       self.lastMessageAt = self.now();
       self._armHeartbeat();
       self._armSyncTimeout();
@@ -99,9 +133,21 @@
       if (self.ws !== ws) return;
       self._onMessage(ev.data);
     };
-    ws.onclose = function () {
+    ws.onclose = function (ev) {
       if (self.ws !== ws) return;
       self.ws = null;
+      var info = { code: ev && ev.code, reason: (ev && ev.reason) || "", opened: opened };
+      self._emit("onClose", info);
+      if (self._stopped) return;        // onClose may have stopped us
+      if (info.code && self.fatalCodes.indexOf(info.code) >= 0) {
+        self._stopped = true;
+        self._clearTimers();
+        self.fatal = { code: info.code, reason: info.reason };
+        self._setOnline(false);
+        if (self._banner) { self.clearTimeout(self._banner); self._banner = null; }
+        self._emit("onFatal", self.fatal);
+        return;
+      }
       self._scheduleReconnect();
     };
     ws.onerror = function () { /* onclose follows */ };
@@ -210,28 +256,37 @@
     this.lastMessageAt = this.now();
     try { msg = JSON.parse(raw); } catch (e) { return; }
     if (!msg || typeof msg !== "object") return;
+    if (msg.type !== "ping" && msg.type !== "pong" && this.snapshotTypes.indexOf(msg.type) >= 0) {
+      this._onSnapshot(msg);
+      return;
+    }
     switch (msg.type) {
-      case "snapshot":
-        var prev = this.lastSeq;
-        this.lastSeq = Number(msg.seq) || 0;
-        this.synced = true;
-        this.stats.snapshots++;
-        if (this._syncTimer) { this.clearTimeout(this._syncTimer); this._syncTimer = null; }
-        this._setOnline(true);
-        this._emit("onSnapshot", { board: msg, previousSeq: prev });
-        break;
-      case "event":
-        this._onEvent(msg);
-        break;
       case "ping":
         this._send({ type: "pong" });
         break;
       case "pong":
         this.stats.pongs++;
         break;
+      case "event":
+        if (this.gaps) { this._onEvent(msg); break; }
+        /* falls through */
       default:
+        if (!this.gaps) {
+          this.stats.events++;
+          this._emit("onMessage", msg);
+        }
         break;
     }
+  };
+
+  MotcuaLive.prototype._onSnapshot = function (msg) {
+    var prev = this.lastSeq;
+    this.lastSeq = Number(msg.seq) || 0;
+    this.synced = true;
+    this.stats.snapshots++;
+    if (this._syncTimer) { this.clearTimeout(this._syncTimer); this._syncTimer = null; }
+    this._setOnline(true);
+    this._emit("onSnapshot", { board: msg, previousSeq: prev });
   };
 
   // A message carries one event, or a run of consecutive events

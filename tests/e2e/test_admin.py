@@ -194,3 +194,28 @@ def test_admin_pairs_a_display_by_its_code(live, page):
     expect(page.locator("#devices tr", has_text="TV phòng chờ tầng 1")).to_contain_text("display")
     got = tv.get(f"/api/display/pairing/{start['poll_id']}").json()
     assert got["status"] == "paired" and got["token"] not in page.content()
+
+
+def test_times_are_shown_in_the_site_time_zone(live, browser):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    admin = live.login("admin")
+    r = admin.post("/api/admin/devices", json={"name": "Kiosk giờ Hà Nội", "kind": "kiosk"})
+    assert r.status_code == 201, r.text
+    created = r.json()["device"]["created_at"]
+    at = datetime.fromtimestamp(created / 1000, ZoneInfo("Asia/Ho_Chi_Minh"))
+    berlin = datetime.fromtimestamp(created / 1000, ZoneInfo("Europe/Berlin"))
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="vi-VN", timezone_id="Europe/Berlin")
+    try:
+        page = ctx.new_page()
+        admin_page(page, live, "devices")
+        cell = page.locator("#devices tr", has_text="Kiosk giờ Hà Nội").locator("td").nth(3)
+        expect(cell).to_contain_text(at.strftime("%H:%M:%S"))
+        expect(cell).to_contain_text(at.strftime("%d/%m/%Y"))
+        assert berlin.strftime("%H:%M:%S") not in cell.inner_text()
+        page.click('#tabs button[data-tab="audit"]')
+        row = page.locator("#audit tr", has_text="device_create").first
+        expect(row).to_contain_text(at.strftime("%d/%m/%Y"))
+    finally:
+        ctx.close()

@@ -8,6 +8,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import artifact
+from tests.e2e.live_helpers import direct_call
 from tests.server import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -279,3 +281,42 @@ def test_state_preview_and_todays_stats(live):
     assert s["ticket"]["number"] == "A003" and s["ticket"]["waited_ms"] >= 0
     assert s["counter"]["status"] == "open" and s["preview"]["total"] == 1
     assert minh.get("/api/counters/4/state").json()["stats"]["served"] == 1
+
+
+def test_counter_page_reconnects_after_a_server_restart(live, page):
+    open_counter(page, live, "lan", 1)
+    page.evaluate("window.__sameDocument = true")
+    live.kill()
+    try:
+        expect(page.locator("#conn")).to_have_attribute("data-state", "off", timeout=5000)
+        expect(page.locator("#conn")).to_have_text("Mất kết nối – đang kết nối lại…")
+        _, number = direct_call(live, 1, "HT")
+        page.wait_for_timeout(2000)                            # a few refused attempts, backing off
+    finally:
+        live.start()
+    expect(page.locator("#conn")).to_have_attribute("data-state", "on", timeout=30_000)
+    expect(page.locator("#conn")).to_have_text("Trực tuyến")
+    expect(page.locator("#ticket-number")).to_have_text(number)    # the snapshot after the reconnect
+    assert page.evaluate("window.__sameDocument") is True         # no reload
+    stats = page.evaluate("motcuaCounter.live.stats")
+    assert stats["connects"] >= 3 and len(stats["delays"]) >= 2 and stats["delays"][-1] > stats["delays"][0]
+    page.screenshot(path=str(artifact("counter_after_restart.png")))
+    # and the feed is live again
+    t = issue(live, "HT")
+    page.keyboard.press("Space")
+    expect(page.locator("#ticket-number")).to_have_text(t["number"])
+
+
+def test_counter_page_without_a_session_stops_at_the_login(live, page):
+    open_counter(page, live, "lan", 1)
+    page.context.clear_cookies()                               # the session is gone (e.g. another tab logged out)
+    live.kill()
+    try:
+        expect(page.locator("#conn")).to_have_attribute("data-state", "off", timeout=5000)
+    finally:
+        live.start()
+    expect(page.locator("#view-login")).to_be_visible(timeout=30_000)      # 4401: back to the login, as before
+    connects = page.evaluate("motcuaCounter.live.stats.connects")
+    page.wait_for_timeout(3000)
+    assert page.evaluate("motcuaCounter.live.stats.connects") == connects     # no more attempts
+    assert page.evaluate("motcuaCounter.live.fatal.code") == 4401

@@ -218,3 +218,69 @@ def test_runs_of_events_in_one_message(js):
     }""")
     assert r["events"] == [12, 13] and r["lastSeq"] == 13
     assert r["sentAfter"] == [{"type": "sync"}] and r["gaps"] == 1
+
+
+# -- the other pages' feeds (counter app, rating tablet, tracking) -------------------
+
+def test_feed_without_gap_detection_passes_every_message(js):
+    r = js.evaluate("""() => {
+      const got = [];
+      const L = H.make({gaps: false, onMessage: (m) => got.push([m.type, m.seq])}); L.start();
+      const ws = H.last(); ws.open();
+      ws.msg({type: 'snapshot', seq: 10});
+      ws.msg({type: 'rate', ticket: 'x'});                        // no seq at all
+      ws.msg({type: 'event', seq: 14});                          // 11..13 skipped by the server: no gap
+      ws.msg({type: 'event', seq: 14});
+      ws.msg({type: 'ping'});
+      ws.msg({type: 'snapshot', seq: 20});                       // a fresh snapshot (config change)
+      return {got, sent: ws.sent, snapshots: H.snapshots, gaps: L.stats.gaps, online: L.online};
+    }""")
+    assert r["got"] == [["rate", None], ["event", 14], ["event", 14]]
+    assert r["sent"] == [{"type": "pong"}]                       # no sync asked for
+    assert r["snapshots"] == [[10, 0], [20, 10]] and r["gaps"] == 0 and r["online"] is True
+
+
+def test_snapshot_types_for_the_tracking_feed(js):
+    r = js.evaluate("""() => {
+      const L = H.make({gaps: false, snapshotTypes: ['ticket'], syncTimeoutMs: 5000}); L.start();
+      const ws = H.last(); ws.open();
+      ws.msg({type: 'ticket', status: 'waiting'});               // the first view counts as the snapshot
+      H.advance(6000);                                           // so no sync timeout
+      ws.msg({type: 'ticket', status: 'called'});
+      return {n: H.snapshots.length, online: L.online, sockets: H.sockets.length};
+    }""")
+    assert r == {"n": 2, "online": True, "sockets": 1}
+
+
+def test_fatal_close_codes_stop_reconnecting(js):
+    r = js.evaluate("""() => {
+      const fatal = [], closes = [];
+      const L = H.make({gaps: false, fatalCodes: [4401, 4403, 4404], onFatal: (f) => fatal.push(f.code),
+                        onClose: (c) => closes.push([c.code, c.opened])});
+      L.start(); let ws = H.last(); ws.open(); ws.msg({type: 'snapshot', seq: 1});
+      ws.readyState = 3; ws.onclose({code: 1012});               // a restart: reconnect
+      ws = H.waitNew(); ws.open(); ws.msg({type: 'snapshot', seq: 1});
+      ws.readyState = 3; ws.onclose({code: 4403, reason: 'counter forbidden'});
+      const n = H.sockets.length;
+      H.advance(120000);
+      return {fatal, closes, more: H.sockets.length - n, info: L.fatal, statuses: H.statuses.map((s) => s[1])};
+    }""")
+    assert r["fatal"] == [4403] and r["more"] == 0
+    assert r["closes"] == [[1012, True], [4403, True]]
+    assert r["info"] == {"code": 4403, "reason": "counter forbidden"}
+    assert "banner" not in r["statuses"] and r["statuses"][-1] == "offline"
+
+
+def test_reconnect_now_uses_the_new_url(js):
+    r = js.evaluate("""() => {
+      let lang = 'vi';
+      const L = H.make({gaps: false, url: () => 'ws://x?lang=' + lang}); L.start();
+      const first = H.last(); first.open(); first.msg({type: 'snapshot', seq: 1});
+      lang = 'en'; L.reconnect();
+      const second = H.last();
+      H.advance(10);                                             // the old socket's close is ignored
+      return {urls: H.sockets.map((s) => s.url), closed: first.readyState, count: H.sockets.length,
+              reconnects: L.stats.reconnects};
+    }""")
+    assert r["urls"] == ["ws://x?lang=vi", "ws://x?lang=en"] and r["closed"] == 3
+    assert r["count"] == 2 and r["reconnects"] == 0

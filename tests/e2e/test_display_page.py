@@ -305,3 +305,52 @@ def test_without_a_vietnamese_browser_voice_the_server_voice_is_played(live, bro
         assert r.status_code == 200 and r.content[:4] == b"RIFF"          # what the page would play
     finally:
         ctx.close()
+
+
+def _site_clock(tz: str, lang: str = "vi") -> set[tuple[str, str]]:
+    """The board's clock texts (time, date) in `tz` for now and the next
+    minute (the page and this test may straddle a minute)."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    weekdays = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật"]
+    out = set()
+    for extra in (timedelta(0), timedelta(minutes=1)):
+        d = datetime.now(ZoneInfo(tz)) + extra
+        out.add((d.strftime("%H:%M"), f"{weekdays[d.weekday()]}, ngày {d:%d} tháng {d:%m} năm {d.year}"))
+    return out
+
+
+def _clock(pg) -> tuple[str, str]:
+    return pg.inner_text("#clock-time"), pg.inner_text("#clock-date")
+
+
+def test_clock_shows_the_site_time_zone_not_the_browsers(live, browser):
+    assert live.client().get("/api/site").json()["timezone"] == "Asia/Ho_Chi_Minh"
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="de-DE", timezone_id="Europe/Berlin")
+    try:
+        pg = ctx.new_page()
+        open_board(pg, live)
+        pg.wait_for_function("document.getElementById('clock-time').dataset.tz === 'Asia/Ho_Chi_Minh'")
+        assert _clock(pg) in _site_clock("Asia/Ho_Chi_Minh")             # Hà Nội time, not Berlin's
+        assert pg.evaluate("new Date().getTimezoneOffset()") in (-60, -120)   # the browser is really in Berlin
+        assert _clock(pg)[0] not in {c[0] for c in _site_clock("Europe/Berlin")}
+        pg.screenshot(path=str(artifact("display_board_berlin_browser.png")))
+    finally:
+        ctx.close()
+
+
+def test_clock_follows_a_site_in_another_zone(redis_url, browser):
+    from tests.server import make_server
+
+    srv = make_server(redis_url, site__timezone="America/Bogota").start()      # UTC-5, no DST
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720}, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
+    try:
+        assert srv.client().get("/api/site").json()["timezone"] == "America/Bogota"
+        pg = ctx.new_page()
+        open_board(pg, srv)
+        pg.wait_for_function("document.getElementById('clock-time').dataset.tz === 'America/Bogota'")
+        assert _clock(pg) in _site_clock("America/Bogota")
+    finally:
+        ctx.close()
+        srv.stop()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import artifact
+
 pytestmark = pytest.mark.browser
 
 
@@ -131,3 +133,38 @@ def test_tablet_cannot_rate_an_old_ticket(live):
     r = live.device("rating").post("/api/rate/1", json={"ticket": t["id"], "level": 3})
     assert r.status_code == 409 and r.json()["error"] == "rating_closed"
     assert rating_events(live, t["id"]) == []
+
+
+def test_tablet_reconnects_after_a_server_restart(live, page):
+    page.goto(f"{live.base_url}/rate/1?token={live.tokens['rating']}")
+    expect(page.locator("#conn")).to_contain_text("Quầy 1")
+    page.evaluate("window.__sameDocument = true")
+    live.kill()
+    try:
+        expect(page.locator("#conn")).to_have_text("Mất kết nối – đang kết nối lại…", timeout=5000)
+        page.wait_for_timeout(2000)                            # refused attempts, backing off
+    finally:
+        live.start()
+    expect(page.locator("#conn")).to_have_text("Quầy 1", timeout=30_000)
+    t = serve_one(live, live.login("lan"))
+    expect(page.locator("#ask")).to_be_visible()                  # the new socket carries the prompt
+    expect(page.locator("#ask-number")).to_have_text(t["number"])
+    assert page.evaluate("window.__sameDocument") is True
+    page.screenshot(path=str(artifact("rating_after_restart.png")))
+
+
+def test_revoked_tablet_stops_reconnecting(live, page):
+    admin = live.login("admin")
+    r = admin.post("/api/admin/devices", json={"name": "Máy bảng thử", "kind": "rating", "counter": 1})
+    assert r.status_code == 201, r.text
+    device, token = r.json()["device"], r.json()["token"]
+    page.goto(f"{live.base_url}/rate/1?token={token}")
+    expect(page.locator("#conn")).to_contain_text("Quầy 1")
+    assert admin.post(f"/api/admin/devices/{device['id']}/revoke").status_code == 200
+    live.kill()
+    live.start()
+    page.wait_for_function("motcuaRate.live.fatal && motcuaRate.live.fatal.code === 4401", timeout=30_000)
+    expect(page.locator("#conn")).to_have_text("Máy bảng này không được phép kết nối. Xin liên hệ quản trị viên.")
+    connects = page.evaluate("motcuaRate.live.stats.connects")
+    page.wait_for_timeout(3000)
+    assert page.evaluate("motcuaRate.live.stats.connects") == connects      # no more attempts

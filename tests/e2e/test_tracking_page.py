@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser import artifact
+from tests.e2e.live_helpers import direct_call
+
 pytestmark = pytest.mark.browser
 
 
@@ -72,3 +75,44 @@ def test_tracking_five_level_scale_in_english(redis_url, browser):
 def test_unknown_ticket_page_says_so(live, page):
     page.goto(f"{live.base_url}/t/does-not-exist")
     page.wait_for_function("document.getElementById('status').textContent.includes('Không tìm thấy')")
+
+
+def test_tracking_reconnects_after_a_server_restart(live, page):
+    mine = _issue(live)
+    page.goto(f"{live.base_url}/t/{mine['id']}")
+    page.wait_for_selector("#status[data-status='waiting']")
+    page.wait_for_function("document.getElementById('conn').textContent.includes('trực tiếp')")
+    page.evaluate("window.__sameDocument = true")
+    live.kill()
+    try:
+        page.wait_for_function("document.getElementById('conn').textContent === 'Mất kết nối – đang kết nối lại…'",
+                               timeout=5000)
+        called_id, _ = direct_call(live, 3)                    # called while the server is down
+        assert called_id == mine["id"]
+        page.wait_for_timeout(2000)
+    finally:
+        live.start()
+    page.wait_for_selector("#status[data-status='called']", timeout=30_000)
+    assert page.inner_text("#status") == "Mời bạn đến quầy số 3"
+    assert page.inner_text("#conn") == "Đang cập nhật trực tiếp"
+    assert page.evaluate("window.__sameDocument") is True
+    stats = page.evaluate("motcuaTrack.stats")
+    assert stats["connects"] >= 3 and stats["delays"][-1] > stats["delays"][0]
+    page.screenshot(path=str(artifact("tracking_after_restart.png")))
+
+
+def test_tracking_stops_when_the_ticket_is_gone(live, page):
+    mine = _issue(live)
+    page.goto(f"{live.base_url}/t/{mine['id']}")
+    page.wait_for_function("document.getElementById('conn').textContent.includes('trực tiếp')")
+    live.kill()
+    try:
+        live.reset()                                           # the day's tickets are gone
+    finally:
+        live.start()
+    page.wait_for_function("document.getElementById('status').textContent === 'Không tìm thấy số thứ tự này.'",
+                           timeout=30_000)
+    assert page.inner_text("#number") == "—"
+    connects = page.evaluate("motcuaTrack.stats.connects")
+    page.wait_for_timeout(3000)
+    assert page.evaluate("motcuaTrack.stats.connects") == connects          # no more attempts
