@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 
-from queue_server.config import parse_config
+from queue_server.domain.config import parse_config
 from tests.helpers import make_store, test_config_dict
 
 

@@ -2,7 +2,7 @@ import copy
 
 import pytest
 
-from queue_server.config import ConfigError, load_toml, parse_config
+from queue_server.domain.config import ConfigError, load_toml, parse_config
 
 
 def base():

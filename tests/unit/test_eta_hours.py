@@ -1,10 +1,10 @@
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from queue_server.config import load_toml
+from queue_server.domain.config import load_toml
 from queue_server.domain.eta import clamp_service_sample, estimate_wait_minutes, rolling_average
 from queue_server.domain.hours import is_open, is_working_day, next_opening
-from queue_server.holidays_vn import is_public_holiday
+from queue_server.domain.holidays import is_public_holiday
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 HOURS = load_toml(None).hours

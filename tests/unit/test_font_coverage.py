@@ -10,7 +10,7 @@ from fontTools.ttLib import TTFont
 
 from printer.fonts import font_path
 from printer.texts import EXTRA_CHARS, TICKET_TEXTS
-from queue_server.config import load_toml
+from queue_server.domain.config import load_toml
 
 VIETNAMESE = ("aàảãáạăằẳẵắặâầẩẫấậbcdđeèẻẽéẹêềểễếệghiìỉĩíịklmnoòỏõóọôồổỗốộơờởỡớợpqrstuùủũúụưừửữứựvxyỳỷỹýỵ")
 VIETNAMESE += VIETNAMESE.upper()

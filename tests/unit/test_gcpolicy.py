@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import gc
 
-from queue_server.gcpolicy import NEVER, GcKeeper
+from queue_server.live.gcpolicy import NEVER, GcKeeper
 
 
 class FakeGc:
