@@ -354,17 +354,17 @@ class QueueStore:
         queue = str(ticket.extra.get("queue") or "")
         if queue.startswith("qc:"):
             if ahead is None:
-                ahead = int(await self.redis.zcount(k.queue(queue), "-inf", f"({ticket.queued_at}"))
+                ahead = int(await self.redis.zcount(k.queue(queue), "-inf", f"({ticket.rank_ms}"))
             avg = (await self.averages(cfg)).get(ticket.category, 600_000)
             return Position(ahead, estimate_wait_minutes(ahead, avg, 1))
         if ahead is None:
             pipe = self.redis.pipeline(transaction=False)
             qp, qn = k.queue(priority_queue(ticket.category)), k.queue(normal_queue(ticket.category))
             if ticket.priority:
-                pipe.zcount(qp, "-inf", f"({ticket.queued_at}")
+                pipe.zcount(qp, "-inf", f"({ticket.rank_ms}")
             else:
                 pipe.zcard(qp)
-                pipe.zcount(qn, "-inf", f"({ticket.queued_at}")
+                pipe.zcount(qn, "-inf", f"({ticket.rank_ms}")
             ahead = sum(int(r) for r in await pipe.execute())
         states, avgs = await asyncio.gather(self.counter_states(cfg), self.averages(cfg))
         avg = avgs.get(ticket.category, 600_000)

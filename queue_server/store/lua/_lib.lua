@@ -47,6 +47,18 @@ local function put_ticket(ktickets, t)
   redis.call('HSET', ktickets, t.id, cjson.encode(t))
 end
 
+-- A ticket's rank in its queue (its ZSET score): the issue time of a walk-in,
+-- the slot of an appointment. Records from before rank_ms ranked by queued_at.
+local function rank_of(t)
+  return tonumber(t.rank_ms) or tonumber(t.queued_at) or tonumber(t.issued_at)
+end
+
+-- When a ticket joined the queue (issue or check-in time): what its wait and
+-- the starvation guard measure from. Kept across transfers and requeues.
+local function joined_at(t)
+  return tonumber(t.queued_at) or tonumber(t.issued_at)
+end
+
 local function nz(v)
   if v == nil or v == cjson.null then return '' end
   return tostring(v)
@@ -135,7 +147,7 @@ local function call_ticket(kcounter, ktickets, kevents, kseq, krecent, a, t, ety
   put_ticket(ktickets, t)
   redis.call('HSET', kcounter, 'ticket', t.id, 'number', t.number, 'category', t.category,
     'called_at', tostring(now), 'clerk', nz(a.clerk))
-  local wait = now - (tonumber(t.queued_at) or now)
+  local wait = now - (joined_at(t) or now)
   local ev = ticket_event(etype, t, a, { wait_ms = wait, issued_at = t.issued_at })
   local seq = emit(kevents, kseq, a.channel, ev)
   redis.call('LPUSH', krecent, cjson.encode({

@@ -6,8 +6,10 @@
 -- ARGV[1] JSON {now, counter, clerk, channel, use_idem, idem_ttl, debounce_ms,
 --               factor, categories: {CAT: {target_ms, service_ms}},
 --               queues: [{category, profile_index, priority}] aligned with KEYS[8..]}
--- Order (mirrors queue_server/domain/selection.py): starving first (oldest),
--- then priority, then profile index (-1 = the counter's own queue), then rank.
+-- Order (mirrors queue_server/domain/selection.py): starving first (longest
+-- since it joined the queue, then rank), then priority, then profile index
+-- (-1 = the counter's own queue), then rank. A head starves when the time since
+-- it joined (its ticket's queued_at) exceeds factor x its category's target.
 -- Returns JSON {ticket, finished?} | {ticket, debounced=true} | {err}
 local a, prev = begin(KEYS[7])
 if prev then return prev end
@@ -25,7 +27,7 @@ if cur and cur ~= '' then
 end
 
 local function key_of(h)
-  if h.starving then return { 0, h.rank, 0, 0 } end
+  if h.starving then return { 0, h.joined, h.rank, 0 } end
   return { 1, h.priority and 0 or 1, h.profile_index, h.rank }
 end
 local function less(x, y)
@@ -40,12 +42,14 @@ for i, q in ipairs(a.queues) do
   local head = redis.call('ZRANGE', KEYS[7 + i], 0, 0, 'WITHSCORES')
   if head[1] then
     local rank = tonumber(head[2])
+    local ht = get_ticket(KEYS[2], head[1])
+    local joined = (ht and joined_at(ht)) or rank
     local cat = a.categories[q.category]
     local target = cat and tonumber(cat.target_ms) or 0
     local h = {
-      id = head[1], key = KEYS[7 + i], rank = rank, priority = q.priority == true,
+      id = head[1], key = KEYS[7 + i], rank = rank, joined = joined, priority = q.priority == true,
       profile_index = tonumber(q.profile_index),
-      starving = target > 0 and (now - rank) > tonumber(a.factor) * target,
+      starving = target > 0 and (now - joined) > tonumber(a.factor) * target,
     }
     local k = key_of(h)
     if best_key == nil or less(k, best_key) then best, best_key = h, k end
