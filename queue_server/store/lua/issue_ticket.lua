@@ -33,12 +33,15 @@ put_ticket(KEYS[1], t)
 redis.call('HSET', KEYS[3], number, a.id)
 redis.call('PEXPIRE', KEYS[3], a.seq_ttl)
 -- people ahead in this category: earlier priority tickets, and for a normal
--- ticket every priority ticket plus the earlier normal ones
+-- ticket every priority ticket plus the earlier normal ones. "Earlier" is a
+-- strictly lower rank, as QueueStore.position() counts it (a ticket of equal
+-- rank, only possible with a given rank, is not counted).
 local ahead
+local before = '(' .. string.format('%d', rank)
 if t.priority then
-  ahead = redis.call('ZCOUNT', KEYS[8], '-inf', rank)
+  ahead = redis.call('ZCOUNT', KEYS[8], '-inf', before)
 else
-  ahead = redis.call('ZCARD', KEYS[8]) + redis.call('ZCOUNT', KEYS[9], '-inf', rank)
+  ahead = redis.call('ZCARD', KEYS[8]) + redis.call('ZCOUNT', KEYS[9], '-inf', before)
 end
 redis.call('ZADD', KEYS[4], rank, a.id)
 emit(KEYS[5], KEYS[6], a.channel, ticket_event('issue', t, a, { ahead = ahead }))
