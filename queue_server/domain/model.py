@@ -51,7 +51,7 @@ class Ticket:
     category: str
     status: TicketStatus
     issued_at: int                  # ms since epoch
-    queued_at: int                  # the rank time in the queue (ms)
+    queued_at: int                  # when it joined the queue (ms): issue or check-in time
     priority: bool = False
     source: Source = Source.WALK_IN
     day: str = ""
@@ -63,6 +63,12 @@ class Ticket:
     original_category: str = ""
     rating: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    rank_ms: int = 0                # its rank in the queue (ZSET score): issue time of a walk-in,
+                                    # slot of an appointment; records without one: queued_at
+
+    def __post_init__(self) -> None:
+        if not self.rank_ms:
+            self.rank_ms = self.queued_at
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Ticket":
@@ -72,14 +78,17 @@ class Ticket:
         known = {
             "id", "number", "category", "status", "issued_at", "queued_at", "priority", "source", "day",
             "counter", "clerk", "called_at", "finished_at", "calls", "original_category", "rating",
+            "rank_ms",
         }
+        queued_at = int(d.get("queued_at") or d["issued_at"])
         return cls(
             id=str(d["id"]),
             number=str(d["number"]),
             category=str(d["category"]),
             status=TicketStatus(d["status"]),
             issued_at=int(d["issued_at"]),
-            queued_at=int(d.get("queued_at") or d["issued_at"]),
+            queued_at=queued_at,
+            rank_ms=int(d.get("rank_ms") or queued_at),
             priority=bool(d.get("priority")),
             source=Source(d.get("source") or "walk_in"),
             day=str(d.get("day") or ""),

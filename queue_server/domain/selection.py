@@ -3,18 +3,22 @@
 The Lua script `call_next.lua` enforces exactly this order; an integration
 test drives both with the same random queues and compares the choices.
 
-Every queue a counter serves offers its head (its oldest ticket by rank
-time). The order among the heads is:
+Every queue a counter serves offers its head (its first ticket by rank
+time). A ticket has two times: its rank (`rank_ms`, the queue's sort order:
+the issue time of a walk-in, the slot of an appointment) and the time it
+joined the queue (`queued_at`: issue or check-in time), which its wait is
+measured from. The order among the heads is:
 
-1. starving first: a ticket waiting more than `factor` x its category's
-   target wait, oldest first;
+1. starving first: a ticket that joined more than `factor` x its
+   category's target wait ago, the one that joined first first (then by rank);
 2. then priority tickets before others;
 3. then the counter's own queue (tickets transferred to this counter),
    then the categories in the counter's work-profile order;
 4. then the earliest rank time.
 
 An appointment enters its category's queue with its slot time as rank
-time, so it is interleaved with walk-ins by the same rule.
+time, so it is interleaved with walk-ins by the same rule. A transfer or a
+requeue keeps both times.
 """
 
 from __future__ import annotations
@@ -29,16 +33,21 @@ DIRECT_QUEUE_INDEX = -1  # the counter's own queue sorts before its profile
 class Head:
     ticket_id: str
     category: str
-    rank_ms: int
+    rank_ms: int             # the queue's sort order (the ZSET score)
     priority: bool
     profile_index: int       # DIRECT_QUEUE_INDEX for the counter's own queue
+    joined_ms: int | None = None   # when the ticket joined the queue; None: rank_ms
+
+    @property
+    def joined(self) -> int:
+        return self.rank_ms if self.joined_ms is None else self.joined_ms
 
 
 def sort_key(head: Head, now_ms: int, targets_ms: dict[str, int], factor: float) -> tuple:
     target = targets_ms.get(head.category, 0)
-    starving = target > 0 and (now_ms - head.rank_ms) > factor * target
+    starving = target > 0 and (now_ms - head.joined) > factor * target
     if starving:
-        return (0, head.rank_ms, 0, 0)
+        return (0, head.joined, head.rank_ms, 0)
     return (1, 0 if head.priority else 1, head.profile_index, head.rank_ms)
 
 

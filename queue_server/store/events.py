@@ -6,26 +6,37 @@ from typing import Any, AsyncIterator
 
 from redis.asyncio import Redis
 
+from queue_server.domain.events import SCHEMA, Event, FieldSpec, fields_of, text_fields
 from queue_server.store.keys import Keys
-
-INT_FIELDS = {"seq", "ts", "counter", "wait_ms", "service_ms", "ahead", "issued_at", "calls", "level", "scale"}
 
 # Stream ids are the Redis server's clock; tickets carry the app's. Start the
 # scan a little before the issue time so a skew between the two loses nothing.
 CLOCK_SKEW_MS = 10 * 60_000
 
+# the fields of every event, for an entry of a type the schema does not know
+COMMON = fields_of(Event)
 
-def decode_event(stream_id: bytes | str, fields: dict[Any, Any]) -> dict[str, Any]:
-    e: dict[str, Any] = {}
-    for k, v in fields.items():
-        k = k.decode() if isinstance(k, bytes) else k
-        v = v.decode() if isinstance(v, bytes) else v
-        if k in INT_FIELDS and v.lstrip("-").isdigit():
-            e[k] = int(v)
-        elif k in INT_FIELDS and v == "":
-            e[k] = None
-        else:
-            e[k] = v
+
+def _legacy(spec: FieldSpec | None, v: str) -> Any:
+    """A decoded value in the shape callers have always had: declared integers
+    as int (None when empty), everything else (bools too: '0'/'1') as str."""
+    if spec is None or spec.kind != "int":
+        return v
+    if v == "":
+        return None
+    try:
+        return int(v)
+    except ValueError:
+        return v
+
+
+def decode_event(stream_id: bytes | str, fields: dict) -> dict[str, Any]:
+    """One stream entry as a dict: the fields, typed by the declared schema
+    (queue_server/domain/events.py), and `id`, the stream id. Accepts the
+    bytes or str replies of either kind of Redis client."""
+    f = text_fields(fields)
+    spec = SCHEMA.get(f.get("type", ""), {})
+    e: dict[str, Any] = {k: _legacy(spec.get(k) or COMMON.get(k), v) for k, v in f.items()}
     e["id"] = stream_id.decode() if isinstance(stream_id, bytes) else stream_id
     return e
 

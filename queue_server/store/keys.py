@@ -56,6 +56,11 @@ class Keys:
     def counter(self, number: int) -> str:
         return self._k("counter", number)
 
+    def counter_stats(self, day: str, counter: int) -> str:
+        """HASH served, no_shows, calls, service_ms_total of one counter on one
+        service day (YYYYMMDD, the site's time zone), kept by the Lua scripts."""
+        return self._k("cstats", day, counter)
+
     @property
     def recent(self) -> str:
         return self._k("recent")

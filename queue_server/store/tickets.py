@@ -29,6 +29,7 @@ from queue_server.store.scripts import Scripts
 
 IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000
 SEQUENCE_TTL_MS = 3 * 24 * 3600 * 1000
+COUNTER_STATS_TTL_MS = 3 * 24 * 3600 * 1000
 
 
 def now_ms() -> int:
@@ -97,6 +98,10 @@ class TicketStore:
             "idem_ttl": IDEMPOTENCY_TTL_MS,
             "categories": category_args(cfg),
         }
+
+    def _stats_key(self, cfg: SiteConfig, counter: int, now: int) -> str:
+        """The counter's statistics hash of the service day `now` falls in."""
+        return self.keys.counter_stats(service_day(now, cfg.site.tz), counter)
 
     def _idem_key(self, action: str, counter: int | str, idem: str | None) -> str:
         return self.keys.idempotency(_idem_scope(action, counter, idem or "-"))
@@ -173,11 +178,13 @@ class TicketStore:
             "debounce_ms": cfg.queue.next_debounce_ms,
             "factor": cfg.queue.starvation_factor,
             "queues": [{kk: q[kk] for kk in ("category", "profile_index", "priority")} for q in plan],
+            "stats_ttl": COUNTER_STATS_TTL_MS,
         }
         reply = await self.scripts.run(
             "call_next",
             [k.counter(counter), k.tickets, k.events, k.event_seq, k.recent, k.averages,
-             self._idem_key("next", counter, idem)] + [k.queue(q["name"]) for q in plan],
+             self._idem_key("next", counter, idem), self._stats_key(cfg, counter, args["now"])]
+            + [k.queue(q["name"]) for q in plan],
             args, counter=counter,
         )
         return await self._call_result(reply)
@@ -194,11 +201,13 @@ class TicketStore:
         cfg, _ = await self._counter_cfg(counter)
         k = self.keys
         names = k.all_queue_names([c.code for c in cfg.categories], [c.number for c in cfg.counters])
-        args = self._base(cfg, counter=counter, clerk=clerk, idem=idem) | {"id": ticket_id, "queue_names": names}
+        args = self._base(cfg, counter=counter, clerk=clerk, idem=idem) | {
+            "id": ticket_id, "queue_names": names, "stats_ttl": COUNTER_STATS_TTL_MS}
         reply = await self.scripts.run(
             "call_ticket",
             [k.counter(counter), k.tickets, k.events, k.event_seq, k.recent, k.averages,
-             self._idem_key("call", counter, idem)] + [k.queue(n) for n in names],
+             self._idem_key("call", counter, idem), self._stats_key(cfg, counter, args["now"])]
+            + [k.queue(n) for n in names],
             args, counter=counter,
         )
         return await self._call_result(reply)
@@ -218,11 +227,13 @@ class TicketStore:
             raise ValueError(outcome)
         cfg, _ = await self._counter_cfg(counter)
         k = self.keys
+        args = self._base(cfg, counter=counter, clerk=clerk, idem=idem) | {
+            "outcome": str(outcome), "stats_ttl": COUNTER_STATS_TTL_MS}
         reply = await self.scripts.run(
             "finish",
             [k.counter(counter), k.tickets, k.events, k.event_seq, k.averages,
-             self._idem_key(str(outcome), counter, idem)],
-            self._base(cfg, counter=counter, clerk=clerk, idem=idem) | {"outcome": str(outcome)}, counter=counter,
+             self._idem_key(str(outcome), counter, idem), self._stats_key(cfg, counter, args["now"])],
+            args, counter=counter,
         )
         return await self.get_ticket(reply["ticket"])
 
@@ -355,17 +366,17 @@ class TicketStore:
         queue = str(ticket.extra.get("queue") or "")
         if queue.startswith("qc:"):
             if ahead is None:
-                ahead = int(await self.redis.zcount(k.queue(queue), "-inf", f"({ticket.queued_at}"))
+                ahead = int(await self.redis.zcount(k.queue(queue), "-inf", f"({ticket.rank_ms}"))
             avg = (await self.averages(cfg)).get(ticket.category, 600_000)
             return Position(ahead, estimate_wait_minutes(ahead, avg, 1))
         if ahead is None:
             pipe = self.redis.pipeline(transaction=False)
             qp, qn = k.queue(priority_queue(ticket.category)), k.queue(normal_queue(ticket.category))
             if ticket.priority:
-                pipe.zcount(qp, "-inf", f"({ticket.queued_at}")
+                pipe.zcount(qp, "-inf", f"({ticket.rank_ms}")
             else:
                 pipe.zcard(qp)
-                pipe.zcount(qn, "-inf", f"({ticket.queued_at}")
+                pipe.zcount(qn, "-inf", f"({ticket.rank_ms}")
             ahead = sum(int(r) for r in await pipe.execute())
         states, avgs = await asyncio.gather(self.counter_states(cfg), self.averages(cfg))
         avg = avgs.get(ticket.category, 600_000)
@@ -403,6 +414,26 @@ class TicketStore:
 
     async def recent_calls(self, limit: int = 8) -> list[dict[str, Any]]:
         return [json.loads(x) for x in await self.redis.lrange(self.keys.recent, 0, limit - 1)]
+
+    async def counter_day_stats(self, counter: int) -> dict[str, Any]:
+        """Today's served count, no-shows, calls and average service time at a
+        counter (the shape counter_app.counter_stats() gives), from the one
+        hash the scripts keep per counter and day."""
+        cfg = await self.config.get()
+        raw = await self.redis.hgetall(self._stats_key(cfg, counter, self.clock()))
+        h = {(kk.decode() if isinstance(kk, bytes) else kk): int(v) for kk, v in raw.items()}
+        served = h.get("served", 0)
+        return {"served": served, "no_shows": h.get("no_shows", 0), "calls": h.get("calls", 0),
+                "avg_service_ms": round(h.get("service_ms_total", 0) / served) if served else None}
+
+    async def last_done(self, counter: int) -> tuple[str, int] | None:
+        """The ticket last finished as served at a counter and when (ms), unless
+        the counter has called or recalled since; None otherwise. Whether it
+        is recent enough to ask for a rating is the caller's rule."""
+        ticket, at = await self.redis.hmget(self.keys.counter(counter), "last_done", "last_done_at")
+        if not ticket or not at:
+            return None
+        return (ticket.decode() if isinstance(ticket, bytes) else ticket), int(at)
 
     async def last_seq(self) -> int:
         return int(await self.redis.get(self.keys.event_seq) or 0)

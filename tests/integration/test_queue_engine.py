@@ -127,8 +127,13 @@ def test_lua_order_matches_the_pure_rules_on_random_queues(redis_url):
             cfg = await s.config.get()
             codes = [c.code for c in cfg.categories]
             for _ in range(rng.randint(1, 25)):
-                await s.issue(rng.choice(codes), priority=rng.random() < 0.2,
-                              rank_ms=clock.now - rng.randint(0, 80) * MIN)
+                # a walk-in (rank = issue time), or a rank apart from the issue
+                # time: earlier, or later (an appointment's slot)
+                kind = rng.random()
+                rank = (None if kind < 0.3 else clock.now - rng.randint(0, 80) * MIN if kind < 0.8
+                        else clock.now + rng.randint(0, 60) * MIN)
+                await s.issue(rng.choice(codes), priority=rng.random() < 0.2, rank_ms=rank)
+                clock.advance(rng.randint(0, 3) * MIN)
             # a few tickets transferred to counters
             for n in rng.sample(range(1, 6), 2):
                 try:
@@ -144,7 +149,9 @@ def test_lua_order_matches_the_pure_rules_on_random_queues(redis_url):
                     top = await s.redis.zrange(s.keys.queue(q["name"]), 0, 0, withscores=True)
                     if top:
                         tid, score = top[0][0], int(top[0][1])
-                        heads.append(Head(tid, q["category"], score, q["priority"], q["profile_index"]))
+                        # rank: the ZSET score; starvation: from when it joined the queue
+                        joined = (await s.get_ticket(tid)).queued_at
+                        heads.append(Head(tid, q["category"], score, q["priority"], q["profile_index"], joined))
                 targets = {c.code: c.target_wait_ms for c in cfg.categories}
                 expected = choose_next(heads, clock.now, targets, cfg.queue.starvation_factor)
                 try:

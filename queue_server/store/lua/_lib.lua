@@ -47,6 +47,18 @@ local function put_ticket(ktickets, t)
   redis.call('HSET', ktickets, t.id, cjson.encode(t))
 end
 
+-- A ticket's rank in its queue (its ZSET score): the issue time of a walk-in,
+-- the slot of an appointment. Records from before rank_ms ranked by queued_at.
+local function rank_of(t)
+  return tonumber(t.rank_ms) or tonumber(t.queued_at) or tonumber(t.issued_at)
+end
+
+-- When a ticket joined the queue (issue or check-in time): what its wait and
+-- the starvation guard measure from. Kept across transfers and requeues.
+local function joined_at(t)
+  return tonumber(t.queued_at) or tonumber(t.issued_at)
+end
+
 local function nz(v)
   if v == nil or v == cjson.null then return '' end
   return tostring(v)
@@ -92,9 +104,20 @@ local function clear_counter(kcounter)
   redis.call('HSET', kcounter, 'ticket', '', 'number', '', 'category', '')
 end
 
+-- The counter's statistics of the day (kstats: a hash served, no_shows,
+-- calls, service_ms_total; a.stats_ttl ms to live). Nothing without kstats.
+local function count_stat(kstats, a, field, by)
+  if not kstats then return end
+  redis.call('HINCRBY', kstats, field, by)
+  if a.stats_ttl then redis.call('PEXPIRE', kstats, tonumber(a.stats_ttl)) end
+end
+
 -- Finish the ticket a counter is serving. outcome: 'done' or 'no_show'.
--- Updates the rolling average service time of the ticket's category.
-local function finish_current(kcounter, ktickets, kevents, kseq, kavg, a, outcome)
+-- Updates the rolling average service time of the ticket's category and the
+-- counter's statistics of the day; a ticket served is remembered on the
+-- counter hash (last_done, last_done_at) for the rating tablet until the
+-- counter calls again.
+local function finish_current(kcounter, ktickets, kevents, kseq, kavg, a, outcome, kstats)
   local t = current_ticket(kcounter, ktickets)
   clear_counter(kcounter)
   if not t then return nil end
@@ -106,6 +129,9 @@ local function finish_current(kcounter, ktickets, kevents, kseq, kavg, a, outcom
   if outcome == 'done' then
     local sample = now - (tonumber(t.called_at) or now)
     extra.service_ms = sample
+    count_stat(kstats, a, 'served', 1)
+    count_stat(kstats, a, 'service_ms_total', sample)
+    redis.call('HSET', kcounter, 'last_done', t.id, 'last_done_at', tostring(now))
     local cat = a.categories and a.categories[t.category]
     if cat then
       local def = tonumber(cat.service_ms)
@@ -117,13 +143,22 @@ local function finish_current(kcounter, ktickets, kevents, kseq, kavg, a, outcom
       if prev and prev > 0 then avg = 0.2 * sample + 0.8 * prev end
       redis.call('HSET', kavg, t.category, tostring(math.floor(avg)))
     end
+  else
+    count_stat(kstats, a, 'no_shows', 1)
   end
   emit(kevents, kseq, a.channel, ticket_event(outcome, t, a, extra))
   return t
 end
 
--- Mark a waiting ticket as called at this counter and record the call.
-local function call_ticket(kcounter, ktickets, kevents, kseq, krecent, a, t, etype)
+-- The next citizen is at the desk: the last ticket served there is no longer
+-- waiting for its rating.
+local function clear_last_done(kcounter)
+  redis.call('HDEL', kcounter, 'last_done', 'last_done_at')
+end
+
+-- Mark a waiting ticket as called at this counter and record the call (and
+-- count it in the counter's statistics of the day, kstats).
+local function call_ticket(kcounter, ktickets, kevents, kseq, krecent, a, t, etype, kstats)
   local now = now_ms(a)
   local first_call = t.called_at
   t.status = 'called'
@@ -135,7 +170,9 @@ local function call_ticket(kcounter, ktickets, kevents, kseq, krecent, a, t, ety
   put_ticket(ktickets, t)
   redis.call('HSET', kcounter, 'ticket', t.id, 'number', t.number, 'category', t.category,
     'called_at', tostring(now), 'clerk', nz(a.clerk))
-  local wait = now - (tonumber(t.queued_at) or now)
+  clear_last_done(kcounter)
+  if etype == 'call' then count_stat(kstats, a, 'calls', 1) end
+  local wait = now - (joined_at(t) or now)
   local ev = ticket_event(etype, t, a, { wait_ms = wait, issued_at = t.issued_at })
   local seq = emit(kevents, kseq, a.channel, ev)
   redis.call('LPUSH', krecent, cjson.encode({

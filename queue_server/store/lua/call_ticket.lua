@@ -2,9 +2,10 @@
 -- KEYS[1] counter hash   KEYS[2] tickets hash  KEYS[3] event stream
 -- KEYS[4] event sequence KEYS[5] recent calls  KEYS[6] service averages
 -- KEYS[7] idempotency key
--- KEYS[8..] every queue of the site, named by ARGV's `queue_names`
--- ARGV[1] JSON {now, counter, clerk, channel, use_idem, idem_ttl, id,
---               categories, queue_names: [logical name aligned with KEYS[8..]]}
+-- KEYS[8] the counter's statistics of the day (store/keys.py counter_stats)
+-- KEYS[9..] every queue of the site, named by ARGV's `queue_names`
+-- ARGV[1] JSON {now, counter, clerk, channel, use_idem, idem_ttl, id, stats_ttl,
+--               categories, queue_names: [logical name aligned with KEYS[9..]]}
 -- Returns JSON {ticket, finished?} | {err: not_found|not_waiting|counter_paused}
 local a, prev = begin(KEYS[7])
 if prev then return prev end
@@ -16,12 +17,12 @@ if not t then return fail('ticket_not_found') end
 if t.status ~= 'waiting' then return fail('ticket_not_waiting', { status = t.status }) end
 local qkey = nil
 for i, name in ipairs(a.queue_names) do
-  if name == t.queue then qkey = KEYS[7 + i] end
+  if name == t.queue then qkey = KEYS[8 + i] end
 end
 if qkey == nil then return fail('ticket_not_waiting', { status = t.status }) end
 if redis.call('ZREM', qkey, t.id) == 0 then return fail('ticket_not_waiting', { status = t.status }) end
-local finished = finish_current(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6], a, 'done')
-call_ticket(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], a, t, 'call')
+local finished = finish_current(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6], a, 'done', KEYS[8])
+call_ticket(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], a, t, 'call', KEYS[8])
 local r = { ticket = t.id }
 if finished then r.finished = finished.id end
 return idem_put(KEYS[7], a, reply(r))

@@ -1,5 +1,5 @@
 -- A citizen marked no-show came back: put the ticket back in its queue at
--- its previous rank, so they are called soon.
+-- its previous rank (rank_ms; queued_at unchanged), so they are called soon.
 -- KEYS[1] tickets hash  KEYS[2] event stream  KEYS[3] event sequence
 -- KEYS[4] target queue
 -- ARGV[1] JSON {now, clerk, channel, id, queue}
@@ -12,7 +12,8 @@ t.status = 'waiting'
 t.queue = a.queue
 t.finished_at = nil
 if not string.find(a.queue, '^qc:') then t.counter = nil end
+t.rank_ms = rank_of(t)
 put_ticket(KEYS[1], t)
-redis.call('ZADD', KEYS[4], tonumber(t.queued_at), t.id)
+redis.call('ZADD', KEYS[4], t.rank_ms, t.id)
 emit(KEYS[2], KEYS[3], a.channel, ticket_event('requeue', t, a))
 return reply({ ticket = t.id })

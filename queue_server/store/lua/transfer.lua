@@ -1,5 +1,5 @@
 -- Move the counter's current ticket to another category or counter queue,
--- keeping its original issue time as its rank.
+-- keeping its rank (rank_ms) and the time it joined the queue (queued_at).
 -- KEYS[1] counter hash   KEYS[2] tickets hash  KEYS[3] event stream
 -- KEYS[4] event sequence KEYS[5] idempotency key KEYS[6] target queue
 -- ARGV[1] JSON {now, counter, clerk, channel, use_idem, idem_ttl,
@@ -14,15 +14,15 @@ clear_counter(KEYS[1])
 t.status = 'waiting'
 t.queue = a.queue
 t.source = 'transfer'
-t.queued_at = t.issued_at
 if a.to_category and a.to_category ~= cjson.null then
   t.category = a.to_category
   t.counter = nil
 else
   t.counter = tonumber(a.to_counter)
 end
+t.rank_ms = rank_of(t)
 put_ticket(KEYS[2], t)
-redis.call('ZADD', KEYS[6], tonumber(t.queued_at), t.id)
+redis.call('ZADD', KEYS[6], t.rank_ms, t.id)
 local ev = ticket_event('transfer', t, a, {
   from_category = from_category, from_counter = nz(from_counter),
   to_category = nz(a.to_category), to_counter = nz(a.to_counter),
