@@ -96,7 +96,7 @@ def build_services(stores: Stores, settings: Settings) -> Services:
         limits=Limits(s.limiter, settings),
         tickets=TicketService(s.config, s.tickets, s.events, s.audit, printing),
         counters=CounterService(s.config, s.tickets, s.events, s.audit),
-        ratings=RatingService(s.config, s.tickets, s.events, s.audit),
+        ratings=RatingService(s.config, s.tickets, s.audit),
         board=BoardService(s.config, s.tickets, s.events, s.display),
         printing=printing,
         display=DisplayService(s.config, s.display, s.audit, s.pairings, s.accounts),

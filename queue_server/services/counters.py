@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from queue_server.domain.accounts import User
@@ -25,19 +24,6 @@ from queue_server.store.tickets import CallResult, Position, TicketStore
 
 def now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def day_start_ms(cfg: SiteConfig, at_ms: int) -> int:
-    local = datetime.fromtimestamp(at_ms / 1000, tz=timezone.utc).astimezone(cfg.site.tz)
-    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return int(midnight.timestamp() * 1000)
-
-
-def _int(v: Any) -> int | None:
-    try:
-        return int(v)
-    except (TypeError, ValueError):
-        return None
 
 
 @dataclass
@@ -117,7 +103,7 @@ class CounterService:
         names = [counter_queue(n)]
         for code in codes:
             names += [priority_queue(code), normal_queue(code)]
-        per = await self.tickets.queue_summaries(names)
+        per = await self.tickets.queue_summaries(names)     # count, and when the head joined
 
         def entry(code: str, queues: list[str]) -> dict[str, Any]:
             count = sum(per[q][0] for q in queues)
@@ -140,25 +126,6 @@ class CounterService:
             "oldest_wait_ms": max(waits) if waits else None,
         }
 
-    async def stats(self, cfg: SiteConfig, n: int, now: int) -> dict[str, Any]:
-        """Today's served count, average service time and no-shows at counter `n`,
-        from the event log (stream ids start with their ms timestamp)."""
-        served = no_shows = calls = 0
-        service_total = 0
-        async for e in self.events.iter(start=f"{day_start_ms(cfg, now)}-0"):
-            if _int(e.get("counter")) != n:
-                continue
-            kind = e.get("type")
-            if kind == "done":
-                served += 1
-                service_total += _int(e.get("service_ms")) or 0
-            elif kind == "no_show":
-                no_shows += 1
-            elif kind == "call":
-                calls += 1
-        return {"served": served, "no_shows": no_shows, "calls": calls,
-                "avg_service_ms": round(service_total / served) if served else None}
-
     async def snapshot(self, n: int, lang: str = "vi") -> dict[str, Any]:
         """The counter app's view of counter `n`."""
         cfg = await self.config.get()
@@ -177,7 +144,7 @@ class CounterService:
             if t is not None and t.status == TicketStatus.CALLED:
                 ticket = staff_ticket_view(t, cfg, None, lang)
                 ticket["waited_ms"] = max(0, (t.called_at or now) - t.issued_at)
-        preview, stats = await asyncio.gather(self.queue_preview(cfg, n, now), self.stats(cfg, n, now))
+        preview, stats = await asyncio.gather(self.queue_preview(cfg, n, now), self.tickets.counter_day_stats(n))
         return {
             "type": "snapshot", "seq": seq, "now": now,
             "counter": {

@@ -7,6 +7,14 @@ from typing import Any
 from queue_server.errors import AppError
 
 
+def as_int(v: Any) -> int | None:
+    """An event's or message's number, or None when it has none."""
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return None
+
+
 def field(data: dict[str, Any], name: str, kind: type | tuple[type, ...], required: bool = True,
           default: Any = None) -> Any:
     v = data.get(name, None)

@@ -8,10 +8,10 @@ from typing import Any
 from queue_server.domain.accounts import User
 from queue_server.domain.model import Ticket, TicketStatus
 from queue_server.errors import AppError
-from queue_server.services.counters import _int, now_ms
+from queue_server.services.counters import now_ms
+from queue_server.services.input import as_int
 from queue_server.store.audit import AuditLog
 from queue_server.store.config_store import ConfigStore
-from queue_server.store.events import EventLog
 from queue_server.store.tickets import TicketStore
 
 RATING_WINDOW_MS = 30_000
@@ -19,33 +19,27 @@ TABLET_RATING_MAX_MS = 10 * 60_000
 
 
 class RatingService:
-    def __init__(self, config: ConfigStore, tickets: TicketStore, events: EventLog, audit: AuditLog):
+    def __init__(self, config: ConfigStore, tickets: TicketStore, audit: AuditLog):
         self.config = config
         self.tickets = tickets
-        self.events = events
         self.audit = audit
 
     async def scale(self) -> int:
         return (await self.config.get()).queue.rating_scale
 
     async def pending(self, n: int) -> dict[str, Any] | None:
-        """The last ticket finished as served at counter `n` within the window, if unrated."""
-        now = now_ms()
-        found = None
-        async for e in self.events.iter(start=f"{now - RATING_WINDOW_MS}-0"):
-            if e.get("type") == "done" and _int(e.get("counter")) == n:
-                found = e
-            elif e.get("type") in ("call", "recall") and _int(e.get("counter")) == n:
-                found = None           # the next citizen is at the desk
-        if found is None:
+        """The last ticket finished as served at counter `n` within the window,
+        if unrated (the scripts forget it once the counter calls again)."""
+        last = await self.tickets.last_done(n)
+        if last is None or now_ms() - last[1] > RATING_WINDOW_MS:
             return None
         try:
-            t = await self.tickets.get_ticket(str(found.get("ticket")))
+            t = await self.tickets.get_ticket(last[0])
         except AppError:
             return None
         if t.rating is not None or t.status != TicketStatus.DONE:
             return None
-        return {"ticket": t.id, "number": t.number, "until": int(found["ts"]) + RATING_WINDOW_MS}
+        return {"ticket": t.id, "number": t.number, "until": last[1] + RATING_WINDOW_MS}
 
     async def snapshot(self, n: int) -> dict[str, Any]:
         """What the tablet at counter `n` shows when it connects."""
@@ -54,7 +48,7 @@ class RatingService:
 
     async def prompt(self, event: dict[str, Any]) -> dict[str, Any]:
         """The tablet's "please rate" message for a done event."""
-        ts = _int(event.get("ts")) or now_ms()
+        ts = as_int(event.get("ts")) or now_ms()
         return {"type": "rate", "ticket": event.get("ticket"), "number": event.get("number"),
                 "scale": await self.scale(), "now": now_ms(), "until": ts + RATING_WINDOW_MS}
 

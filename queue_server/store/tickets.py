@@ -24,6 +24,7 @@ from queue_server.domain.numbering import normalize_number, service_day
 from queue_server.domain.selection import DIRECT_QUEUE_INDEX
 from queue_server.errors import AppError
 from queue_server.store.config_store import ConfigStore
+from queue_server.store.connection import text
 from queue_server.store.keys import Keys, counter_queue, normal_queue, priority_queue
 from queue_server.store.scripts import Scripts
 
@@ -396,17 +397,21 @@ class TicketStore:
             pipe.zcard(self.keys.queue(counter_queue(c.number)))
         return {c.number: int(n) for c, n in zip(cfg.counters, await pipe.execute())}
 
-    async def queue_summaries(self, names: list[str]) -> dict[str, tuple[int, float | None]]:
-        """For each logical queue: how many wait in it, and the rank time of its head."""
+    async def queue_summaries(self, names: list[str]) -> dict[str, tuple[int, int | None]]:
+        """For each logical queue: how many wait in it, and when its head (the
+        next to be called) joined it."""
         pipe = self.redis.pipeline(transaction=False)
         for name in names:
             pipe.zcard(self.keys.queue(name))
-            pipe.zrange(self.keys.queue(name), 0, 0, withscores=True)
+            pipe.zrange(self.keys.queue(name), 0, 0)
         rows = await pipe.execute()
-        out: dict[str, tuple[int, float | None]] = {}
+        heads = [text(rows[2 * i + 1][0]) if rows[2 * i + 1] else None for i in range(len(names))]
+        present = [h for h in heads if h]
+        raws = dict(zip(present, await self.redis.hmget(self.keys.tickets, present), strict=True)) if present else {}
+        out: dict[str, tuple[int, int | None]] = {}
         for i, name in enumerate(names):
-            first = rows[2 * i + 1]
-            out[name] = (int(rows[2 * i]), float(first[0][1]) if first else None)
+            raw = raws.get(heads[i] or "")
+            out[name] = (int(rows[2 * i]), Ticket.from_dict(json.loads(raw)).queued_at if raw else None)
         return out
 
     async def current_ticket_id(self, counter: int) -> str | None:
@@ -434,6 +439,3 @@ class TicketStore:
         if not ticket or not at:
             return None
         return (ticket.decode() if isinstance(ticket, bytes) else ticket), int(at)
-
-    async def last_seq(self) -> int:
-        return int(await self.redis.get(self.keys.event_seq) or 0)

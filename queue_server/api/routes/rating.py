@@ -15,7 +15,7 @@ from queue_server.api.http import field, read_json
 from queue_server.api.pages import message_page, page
 from queue_server.domain.accounts import DeviceKind, Role
 from queue_server.errors import AppError
-from queue_server.services.counters import _int
+from queue_server.services.input import as_int
 
 SUPERVISING = (Role.ADMIN, Role.SUPERVISOR)
 
@@ -60,7 +60,7 @@ async def rate_ws(socket: WebSocket, svc: Svc, live: Live, n: FromPath[int]) -> 
         kind = event.get("type")
         if kind == "config":
             return json.dumps(await snap(), ensure_ascii=False)
-        if _int(event.get("counter")) != n and kind != "rating":
+        if as_int(event.get("counter")) != n and kind != "rating":
             return None
         if kind == "done":
             return json.dumps(await svc.ratings.prompt(event), ensure_ascii=False)
