@@ -17,7 +17,7 @@ import statistics
 import subprocess
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from queue_server import redis_server
@@ -36,7 +36,7 @@ def _int(v: Any) -> int | None:
 
 
 def day_start_ms(tz, now_ms: int) -> int:
-    local = datetime.fromtimestamp(now_ms / 1000, tz=timezone.utc).astimezone(tz)
+    local = datetime.fromtimestamp(now_ms / 1000, tz=UTC).astimezone(tz)
     return int(local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp() * 1000)
 
 
@@ -111,8 +111,8 @@ async def bench(url: str, sizes: list[int], reads: int) -> list[str]:
         assert new == old, (new, old)
         scan_reads = max(20, min(reads, reads * 100 // max(size, 100)))
         for name, fn, k in (
-            ("stats hash: TicketStore.counter_day_stats()", lambda: s.counter_day_stats(1), reads),
-            ("full scan: counter_stats() before", lambda: scan_counter_stats(s.redis, s.keys, cfg.site.tz, 1,
+            ("stats hash: TicketStore.counter_day_stats()", lambda s=s: s.counter_day_stats(1), reads),
+            ("full scan: counter_stats() before", lambda s=s, cfg=cfg: scan_counter_stats(s.redis, s.keys, cfg.site.tz, 1,
                                                                              int(time.time() * 1000)), scan_reads),
         ):
             lat = await measure(fn, k)

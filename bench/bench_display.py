@@ -52,7 +52,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -170,9 +169,9 @@ def raw_client_main(url: str, n: int, conn, connect_conc: int, stamp: str = "rea
     in ONE epoll loop (hand-made HTTP upgrade, minimal frame parser, pings
     answered). A receipt time is taken right after the recv() that completed
     the event's frame. Same protocol as client_main."""
+    import base64
     import select
     import socket
-    import base64
     from urllib.parse import urlsplit
 
     raise_fd_limit()

@@ -124,7 +124,7 @@ def bench_press(presses: int) -> list[str]:
             t1 = time.perf_counter()
             assert r.status_code == 201, r.text
             with sink.cond:
-                if not sink.cond.wait_for(lambda: len(sink.cuts) > before, timeout=10):
+                if not sink.cond.wait_for(lambda before=before: len(sink.cuts) > before, timeout=10):
                     raise RuntimeError("ticket not printed")
                 t2 = sink.cuts[before]
             if i >= 2:                                     # skip the warm-up presses

@@ -8,7 +8,7 @@ places the blocks; this module decides what is on the ticket and how big.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,7 +32,7 @@ class TicketData:
     reprint: bool = False
 
     @classmethod
-    def from_job(cls, d: dict[str, Any]) -> "TicketData":
+    def from_job(cls, d: dict[str, Any]) -> TicketData:
         """From the JSON the server sends in a print job."""
         return cls(
             site_name=str(d.get("site_name", "")), number=str(d["number"]),
@@ -80,7 +80,7 @@ class Layout:
 
 
 def local_time(ms: int, tz: str) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, timezone.utc).astimezone(ZoneInfo(tz))
+    return datetime.fromtimestamp(ms / 1000, UTC).astimezone(ZoneInfo(tz))
 
 
 def ticket_layout(t: TicketData, width_mm: int = 80) -> Layout:

@@ -109,8 +109,8 @@ def render(layout: Layout, *, placements: list[Placed] | None = None) -> Image.I
                     x = int((width - w) // 2)
                 ops.append(("text", (x, y), line, f))
                 if placements is not None:
-                    l, t, r, bt = f.getbbox(line)
-                    placements.append(Placed("text", line, (int(x + l), int(y + t), int(x + r), int(y + bt))))
+                    left, top, right, bottom = f.getbbox(line)
+                    placements.append(Placed("text", line, (int(x + left), int(y + top), int(x + right), int(y + bottom))))
                 y += line_h
     height = y + margin
     img = Image.new("1", (width, height), WHITE)

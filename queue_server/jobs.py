@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from redis import Redis as SyncRedis
 from rq import Queue
@@ -72,7 +72,7 @@ def next_close_time(cfg: SiteConfig, now: datetime) -> datetime:
 def schedule_close_day(queue: Queue, cfg: SiteConfig, redis_url: str, config_path: str | None,
                        now: datetime | None = None) -> str:
     """Book the close-day job once per site and day (the job id dedupes)."""
-    at = next_close_time(cfg, now or datetime.now(timezone.utc))
+    at = next_close_time(cfg, now or datetime.now(UTC))
     job_id = f"close-day-{cfg.site.id}-{at:%Y%m%d}"
     if queue.fetch_job(job_id) is None:
         queue.enqueue_at(at, close_day, redis_url, cfg.site.id, config_path, job_id=job_id,

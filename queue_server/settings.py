@@ -43,7 +43,7 @@ class Settings:
         return self.fanout_threads if self.fanout_threads > 0 else min(4, (os.cpu_count() or 1) + 1)
 
     @classmethod
-    def from_env(cls, **overrides) -> "Settings":
+    def from_env(cls, **overrides) -> Settings:
         env = os.environ
         s = cls(
             redis_url=env.get("MOTCUA_REDIS_URL") or env.get("REDIS_URL") or cls.redis_url,

@@ -10,10 +10,10 @@ from typing import Any
 
 from queue_server.domain.config import SiteConfig, load_toml, parse_config
 from queue_server.store.config_store import ConfigStore
-from queue_server.store.keys import Keys
 from queue_server.store.connection import open_redis
-from queue_server.store.tickets import TicketStore
+from queue_server.store.keys import Keys
 from queue_server.store.scripts import Scripts
+from queue_server.store.tickets import TicketStore
 
 
 def test_config_dict(site_id: str | None = None, **overrides: Any) -> dict[str, Any]:

@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 from redis.asyncio import Redis
 
-from queue_server.redis_server import free_port
 from queue_server.domain.accounts import DeviceKind, Role
+from queue_server.redis_server import free_port
 from queue_server.store.accounts import Accounts
 from queue_server.store.keys import Keys
 from tests.helpers import run_sync, test_config_dict
@@ -71,7 +71,7 @@ class ServerHandle:
     def keys(self) -> Keys:
         return Keys(self.site_id)
 
-    def start(self, timeout: float = 30) -> "ServerHandle":
+    def start(self, timeout: float = 30) -> ServerHandle:
         env = dict(os.environ, MOTCUA_REDIS_URL=self.redis_url, MOTCUA_CONFIG=str(self.config_path),
                    MOTCUA_DATA_DIR=str(self.config_path.parent / "var"),
                    PYTHONUNBUFFERED="1", MOTCUA_LOGIN_LIMIT="1000", MOTCUA_PUBLIC_LIMIT="100000",

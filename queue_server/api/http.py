@@ -11,6 +11,7 @@ from typing import Any
 from litestar import MediaType, Request, Response
 from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+
 from queue_server.api.auth import services_of
 from queue_server.api.pages import message_page
 from queue_server.errors import AppError, pick_language

@@ -9,8 +9,9 @@ wording with the number spelled out for a speech engine, read digit by digit
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Mapping
+from typing import Any
 
 DEFAULT_TEMPLATE = "Mời công dân có số {number} đến quầy số {counter}"
 READING_STYLES = ("digits", "natural")

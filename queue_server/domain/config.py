@@ -245,7 +245,7 @@ def _parse_sessions(c: _Collector, raw: Any, fld: str) -> tuple[Session, ...]:
             continue
         out.append(Session(start, end))
     out.sort(key=lambda s: s.start)
-    for a, b in zip(out, out[1:]):
+    for a, b in zip(out, out[1:], strict=False):
         if b.start < a.end:
             c.add(fld, f"các phiên {a} và {b} chồng nhau", f"sessions {a} and {b} overlap")
     return tuple(out)

@@ -71,7 +71,7 @@ class Ticket:
             self.rank_ms = self.queued_at
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Ticket":
+    def from_dict(cls, d: dict[str, Any]) -> Ticket:
         def opt_int(v: Any) -> int | None:
             return None if v in (None, "", False) else int(v)
 

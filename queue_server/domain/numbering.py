@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 
 def service_day(now_ms: int, tz: ZoneInfo) -> str:
     """The local calendar day (YYYYMMDD) a moment belongs to."""
-    return datetime.fromtimestamp(now_ms / 1000, tz=timezone.utc).astimezone(tz).strftime("%Y%m%d")
+    return datetime.fromtimestamp(now_ms / 1000, tz=UTC).astimezone(tz).strftime("%Y%m%d")
 
 
 def format_number(prefix: str, seq: int) -> str:

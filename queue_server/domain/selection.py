@@ -23,8 +23,8 @@ requeue keeps both times.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 DIRECT_QUEUE_INDEX = -1  # the counter's own queue sorts before its profile
 

@@ -38,7 +38,7 @@ class BoardFeed(Hub):
         # reconnecting displays (after a restart) queues here, not there
         self.gate = asyncio.Semaphore(32)
 
-    def attach(self, broadcaster: Hub) -> "BoardFeed":
+    def attach(self, broadcaster: Hub) -> BoardFeed:
         if self._task is None:
             self._inbox = asyncio.Queue()
             broadcaster.add_listener(self._inbox.put_nowait)

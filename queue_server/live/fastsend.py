@@ -27,8 +27,9 @@ from __future__ import annotations
 import socket
 import struct
 import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Sequence
+from typing import Any
 
 try:  # the implementation uvicorn picks when `websockets` is installed
     from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol

@@ -22,7 +22,8 @@ import contextlib
 import gc
 import logging
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 log = logging.getLogger("motcua.gc")
 

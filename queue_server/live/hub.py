@@ -10,7 +10,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from queue_server.live import fastsend
 
@@ -23,7 +24,7 @@ TICK: dict[str, Any] = {"type": "_tick"}
 
 
 class Subscription:
-    def __init__(self, maxsize: int, hub: "Hub | None" = None):
+    def __init__(self, maxsize: int, hub: Hub | None = None):
         self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize)
         self.overflowed = False
         self._hub = hub

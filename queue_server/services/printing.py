@@ -43,7 +43,7 @@ class PrintService:
         try:
             reply = await self.queue.enqueue(ticket.id, job_data(ticket, cfg, pos.ahead, pos.eta_minutes, lang))
             st = await self.queue.status(lang)
-        except Exception as e:  # noqa: BLE001 - printing must not break issuing
+        except Exception as e:
             log.error("could not queue ticket %s for printing: %s", ticket.id, e)
             return {"queued": False, "job": None, "printer": "offline", "ok": False}
         return {"queued": bool(reply.get("queued")), "job": reply.get("job"), "state": reply.get("state"),

@@ -4,7 +4,7 @@ walk-in (opening hours, issue, print), reading, rating, requeueing."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from queue_server.domain.config import SiteConfig
@@ -61,7 +61,7 @@ class TicketService:
         """A walk-in ticket: refused outside opening hours; a kiosk's ticket
         (`device_id`) is also queued for printing, and is valid either way."""
         cfg = await self.config.get()
-        check_open(cfg, datetime.now(timezone.utc), lang)
+        check_open(cfg, datetime.now(UTC), lang)
         ticket, ahead = await self.tickets.issue(category, priority=priority, source=Source.WALK_IN, idem=idem,
                                                  device=device_id or actor)
         pos = await self.tickets.position(ticket, ahead)       # counted by the issue script: not read again

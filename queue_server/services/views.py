@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from queue_server.domain.config import SiteConfig
+from queue_server.domain.config import Category, SiteConfig
 from queue_server.domain.model import Ticket
 from queue_server.store.tickets import Position
-from queue_server.domain.config import Category
 
 
 def ticket_view(t: Ticket, cfg: SiteConfig, pos: Position | None = None, lang: str = "vi") -> dict[str, Any]:

@@ -9,7 +9,7 @@ store; `Keys.queue` maps a logical name to its key.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 _SAFE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 

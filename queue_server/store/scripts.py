@@ -8,7 +8,7 @@ Each ``lua/*.lua`` file documents its KEYS and ARGV in its header. The shared
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -25,7 +25,7 @@ SCRIPT_NAMES = (
 RAW_SCRIPTS = ("rate_limit",)
 
 
-@lru_cache(maxsize=None)
+@cache
 def source(name: str) -> str:
     """The full text of a script as sent to Redis (library + body)."""
     lua = resources.files("queue_server.store").joinpath("lua")

@@ -12,8 +12,9 @@ import hashlib
 import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -346,7 +347,7 @@ class TicketStore:
             pipe.hgetall(self.keys.counter(c.number))
         rows = await pipe.execute()
         out = []
-        for c, row in zip(cfg.counters, rows):
+        for c, row in zip(cfg.counters, rows, strict=False):
             h = row
             status = CounterStatus.CLOSED if not c.enabled else CounterStatus(h.get("status") or "open")
             out.append({"counter": c.number, "name": c.label, "status": str(status),
@@ -395,7 +396,7 @@ class TicketStore:
         pipe = self.redis.pipeline(transaction=False)
         for c in cfg.counters:
             pipe.zcard(self.keys.queue(counter_queue(c.number)))
-        return {c.number: int(n) for c, n in zip(cfg.counters, await pipe.execute())}
+        return {c.number: int(n) for c, n in zip(cfg.counters, await pipe.execute(), strict=False)}
 
     async def queue_summaries(self, names: list[str]) -> dict[str, tuple[int, int | None]]:
         """For each logical queue: how many wait in it, and when its head (the

@@ -12,8 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from redis.asyncio import Redis
 
-from queue_server.redis_server import free_port
 from queue_server.domain.accounts import token_digest
+from queue_server.redis_server import free_port
 from tests.server import make_server, run_sync
 
 LIMIT = 30
@@ -45,7 +45,7 @@ def test_login_limit_holds_across_two_processes(redis_url):
     log = open(handle.config_path.with_suffix(".limits.log"), "ab")
     procs = [_spawn(handle, p, log) for p in ports]
     try:
-        for p, proc in zip(ports, procs):
+        for p, proc in zip(ports, procs, strict=False):
             _wait_up(p, proc)
 
         def attempt(i: int) -> int:

@@ -135,11 +135,11 @@ def test_backoff_is_exponential_with_jitter_and_capped(js):
     }""")
     caps = [500, 1000, 2000, 4000, 8000, 8000, 8000, 8000]
     rnd = [0, 1, 0.5, 0.25, 0.999, 0, 1, 0.5]
-    for d, cap, x in zip(r["delays"], caps, rnd):
+    for d, cap, x in zip(r["delays"], caps, rnd, strict=False):
         assert cap / 2 <= d <= cap
         assert d == round(cap / 2 + x * cap / 2)
     assert len(set(r["delays"][4:])) > 1                        # jitter: not in lockstep at the cap
-    assert all(abs(o - d) <= 10 for o, d in zip(r["opened"], r["delays"]))
+    assert all(abs(o - d) <= 10 for o, d in zip(r["opened"], r["delays"], strict=False))
 
 
 def test_offline_banner_only_after_5_seconds_and_cleared_on_snapshot(js):

@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import expect
 from redis.asyncio import Redis
 
-from queue_server.domain.config import parse_config
 from queue_server.domain.announce import speech
+from queue_server.domain.config import parse_config
 from tests.browser import artifact
 from tests.helpers import make_store, test_config_dict
 
@@ -243,7 +243,7 @@ def test_announcements_are_queued_in_order_without_overlap(live, browser):
         log = pg.evaluate("window.__sound.log")
         assert len(log) == 8
         assert pg.evaluate("window.__sound.overlapped()") is False
-        for a, b in zip(log, log[1:]):
+        for a, b in zip(log, log[1:], strict=False):
             assert b["start"] >= a["end"], (a, b)                   # strictly one after another
         for i, (number, counter) in enumerate(calls):
             chime, said = log[2 * i], log[2 * i + 1]

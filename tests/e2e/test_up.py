@@ -91,6 +91,6 @@ def test_up_starts_everything_and_stops_cleanly():
     with httpx.Client() as c:
         try:
             c.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            assert False, "API still answering after Ctrl-C"
+            raise AssertionError("API still answering after Ctrl-C")
         except httpx.HTTPError:
             pass

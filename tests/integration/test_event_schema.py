@@ -8,7 +8,6 @@ emitted at least once in the run. A field added on either side alone fails.
 
 from __future__ import annotations
 
-
 from queue_server.domain.events import EVENT_TYPES, SCHEMA, decode, parse, text_fields
 from queue_server.domain.model import CounterStatus, EventType, TicketStatus
 from queue_server.store.display_settings import DisplaySettings

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from queue_server.store.ratelimit import RateLimiter
 from queue_server.store.keys import Keys
+from queue_server.store.ratelimit import RateLimiter
 from queue_server.store.scripts import Scripts
 from tests.helpers import run_sync
 

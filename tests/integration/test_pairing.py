@@ -8,8 +8,8 @@ import uuid
 
 from redis.asyncio import Redis
 
-from queue_server.store.pairing import Pairings
 from queue_server.store.keys import Keys
+from queue_server.store.pairing import Pairings
 from tests.helpers import run_sync
 
 

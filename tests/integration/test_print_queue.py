@@ -10,8 +10,8 @@ import secrets
 from redis.asyncio import Redis
 
 from queue_server.services.printing import job_data
-from queue_server.store.printing import AGENT_STALE_MS, BACKOFF_MAX_MS, BACKOFF_MS, LEASE_MS, PrintQueue
 from queue_server.store.keys import Keys
+from queue_server.store.printing import AGENT_STALE_MS, BACKOFF_MAX_MS, BACKOFF_MS, LEASE_MS, PrintQueue
 from queue_server.store.scripts import Scripts
 from tests.helpers import Clock, make_store
 from tests.server import run_sync

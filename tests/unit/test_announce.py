@@ -1,8 +1,18 @@
 import pytest
 
 from queue_server.domain.announce import (
-    DEFAULT_TEMPLATE, VoiceSettings, VoiceSettingsError, announcement, caption, read_digits, read_natural,
-    read_ticket, settings_from_hash, speech, update_settings, validate_template,
+    DEFAULT_TEMPLATE,
+    VoiceSettings,
+    VoiceSettingsError,
+    announcement,
+    caption,
+    read_digits,
+    read_natural,
+    read_ticket,
+    settings_from_hash,
+    speech,
+    update_settings,
+    validate_template,
 )
 
 

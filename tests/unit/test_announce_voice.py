@@ -10,8 +10,8 @@ import wave
 import pytest
 
 from display.chime import chime_wav
-from display.wordclips import PHRASES, manifest, plan
 from display.voice import VoiceCache, VoiceUnavailable, clean_text
+from display.wordclips import PHRASES, manifest, plan
 from queue_server.domain.announce import DIGITS, read_prefix, speech
 
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")

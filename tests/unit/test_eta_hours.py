@@ -1,10 +1,10 @@
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from queue_server.domain.config import load_toml
 from queue_server.domain.eta import clamp_service_sample, estimate_wait_minutes, rolling_average
-from queue_server.domain.hours import is_open, is_working_day, next_opening
 from queue_server.domain.holidays import is_public_holiday
+from queue_server.domain.hours import is_open, is_working_day, next_opening
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 HOURS = load_toml(None).hours
@@ -52,4 +52,4 @@ def test_next_opening_after_lunch_weekend_and_tet():
     # during Tết 2026 (16–20 Feb) the next opening is Monday 23 Feb
     got = next_opening(local(2026, 2, 16, 9, 0), HOURS, HCM, is_public_holiday)
     assert got == local(2026, 2, 23, 7, 30)
-    assert got.astimezone(timezone.utc).hour == 0
+    assert got.astimezone(UTC).hour == 0

@@ -96,8 +96,8 @@ def test_tick_wakes_only_queued_sockets_and_pings_idle_fast_ones():
 
 
 # -- direct sends: the C loop, its Python twin, the threads, the hub ------------------
-import socket
 import shutil
+import socket
 import sysconfig
 from pathlib import Path
 
@@ -107,7 +107,7 @@ from queue_server.live.fastsend import FrameWriter, send_each_py
 
 def _pairs(n: int):
     pairs = [socket.socketpair() for _ in range(n)]
-    for a, b in pairs:
+    for a, _b in pairs:
         a.setblocking(False)
     return pairs
 
@@ -203,7 +203,7 @@ def test_hub_sends_directly_until_another_write_leaves_bytes_buffered():
         transports = [await accepted.get() for _ in clients]
         hub = Hub()
         subs = [hub.subscribe() for _ in transports]
-        for sub, t in zip(subs, transports):
+        for sub, t in zip(subs, transports, strict=False):
             sub.proto = _RealProto(t)
         assert set(hub._direct) == set(subs)              # both on direct sends
         first = text_frame('{"seq": 1}')

@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,7 +27,7 @@ def test_parse_and_normalize():
 
 def test_day_rolls_over_at_local_midnight():
     # 2026-11-24 16:59:59 UTC is 23:59:59 in Hà Nội; one second later it is the 25th
-    before = int(datetime(2026, 11, 24, 16, 59, 59, tzinfo=timezone.utc).timestamp() * 1000)
+    before = int(datetime(2026, 11, 24, 16, 59, 59, tzinfo=UTC).timestamp() * 1000)
     assert service_day(before, HCM) == "20261124"
     assert service_day(before + 1000, HCM) == "20261125"
     # 06:00 local on the 25th is still the 24th in UTC

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Request, Router, get
@@ -26,7 +26,7 @@ async def categories(request: Request, svc: Svc) -> dict[str, Any]:
 
 @get("/api/site", summary="Site name, time zone, opening state and next opening (public)", opt=PUBLIC)
 async def site(svc: Svc) -> dict[str, Any]:
-    return await svc.site.info(datetime.now(timezone.utc))
+    return await svc.site.info(datetime.now(UTC))
 
 
 router = Router(path="/", route_handlers=[healthz, categories, site], guards=[authorize])

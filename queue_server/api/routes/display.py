@@ -3,8 +3,6 @@ Vietnamese speech, and the admin's notice line and voice settings."""
 
 from __future__ import annotations
 
-import json
-import time
 from importlib import resources
 from pathlib import Path
 from typing import Any
