@@ -24,8 +24,7 @@ def pct(xs: list[float], p: float) -> float:
 
 
 def summary(name: str, xs: list[float], wall: float) -> str:
-    return (f"| {name} | {len(xs)} | {statistics.median(xs):.2f} | {pct(xs, 0.99):.2f} | "
-            f"{len(xs) / wall:,.0f} |")
+    return f"| {name} | {len(xs)} | {statistics.median(xs):.2f} | {pct(xs, 0.99):.2f} | {len(xs) / wall:,.0f} |"
 
 
 async def bench_store(url: str, n: int, conc: int) -> list[str]:
@@ -101,10 +100,14 @@ def main() -> None:
         rows += bench_http(proc.url, min(a.tickets, 1000), a.concurrency)
     finally:
         proc.stop()
-    version = subprocess.run([redis_server.find_binary(), "--version"], capture_output=True, text=True).stdout.split()[2]
-    print(f"Machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
-          f"{__import__('os').cpu_count()} cores; Python {platform.python_version()}; server {version}; "
-          f"AOF appendfsync always; concurrency {a.concurrency}")
+    version = subprocess.run([redis_server.find_binary(), "--version"], capture_output=True, text=True).stdout.split()[
+        2
+    ]
+    print(
+        f"Machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
+        f"{__import__('os').cpu_count()} cores; Python {platform.python_version()}; server {version}; "
+        f"AOF appendfsync always; concurrency {a.concurrency}"
+    )
     print("| operation | n | p50 ms | p99 ms | ops/s |")
     print("|---|---|---|---|---|")
     print("\n".join(rows))

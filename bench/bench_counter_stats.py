@@ -57,8 +57,12 @@ async def scan_counter_stats(redis, keys, tz, n: int, now: int) -> dict[str, Any
             no_shows += 1
         elif kind == "call":
             calls += 1
-    return {"served": served, "no_shows": no_shows, "calls": calls,
-            "avg_service_ms": round(service_total / served) if served else None}
+    return {
+        "served": served,
+        "no_shows": no_shows,
+        "calls": calls,
+        "avg_service_ms": round(service_total / served) if served else None,
+    }
 
 
 async def fill(s, events: int, conc: int = 16) -> int:
@@ -80,9 +84,9 @@ async def fill(s, events: int, conc: int = 16) -> int:
 
     visits = max(1, events // 3)
     await asyncio.gather(*(issue(i) for i in range(visits)))
-    for i in range(0, visits, 5):          # one call per counter at a time: each finishes the last
+    for i in range(0, visits, 5):  # one call per counter at a time: each finishes the last
         await asyncio.gather(*(call(j) for j in range(i, min(i + 5, visits))))
-    while int(await s.redis.xlen(s.keys.events)) < events:     # top up with issues to the exact size
+    while int(await s.redis.xlen(s.keys.events)) < events:  # top up with issues to the exact size
         await s.issue("KH")
     return int(await s.redis.xlen(s.keys.events))
 
@@ -104,7 +108,7 @@ async def bench(url: str, sizes: list[int], reads: int) -> list[str]:
         s = await make_store(url)
         cfg = await s.config.get()
         n_events = await fill(s, size)
-        await asyncio.sleep(1.0)          # let a background AOF rewrite after the fill settle
+        await asyncio.sleep(1.0)  # let a background AOF rewrite after the fill settle
         now = int(time.time() * 1000)
         new = await s.counter_day_stats(1)
         old = await scan_counter_stats(s.redis, s.keys, cfg.site.tz, 1, now)
@@ -112,8 +116,11 @@ async def bench(url: str, sizes: list[int], reads: int) -> list[str]:
         scan_reads = max(20, min(reads, reads * 100 // max(size, 100)))
         for name, fn, k in (
             ("stats hash: TicketStore.counter_day_stats()", lambda s=s: s.counter_day_stats(1), reads),
-            ("full scan: counter_stats() before", lambda s=s, cfg=cfg: scan_counter_stats(s.redis, s.keys, cfg.site.tz, 1,
-                                                                             int(time.time() * 1000)), scan_reads),
+            (
+                "full scan: counter_stats() before",
+                lambda s=s, cfg=cfg: scan_counter_stats(s.redis, s.keys, cfg.site.tz, 1, int(time.time() * 1000)),
+                scan_reads,
+            ),
         ):
             lat = await measure(fn, k)
             rows.append(f"| {n_events:,} | {name} | {k} | {statistics.median(lat):.3f} | {pct(lat, 0.99):.3f} |")
@@ -132,10 +139,14 @@ def main() -> None:
         rows = asyncio.run(bench(proc.url, sizes, a.reads))
     finally:
         proc.stop()
-    version = subprocess.run([redis_server.find_binary(), "--version"], capture_output=True, text=True).stdout.split()[2]
-    print(f"Machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
-          f"{__import__('os').cpu_count()} cores; Python {platform.python_version()}; server {version}; "
-          f"one counter-stats read of counter 1, sequential")
+    version = subprocess.run([redis_server.find_binary(), "--version"], capture_output=True, text=True).stdout.split()[
+        2
+    ]
+    print(
+        f"Machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
+        f"{__import__('os').cpu_count()} cores; Python {platform.python_version()}; server {version}; "
+        f"one counter-stats read of counter 1, sequential"
+    )
     print("| events today | read | n | p50 ms | p99 ms |")
     print("|---|---|---|---|---|")
     print("\n".join(rows))

@@ -56,14 +56,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-COMPRESSION = os.environ.get("BENCH_WS_COMPRESSION") or None   # "deflate" = what browsers offer
+COMPRESSION = os.environ.get("BENCH_WS_COMPRESSION") or None  # "deflate" = what browsers offer
 _SEQ = re.compile(rb'^\{"type":\s*"event",\s*"seq":\s*(\d+)')
 # Linux: a socket option asking the kernel to stamp each received packet
 # with CLOCK_REALTIME in ns, and the control message carrying the stamp
 SO_TIMESTAMPNS = SCM_TIMESTAMPNS = 35
 # An API call this slow waited on the disk (the AOF's fsync), not on the fan-out
 STALL_MS = 100.0
-_SEQ_AT = re.compile(rb'\{"type":\s*"event",\s*"seq":\s*(\d+)')    # match(data, pos)
+_SEQ_AT = re.compile(rb'\{"type":\s*"event",\s*"seq":\s*(\d+)')  # match(data, pos)
 
 
 def raise_fd_limit() -> tuple[int, int]:
@@ -120,8 +120,9 @@ def client_main(url: str, n: int, conn, connect_conc: int) -> None:
             async with sem:
                 for attempt in range(5):
                     try:
-                        ws = await connect(url, open_timeout=60, ping_interval=None, max_size=2**22,
-                                           compression=COMPRESSION)
+                        ws = await connect(
+                            url, open_timeout=60, ping_interval=None, max_size=2**22, compression=COMPRESSION
+                        )
                         first = json.loads(await ws.recv())
                         assert first["type"] == "snapshot"
                         got: dict[int, int] = {}
@@ -138,7 +139,7 @@ def client_main(url: str, n: int, conn, connect_conc: int) -> None:
         await asyncio.gather(*(open_one() for _ in range(n)))
         conn.send(("connected", len(sockets), failures, errors))
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, conn.recv)       # "stop"
+        await loop.run_in_executor(None, conn.recv)  # "stop"
         conn.send(("receipts", receipts))
         await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
 
@@ -191,8 +192,10 @@ def raw_client_main(url: str, n: int, conn, connect_conc: int, stamp: str = "rea
 
     def request() -> bytes:
         key = base64.b64encode(os.urandom(16)).decode()
-        return (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode()
+        return (
+            f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
 
     def start(c) -> None:
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -234,7 +237,10 @@ def raw_client_main(url: str, n: int, conn, connect_conc: int, stamp: str = "rea
             op = buf[0] & 0x0F
             if op == 1:
                 if c.state == "snapshot":
-                    if not bytes(buf[h:h + 40]).startswith(b'{"type": "snapshot"') and b'"snapshot"' not in buf[h:h + 40]:
+                    if (
+                        not bytes(buf[h : h + 40]).startswith(b'{"type": "snapshot"')
+                        and b'"snapshot"' not in buf[h : h + 40]
+                    ):
                         fail(c, "first message is not a snapshot")
                         return
                     c.state = "open"
@@ -242,15 +248,15 @@ def raw_client_main(url: str, n: int, conn, connect_conc: int, stamp: str = "rea
                     inflight -= 1
                     receipts.append(c.got)
                 else:
-                    m = _SEQ.match(bytes(buf[h:h + 40]))
+                    m = _SEQ.match(bytes(buf[h : h + 40]))
                     if m:
                         c.got[int(m.group(1))] = now
-            elif op == 9:                                   # ping -> pong
-                c.sock.send(_masked(0xA, bytes(buf[h:h + ln])))
+            elif op == 9:  # ping -> pong
+                c.sock.send(_masked(0xA, bytes(buf[h : h + ln])))
             elif op == 8:
                 fail(c, "closed by server")
                 return
-            del buf[:h + ln]
+            del buf[: h + ln]
 
     pending = []
     for _ in range(n):
@@ -288,7 +294,7 @@ def raw_client_main(url: str, n: int, conn, connect_conc: int, stamp: str = "rea
                         size = sum(bounds)
                 data, anc, _, _ = c.sock.recvmsg(size, 64)
             else:
-                data = c.sock.recv(65536)         # < malloc's mmap threshold
+                data = c.sock.recv(65536)  # < malloc's mmap threshold
         except (BlockingIOError, InterruptedError):
             return
         except OSError as e:
@@ -320,11 +326,11 @@ def raw_client_main(url: str, n: int, conn, connect_conc: int, stamp: str = "rea
             if b" 101 " not in status:
                 fail(c, status.decode(errors="replace")[:60])
                 return
-            del c.buf[:end + 4]
+            del c.buf[: end + 4]
             c.state = "snapshot"
         frames(c, now)
 
-    while not announced:                                  # connect everything
+    while not announced:  # connect everything
         while pending and inflight < connect_conc:
             start(pending.pop())
             inflight += 1
@@ -354,7 +360,7 @@ def raw_client_main(url: str, n: int, conn, connect_conc: int, stamp: str = "rea
         stop = False
         for fd, _ in ep.poll(1.0):
             if fd == pipe_fd:
-                conn.recv()                                 # "stop"
+                conn.recv()  # "stop"
                 stop = True
             else:
                 handle(fd)
@@ -367,8 +373,9 @@ def raw_client_main(url: str, n: int, conn, connect_conc: int, stamp: str = "rea
 
 
 # -- the driver ------------------------------------------------------------------
-def run_level(server, n_clients: int, calls: int, procs: int, gap_s: float, client: str = "raw",
-              stamp: str = "read") -> dict:
+def run_level(
+    server, n_clients: int, calls: int, procs: int, gap_s: float, client: str = "raw", stamp: str = "read"
+) -> dict:
     from redis import Redis
 
     url = f"{server.ws_url}/ws/board?token={server.tokens['display']}"
@@ -378,7 +385,7 @@ def run_level(server, n_clients: int, calls: int, procs: int, gap_s: float, clie
     clerk = server.login("minh")
     for _ in range(calls + 2):
         assert kiosk.post("/api/tickets", json={"category": "CT"}).status_code == 201
-    clerk.post("/api/counters/3/next")                      # warm-up call
+    clerk.post("/api/counters/3/next")  # warm-up call
     time.sleep(1)
     rss0 = rss_kib(server.proc.pid)
 
@@ -412,12 +419,13 @@ def run_level(server, n_clients: int, calls: int, procs: int, gap_s: float, clie
         # is still unread, e.g. the server's keepalive ping, is merged into
         # it by the kernel and stamps it with its own, later time.)
         from websockets.sync.client import connect as ws_connect
+
         probe = ws_connect(url, compression=None, max_size=None)
-        probe.recv(10)                          # its snapshot
+        probe.recv(10)  # its snapshot
     time.sleep(2)
     rss1 = rss_kib(server.proc.pid)
 
-    sent: list[tuple[int, int, float]] = []     # (seq, t0_ns, api_ms)
+    sent: list[tuple[int, int, float]] = []  # (seq, t0_ns, api_ms)
     cpu0 = cpu_s(server.proc.pid)
     ccpu0 = sum(cpu_s(w.pid) for w in workers)
     load0 = os.getloadavg()[0]
@@ -427,9 +435,9 @@ def run_level(server, n_clients: int, calls: int, procs: int, gap_s: float, clie
         resp = clerk.post("/api/counters/3/next")
         api_ms = (clock() - t0) / 1e6
         assert resp.status_code == 200, resp.text
-        seq = int(r.get(evseq))                 # the call is the last event of call_next
+        seq = int(r.get(evseq))  # the call is the last event of call_next
         sent.append((seq, t0, api_ms))
-        if probe is not None:                   # the clients read what came once the fan-out is over
+        if probe is not None:  # the clients read what came once the fan-out is over
             t_call = time.monotonic()
             while time.monotonic() - t_call < 5:
                 msg = probe.recv(5)
@@ -469,7 +477,7 @@ def run_level(server, n_clients: int, calls: int, procs: int, gap_s: float, clie
     missing = 0
     per_call_p99 = []
     late = []
-    calm: list[float] = []                      # samples of calls whose API call took < STALL_MS
+    calm: list[float] = []  # samples of calls whose API call took < STALL_MS
     for seq, t0, api_ms in sent:
         xs = []
         for got in receipts:
@@ -485,15 +493,24 @@ def run_level(server, n_clients: int, calls: int, procs: int, gap_s: float, clie
             per_call_p99.append(pct(xs, 0.99))
             late.append(sum(1 for x in xs if x > 100))
     return {
-        "clients": n_clients, "connected": connected, "connect_failures": failures, "connect_s": conn_s,
+        "clients": n_clients,
+        "connected": connected,
+        "connect_failures": failures,
+        "connect_s": conn_s,
         "connect_errors": errors,
-        "calls": calls, "samples": len(lat), "missing": missing,
-        "p50": statistics.median(lat) if lat else float("nan"), "p90": pct(lat, 0.90) if lat else float("nan"),
-        "p99": pct(lat, 0.99) if lat else float("nan"), "max": max(lat) if lat else float("nan"),
+        "calls": calls,
+        "samples": len(lat),
+        "missing": missing,
+        "p50": statistics.median(lat) if lat else float("nan"),
+        "p90": pct(lat, 0.90) if lat else float("nan"),
+        "p99": pct(lat, 0.99) if lat else float("nan"),
+        "max": max(lat) if lat else float("nan"),
         "api_p50": statistics.median(x[2] for x in sent),
-        "rss0_mib": rss0 / 1024, "rss1_mib": rss1 / 1024,
+        "rss0_mib": rss0 / 1024,
+        "rss1_mib": rss1 / 1024,
         "kib_per_conn": (rss1 - rss0) / max(1, connected),
-        "server_cpu_ms_per_call": cpu_per_call, "load": (load0 + load1) / 2,
+        "server_cpu_ms_per_call": cpu_per_call,
+        "load": (load0 + load1) / 2,
         "client_cpu_ms_per_call": client_cpu_per_call,
         "per_call_p99": [round(x, 1) for x in per_call_p99],
         "per_call_api": [round(x[2], 1) for x in sent],
@@ -509,13 +526,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--calls", type=int, default=30)
     ap.add_argument("--client-procs", type=int, default=1)
     ap.add_argument("--gap", type=float, default=0.5, help="seconds between calls")
-    ap.add_argument("--client", choices=["raw", "websockets"], default="raw",
-                    help="load generator: raw sockets in one epoll loop per process (cheap), or the websockets library")
-    ap.add_argument("--stamp", choices=["read", "kernel"], default="read",
-                    help="receipt time: when the client process has read the frame (clients wait in epoll and "
-                         "read at once, on the server's cores), or the kernel's receive stamp of the frame "
-                         "(SO_TIMESTAMPNS; clients sleep during the fan-out and read between calls, as TVs on "
-                         "other machines would not take the server's CPU); raw client only")
+    ap.add_argument(
+        "--client",
+        choices=["raw", "websockets"],
+        default="raw",
+        help="load generator: raw sockets in one epoll loop per process (cheap), or the websockets library",
+    )
+    ap.add_argument(
+        "--stamp",
+        choices=["read", "kernel"],
+        default="read",
+        help="receipt time: when the client process has read the frame (clients wait in epoll and "
+        "read at once, on the server's cores), or the kernel's receive stamp of the frame "
+        "(SO_TIMESTAMPNS; clients sleep during the fan-out and read between calls, as TVs on "
+        "other machines would not take the server's CPU); raw client only",
+    )
     ap.add_argument("--markdown", action="store_true", help="print a BENCHMARKS.md section")
     args = ap.parse_args(argv)
     if args.stamp == "kernel" and args.client != "raw":
@@ -530,7 +555,7 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     try:
         for n in args.clients:
-            server = make_server(redis.url).start()     # a fresh process per level: clean memory figures
+            server = make_server(redis.url).start()  # a fresh process per level: clean memory figures
             try:
                 results.append(run_level(server, n, args.calls, args.client_procs, args.gap, args.client, args.stamp))
             finally:
@@ -542,8 +567,10 @@ def main(argv: list[str] | None = None) -> int:
     from queue_server.live import fastsend
     from queue_server.settings import Settings
 
-    sender = (f"{'C (_sendmany.c)' if fastsend.send_each is not fastsend.send_each_py else 'Python'}, "
-              f"{Settings.from_env().fanout_thread_count} thread(s)")
+    sender = (
+        f"{'C (_sendmany.c)' if fastsend.send_each is not fastsend.send_each_py else 'Python'}, "
+        f"{Settings.from_env().fanout_thread_count} thread(s)"
+    )
     uname = subprocess.run(["uname", "-a"], capture_output=True, text=True).stdout.strip()
     nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
     date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
@@ -563,8 +590,11 @@ def main(argv: list[str] | None = None) -> int:
         f"({'raw sockets in one epoll loop per process' if args.client == 'raw' else 'websockets library'}) "
         f"run in {args.client_procs} separate process(es) on the same machine. Latency = from just before "
         "`POST /api/counters/3/next` is sent until the board message for that call's event (sequence number "
-        + ("matched) arrived in each client's socket (the kernel's receive stamp; clients read between calls)"
-           if args.stamp == "kernel" else "matched) was read by each client (clients read at once, on the same cores)")
+        + (
+            "matched) arrived in each client's socket (the kernel's receive stamp; clients read between calls)"
+            if args.stamp == "kernel"
+            else "matched) was read by each client (clients read at once, on the same cores)"
+        )
         + f", over every client × every call. A call whose API call took {STALL_MS:.0f} ms or more waited on "
         "the disk's fsync: such calls are counted, and p99 is also given without them.",
         "",
@@ -579,7 +609,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{x['p90']:.1f} | {x['p99']:.1f} | {x['max']:.1f} | {x['api_p50']:.1f} | "
             f"{x['stalled_calls']} of {x['calls']} | {x['p99_calm']:.1f} | "
             f"{x['server_cpu_ms_per_call']:.0f} ms | {x['client_cpu_ms_per_call']:.0f} ms | {x['rss0_mib']:.0f} → {x['rss1_mib']:.0f} | "
-            f"{x['kib_per_conn']:.1f} KiB | {x['load']:.1f} |")
+            f"{x['kib_per_conn']:.1f} KiB | {x['load']:.1f} |"
+        )
     print("\n".join(lines))
     return 0
 

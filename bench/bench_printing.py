@@ -35,8 +35,10 @@ def pct(xs: list[float], p: float) -> float:
 
 
 def row(name: str, xs: list[float]) -> str:
-    return (f"| {name} | {len(xs)} | {statistics.median(xs):.1f} | {pct(xs, 0.95):.1f} | "
-            f"{pct(xs, 0.99):.1f} | {max(xs):.1f} |")
+    return (
+        f"| {name} | {len(xs)} | {statistics.median(xs):.1f} | {pct(xs, 0.95):.1f} | "
+        f"{pct(xs, 0.99):.1f} | {max(xs):.1f} |"
+    )
 
 
 def bench_render(n: int) -> list[str]:
@@ -44,14 +46,21 @@ def bench_render(n: int) -> list[str]:
     for mm in (58, 80):
         lat = []
         for i in range(n):
-            t = TicketData("Trung tâm Phục vụ hành chính công xã Ngọc Long", f"D{i % 1000:03d}",
-                           "Bảo trợ xã hội – Người có công – Lao động", 1_764_000_000_000 + i * 60_000,
-                           f"http://localhost:8000/t/bench{i:08d}xyz", i % 30, (i % 30) * 4,
-                           "Cảm ơn quý công dân. Theo dõi lượt gọi bằng mã QR.", priority=i % 7 == 0)
+            t = TicketData(
+                "Trung tâm Phục vụ hành chính công xã Ngọc Long",
+                f"D{i % 1000:03d}",
+                "Bảo trợ xã hội – Người có công – Lao động",
+                1_764_000_000_000 + i * 60_000,
+                f"http://localhost:8000/t/bench{i:08d}xyz",
+                i % 30,
+                (i % 30) * 4,
+                "Cảm ơn quý công dân. Theo dõi lượt gọi bằng mã QR.",
+                priority=i % 7 == 0,
+            )
             t0 = time.perf_counter()
             encode(render(ticket_layout(t, mm)))
             lat.append((time.perf_counter() - t0) * 1000)
-        rows.append(row(f"render + encode, {mm} mm", lat[5:]))   # first ones load the fonts
+        rows.append(row(f"render + encode, {mm} mm", lat[5:]))  # first ones load the fonts
     return rows
 
 
@@ -104,9 +113,24 @@ def bench_press(presses: int) -> list[str]:
     sink = Sink()
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     agent = subprocess.Popen(
-        [sys.executable, "-m", "queue_server.cli", "printer-agent", "--server", srv.base_url, "--token",
-         srv.tokens["printer"], "--printer", f"network:127.0.0.1:{sink.port}", "--width", "80"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "queue_server.cli",
+            "printer-agent",
+            "--server",
+            srv.base_url,
+            "--token",
+            srv.tokens["printer"],
+            "--printer",
+            f"network:127.0.0.1:{sink.port}",
+            "--width",
+            "80",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         kiosk = httpx.Client(base_url=srv.base_url, headers={"Authorization": f"Bearer {srv.tokens['kiosk']}"})
         deadline = time.time() + 20
@@ -127,12 +151,14 @@ def bench_press(presses: int) -> list[str]:
                 if not sink.cond.wait_for(lambda before=before: len(sink.cuts) > before, timeout=10):
                     raise RuntimeError("ticket not printed")
                 t2 = sink.cuts[before]
-            if i >= 2:                                     # skip the warm-up presses
+            if i >= 2:  # skip the warm-up presses
                 lat.append((t2 - t0) * 1000)
                 api.append((t1 - t0) * 1000)
             time.sleep(0.2)
-        return [row("kiosk press -> HTTP 201 (ticket issued)", api),
-                row("kiosk press -> last byte at the printer (agent, 80 mm, TCP)", lat)]
+        return [
+            row("kiosk press -> HTTP 201 (ticket issued)", api),
+            row("kiosk press -> last byte at the printer (agent, 80 mm, TCP)", lat),
+        ]
     finally:
         agent.terminate()
         agent.wait(10)
@@ -146,7 +172,9 @@ def main() -> int:
     ap.add_argument("--presses", type=int, default=40)
     a = ap.parse_args()
     rows = bench_render(a.render) + bench_press(a.presses)
-    print(f"Machine: {platform.platform()}, {platform.machine()}, {os.cpu_count()} cores; Python {platform.python_version()}")
+    print(
+        f"Machine: {platform.platform()}, {platform.machine()}, {os.cpu_count()} cores; Python {platform.python_version()}"
+    )
     print("| measure | n | p50 ms | p95 ms | p99 ms | max ms |")
     print("|---|---|---|---|---|---|")
     print("\n".join(rows))

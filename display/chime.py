@@ -38,8 +38,8 @@ def _tone(freq: float, seconds: float, volume: float) -> list[float]:
 
 @lru_cache(maxsize=1)
 def chime_wav() -> bytes:
-    ding = _tone(880.0, 0.55, 0.45)      # A5
-    dong = _tone(659.25, 0.8, 0.45)      # E5
+    ding = _tone(880.0, 0.55, 0.45)  # A5
+    dong = _tone(659.25, 0.8, 0.45)  # E5
     samples = ding + dong
     peak = max(abs(s) for s in samples) or 1.0
     frames = b"".join(struct.pack("<h", int(32767 * 0.9 * s / peak)) for s in samples)

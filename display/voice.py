@@ -18,7 +18,7 @@ from pathlib import Path
 
 MAX_TEXT = 300
 VOICE = "vi"
-SPEED = 140          # words per minute; espeak's default (175) is hurried for a hall
+SPEED = 140  # words per minute; espeak's default (175) is hurried for a hall
 
 
 class VoiceUnavailable(RuntimeError):
@@ -39,7 +39,7 @@ def espeak_path() -> str | None:
 class VoiceCache:
     def __init__(self, data_dir: Path, concurrency: int = 2, timeout: float = 15.0, max_files: int = 2000):
         self.dir = Path(data_dir) / "voice"
-        self.max_files = max_files          # a few phrases a day per number: keep the newest
+        self.max_files = max_files  # a few phrases a day per number: keep the newest
         self._sem = asyncio.Semaphore(concurrency)
         self._timeout = timeout
         self._pending: dict[str, asyncio.Future] = {}
@@ -57,13 +57,13 @@ class VoiceCache:
         if exe is None:
             from display.wordclips import speak_from_clips
 
-            data = speak_from_clips(text)     # pre-rendered word clips, when every word has one
+            data = speak_from_clips(text)  # pre-rendered word clips, when every word has one
             if data is None:
                 raise VoiceUnavailable("espeak-ng is not installed and the phrase has words without a clip")
             return data, False, "clips"
         key = path.name
         fut = self._pending.get(key)
-        if fut is not None:            # the same phrase is being rendered: share it
+        if fut is not None:  # the same phrase is being rendered: share it
             return await asyncio.shield(fut), True, "espeak"
         fut = asyncio.get_running_loop().create_future()
         self._pending[key] = fut
@@ -79,7 +79,7 @@ class VoiceCache:
         except BaseException as e:
             if not fut.done():
                 fut.set_exception(e)
-                fut.exception()        # mark retrieved
+                fut.exception()  # mark retrieved
             raise
         finally:
             self._pending.pop(key, None)
@@ -95,8 +95,17 @@ class VoiceCache:
     async def _run(self, exe: str, text: str) -> bytes:
         async with self._sem:
             proc = await asyncio.create_subprocess_exec(
-                exe, "-v", VOICE, "-s", str(SPEED), "--stdout", text,
-                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+                exe,
+                "-v",
+                VOICE,
+                "-s",
+                str(SPEED),
+                "--stdout",
+                text,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
             try:
                 out, err = await asyncio.wait_for(proc.communicate(), self._timeout)
             except TimeoutError:

@@ -27,11 +27,48 @@ PAUSE_MS = 70
 
 # What the default wording and number reading use (see domain/announce.py).
 PHRASES = [
-    "Mời công dân có số", "đến quầy số",
-    "không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín",
-    "mười", "mươi", "lăm", "mốt", "tư", "trăm", "linh", "nghìn",
-    "A", "Bê", "Xê", "Dê", "Đê", "E", "Giê", "Hát", "I", "Ca", "Lờ", "Mờ", "Nờ", "O", "Pê", "Quy", "Rờ",
-    "Ét", "Tê", "U", "Vê", "Ích",
+    "Mời công dân có số",
+    "đến quầy số",
+    "không",
+    "một",
+    "hai",
+    "ba",
+    "bốn",
+    "năm",
+    "sáu",
+    "bảy",
+    "tám",
+    "chín",
+    "mười",
+    "mươi",
+    "lăm",
+    "mốt",
+    "tư",
+    "trăm",
+    "linh",
+    "nghìn",
+    "A",
+    "Bê",
+    "Xê",
+    "Dê",
+    "Đê",
+    "E",
+    "Giê",
+    "Hát",
+    "I",
+    "Ca",
+    "Lờ",
+    "Mờ",
+    "Nờ",
+    "O",
+    "Pê",
+    "Quy",
+    "Rờ",
+    "Ét",
+    "Tê",
+    "U",
+    "Vê",
+    "Ích",
 ]
 
 
@@ -67,7 +104,7 @@ def plan(text: str) -> list[str] | None:
     i = 0
     while i < len(words):
         for n in range(min(longest, len(words) - i), 0, -1):
-            key = _norm(" ".join(words[i:i + n]))
+            key = _norm(" ".join(words[i : i + n]))
             if key in table:
                 out.append(table[key])
                 i += n
@@ -91,7 +128,7 @@ def _espeak_pcm(exe: str, text: str) -> list[int]:
     import subprocess
 
     out = subprocess.run([exe, "-v", "vi", "-s", "140", "--stdout", text], capture_output=True, check=True).stdout
-    i = out.index(b"data") + 8          # espeak streams: the data size in the header is not usable
+    i = out.index(b"data") + 8  # espeak streams: the data size in the header is not usable
     pcm = out[i:]
     n = len(pcm) // 2
     return list(struct.unpack(f"<{n}h", pcm[: 2 * n]))
@@ -102,7 +139,7 @@ def _to_clip(samples: list[int], threshold: int = 500) -> bytes:
     start = next((i for i, s in enumerate(samples) if abs(s) > threshold), 0)
     end = len(samples) - next((i for i, s in enumerate(reversed(samples)) if abs(s) > threshold), 0)
     keep = 220
-    samples = samples[max(0, start - keep): min(len(samples), end + keep)]
+    samples = samples[max(0, start - keep) : min(len(samples), end + keep)]
     half = [(samples[i] + samples[i + 1]) // 2 for i in range(0, len(samples) - 1, 2)]
     return bytes(max(0, min(255, 128 + (s >> 8))) for s in half)
 

@@ -29,8 +29,8 @@ from printer.connections import ONLINE, Connection, PrinterError, VirtualPrinter
 
 log = logging.getLogger("motcua.agent")
 
-PROBE_OK_SECONDS = 15      # status heartbeat while the printer is fine
-PROBE_BAD_SECONDS = 2      # look again this often while it is not
+PROBE_OK_SECONDS = 15  # status heartbeat while the printer is fine
+PROBE_BAD_SECONDS = 2  # look again this often while it is not
 BACKOFF_START = 0.5
 BACKOFF_MAX = 10.0
 
@@ -52,16 +52,15 @@ def render_job(data: dict[str, Any], width_mm: int):
 
 
 class Agent:
-    def __init__(self, server: str, token: str, conn: Connection, width_mm: int = 80,
-                 state_file: str | None = None):
+    def __init__(self, server: str, token: str, conn: Connection, width_mm: int = 80, state_file: str | None = None):
         width_px(width_mm)  # validates 58/80
         self.state_file = state_file
         self.url = ws_url(server)
         self.token = token
         self.conn = conn
         self.width_mm = width_mm
-        self.printed: OrderedDict[str, float] = OrderedDict()   # job id -> when
-        self.unacked: set[str] = set()                          # printed, ack not yet sent
+        self.printed: OrderedDict[str, float] = OrderedDict()  # job id -> when
+        self.unacked: set[str] = set()  # printed, ack not yet sent
         self.queued: set[str] = set()
         self.status = ""
         self.detail = ""
@@ -166,15 +165,21 @@ class Agent:
             if self.queued:
                 continue  # the job in hand will tell
             status = await asyncio.to_thread(self.conn.status)
-            await self.report(status, "" if status == ONLINE else self.detail or self.conn.describe(),
-                              force=True)
+            await self.report(status, "" if status == ONLINE else self.detail or self.conn.describe(), force=True)
 
     async def _session(self, ws) -> None:
         self.ws = ws
         status = await asyncio.to_thread(self.conn.status)
         self.status = status
-        await self._send({"type": "hello", "printer": self.conn.describe(), "width_mm": self.width_mm,
-                          "status": status, "detail": "" if status == ONLINE else self.conn.describe()})
+        await self._send(
+            {
+                "type": "hello",
+                "printer": self.conn.describe(),
+                "width_mm": self.width_mm,
+                "status": status,
+                "detail": "" if status == ONLINE else self.conn.describe(),
+            }
+        )
         await self._flush_acks()
         prober = asyncio.create_task(self._prober())
         try:
@@ -187,8 +192,8 @@ class Agent:
                     continue
                 job_id = msg["id"]
                 if job_id in self.queued:
-                    continue                       # being printed right now
-                if job_id in self.printed:         # printed before, the ack got lost
+                    continue  # being printed right now
+                if job_id in self.printed:  # printed before, the ack got lost
                     self.unacked.add(job_id)
                     await self._flush_acks()
                     continue
@@ -214,8 +219,12 @@ class Agent:
             while stop is None or not stop.is_set():
                 try:
                     async with websockets.connect(
-                        self.url, additional_headers={"Authorization": f"Bearer {self.token}"},
-                        open_timeout=10, ping_interval=15, ping_timeout=15, max_size=2**20,
+                        self.url,
+                        additional_headers={"Authorization": f"Bearer {self.token}"},
+                        open_timeout=10,
+                        ping_interval=15,
+                        ping_timeout=15,
+                        max_size=2**20,
                     ) as ws:
                         log.info("connected to %s", self.url)
                         backoff = BACKOFF_START
@@ -251,7 +260,8 @@ def run_agent(server: str, token: str, printer: str, width_mm: int = 80) -> int:
         conn = open_printer(printer)
         state = os.environ.get("MOTCUA_AGENT_STATE") or os.path.join(
             tempfile.gettempdir(),
-            "motcua-agent-" + hashlib.sha256(f"{server}|{printer}".encode()).hexdigest()[:16] + ".printed")
+            "motcua-agent-" + hashlib.sha256(f"{server}|{printer}".encode()).hexdigest()[:16] + ".printed",
+        )
         agent = Agent(server, token, conn, int(width_mm), state_file=state)
     except ValueError as e:
         log.error("%s", e)

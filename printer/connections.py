@@ -47,8 +47,10 @@ _SPEC = re.compile(r"^(virtual|usb|network|serial|file|cups):(.+)$")
 def parse_spec(spec: str) -> PrinterSpec:
     m = _SPEC.match(spec.strip())
     if not m:
-        raise ValueError(f"unknown printer spec {spec!r}: use virtual:DIR, usb:VID:PID, network:HOST[:PORT], "
-                         "serial:DEV[:BAUD], file:PATH or cups:NAME")
+        raise ValueError(
+            f"unknown printer spec {spec!r}: use virtual:DIR, usb:VID:PID, network:HOST[:PORT], "
+            "serial:DEV[:BAUD], file:PATH or cups:NAME"
+        )
     kind, rest = m.group(1), m.group(2)
     if kind == "usb":
         parts = rest.split(":")
@@ -207,8 +209,12 @@ class LpConnection(Connection):
         import subprocess
 
         try:
-            r = subprocess.run(["lp", "-d", self.spec.target, "-o", "raw", "-t", job_id, "-"], input=data,
-                               capture_output=True, timeout=self.timeout)
+            r = subprocess.run(
+                ["lp", "-d", self.spec.target, "-o", "raw", "-t", job_id, "-"],
+                input=data,
+                capture_output=True,
+                timeout=self.timeout,
+            )
         except (OSError, subprocess.SubprocessError) as e:
             raise PrinterError(f"cups:{self.spec.target}: {e}") from e
         if r.returncode != 0:

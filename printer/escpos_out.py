@@ -59,7 +59,7 @@ def raster_bands(data: bytes) -> list[RasterBand]:
         xl, xh, yl, yh = data[i + 4], data[i + 5], data[i + 6], data[i + 7]
         wb, h = xl + 256 * xh, yl + 256 * yh
         start = i + 8
-        bands.append(RasterBand(i, wb, h, data[start:start + wb * h]))
+        bands.append(RasterBand(i, wb, h, data[start : start + wb * h]))
         i = start + wb * h
 
 

@@ -35,19 +35,25 @@ class TicketData:
     def from_job(cls, d: dict[str, Any]) -> TicketData:
         """From the JSON the server sends in a print job."""
         return cls(
-            site_name=str(d.get("site_name", "")), number=str(d["number"]),
-            category_name=str(d.get("category_name", "")), issued_at_ms=int(d.get("issued_at") or 0),
-            track_url=str(d.get("track_url", "")), ahead=int(d.get("ahead") or 0),
-            eta_minutes=int(d.get("eta_minutes") or 0), footer=str(d.get("footer") or ""),
-            priority=bool(d.get("priority")), timezone=str(d.get("timezone") or "Asia/Ho_Chi_Minh"),
-            lang="en" if d.get("lang") == "en" else "vi", reprint=bool(d.get("reprint")),
+            site_name=str(d.get("site_name", "")),
+            number=str(d["number"]),
+            category_name=str(d.get("category_name", "")),
+            issued_at_ms=int(d.get("issued_at") or 0),
+            track_url=str(d.get("track_url", "")),
+            ahead=int(d.get("ahead") or 0),
+            eta_minutes=int(d.get("eta_minutes") or 0),
+            footer=str(d.get("footer") or ""),
+            priority=bool(d.get("priority")),
+            timezone=str(d.get("timezone") or "Asia/Ho_Chi_Minh"),
+            lang="en" if d.get("lang") == "en" else "vi",
+            reprint=bool(d.get("reprint")),
         )
 
 
 @dataclass(frozen=True)
 class Text:
     text: str
-    size: int            # pixel size of the font
+    size: int  # pixel size of the font
     bold: bool = False
     align: str = "center"
     wrap: bool = True
@@ -56,7 +62,7 @@ class Text:
 @dataclass(frozen=True)
 class QR:
     data: str
-    size: int            # side of the square in pixels
+    size: int  # side of the square in pixels
 
 
 @dataclass(frozen=True)
@@ -86,7 +92,7 @@ def local_time(ms: int, tz: str) -> datetime:
 def ticket_layout(t: TicketData, width_mm: int = 80) -> Layout:
     """What the ticket shows, top to bottom, for 58 mm or 80 mm paper."""
     width = width_px(width_mm)
-    s = width / 576                      # sizes are designed for 80 mm
+    s = width / 576  # sizes are designed for 80 mm
     px = lambda n: max(1, round(n * s))  # noqa: E731
     words = TICKET_TEXTS[t.lang]
     when = local_time(t.issued_at_ms, t.timezone)
@@ -96,7 +102,9 @@ def ticket_layout(t: TicketData, width_mm: int = 80) -> Layout:
         eta = words["eta_now"]
     blocks: list[Block] = [
         Text(t.site_name, px(30), bold=True),
-        Gap(px(8)), Rule(px(3)), Gap(px(10)),
+        Gap(px(8)),
+        Rule(px(3)),
+        Gap(px(10)),
         Text(words["number_label"], px(28)),
         Text(t.number, px(150), bold=True, wrap=False),
     ]

@@ -22,9 +22,10 @@ WHITE, BLACK = 1, 0
 @dataclass(frozen=True)
 class Placed:
     """Where a block (or one line of it) landed: for tests and debugging."""
+
     kind: str
     text: str
-    box: tuple[int, int, int, int]   # left, top, right, bottom
+    box: tuple[int, int, int, int]  # left, top, right, bottom
 
 
 def _wrap(text: str, f, max_w: int) -> list[str]:
@@ -68,7 +69,7 @@ def render(layout: Layout, *, placements: list[Placed] | None = None) -> Image.I
     """The ticket as a 1-bit image `layout.width` pixels wide."""
     width, margin = layout.width, layout.margin
     inner = width - 2 * margin
-    ops: list = []          # (y, callable) drawn once the height is known
+    ops: list = []  # (y, callable) drawn once the height is known
     y = margin
 
     for b in layout.blocks:
@@ -79,7 +80,7 @@ def render(layout: Layout, *, placements: list[Placed] | None = None) -> Image.I
             y += b.thickness
         elif isinstance(b, QR):
             img = qr_image(b.data, min(b.size, inner))
-            quiet = min(4 * img.info.get("module", 4), 32)   # white quiet zone above and below
+            quiet = min(4 * img.info.get("module", 4), 32)  # white quiet zone above and below
             y += quiet
             x = (width - img.width) // 2
             ops.append(("image", (x, y), img))
@@ -110,7 +111,9 @@ def render(layout: Layout, *, placements: list[Placed] | None = None) -> Image.I
                 ops.append(("text", (x, y), line, f))
                 if placements is not None:
                     left, top, right, bottom = f.getbbox(line)
-                    placements.append(Placed("text", line, (int(x + left), int(y + top), int(x + right), int(y + bottom))))
+                    placements.append(
+                        Placed("text", line, (int(x + left), int(y + top), int(x + right), int(y + bottom)))
+                    )
                 y += line_h
     height = y + margin
     img = Image.new("1", (width, height), WHITE)

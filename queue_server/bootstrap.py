@@ -63,10 +63,16 @@ async def build_stores(redis: Redis, seed: SiteConfig, site_id: str | None = Non
     config = ConfigStore(redis, keys, scripts, seed)
     await config.ensure()
     return Stores(
-        keys=keys, config=config, tickets=TicketStore(redis, keys, scripts, config),
-        events=EventLog(redis, keys), printing=PrintQueue(redis, keys, scripts),
-        display=DisplaySettings(redis, keys, scripts), accounts=Accounts(redis, keys),
-        audit=AuditLog(redis, keys), pairings=Pairings(redis, keys), limiter=RateLimiter(redis, scripts, keys),
+        keys=keys,
+        config=config,
+        tickets=TicketStore(redis, keys, scripts, config),
+        events=EventLog(redis, keys),
+        printing=PrintQueue(redis, keys, scripts),
+        display=DisplaySettings(redis, keys, scripts),
+        accounts=Accounts(redis, keys),
+        audit=AuditLog(redis, keys),
+        pairings=Pairings(redis, keys),
+        limiter=RateLimiter(redis, scripts, keys),
     )
 
 
@@ -91,7 +97,8 @@ def build_services(stores: Stores, settings: Settings) -> Services:
     s = stores
     printing = PrintService(s.config, s.tickets, s.printing, s.audit)
     return Services(
-        settings=settings, site=SiteService(s.config),
+        settings=settings,
+        site=SiteService(s.config),
         auth=AuthService(s.accounts, s.limiter, s.audit, settings),
         limits=Limits(s.limiter, settings),
         tickets=TicketService(s.config, s.tickets, s.events, s.audit, printing),

@@ -1,13 +1,13 @@
 """The `motcua` command line.
 
-    motcua up                  everything on one machine
-    motcua serve               the API server only
-    motcua worker              an RQ worker (with its scheduler)
-    motcua printer-agent       the print agent next to a ticket printer
-    motcua user add NAME ...   create or reset a staff account
-    motcua device add NAME ... create a device token (shown once)
-    motcua config check        validate the site configuration
-    motcua test                install what the suite needs, then run it
+motcua up                  everything on one machine
+motcua serve               the API server only
+motcua worker              an RQ worker (with its scheduler)
+motcua printer-agent       the print agent next to a ticket printer
+motcua user add NAME ...   create or reset a staff account
+motcua device add NAME ... create a device token (shown once)
+motcua config check        validate the site configuration
+motcua test                install what the suite needs, then run it
 """
 
 from __future__ import annotations
@@ -22,9 +22,15 @@ from queue_server.domain.config import ConfigError, load_toml
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--redis-url", default=None, help="Redis URL (default: $REDIS_URL, else the local data dir's server)")
-    p.add_argument("--config", default=os.environ.get("MOTCUA_CONFIG"), help="site TOML (default: the shipped commune desk)")
-    p.add_argument("--data-dir", default=os.environ.get("MOTCUA_DATA_DIR", "var"), help="where local data lives (default ./var)")
+    p.add_argument(
+        "--redis-url", default=None, help="Redis URL (default: $REDIS_URL, else the local data dir's server)"
+    )
+    p.add_argument(
+        "--config", default=os.environ.get("MOTCUA_CONFIG"), help="site TOML (default: the shipped commune desk)"
+    )
+    p.add_argument(
+        "--data-dir", default=os.environ.get("MOTCUA_DATA_DIR", "var"), help="where local data lives (default ./var)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,8 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("printer-agent", help="print tickets sent by the server on a local printer")
     p.add_argument("--server", required=True, help="server base URL, e.g. http://192.168.1.10:8000")
     p.add_argument("--token", required=True, help="printer device token")
-    p.add_argument("--printer", default="virtual:var/tickets",
-                   help="printer: virtual:DIR | usb:VID:PID | network:HOST[:PORT] | serial:DEV[:BAUD] | file:PATH | cups:NAME")
+    p.add_argument(
+        "--printer",
+        default="virtual:var/tickets",
+        help="printer: virtual:DIR | usb:VID:PID | network:HOST[:PORT] | serial:DEV[:BAUD] | file:PATH | cups:NAME",
+    )
     p.add_argument("--width", type=int, choices=(58, 80), default=80, help="paper width in mm")
 
     p = sub.add_parser("user", help="staff accounts")
@@ -99,8 +108,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler = {
-        "up": _cmd_up, "serve": _cmd_serve, "worker": _cmd_worker, "printer-agent": _cmd_printer_agent,
-        "user": _cmd_user, "device": _cmd_device, "config": _cmd_config, "close-day": _cmd_close_day,
+        "up": _cmd_up,
+        "serve": _cmd_serve,
+        "worker": _cmd_worker,
+        "printer-agent": _cmd_printer_agent,
+        "user": _cmd_user,
+        "device": _cmd_device,
+        "config": _cmd_config,
+        "close-day": _cmd_close_day,
         "test": _cmd_test,
     }[args.command]
     try:
@@ -117,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
 def _cmd_config(args) -> int:
     if args.action == "show":
         from importlib import resources
+
         print(resources.files("queue_server").joinpath("default_site.toml").read_text("utf-8"))
         return 0
     try:
@@ -139,12 +155,21 @@ def _cmd_serve(args) -> int:
     if args.config:
         os.environ["MOTCUA_CONFIG"] = str(Path(args.config).resolve())
     os.environ["MOTCUA_DATA_DIR"] = args.data_dir
-    uvicorn.run("queue_server.api.app:create_app", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level="info", ws_ping_interval=20, ws_ping_timeout=20,
-                # permessage-deflate costs a zlib stream per socket: with it, board
-                # fan-out takes 2.2x the CPU and memory (bench/bench_display.py)
-                ws_per_message_deflate=os.environ.get("MOTCUA_WS_DEFLATE", "").lower() in ("1", "true", "on"),
-                proxy_headers=False, server_header=False)
+    uvicorn.run(
+        "queue_server.api.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        ws_ping_interval=20,
+        ws_ping_timeout=20,
+        # permessage-deflate costs a zlib stream per socket: with it, board
+        # fan-out takes 2.2x the CPU and memory (bench/bench_display.py)
+        ws_per_message_deflate=os.environ.get("MOTCUA_WS_DEFLATE", "").lower() in ("1", "true", "on"),
+        proxy_headers=False,
+        server_header=False,
+    )
     return 0
 
 
@@ -183,9 +208,11 @@ def _cmd_user(args) -> int:
     from queue_server.domain.passwords import password_problem
 
     if args.action == "list":
+
         async def list_users(svc):
             for u in await svc.accounts.list_users():
                 print(f"{u.username:20} {u.role:10} quầy: {','.join(map(str, u.counters)) or 'tất cả'}")
+
         _with_store(args, list_users)
         return 0
     problem = password_problem(args.password)
@@ -242,6 +269,7 @@ def _cmd_close_day(args) -> int:
     async def run(svc):
         n = await svc.tickets.close_day(actor="cli")
         print(f"Đã kết thúc ngày: {n} số còn chờ được đóng.")
+
     _with_store(args, run)
     return 0
 

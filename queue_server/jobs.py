@@ -69,12 +69,20 @@ def next_close_time(cfg: SiteConfig, now: datetime) -> datetime:
     return local + timedelta(days=1)
 
 
-def schedule_close_day(queue: Queue, cfg: SiteConfig, redis_url: str, config_path: str | None,
-                       now: datetime | None = None) -> str:
+def schedule_close_day(
+    queue: Queue, cfg: SiteConfig, redis_url: str, config_path: str | None, now: datetime | None = None
+) -> str:
     """Book the close-day job once per site and day (the job id dedupes)."""
     at = next_close_time(cfg, now or datetime.now(UTC))
     job_id = f"close-day-{cfg.site.id}-{at:%Y%m%d}"
     if queue.fetch_job(job_id) is None:
-        queue.enqueue_at(at, close_day, redis_url, cfg.site.id, config_path, job_id=job_id,
-                         description=f"close day {at:%Y-%m-%d} for {cfg.site.id}")
+        queue.enqueue_at(
+            at,
+            close_day,
+            redis_url,
+            cfg.site.id,
+            config_path,
+            job_id=job_id,
+            description=f"close day {at:%Y-%m-%d} for {cfg.site.id}",
+        )
     return job_id

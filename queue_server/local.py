@@ -134,8 +134,14 @@ class Child:
 
     def start(self) -> None:
         log = open(self.log_dir / f"{self.name}.log", "ab")
-        self.proc = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.argv,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -187,13 +193,33 @@ def run_up(args) -> int:
     py = [sys.executable, "-m", "queue_server.cli"]
     base = f"http://127.0.0.1:{args.port}"
     children = [
-        Child("api", py + ["serve", "--host", args.host, "--port", str(args.port), "--redis-url", url,
-                           "--data-dir", str(data_dir)], env, data_dir / "logs"),
+        Child(
+            "api",
+            py
+            + ["serve", "--host", args.host, "--port", str(args.port), "--redis-url", url, "--data-dir", str(data_dir)],
+            env,
+            data_dir / "logs",
+        ),
         Child("worker", py + ["worker", "--redis-url", url, "--data-dir", str(data_dir)], env, data_dir / "logs"),
     ]
     if not args.no_printer:
-        children.append(Child("printer", py + ["printer-agent", "--server", base, "--token", seeded["tokens"]["printer"],
-                                               "--printer", f"virtual:{data_dir / 'tickets'}"], env, data_dir / "logs"))
+        children.append(
+            Child(
+                "printer",
+                py
+                + [
+                    "printer-agent",
+                    "--server",
+                    base,
+                    "--token",
+                    seeded["tokens"]["printer"],
+                    "--printer",
+                    f"virtual:{data_dir / 'tickets'}",
+                ],
+                env,
+                data_dir / "logs",
+            )
+        )
     stopping = False
 
     def on_term(*_):
@@ -215,7 +241,9 @@ def run_up(args) -> int:
             for c in children:
                 if c.proc and c.proc.poll() is not None:
                     c.restarts += 1
-                    print(f"[{c.name}] dừng (mã {c.proc.returncode}); khởi động lại (lần {c.restarts})", file=sys.stderr)
+                    print(
+                        f"[{c.name}] dừng (mã {c.proc.returncode}); khởi động lại (lần {c.restarts})", file=sys.stderr
+                    )
                     time.sleep(min(10, c.restarts))
                     c.start()
     except KeyboardInterrupt:
@@ -248,8 +276,10 @@ def public_url_warning(public_url: str, port: int) -> str | None:
         return None
     ip = lan_address()
     hint = f"http://{ip}:{port}" if ip else "http://<địa chỉ IP của máy này>:" + str(port)
-    return (f"  Lưu ý: mã QR trên phiếu đang trỏ tới {public_url} – điện thoại của công dân không mở được.\n"
-            f"  Vào Quản trị → Đơn vị & giờ làm việc → “Địa chỉ công khai” và đặt {hint}.")
+    return (
+        f"  Lưu ý: mã QR trên phiếu đang trỏ tới {public_url} – điện thoại của công dân không mở được.\n"
+        f"  Vào Quản trị → Đơn vị & giờ làm việc → “Địa chỉ công khai” và đặt {hint}."
+    )
 
 
 def _print_urls(port: int, seeded: dict[str, Any], data_dir: Path) -> None:

@@ -63,22 +63,36 @@ class RedisProcess:
         self.process.wait(5)
 
 
-def start(data_dir: str | Path, port: int | None = None, binary: str | None = None,
-          wait: float = 15.0, log_to: str | Path | None = None) -> RedisProcess:
+def start(
+    data_dir: str | Path,
+    port: int | None = None,
+    binary: str | None = None,
+    wait: float = 15.0,
+    log_to: str | Path | None = None,
+) -> RedisProcess:
     data_dir = Path(data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     args = [
         binary or find_binary(),
-        "--port", str(port),
-        "--bind", "127.0.0.1",
-        "--dir", str(data_dir),
-        "--appendonly", "yes",
-        "--appendfsync", "always",
-        "--save", "",
-        "--daemonize", "no",
-        "--protected-mode", "yes",
-        "--loglevel", "warning",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        str(data_dir),
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--save",
+        "",
+        "--daemonize",
+        "no",
+        "--protected-mode",
+        "yes",
+        "--loglevel",
+        "warning",
     ]
     log = open(log_to or data_dir / "redis.log", "ab")
     proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)

@@ -17,17 +17,17 @@ def _env_bool(name: str, default: bool) -> bool:
 @dataclass(frozen=True)
 class Settings:
     redis_url: str = "redis://127.0.0.1:6379/0"
-    config_path: str | None = None          # TOML seed; None = the shipped default
+    config_path: str | None = None  # TOML seed; None = the shipped default
     data_dir: Path = Path("var")
-    secure_cookies: bool = False             # set true behind HTTPS
+    secure_cookies: bool = False  # set true behind HTTPS
     session_idle_minutes: int = 30
-    trust_proxy: bool = False                # honour X-Forwarded-For
+    trust_proxy: bool = False  # honour X-Forwarded-For
     login_limit_per_minute: int = 10
     lockout_failures: int = 5
     lockout_minutes: int = 15
     public_limit_per_minute: int = 120
     kiosk_limit_per_minute: int = 60
-    redis_max_connections: int = 64          # per process; more requests wait their turn
+    redis_max_connections: int = 64  # per process; more requests wait their turn
     # threads writing one board message to many displays (api/fastsend.py);
     # 0 = one more than the CPU cores, up to 4
     fanout_threads: int = 0

@@ -32,8 +32,11 @@ def ensure_system_packages() -> None:
     if not missing:
         return
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        print(f"motcua test: missing {', '.join(missing)}; install them with your package manager "
-              "(tests that need them will fail)", file=sys.stderr)
+        print(
+            f"motcua test: missing {', '.join(missing)}; install them with your package manager "
+            "(tests that need them will fail)",
+            file=sys.stderr,
+        )
         return
     print(f"motcua test: apt-get install -y {' '.join(missing)}", flush=True)
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")

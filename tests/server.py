@@ -72,15 +72,24 @@ class ServerHandle:
         return Keys(self.site_id)
 
     def start(self, timeout: float = 30) -> ServerHandle:
-        env = dict(os.environ, MOTCUA_REDIS_URL=self.redis_url, MOTCUA_CONFIG=str(self.config_path),
-                   MOTCUA_DATA_DIR=str(self.config_path.parent / "var"),
-                   PYTHONUNBUFFERED="1", MOTCUA_LOGIN_LIMIT="1000", MOTCUA_PUBLIC_LIMIT="100000",
-                   MOTCUA_KIOSK_LIMIT="100000")
+        env = dict(
+            os.environ,
+            MOTCUA_REDIS_URL=self.redis_url,
+            MOTCUA_CONFIG=str(self.config_path),
+            MOTCUA_DATA_DIR=str(self.config_path.parent / "var"),
+            PYTHONUNBUFFERED="1",
+            MOTCUA_LOGIN_LIMIT="1000",
+            MOTCUA_PUBLIC_LIMIT="100000",
+            MOTCUA_KIOSK_LIMIT="100000",
+        )
         self.log_path = self.config_path.with_suffix(f".{self.port}.log")
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "queue_server.cli", "serve", "--port", str(self.port)],
-            env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -151,7 +160,9 @@ async def seed_accounts(redis_url: str, site_id: str) -> dict[str, str]:
             await acc.add_user(name, role, PASSWORD, counters)
         tokens = {}
         for kind in DeviceKind:
-            _, tokens[kind.value] = await acc.add_device(f"test-{kind.value}", kind, 1 if kind == DeviceKind.RATING else None)
+            _, tokens[kind.value] = await acc.add_device(
+                f"test-{kind.value}", kind, 1 if kind == DeviceKind.RATING else None
+            )
         return tokens
     finally:
         await r.aclose()

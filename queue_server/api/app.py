@@ -46,8 +46,9 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
         app.state.live = LiveContext(broadcaster=broadcaster, board_feed=feed, gc_task=gc_task)
         cfg = await stores.config.get()
         try:  # book tonight's close-day job for the RQ worker (idempotent per day)
-            await asyncio.to_thread(schedule_close_day, queue_for(settings.redis_url), cfg,
-                                    settings.redis_url, settings.config_path)
+            await asyncio.to_thread(
+                schedule_close_day, queue_for(settings.redis_url), cfg, settings.redis_url, settings.config_path
+            )
         except Exception as e:  # the desk works without it; say so in the log
             log.warning("could not schedule close-day job: %s", e)
 
@@ -72,8 +73,12 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
         on_startup=[startup],
         on_shutdown=[shutdown],
         exception_handlers=EXCEPTION_HANDLERS,
-        openapi_config=OpenAPIConfig(title="motcua API", version=__version__, path="/schema",
-                                     description="Hệ thống xếp hàng – bộ phận một cửa cấp xã"),
+        openapi_config=OpenAPIConfig(
+            title="motcua API",
+            version=__version__,
+            path="/schema",
+            description="Hệ thống xếp hàng – bộ phận một cửa cấp xã",
+        ),
         state=State({"settings": settings}),
         debug=False,
     )

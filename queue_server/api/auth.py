@@ -44,11 +44,20 @@ class Access:
     counter: bool = False
 
 
-def access(*, public: bool = False, users: bool = False, roles: tuple[Role, ...] = (),
-           devices: tuple[DeviceKind, ...] = (), counter: bool = False) -> dict[str, Access]:
+def access(
+    *,
+    public: bool = False,
+    users: bool = False,
+    roles: tuple[Role, ...] = (),
+    devices: tuple[DeviceKind, ...] = (),
+    counter: bool = False,
+) -> dict[str, Access]:
     """The `opt` of a route handler: ``@get(..., opt=access(users=True))``."""
-    return {"access": Access(public=public, users=users or bool(roles) or counter, roles=roles, devices=devices,
-                             counter=counter)}
+    return {
+        "access": Access(
+            public=public, users=users or bool(roles) or counter, roles=roles, devices=devices, counter=counter
+        )
+    }
 
 
 PUBLIC = access(public=True)
@@ -96,7 +105,7 @@ async def authorize(conn: ASGIConnection[Any, Any, Any, Any], handler: BaseRoute
     in ``conn.state.principal`` for the handler."""
     acc = handler.opt.get("access")
     if not isinstance(acc, Access):
-        raise AppError("forbidden")          # a route that declares nothing is closed
+        raise AppError("forbidden")  # a route that declares nothing is closed
     if acc.public:
         return
     p = await caller(conn)
@@ -109,7 +118,7 @@ def same_origin(conn: ASGIConnection[Any, Any, Any, Any]) -> bool:
     (cookies ride along on cross-site websockets; CSRF headers cannot)."""
     origin = conn.headers.get("origin")
     if not origin:
-        return True          # not a browser
+        return True  # not a browser
     host = conn.headers.get("host", "")
     return bool(host) and urlsplit(origin).netloc.lower() == host.lower()
 

@@ -30,7 +30,9 @@ def lang_of(request: Request) -> str:
     return pick_language(request.headers.get("accept-language"))
 
 
-async def limit(conn: ASGIConnection[Any, Any, Any, Any], bucket: str = "public", per_minute: int | None = None) -> None:
+async def limit(
+    conn: ASGIConnection[Any, Any, Any, Any], bucket: str = "public", per_minute: int | None = None
+) -> None:
     """Rate limit by the client's address (X-Forwarded-For when trusted)."""
     svc = services_of(conn)
     await svc.limits.address(client_ip(conn, svc.settings.trust_proxy), bucket, per_minute)
@@ -62,8 +64,9 @@ async def read_json(request: Request, max_bytes: int = 64_000) -> dict[str, Any]
 def wants_page(request: Request) -> bool:
     """A browser navigating to a page (not the API) gets an HTML answer."""
     path = request.url.path
-    return (not path.startswith(("/api/", "/ws/", "/schema", "/healthz"))
-            and "text/html" in request.headers.get("accept", ""))
+    return not path.startswith(("/api/", "/ws/", "/schema", "/healthz")) and "text/html" in request.headers.get(
+        "accept", ""
+    )
 
 
 def error_response(request: Request, err: AppError) -> Response:
@@ -73,15 +76,25 @@ def error_response(request: Request, err: AppError) -> Response:
     if wants_page(request):
         title_vi = {404: "Không tìm thấy trang", 401: "Cần đăng nhập", 403: "Không có quyền"}.get(err.status, "Có lỗi")
         title_en = {404: "Page not found", 401: "Login required", 403: "Not allowed"}.get(err.status, "Error")
-        return message_page(title_vi, err.message("vi"), status=err.status, title_en=title_en, body_en=err.message("en"))
-    return Response(content=err.body(lang_of(request)), status_code=err.status, media_type=MediaType.JSON, headers=headers)
+        return message_page(
+            title_vi, err.message("vi"), status=err.status, title_en=title_en, body_en=err.message("en")
+        )
+    return Response(
+        content=err.body(lang_of(request)), status_code=err.status, media_type=MediaType.JSON, headers=headers
+    )
 
 
 def app_error_handler(request: Request, exc: AppError) -> Response:
     return error_response(request, exc)
 
 
-_STATUS_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 429: "rate_limited"}
+_STATUS_CODES = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    429: "rate_limited",
+}
 
 
 def http_error_handler(request: Request, exc: HTTPException) -> Response:

@@ -16,7 +16,7 @@ from queue_server.live.fastsend import fast_protocol, writable
 from queue_server.live.hub import TICK, Hub
 
 HEARTBEAT_SECONDS = 15
-SYNC: dict[str, Any] = {"type": "_sync"}     # a client's sync request, queued for the outgoing loop
+SYNC: dict[str, Any] = {"type": "_sync"}  # a client's sync request, queued for the outgoing loop
 
 Render = Callable[[dict[str, Any]], Awaitable[str | None]]
 Snapshot = Callable[[], Awaitable[dict[str, Any] | str]]
@@ -52,8 +52,9 @@ async def run_until_first_ends(*coros: Awaitable[None]) -> BaseException | None:
                 await t
 
 
-async def serve_feed(socket: WebSocket, broadcaster: Hub, snapshot: Snapshot, render: Render,
-                     fast: bool = False) -> None:
+async def serve_feed(
+    socket: WebSocket, broadcaster: Hub, snapshot: Snapshot, render: Render, fast: bool = False
+) -> None:
     """Send a snapshot, then one message per event (`render` may skip one by
     returning None). The client may send {"type":"ping"} or {"type":"sync"}.
 
@@ -76,8 +77,8 @@ async def serve_feed(socket: WebSocket, broadcaster: Hub, snapshot: Snapshot, re
         last_sent[0] = loop.time()
 
     async def send_snapshot() -> None:
-        sub.proto = None                  # events from now on queue behind the snapshot
-        snap = await snapshot()           # a dict, or JSON text already shared by many sockets
+        sub.proto = None  # events from now on queue behind the snapshot
+        snap = await snapshot()  # a dict, or JSON text already shared by many sockets
         await send(snap if isinstance(snap, str) else json.dumps(snap, ensure_ascii=False))
 
     async def outgoing() -> None:
@@ -90,14 +91,14 @@ async def serve_feed(socket: WebSocket, broadcaster: Hub, snapshot: Snapshot, re
             event = await sub.get()
             if event is None:
                 return
-            if event is TICK:       # heartbeat: ping after HEARTBEAT_SECONDS of silence
+            if event is TICK:  # heartbeat: ping after HEARTBEAT_SECONDS of silence
                 if loop.time() - max(last_sent[0], broadcaster.last_frame_at if sub.proto else 0) >= HEARTBEAT_SECONDS:
                     await send('{"type":"ping"}')
                 continue
             if event.get("type") in ("resync", "_sync"):
                 await send_snapshot()
                 continue
-            text = event.get("_text") or await render(event)   # _text: built once for all sockets
+            text = event.get("_text") or await render(event)  # _text: built once for all sockets
             if text is not None:
                 await send(text)
 
@@ -109,7 +110,7 @@ async def serve_feed(socket: WebSocket, broadcaster: Hub, snapshot: Snapshot, re
             elif kind == "sync":
                 if proto is None:
                     await send_snapshot()
-                else:             # the outgoing loop sends it, in order with the events
+                else:  # the outgoing loop sends it, in order with the events
                     sub.proto = None
                     with contextlib.suppress(asyncio.QueueFull):
                         sub.queue.put_nowait(SYNC)
@@ -123,4 +124,4 @@ async def serve_feed(socket: WebSocket, broadcaster: Hub, snapshot: Snapshot, re
         broadcaster.unsubscribe(sub)
         if sub.overflowed:
             with contextlib.suppress(Exception):
-                await socket.close(code=1013)   # try again: the client resyncs
+                await socket.close(code=1013)  # try again: the client resyncs

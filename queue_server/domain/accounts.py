@@ -32,7 +32,7 @@ class User:
     username: str
     role: Role
     password_hash: str = ""
-    counters: list[int] = field(default_factory=list)   # empty = any counter (admin, supervisor)
+    counters: list[int] = field(default_factory=list)  # empty = any counter (admin, supervisor)
     display_name: str = ""
     disabled: bool = False
     # Sessions created before this instant (ms) are void: set on a password
@@ -45,8 +45,13 @@ class User:
         return n in self.counters
 
     def public(self) -> dict[str, Any]:
-        return {"username": self.username, "role": str(self.role), "counters": self.counters,
-                "display_name": self.display_name, "disabled": self.disabled}
+        return {
+            "username": self.username,
+            "role": str(self.role),
+            "counters": self.counters,
+            "display_name": self.display_name,
+            "disabled": self.disabled,
+        }
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -70,7 +75,7 @@ class Device:
     kind: DeviceKind
     created_at: int
     revoked: bool = False
-    counter: int | None = None     # for a rating tablet: the counter it faces
+    counter: int | None = None  # for a rating tablet: the counter it faces
 
     def public(self) -> dict[str, Any]:
         d = asdict(self)
@@ -79,8 +84,14 @@ class Device:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Device:
-        return cls(id=str(d["id"]), name=str(d["name"]), kind=DeviceKind(d["kind"]), created_at=int(d["created_at"]),
-                   revoked=bool(d.get("revoked")), counter=d.get("counter"))
+        return cls(
+            id=str(d["id"]),
+            name=str(d["name"]),
+            kind=DeviceKind(d["kind"]),
+            created_at=int(d["created_at"]),
+            revoked=bool(d.get("revoked")),
+            counter=d.get("counter"),
+        )
 
 
 def token_digest(token: str) -> str:

@@ -21,10 +21,39 @@ DIGITS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tá
 
 # Vietnamese names of the letters a ticket prefix may use.
 LETTERS = {
-    "A": "A", "Ă": "Á", "Â": "Ớ", "B": "Bê", "C": "Xê", "D": "Dê", "Đ": "Đê", "E": "E", "Ê": "Ê",
-    "F": "Ép", "G": "Giê", "H": "Hát", "I": "I", "J": "Gi", "K": "Ca", "L": "Lờ", "M": "Mờ", "N": "Nờ",
-    "O": "O", "Ô": "Ô", "Ơ": "Ơ", "P": "Pê", "Q": "Quy", "R": "Rờ", "S": "Ét", "T": "Tê", "U": "U",
-    "Ư": "Ư", "V": "Vê", "W": "Vê kép", "X": "Ích", "Y": "I dài", "Z": "Dét",
+    "A": "A",
+    "Ă": "Á",
+    "Â": "Ớ",
+    "B": "Bê",
+    "C": "Xê",
+    "D": "Dê",
+    "Đ": "Đê",
+    "E": "E",
+    "Ê": "Ê",
+    "F": "Ép",
+    "G": "Giê",
+    "H": "Hát",
+    "I": "I",
+    "J": "Gi",
+    "K": "Ca",
+    "L": "Lờ",
+    "M": "Mờ",
+    "N": "Nờ",
+    "O": "O",
+    "Ô": "Ô",
+    "Ơ": "Ơ",
+    "P": "Pê",
+    "Q": "Quy",
+    "R": "Rờ",
+    "S": "Ét",
+    "T": "Tê",
+    "U": "U",
+    "Ư": "Ư",
+    "V": "Vê",
+    "W": "Vê kép",
+    "X": "Ích",
+    "Y": "I dài",
+    "Z": "Dét",
 }
 
 _TICKET = re.compile(r"^([^\W\d_]*)[\s-]*(\d+)$")
@@ -91,7 +120,7 @@ def read_natural(n: int) -> str:
 
 
 def read_digits(digits: str) -> str:
-    """"015" -> "không một năm"."""
+    """ "015" -> "không một năm"."""
     return " ".join(DIGITS[int(d)] for d in digits if d.isdigit())
 
 
@@ -114,8 +143,8 @@ def read_ticket(number: str, style: str = "digits") -> str:
 @dataclass(frozen=True)
 class VoiceSettings:
     muted: bool = False
-    volume: int = 100               # 0..100
-    reading: str = "digits"         # "digits" | "natural"
+    volume: int = 100  # 0..100
+    reading: str = "digits"  # "digits" | "natural"
     template: str = DEFAULT_TEMPLATE
 
     def to_dict(self) -> dict[str, Any]:
@@ -123,8 +152,12 @@ class VoiceSettings:
 
     def to_hash(self) -> dict[str, str]:
         """The `voice.*` fields of the settings hash."""
-        return {"voice.muted": "1" if self.muted else "0", "voice.volume": str(self.volume),
-                "voice.reading": self.reading, "voice.template": self.template}
+        return {
+            "voice.muted": "1" if self.muted else "0",
+            "voice.volume": str(self.volume),
+            "voice.reading": self.reading,
+            "voice.template": self.template,
+        }
 
 
 def validate_template(template: str) -> str:
@@ -132,12 +165,18 @@ def validate_template(template: str) -> str:
     if not t:
         raise VoiceSettingsError("template", "Câu mời không được để trống.", "The wording must not be empty.")
     if len(t) > MAX_TEMPLATE:
-        raise VoiceSettingsError("template", f"Câu mời dài quá {MAX_TEMPLATE} ký tự.",
-                                 f"The wording is longer than {MAX_TEMPLATE} characters.")
+        raise VoiceSettingsError(
+            "template",
+            f"Câu mời dài quá {MAX_TEMPLATE} ký tự.",
+            f"The wording is longer than {MAX_TEMPLATE} characters.",
+        )
     fields = _FIELD.findall(t)
     if sorted(fields) != ["counter", "number"] or t.count("{") != 2 or t.count("}") != 2:
-        raise VoiceSettingsError("template", "Câu mời phải chứa đúng một {number} và một {counter}.",
-                                 "The wording must contain {number} and {counter} exactly once.")
+        raise VoiceSettingsError(
+            "template",
+            "Câu mời phải chứa đúng một {number} và một {counter}.",
+            "The wording must contain {number} and {counter} exactly once.",
+        )
     return t
 
 
@@ -153,21 +192,29 @@ def _as_bool(v: Any, field: str) -> bool:
 
 def _as_volume(v: Any) -> int:
     if isinstance(v, bool):
-        raise VoiceSettingsError("volume", "Âm lượng phải là số từ 0 đến 100.", "Volume must be a number from 0 to 100.")
+        raise VoiceSettingsError(
+            "volume", "Âm lượng phải là số từ 0 đến 100.", "Volume must be a number from 0 to 100."
+        )
     try:
         n = float(v)
     except (TypeError, ValueError):
-        raise VoiceSettingsError("volume", "Âm lượng phải là số từ 0 đến 100.",
-                                 "Volume must be a number from 0 to 100.") from None
+        raise VoiceSettingsError(
+            "volume", "Âm lượng phải là số từ 0 đến 100.", "Volume must be a number from 0 to 100."
+        ) from None
     if not 0 <= n <= 100:
-        raise VoiceSettingsError("volume", "Âm lượng phải là số từ 0 đến 100.", "Volume must be a number from 0 to 100.")
+        raise VoiceSettingsError(
+            "volume", "Âm lượng phải là số từ 0 đến 100.", "Volume must be a number from 0 to 100."
+        )
     return int(round(n))
 
 
 def _as_reading(v: Any) -> str:
     if v not in READING_STYLES:
-        raise VoiceSettingsError("reading", "Cách đọc số phải là “digits” (từng chữ số) hoặc “natural” (đọc cả số).",
-                                 "Reading style must be “digits” or “natural”.")
+        raise VoiceSettingsError(
+            "reading",
+            "Cách đọc số phải là “digits” (từng chữ số) hoặc “natural” (đọc cả số).",
+            "Reading style must be “digits” or “natural”.",
+        )
     return str(v)
 
 
@@ -227,7 +274,10 @@ def announcement(event: Mapping[str, Any], voice: VoiceSettings) -> dict[str, An
         return None
     number, counter = str(event["number"]), str(event["counter"])
     return {
-        "type": event["type"], "seq": event.get("seq"), "number": number, "counter": counter,
+        "type": event["type"],
+        "seq": event.get("seq"),
+        "number": number,
+        "counter": counter,
         "text": caption(number, counter, voice.template),
         "speech": speech(number, counter, voice.template, voice.reading),
     }

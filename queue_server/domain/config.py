@@ -236,7 +236,11 @@ def _parse_sessions(c: _Collector, raw: Any, fld: str) -> tuple[Session, ...]:
     for i, s in enumerate(raw):
         m = _SESSION_RE.match(str(s).strip()) if isinstance(s, str) else None
         if not m:
-            c.add(f"{fld}[{i}]", f"phiên không hợp lệ: {s!r} (dạng 07:30-11:30)", f"invalid session {s!r} (use 07:30-11:30)")
+            c.add(
+                f"{fld}[{i}]",
+                f"phiên không hợp lệ: {s!r} (dạng 07:30-11:30)",
+                f"invalid session {s!r} (use 07:30-11:30)",
+            )
             continue
         start = time(int(m[1]), int(m[2]))
         end = time(int(m[3]), int(m[4]))
@@ -262,7 +266,9 @@ def parse_config(data: dict[str, Any]) -> SiteConfig:
         s = {}
     site_id = c.text(s, "id", "site.id", default="site")
     if site_id and not _SITE_ID_RE.match(site_id):
-        c.add("site.id", "chỉ gồm chữ thường không dấu, số và dấu gạch ngang", "lowercase letters, digits and dashes only")
+        c.add(
+            "site.id", "chỉ gồm chữ thường không dấu, số và dấu gạch ngang", "lowercase letters, digits and dashes only"
+        )
     tz = c.text(s, "timezone", "site.timezone", required=False, default="Asia/Ho_Chi_Minh") or "Asia/Ho_Chi_Minh"
     try:
         ZoneInfo(tz)
@@ -302,7 +308,9 @@ def parse_config(data: dict[str, Any]) -> SiteConfig:
         q = {}
     rules = QueueRules(
         starvation_factor=float(c.number(q, "starvation_factor", "queue.starvation_factor", lo=1, hi=20, default=2.0)),
-        next_debounce_ms=int(c.number(q, "next_debounce_ms", "queue.next_debounce_ms", lo=0, hi=60_000, default=1500, integer=True)),
+        next_debounce_ms=int(
+            c.number(q, "next_debounce_ms", "queue.next_debounce_ms", lo=0, hi=60_000, default=1500, integer=True)
+        ),
         priority_enabled=c.flag(q, "priority_enabled", "queue.priority_enabled", True),
         priority_label=c.text(q, "priority_label", "queue.priority_label", required=False),
         rating_scale=int(c.number(q, "rating_scale", "queue.rating_scale", lo=3, hi=5, default=3, integer=True)),
@@ -322,7 +330,11 @@ def parse_config(data: dict[str, Any]) -> SiteConfig:
             continue
         code = c.text(rc, "code", f"{f}.code")
         if code and not _CODE_RE.match(code):
-            c.add(f"{f}.code", "mã gồm 1–6 chữ in hoa hoặc số, bắt đầu bằng chữ", "1–6 capital letters or digits, starting with a letter")
+            c.add(
+                f"{f}.code",
+                "mã gồm 1–6 chữ in hoa hoặc số, bắt đầu bằng chữ",
+                "1–6 capital letters or digits, starting with a letter",
+            )
         prefix = c.text(rc, "prefix", f"{f}.prefix")
         if prefix and not _PREFIX_RE.match(prefix):
             c.add(f"{f}.prefix", "tiền tố là một chữ cái in hoa A–Z", "prefix is one capital letter A–Z")
@@ -332,7 +344,9 @@ def parse_config(data: dict[str, Any]) -> SiteConfig:
                 prefix=prefix,
                 name=c.text(rc, "name", f"{f}.name", max_len=80),
                 name_en=c.text(rc, "name_en", f"{f}.name_en", required=False, max_len=80),
-                target_wait_min=float(c.number(rc, "target_wait_min", f"{f}.target_wait_min", lo=1, hi=480, default=15)),
+                target_wait_min=float(
+                    c.number(rc, "target_wait_min", f"{f}.target_wait_min", lo=1, hi=480, default=15)
+                ),
                 service_min=float(c.number(rc, "service_min", f"{f}.service_min", lo=0.5, hi=480, default=10)),
                 enabled=c.flag(rc, "enabled", f"{f}.enabled", True),
             )
@@ -342,7 +356,11 @@ def parse_config(data: dict[str, Any]) -> SiteConfig:
         for i, cat in enumerate(cats):
             v = getattr(cat, attr)
             if v and v in seen:
-                c.add(f"categories[{i}].{attr}", f"{label_vi} {v} bị trùng với lĩnh vực số {seen[v] + 1}", f"duplicate {label_en} {v}")
+                c.add(
+                    f"categories[{i}].{attr}",
+                    f"{label_vi} {v} bị trùng với lĩnh vực số {seen[v] + 1}",
+                    f"duplicate {label_en} {v}",
+                )
             seen.setdefault(v, i)
     codes = {cat.code for cat in cats}
 
@@ -380,13 +398,17 @@ def parse_config(data: dict[str, Any]) -> SiteConfig:
         )
     for cat in cats:
         if cat.enabled and counters and not any(cat.code in ct.categories for ct in counters if ct.enabled):
-            c.add("counters", f"không có quầy nào phục vụ lĩnh vực {cat.code}", f"no counter serves category {cat.code}")
+            c.add(
+                "counters", f"không có quầy nào phục vụ lĩnh vực {cat.code}", f"no counter serves category {cat.code}"
+            )
 
     if c.problems:
         raise ConfigError(c.problems)
     known = {"site", "hours", "queue", "categories", "counters"}
     extra = {k: v for k, v in data.items() if k not in known}
-    return SiteConfig(site=site, hours=hours, queue=rules, categories=tuple(cats), counters=tuple(counters), extra=extra)
+    return SiteConfig(
+        site=site, hours=hours, queue=rules, categories=tuple(cats), counters=tuple(counters), extra=extra
+    )
 
 
 def load_toml(path: str | Path | None) -> SiteConfig:

@@ -38,6 +38,7 @@ def _f(doc: str) -> Any:
 @dataclass(frozen=True, kw_only=True)
 class Event:
     """Fields every event carries."""
+
     TYPE: ClassVar[str] = ""
     type: str = _f("the event type (the key of EVENT_TYPES)")
     seq: int = _f("the site's event sequence number (1, 2, ...; INCR of the sequence key)")
@@ -47,10 +48,13 @@ class Event:
 @dataclass(frozen=True, kw_only=True)
 class TicketEvent(Event):
     """Fields of every event about one ticket (`ticket_event` in _lib.lua)."""
+
     ticket: str = _f("the ticket id")
     number: str = _f("the ticket's daily number as printed, e.g. 'A015'")
     category: str = _f("the ticket's category code (after a transfer: the new one)")
-    counter: int | None = _f("the counter serving the ticket (or the counter queue it waits in); none while it waits in a category queue")
+    counter: int | None = _f(
+        "the counter serving the ticket (or the counter queue it waits in); none while it waits in a category queue"
+    )
     clerk: str = _f("who did it: the clerk's user name, the kiosk's device name, or '' ")
     priority: bool = _f("a priority ticket (elderly, disabled, ...)")
     source: str = _f("how the ticket entered the queue: walk_in, appointment or transfer")
@@ -59,6 +63,7 @@ class TicketEvent(Event):
 @dataclass(frozen=True, kw_only=True)
 class IssueEvent(TicketEvent):
     """A ticket was issued (issue_ticket.lua)."""
+
     TYPE: ClassVar[str] = "issue"
     ahead: int = _f("people ahead of it in its category when it was issued")
 
@@ -66,6 +71,7 @@ class IssueEvent(TicketEvent):
 @dataclass(frozen=True, kw_only=True)
 class CallEvent(TicketEvent):
     """A counter called a waiting ticket (call_next.lua, call_ticket.lua)."""
+
     TYPE: ClassVar[str] = "call"
     wait_ms: int = _f("how long the ticket waited since it joined its queue (ms)")
     issued_at: int = _f("when the ticket was issued (ms since the epoch)")
@@ -74,6 +80,7 @@ class CallEvent(TicketEvent):
 @dataclass(frozen=True, kw_only=True)
 class RecallEvent(TicketEvent):
     """The counter called its current ticket again (recall.lua)."""
+
     TYPE: ClassVar[str] = "recall"
     calls: int = _f("how many times the ticket has been called so far, this one included")
 
@@ -82,6 +89,7 @@ class RecallEvent(TicketEvent):
 class DoneEvent(TicketEvent):
     """The counter finished serving its ticket (finish.lua; call_next.lua and
     call_ticket.lua finish the current ticket before calling another)."""
+
     TYPE: ClassVar[str] = "done"
     service_ms: int = _f("time from the (last) call to the finish, unclamped (ms)")
 
@@ -89,12 +97,14 @@ class DoneEvent(TicketEvent):
 @dataclass(frozen=True, kw_only=True)
 class NoShowEvent(TicketEvent):
     """The called citizen did not come (finish.lua)."""
+
     TYPE: ClassVar[str] = "no_show"
 
 
 @dataclass(frozen=True, kw_only=True)
 class RequeueEvent(TicketEvent):
     """A no-show ticket went back to its queue at its old rank (requeue.lua)."""
+
     TYPE: ClassVar[str] = "requeue"
 
 
@@ -102,6 +112,7 @@ class RequeueEvent(TicketEvent):
 class TransferEvent(TicketEvent):
     """The counter moved its ticket to another category or counter (transfer.lua).
     `counter` is the counter it left."""
+
     TYPE: ClassVar[str] = "transfer"
     from_category: str = _f("the ticket's category before the transfer")
     from_counter: int | None = _f("the counter the ticket left")
@@ -112,12 +123,14 @@ class TransferEvent(TicketEvent):
 @dataclass(frozen=True, kw_only=True)
 class ExpireEvent(TicketEvent):
     """A ticket still waiting or being served when the day closed (close_day.lua)."""
+
     TYPE: ClassVar[str] = "expire"
 
 
 @dataclass(frozen=True, kw_only=True)
 class RatingEvent(TicketEvent):
     """A citizen rated the service of a ticket (rate_ticket.lua)."""
+
     TYPE: ClassVar[str] = "rating"
     level: int = _f("the rating, 1..scale")
     scale: int = _f("the rating scale in force (levels offered)")
@@ -127,6 +140,7 @@ class RatingEvent(TicketEvent):
 @dataclass(frozen=True, kw_only=True)
 class PauseEvent(Event):
     """A counter paused (counter_status.lua)."""
+
     TYPE: ClassVar[str] = "pause"
     counter: int = _f("the counter")
     clerk: str = _f("the clerk who paused it, or ''")
@@ -135,6 +149,7 @@ class PauseEvent(Event):
 @dataclass(frozen=True, kw_only=True)
 class ResumeEvent(Event):
     """A paused counter opened again (counter_status.lua)."""
+
     TYPE: ClassVar[str] = "resume"
     counter: int = _f("the counter")
     clerk: str = _f("the clerk who resumed it, or ''")
@@ -143,6 +158,7 @@ class ResumeEvent(Event):
 @dataclass(frozen=True, kw_only=True)
 class ConfigEvent(Event):
     """The site configuration was replaced (emit_event.lua via store/config_store.py)."""
+
     TYPE: ClassVar[str] = "config"
     clerk: str = _f("the admin who stored it, or ''")
 
@@ -150,14 +166,26 @@ class ConfigEvent(Event):
 @dataclass(frozen=True, kw_only=True)
 class NoticeEvent(Event):
     """The display settings changed (emit_event.lua via api/routes/display.py)."""
+
     TYPE: ClassVar[str] = "notice"
     clerk: str = _f("the admin who changed them")
     changed: str = _f("the names of the changed settings, comma-separated, sorted")
 
 
 RECORDS: tuple[type[Event], ...] = (
-    IssueEvent, CallEvent, RecallEvent, DoneEvent, NoShowEvent, RequeueEvent, TransferEvent,
-    ExpireEvent, RatingEvent, PauseEvent, ResumeEvent, ConfigEvent, NoticeEvent,
+    IssueEvent,
+    CallEvent,
+    RecallEvent,
+    DoneEvent,
+    NoShowEvent,
+    RequeueEvent,
+    TransferEvent,
+    ExpireEvent,
+    RatingEvent,
+    PauseEvent,
+    ResumeEvent,
+    ConfigEvent,
+    NoticeEvent,
 )
 EVENT_TYPES: dict[str, type[Event]] = {r.TYPE: r for r in RECORDS}
 
@@ -166,8 +194,8 @@ EVENT_TYPES: dict[str, type[Event]] = {r.TYPE: r for r in RECORDS}
 @dataclass(frozen=True)
 class FieldSpec:
     name: str
-    kind: str          # 'int' | 'str' | 'bool'
-    optional: bool     # '' decodes to None
+    kind: str  # 'int' | 'str' | 'bool'
+    optional: bool  # '' decodes to None
     doc: str
 
 
@@ -181,8 +209,7 @@ def _spec(name: str, hint: Any, doc: str) -> FieldSpec:
 
 def fields_of(record: type[Event]) -> dict[str, FieldSpec]:
     hints = typing.get_type_hints(record)
-    return {f.name: _spec(f.name, hints[f.name], f.metadata.get("doc", ""))
-            for f in dataclasses.fields(record)}
+    return {f.name: _spec(f.name, hints[f.name], f.metadata.get("doc", "")) for f in dataclasses.fields(record)}
 
 
 SCHEMA: dict[str, dict[str, FieldSpec]] = {t: fields_of(r) for t, r in EVENT_TYPES.items()}

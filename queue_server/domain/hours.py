@@ -40,8 +40,9 @@ def is_open(now: datetime, hours: Hours, tz: ZoneInfo, is_holiday: HolidayLookup
     return any(s.start <= t < s.end for s in sessions_on(local.date(), hours, is_holiday))
 
 
-def next_opening(now: datetime, hours: Hours, tz: ZoneInfo, is_holiday: HolidayLookup = _no_holidays,
-                 horizon_days: int = 60) -> datetime | None:
+def next_opening(
+    now: datetime, hours: Hours, tz: ZoneInfo, is_holiday: HolidayLookup = _no_holidays, horizon_days: int = 60
+) -> datetime | None:
     """The start of the next session after `now` (local time), or None if none within the horizon."""
     local = now.astimezone(tz)
     for offset in range(horizon_days + 1):

@@ -8,11 +8,11 @@ from typing import Any
 
 
 class TicketStatus(StrEnum):
-    WAITING = "waiting"      # in a queue
-    CALLED = "called"        # called to a counter, being served
-    DONE = "done"            # served
-    NO_SHOW = "no_show"      # called, did not come (may return to the queue)
-    EXPIRED = "expired"      # still waiting when the day closed
+    WAITING = "waiting"  # in a queue
+    CALLED = "called"  # called to a counter, being served
+    DONE = "done"  # served
+    NO_SHOW = "no_show"  # called, did not come (may return to the queue)
+    EXPIRED = "expired"  # still waiting when the day closed
 
 
 class Source(StrEnum):
@@ -24,7 +24,7 @@ class Source(StrEnum):
 class CounterStatus(StrEnum):
     OPEN = "open"
     PAUSED = "paused"
-    CLOSED = "closed"        # disabled in the configuration
+    CLOSED = "closed"  # disabled in the configuration
 
 
 class EventType(StrEnum):
@@ -50,12 +50,12 @@ class Ticket:
     number: str
     category: str
     status: TicketStatus
-    issued_at: int                  # ms since epoch
-    queued_at: int                  # when it joined the queue (ms): issue or check-in time
+    issued_at: int  # ms since epoch
+    queued_at: int  # when it joined the queue (ms): issue or check-in time
     priority: bool = False
     source: Source = Source.WALK_IN
     day: str = ""
-    counter: int | None = None      # serving counter, or the target of a counter transfer
+    counter: int | None = None  # serving counter, or the target of a counter transfer
     clerk: str | None = None
     called_at: int | None = None
     finished_at: int | None = None
@@ -63,8 +63,8 @@ class Ticket:
     original_category: str = ""
     rating: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-    rank_ms: int = 0                # its rank in the queue (ZSET score): issue time of a walk-in,
-                                    # slot of an appointment; records without one: queued_at
+    rank_ms: int = 0  # its rank in the queue (ZSET score): issue time of a walk-in,
+    # slot of an appointment; records without one: queued_at
 
     def __post_init__(self) -> None:
         if not self.rank_ms:
@@ -76,8 +76,22 @@ class Ticket:
             return None if v in (None, "", False) else int(v)
 
         known = {
-            "id", "number", "category", "status", "issued_at", "queued_at", "priority", "source", "day",
-            "counter", "clerk", "called_at", "finished_at", "calls", "original_category", "rating",
+            "id",
+            "number",
+            "category",
+            "status",
+            "issued_at",
+            "queued_at",
+            "priority",
+            "source",
+            "day",
+            "counter",
+            "clerk",
+            "called_at",
+            "finished_at",
+            "calls",
+            "original_category",
+            "rating",
             "rank_ms",
         }
         queued_at = int(d.get("queued_at") or d["issued_at"])

@@ -33,10 +33,10 @@ DIRECT_QUEUE_INDEX = -1  # the counter's own queue sorts before its profile
 class Head:
     ticket_id: str
     category: str
-    rank_ms: int             # the queue's sort order (the ZSET score)
+    rank_ms: int  # the queue's sort order (the ZSET score)
     priority: bool
-    profile_index: int       # DIRECT_QUEUE_INDEX for the counter's own queue
-    joined_ms: int | None = None   # when the ticket joined the queue; None: rank_ms
+    profile_index: int  # DIRECT_QUEUE_INDEX for the counter's own queue
+    joined_ms: int | None = None  # when the ticket joined the queue; None: rank_ms
 
     @property
     def joined(self) -> int:

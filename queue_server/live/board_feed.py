@@ -32,7 +32,7 @@ class BoardFeed(Hub):
         self._text = ""
         self._inbox: asyncio.Queue[dict[str, Any] | None] | None = None
         self._task: asyncio.Task | None = None
-        self._snap: tuple[int, float, str] | None = None     # (event seq, monotonic time, JSON)
+        self._snap: tuple[int, float, str] | None = None  # (event seq, monotonic time, JSON)
         self._snap_task: tuple[int, asyncio.Task] | None = None
         # connects and resyncs hit Redis through a bounded pool: a storm of
         # reconnecting displays (after a restart) queues here, not there
@@ -52,7 +52,7 @@ class BoardFeed(Hub):
         while True:
             event = await inbox.get() if carry is _NOTHING else carry
             carry = _NOTHING
-            if event is None:                      # the broadcaster stopped
+            if event is None:  # the broadcaster stopped
                 self.close_all()
                 return
             if event is TICK or event.get("type") == "resync":
@@ -104,8 +104,7 @@ class BoardFeed(Hub):
             self.publish_local({"type": "resync"})
             return
         # _frame: the websocket frame, encoded once for every fast-path socket
-        self.publish_local({"type": "board", "seq": batch[-1].get("seq"), "_text": text,
-                            "_frame": text_frame(text)})
+        self.publish_local({"type": "board", "seq": batch[-1].get("seq"), "_text": text, "_frame": text_frame(text)})
 
     async def message(self, event: dict[str, Any], batch: list[dict[str, Any]] | None = None) -> str:
         """The JSON message for one event, or for a run of consecutive events
@@ -119,8 +118,14 @@ class BoardFeed(Hub):
         if key == self._key:
             return self._text
         board = await self._board.snapshot()
-        payload: dict[str, Any] = {"type": "event", "seq": event.get("seq"), "from": batch[0].get("seq"),
-                                   "events": batch, "event": event, "board": board}
+        payload: dict[str, Any] = {
+            "type": "event",
+            "seq": event.get("seq"),
+            "from": batch[0].get("seq"),
+            "events": batch,
+            "event": event,
+            "board": board,
+        }
         v = board["voice"]
         voice = VoiceSettings(muted=v["muted"], volume=v["volume"], reading=v["reading"], template=v["template"])
         said = [a for a in (announcement(e, voice) for e in batch) if a is not None]

@@ -86,7 +86,7 @@ def fast_protocol(send: Any) -> Any:
     if proto is None or not writable(proto):
         return None
     try:
-        if proto.conn.extensions:          # e.g. permessage-deflate: frames differ per socket
+        if proto.conn.extensions:  # e.g. permessage-deflate: frames differ per socket
             return None
     except AttributeError:
         return None
@@ -96,8 +96,14 @@ def fast_protocol(send: Any) -> Any:
 def writable(proto: Any) -> bool:
     """Whether a frame written now reaches an open websocket."""
     t = proto.transport
-    return (proto.handshake_complete and not proto.close_sent and not proto.disconnected
-            and proto.initial_response is None and t is not None and not t.is_closing())
+    return (
+        proto.handshake_complete
+        and not proto.close_sent
+        and not proto.disconnected
+        and proto.initial_response is None
+        and t is not None
+        and not t.is_closing()
+    )
 
 
 def raw_socket(transport: Any) -> socket.socket | None:

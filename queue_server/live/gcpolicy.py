@@ -32,9 +32,15 @@ NEVER = 2**31 - 1
 
 
 class GcKeeper:
-    def __init__(self, check_seconds: float = 15.0, quiet_seconds: float = 60.0,
-                 full_seconds: float = 3600.0, force_full_seconds: float = 6 * 3600.0,
-                 collector: Any = gc, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        check_seconds: float = 15.0,
+        quiet_seconds: float = 60.0,
+        full_seconds: float = 3600.0,
+        force_full_seconds: float = 6 * 3600.0,
+        collector: Any = gc,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.check_seconds = check_seconds
         self.quiet_seconds = quiet_seconds
         self.full_seconds = full_seconds

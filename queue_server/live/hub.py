@@ -74,10 +74,10 @@ class Hub:
         self.writer = fastsend.FrameWriter(fanout_threads)
         self._listeners: list[Listener] = []
         self.last_seq = 0
-        self.frames_written = 0        # fast-path frames written to transports
-        self.fast_dropped = 0          # fast-path sockets closed for a full write buffer
-        self.last_frame_at = 0.0       # loop time of the last fast-path fan-out
-        self.last_event_at = time.monotonic()   # of the last message other than a tick
+        self.frames_written = 0  # fast-path frames written to transports
+        self.fast_dropped = 0  # fast-path sockets closed for a full write buffer
+        self.last_frame_at = 0.0  # loop time of the last fast-path fan-out
+        self.last_event_at = time.monotonic()  # of the last message other than a tick
         self.idle_ping_seconds = 15.0  # a fast-path socket hears at least this often
 
     def subscribe(self) -> Subscription:
@@ -103,7 +103,7 @@ class Hub:
         t = p.transport
         sock = fastsend.raw_socket(t)
         if sock is None or t.get_write_buffer_size():
-            return                      # written through its transport, checked each time
+            return  # written through its transport, checked each time
 
         def written(data: Any) -> None:
             # someone else wrote (a pong, a keepalive ping, a close frame):
@@ -204,7 +204,7 @@ class Hub:
             for i, sent in short:
                 sub = subs[i]
                 self._undirect(sub)
-                if sent >= 0:                  # its send buffer was full: the rest waits in the transport
+                if sent >= 0:  # its send buffer was full: the rest waits in the transport
                     sub.proto.transport.write(frame[sent:])
                     written += 1
                 elif self._write_checked(sub, event, frame, queue_others):
@@ -239,6 +239,6 @@ class Hub:
             t.abort()
             return False
         t.write(frame)
-        if not t.get_write_buffer_size():     # all sent: back to direct sends
+        if not t.get_write_buffer_size():  # all sent: back to direct sends
             self._fast_changed(sub)
         return True

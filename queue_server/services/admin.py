@@ -22,13 +22,14 @@ from queue_server.store.config_store import ConfigStore
 from queue_server.store.ratelimit import RateLimiter
 
 SECTIONS = ("site", "hours", "queue", "categories", "counters")
-MERGED = ("site", "hours", "queue")          # dict sections: merge keys; list sections: replace
+MERGED = ("site", "hours", "queue")  # dict sections: merge keys; list sections: replace
 
 
 def config_problems(lang: str, problems: list[Problem]) -> AppError:
     text = "; ".join(f"{p.field}: {p.en if lang == 'en' else p.vi}" for p in problems)
-    return AppError("config_invalid", detail=text,
-                    problems=[{"field": p.field, "vi": p.vi, "en": p.en} for p in problems])
+    return AppError(
+        "config_invalid", detail=text, problems=[{"field": p.field, "vi": p.vi, "en": p.en} for p in problems]
+    )
 
 
 def problem(lang: str, fld: str, vi: str, en: str) -> AppError:
@@ -46,8 +47,9 @@ def _role(lang: str, v: Any) -> Role:
     try:
         return Role(v)
     except ValueError:
-        raise problem(lang, "role", "vai trò phải là admin, supervisor hoặc clerk",
-                      "role must be admin, supervisor or clerk") from None
+        raise problem(
+            lang, "role", "vai trò phải là admin, supervisor hoặc clerk", "role must be admin, supervisor or clerk"
+        ) from None
 
 
 def _password(lang: str, pw: str) -> str:
@@ -71,8 +73,12 @@ class AdminService:
     async def update_config(self, data: dict[str, Any], actor: str, lang: str) -> SiteConfig:
         unknown = [k for k in data if k not in SECTIONS]
         if unknown or not data:
-            raise problem(lang, unknown[0] if unknown else "",
-                          f"chỉ được sửa các mục: {', '.join(SECTIONS)}", f"only these sections: {', '.join(SECTIONS)}")
+            raise problem(
+                lang,
+                unknown[0] if unknown else "",
+                f"chỉ được sửa các mục: {', '.join(SECTIONS)}",
+                f"only these sections: {', '.join(SECTIONS)}",
+            )
         current = (await self.config.get()).to_dict()
         new = copy.deepcopy(current)
         for section, value in data.items():
@@ -84,7 +90,7 @@ class AdminService:
                 if not isinstance(value, list):
                     raise problem(lang, section, "phải là một danh sách", "must be a list")
                 new[section] = value
-        new["site"]["id"] = current["site"]["id"]          # the site id names every Redis key
+        new["site"]["id"] = current["site"]["id"]  # the site id names every Redis key
         try:
             cfg = await self.config.put(new, actor=actor)
         except ConfigError as e:
@@ -98,11 +104,19 @@ class AdminService:
         if not 2000 <= y <= 2100:
             raise AppError("invalid_body", detail="year 2000–2100")
         opened = set(cfg.hours.extra_open_days)
-        days = [{"date": d.isoformat(), "name": name, "weekday": d.weekday(),
-                 "closed": cfg.hours.public_holidays and d not in opened}
-                for d, name in public_holidays(y)]
+        days = [
+            {
+                "date": d.isoformat(),
+                "name": name,
+                "weekday": d.weekday(),
+                "closed": cfg.hours.public_holidays and d not in opened,
+            }
+            for d, name in public_holidays(y)
+        ]
         return {
-            "year": y, "public_holidays": cfg.hours.public_holidays, "holidays": days,
+            "year": y,
+            "public_holidays": cfg.hours.public_holidays,
+            "holidays": days,
             "closures": [d.isoformat() for d in cfg.hours.closures if d.year == y],
             "extra_open_days": [d.isoformat() for d in cfg.hours.extra_open_days if d.year == y],
         }
@@ -125,8 +139,11 @@ class AdminService:
         return user
 
     async def _other_admins(self, username: str) -> int:
-        return sum(1 for u in await self.accounts.list_users()
-                   if u.role == Role.ADMIN and not u.disabled and u.username != username)
+        return sum(
+            1
+            for u in await self.accounts.list_users()
+            if u.role == Role.ADMIN and not u.disabled and u.username != username
+        )
 
     async def users(self) -> list[User]:
         return await self.accounts.list_users()
@@ -134,8 +151,12 @@ class AdminService:
     async def create_user(self, data: dict[str, Any], actor: str, lang: str) -> User:
         username = field(data, "username", str).strip().lower()
         if not USERNAME_RE.match(username):
-            raise problem(lang, "username", "tên đăng nhập chỉ gồm chữ thường không dấu, số, . _ - (2–32 ký tự)",
-                          "username: lowercase letters, digits, . _ - (2–32 characters)")
+            raise problem(
+                lang,
+                "username",
+                "tên đăng nhập chỉ gồm chữ thường không dấu, số, . _ - (2–32 ký tự)",
+                "username: lowercase letters, digits, . _ - (2–32 characters)",
+            )
         if await self.accounts.get_user(username):
             raise problem(lang, "username", f"tên đăng nhập “{username}” đã tồn tại", f"username “{username}” exists")
         role = _role(lang, field(data, "role", str, required=False, default="clerk"))
@@ -159,12 +180,16 @@ class AdminService:
         if "display_name" in data:
             changes["display_name"] = field(data, "display_name", str).strip()[:80]
         if not changes:
-            raise problem(lang, "", "không có thay đổi nào (role, counters, display_name)",
-                          "nothing to change (role, counters, display_name)")
+            raise problem(
+                lang,
+                "",
+                "không có thay đổi nào (role, counters, display_name)",
+                "nothing to change (role, counters, display_name)",
+            )
         for k, v in changes.items():
             setattr(user, k, v)
         if "role" in changes or "counters" in changes:
-            user.sessions_after = int(time.time() * 1000)     # new rights take effect at the next login
+            user.sessions_after = int(time.time() * 1000)  # new rights take effect at the next login
         await self.accounts.save_user(user)
         await self.audit.record(actor, "user_update", username, **{k: str(v) for k, v in changes.items()})
         return user
@@ -203,8 +228,12 @@ class AdminService:
         try:
             kind = DeviceKind(field(data, "kind", str))
         except ValueError:
-            raise problem(lang, "kind", "loại thiết bị phải là kiosk, display, printer hoặc rating",
-                          "kind must be kiosk, display, printer or rating") from None
+            raise problem(
+                lang,
+                "kind",
+                "loại thiết bị phải là kiosk, display, printer hoặc rating",
+                "kind must be kiosk, display, printer or rating",
+            ) from None
         counter = field(data, "counter", int, required=False)
         if counter is not None:
             if (await self.config.get()).counter(counter) is None:

@@ -30,8 +30,11 @@ class Principal:
 
     def check_csrf(self, sent: str) -> None:
         """A state-changing request of a cookie session must echo its CSRF token."""
-        if not self.csrf or not sent or not hmac.compare_digest(sent.encode("utf-8", "replace"),
-                                                                self.csrf.encode("utf-8")):
+        if (
+            not self.csrf
+            or not sent
+            or not hmac.compare_digest(sent.encode("utf-8", "replace"), self.csrf.encode("utf-8"))
+        ):
             raise AppError("csrf_failed")
 
 
@@ -98,7 +101,7 @@ class AuthService:
             raise AppError("login_failed")
         await self.limiter.clear_failures(username)
         if old_session:
-            await self.accounts.end_session(old_session)    # a login never keeps an earlier session id alive
+            await self.accounts.end_session(old_session)  # a login never keeps an earlier session id alive
         sid, csrf = await self.accounts.create_session(user, self.idle_seconds)
         await self.audit.record(user.username, "login", ip=address)
         return Login(user, sid, csrf)

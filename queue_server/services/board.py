@@ -29,28 +29,45 @@ class BoardService:
 
     async def snapshot(self, recent: int = 8) -> dict[str, Any]:
         cfg = await self.config.get()
-        seq = await self.events.last_seq()      # first: what follows reflects at least every event up to it
+        seq = await self.events.last_seq()  # first: what follows reflects at least every event up to it
         store = self.tickets
         states, counts, direct, avgs, calls, settings = await asyncio.gather(
-            store.counter_states(cfg), store.waiting_counts(cfg), store.counter_queue_counts(cfg),
-            store.averages(cfg), store.recent_calls(recent), self.display.get())
+            store.counter_states(cfg),
+            store.waiting_counts(cfg),
+            store.counter_queue_counts(cfg),
+            store.averages(cfg),
+            store.recent_calls(recent),
+            self.display.get(),
+        )
         names = {c.code: c.name for c in cfg.categories}
         names_en = {c.code: c.name_en for c in cfg.categories}
-        counters = [{
-            "counter": s["counter"], "name": s["name"], "status": s["status"],
-            "number": s["number"], "category": s["category"],
-            "category_name": names.get(s["category"] or "", None),
-            "called_at": s["called_at"],
-        } for s in states]
+        counters = [
+            {
+                "counter": s["counter"],
+                "name": s["name"],
+                "status": s["status"],
+                "number": s["number"],
+                "category": s["category"],
+                "category_name": names.get(s["category"] or "", None),
+                "called_at": s["called_at"],
+            }
+            for s in states
+        ]
         waiting = []
         for c in cfg.categories:
             if not c.enabled and not counts.get(c.code):
                 continue
             n = counts.get(c.code, 0)
-            waiting.append({
-                "category": c.code, "prefix": c.prefix, "name": c.name, "name_en": c.name_en, "count": n,
-                "eta_minutes": estimate_wait_minutes(n, avgs[c.code], serving_counters(cfg, states, c.code)),
-            })
+            waiting.append(
+                {
+                    "category": c.code,
+                    "prefix": c.prefix,
+                    "name": c.name,
+                    "name_en": c.name_en,
+                    "count": n,
+                    "eta_minutes": estimate_wait_minutes(n, avgs[c.code], serving_counters(cfg, states, c.code)),
+                }
+            )
         total = sum(counts.values()) + sum(direct.values())
         voice = settings_from_hash(settings)
         for call in calls:
@@ -63,8 +80,12 @@ class BoardService:
             "type": "snapshot",
             "seq": seq,
             "now": int(time.time() * 1000),
-            "site": {"id": cfg.site.id, "name": cfg.site.name, "name_en": cfg.site.name_en,
-                     "timezone": cfg.site.timezone},
+            "site": {
+                "id": cfg.site.id,
+                "name": cfg.site.name,
+                "name_en": cfg.site.name_en,
+                "timezone": cfg.site.timezone,
+            },
             "counters": counters,
             "recent": calls,
             "waiting": waiting,
@@ -72,6 +93,5 @@ class BoardService:
             "seats": cfg.site.seats,
             "full": cfg.site.seats > 0 and total >= cfg.site.seats,
             "notice": settings.get("notice", cfg.site.notice),
-            "voice": {**{k[6:]: v for k, v in settings.items() if k.startswith("voice.")},
-                      **voice.to_dict()},
+            "voice": {**{k[6:]: v for k, v in settings.items() if k.startswith("voice.")}, **voice.to_dict()},
         }

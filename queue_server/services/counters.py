@@ -51,8 +51,9 @@ class CounterService:
             await self.audit.record(user.username, "next", f"counter:{n}", number=result.ticket.number)
         return Acted(result.ticket, await self.config.get(), call=result)
 
-    async def call(self, n: int, user: User, idem: str | None, *, ticket_id: str | None = None,
-                   number: str | None = None) -> Acted:
+    async def call(
+        self, n: int, user: User, idem: str | None, *, ticket_id: str | None = None, number: str | None = None
+    ) -> Acted:
         """Call a specific waiting ticket, by id or by today's number."""
         if ticket_id is None:
             ticket_id = (await self.tickets.find_ticket(number or "")).id
@@ -71,12 +72,15 @@ class CounterService:
         await self.audit.record(user.username, str(outcome), f"counter:{n}", number=t.number)
         return Acted(t, await self.config.get())
 
-    async def transfer(self, n: int, user: User, idem: str | None, *, to_category: str | None = None,
-                       to_counter: int | None = None) -> Acted:
-        t = await self.tickets.transfer(n, to_category=to_category, to_counter=to_counter, clerk=user.username,
-                                        idem=idem)
-        await self.audit.record(user.username, "transfer", f"counter:{n}", number=t.number,
-                                to_category=to_category, to_counter=to_counter)
+    async def transfer(
+        self, n: int, user: User, idem: str | None, *, to_category: str | None = None, to_counter: int | None = None
+    ) -> Acted:
+        t = await self.tickets.transfer(
+            n, to_category=to_category, to_counter=to_counter, clerk=user.username, idem=idem
+        )
+        await self.audit.record(
+            user.username, "transfer", f"counter:{n}", number=t.number, to_category=to_category, to_counter=to_counter
+        )
         return Acted(t, await self.config.get(), await self.tickets.position(t))
 
     async def set_status(self, n: int, user: User, status: CounterStatus) -> bool:
@@ -103,16 +107,19 @@ class CounterService:
         names = [counter_queue(n)]
         for code in codes:
             names += [priority_queue(code), normal_queue(code)]
-        per = await self.tickets.queue_summaries(names)     # count, and when the head joined
+        per = await self.tickets.queue_summaries(names)  # count, and when the head joined
 
         def entry(code: str, queues: list[str]) -> dict[str, Any]:
             count = sum(per[q][0] for q in queues)
             oldest = [h for h in (per[q][1] for q in queues) if h is not None]
             cat = cfg.category(code) if code else None
             return {
-                "category": code or None, "prefix": cat.prefix if cat else "",
-                "name": cat.name if cat else "", "name_en": cat.name_en if cat else "",
-                "count": count, "priority": per[queues[0]][0] if code else 0,
+                "category": code or None,
+                "prefix": cat.prefix if cat else "",
+                "name": cat.name if cat else "",
+                "name_en": cat.name_en if cat else "",
+                "count": count,
+                "priority": per[queues[0]][0] if code else 0,
                 "oldest_wait_ms": max(0, now - int(min(oldest))) if oldest else None,
             }
 
@@ -146,9 +153,14 @@ class CounterService:
                 ticket["waited_ms"] = max(0, (t.called_at or now) - t.issued_at)
         preview, stats = await asyncio.gather(self.queue_preview(cfg, n, now), self.tickets.counter_day_stats(n))
         return {
-            "type": "snapshot", "seq": seq, "now": now,
+            "type": "snapshot",
+            "seq": seq,
+            "now": now,
             "counter": {
-                "number": n, "name": ct.label, "status": state["status"], "enabled": ct.enabled,
+                "number": n,
+                "name": ct.label,
+                "status": state["status"],
+                "enabled": ct.enabled,
                 "categories": [category_brief(c) for c in (cfg.category(code) for code in ct.categories) if c],
             },
             "ticket": ticket,

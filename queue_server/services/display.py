@@ -20,8 +20,9 @@ SETTING_NAMES = {"notice", "voice", "muted", "volume", "reading", "template"}
 
 
 class DisplayService:
-    def __init__(self, config: ConfigStore, settings: DisplaySettings, audit: AuditLog, pairings: Pairings,
-                 accounts: Accounts):
+    def __init__(
+        self, config: ConfigStore, settings: DisplaySettings, audit: AuditLog, pairings: Pairings, accounts: Accounts
+    ):
         self.config = config
         self.settings = settings
         self.audit = audit
@@ -53,8 +54,11 @@ class DisplayService:
                 raise AppError("invalid_body", detail="“notice” phải là chuỗi / must be a string", field="notice")
             notice = " ".join(notice.split())
             if len(notice) > MAX_NOTICE:
-                raise AppError("invalid_body", detail=f"dòng thông báo dài quá {MAX_NOTICE} ký tự / notice too long",
-                               field="notice")
+                raise AppError(
+                    "invalid_body",
+                    detail=f"dòng thông báo dài quá {MAX_NOTICE} ký tự / notice too long",
+                    field="notice",
+                )
             fields["notice"] = notice
         if voice_changes:
             current = settings_from_hash(await self.settings.get())

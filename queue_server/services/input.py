@@ -15,8 +15,9 @@ def as_int(v: Any) -> int | None:
         return None
 
 
-def field(data: dict[str, Any], name: str, kind: type | tuple[type, ...], required: bool = True,
-          default: Any = None) -> Any:
+def field(
+    data: dict[str, Any], name: str, kind: type | tuple[type, ...], required: bool = True, default: Any = None
+) -> Any:
     v = data.get(name, None)
     if v is None:
         if required:

@@ -23,10 +23,19 @@ def job_data(t: Ticket, cfg: SiteConfig, ahead: int, eta: int, lang: str = "vi")
     name = cat.label(lang) if cat else t.category
     site = cfg.site.label(lang)
     return {
-        "ticket": t.id, "number": t.number, "category": t.category, "category_name": name,
-        "site_name": site, "issued_at": t.issued_at, "ahead": ahead, "eta_minutes": eta,
-        "track_url": f"{cfg.site.public_url}/t/{t.id}", "footer": cfg.site.ticket_footer,
-        "priority": bool(t.priority), "timezone": cfg.site.timezone, "lang": lang,
+        "ticket": t.id,
+        "number": t.number,
+        "category": t.category,
+        "category_name": name,
+        "site_name": site,
+        "issued_at": t.issued_at,
+        "ahead": ahead,
+        "eta_minutes": eta,
+        "track_url": f"{cfg.site.public_url}/t/{t.id}",
+        "footer": cfg.site.ticket_footer,
+        "priority": bool(t.priority),
+        "timezone": cfg.site.timezone,
+        "lang": lang,
     }
 
 
@@ -37,7 +46,9 @@ class PrintService:
         self.queue = queue
         self.audit = audit
 
-    async def print_new_ticket(self, ticket: Ticket, cfg: SiteConfig, pos: Position, lang: str = "vi") -> dict[str, Any]:
+    async def print_new_ticket(
+        self, ticket: Ticket, cfg: SiteConfig, pos: Position, lang: str = "vi"
+    ) -> dict[str, Any]:
         """Queue a kiosk ticket for printing. Never fails the issue: the ticket
         is valid whether or not it can be printed."""
         try:
@@ -46,8 +57,13 @@ class PrintService:
         except Exception as e:
             log.error("could not queue ticket %s for printing: %s", ticket.id, e)
             return {"queued": False, "job": None, "printer": "offline", "ok": False}
-        return {"queued": bool(reply.get("queued")), "job": reply.get("job"), "state": reply.get("state"),
-                "printer": st["status"], "ok": st["ok"]}
+        return {
+            "queued": bool(reply.get("queued")),
+            "job": reply.get("job"),
+            "state": reply.get("state"),
+            "printer": st["status"],
+            "ok": st["ok"],
+        }
 
     async def status(self, lang: str = "vi") -> dict[str, Any]:
         return await self.queue.status(lang)
@@ -65,8 +81,13 @@ class PrintService:
         pos = await self.tickets.position(ticket)
         reply = await self.queue.enqueue(ticket.id, job_data(ticket, cfg, pos.ahead, pos.eta_minutes), reprint=True)
         await self.audit.record(actor, "reprint", ticket.number, ticket=ticket.id)
-        return {"ticket": ticket.id, "number": ticket.number, "job": reply.get("job"),
-                "queued": bool(reply.get("queued")), "printer": await self.queue.status(lang)}
+        return {
+            "ticket": ticket.id,
+            "number": ticket.number,
+            "job": reply.get("job"),
+            "queued": bool(reply.get("queued")),
+            "printer": await self.queue.status(lang),
+        }
 
     # -- the print agent's side --------------------------------------------------
     def add_waker(self, event: asyncio.Event) -> None:

@@ -43,14 +43,26 @@ class RatingService:
 
     async def snapshot(self, n: int) -> dict[str, Any]:
         """What the tablet at counter `n` shows when it connects."""
-        return {"type": "snapshot", "counter": n, "now": now_ms(), "scale": await self.scale(),
-                "window_ms": RATING_WINDOW_MS, "pending": await self.pending(n)}
+        return {
+            "type": "snapshot",
+            "counter": n,
+            "now": now_ms(),
+            "scale": await self.scale(),
+            "window_ms": RATING_WINDOW_MS,
+            "pending": await self.pending(n),
+        }
 
     async def prompt(self, event: dict[str, Any]) -> dict[str, Any]:
         """The tablet's "please rate" message for a done event."""
         ts = as_int(event.get("ts")) or now_ms()
-        return {"type": "rate", "ticket": event.get("ticket"), "number": event.get("number"),
-                "scale": await self.scale(), "now": now_ms(), "until": ts + RATING_WINDOW_MS}
+        return {
+            "type": "rate",
+            "ticket": event.get("ticket"),
+            "number": event.get("number"),
+            "scale": await self.scale(),
+            "now": now_ms(),
+            "until": ts + RATING_WINDOW_MS,
+        }
 
     async def rate_at_counter(self, n: int, ticket_id: str, level: int, user: User | None) -> Ticket:
         """The tablet rates the citizen who just left counter `n`."""

@@ -32,9 +32,16 @@ class SiteService:
         open_now = is_open(now, cfg.hours, cfg.site.tz, is_public_holiday)
         nxt = next_opening(now, cfg.hours, cfg.site.tz, is_public_holiday)
         return {
-            "id": cfg.site.id, "name": cfg.site.name, "name_en": cfg.site.name_en, "timezone": cfg.site.timezone,
-            "seats": cfg.site.seats, "open": open_now or not cfg.hours.enforce, "enforce_hours": cfg.hours.enforce,
+            "id": cfg.site.id,
+            "name": cfg.site.name,
+            "name_en": cfg.site.name_en,
+            "timezone": cfg.site.timezone,
+            "seats": cfg.site.seats,
+            "open": open_now or not cfg.hours.enforce,
+            "enforce_hours": cfg.hours.enforce,
             "next_open": nxt.isoformat() if nxt else None,
-            "priority_enabled": cfg.queue.priority_enabled, "priority_label": cfg.queue.priority_label,
-            "rating_scale": cfg.queue.rating_scale, "ticket_footer": cfg.site.ticket_footer,
+            "priority_enabled": cfg.queue.priority_enabled,
+            "priority_label": cfg.queue.priority_label,
+            "rating_scale": cfg.queue.rating_scale,
+            "ticket_footer": cfg.site.ticket_footer,
         }

@@ -48,23 +48,33 @@ class TicketState:
 
 
 class TicketService:
-    def __init__(self, config: ConfigStore, tickets: TicketStore, events: EventLog, audit: AuditLog,
-                 printing: PrintService):
+    def __init__(
+        self, config: ConfigStore, tickets: TicketStore, events: EventLog, audit: AuditLog, printing: PrintService
+    ):
         self.config = config
         self.tickets = tickets
         self.events = events
         self.audit = audit
         self.printing = printing
 
-    async def issue_walk_in(self, category: str, *, priority: bool = False, idem: str | None = None,
-                            device_id: str | None = None, actor: str = "", lang: str = "vi") -> TicketState:
+    async def issue_walk_in(
+        self,
+        category: str,
+        *,
+        priority: bool = False,
+        idem: str | None = None,
+        device_id: str | None = None,
+        actor: str = "",
+        lang: str = "vi",
+    ) -> TicketState:
         """A walk-in ticket: refused outside opening hours; a kiosk's ticket
         (`device_id`) is also queued for printing, and is valid either way."""
         cfg = await self.config.get()
         check_open(cfg, datetime.now(UTC), lang)
-        ticket, ahead = await self.tickets.issue(category, priority=priority, source=Source.WALK_IN, idem=idem,
-                                                 device=device_id or actor)
-        pos = await self.tickets.position(ticket, ahead)       # counted by the issue script: not read again
+        ticket, ahead = await self.tickets.issue(
+            category, priority=priority, source=Source.WALK_IN, idem=idem, device=device_id or actor
+        )
+        pos = await self.tickets.position(ticket, ahead)  # counted by the issue script: not read again
         printed = None
         if device_id is not None:
             printed = await self.printing.print_new_ticket(ticket, cfg, pos, lang)

@@ -34,16 +34,28 @@ def ticket_view(t: Ticket, cfg: SiteConfig, pos: Position | None = None, lang: s
 def staff_ticket_view(t: Ticket, cfg: SiteConfig, pos: Position | None = None, lang: str = "vi") -> dict[str, Any]:
     """Adds what clerks need: who served it and where a transfer points."""
     v = ticket_view(t, cfg, pos, lang)
-    v.update({"counter": t.counter, "clerk": t.clerk, "calls": t.calls, "queued_at": t.queued_at,
-              "original_category": t.original_category})
+    v.update(
+        {
+            "counter": t.counter,
+            "clerk": t.clerk,
+            "calls": t.calls,
+            "queued_at": t.queued_at,
+            "original_category": t.original_category,
+        }
+    )
     return v
 
 
 def category_view(c: Category, lang: str = "vi") -> dict[str, Any]:
     return {
-        "code": c.code, "prefix": c.prefix, "name": c.label(lang),
-        "name_vi": c.name, "name_en": c.name_en, "target_wait_min": c.target_wait_min,
-        "service_min": c.service_min, "enabled": c.enabled,
+        "code": c.code,
+        "prefix": c.prefix,
+        "name": c.label(lang),
+        "name_vi": c.name,
+        "name_en": c.name_en,
+        "target_wait_min": c.target_wait_min,
+        "service_min": c.service_min,
+        "enabled": c.enabled,
     }
 
 

@@ -36,12 +36,20 @@ class Accounts:
     async def save_user(self, user: User) -> None:
         await self.redis.hset(self.keys.users, user.username, json.dumps(user.to_dict(), ensure_ascii=False))
 
-    async def add_user(self, username: str, role: Role, password: str, counters: list[int] | None = None,
-                       display_name: str = "") -> User:
+    async def add_user(
+        self, username: str, role: Role, password: str, counters: list[int] | None = None, display_name: str = ""
+    ) -> User:
         if not USERNAME_RE.match(username):
-            raise ValueError("tên đăng nhập chỉ gồm chữ thường không dấu, số, dấu chấm, gạch dưới, gạch ngang (2–32 ký tự)")
-        user = User(username=username, role=Role(role), password_hash=hash_password(password),
-                    counters=sorted(set(counters or [])), display_name=display_name)
+            raise ValueError(
+                "tên đăng nhập chỉ gồm chữ thường không dấu, số, dấu chấm, gạch dưới, gạch ngang (2–32 ký tự)"
+            )
+        user = User(
+            username=username,
+            role=Role(role),
+            password_hash=hash_password(password),
+            counters=sorted(set(counters or [])),
+            display_name=display_name,
+        )
         await self.save_user(user)
         return user
 
@@ -118,7 +126,7 @@ class Accounts:
         if user is None or user.disabled or int(data.get("created_at", 0)) < user.sessions_after:
             await self.redis.delete(key)
             return None
-        await self.redis.expire(key, idle_seconds)   # idle timeout slides
+        await self.redis.expire(key, idle_seconds)  # idle timeout slides
         return user, str(data["csrf"])
 
     async def end_session(self, sid: str) -> None:

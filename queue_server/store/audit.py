@@ -20,10 +20,18 @@ class AuditLog:
         self.keys = keys
 
     async def record(self, actor: str, action: str, target: str = "", **detail: Any) -> None:
-        await self.redis.xadd(self.keys.audit, {
-            "ts": str(int(time.time() * 1000)), "actor": actor, "action": action, "target": target,
-            "detail": json.dumps(detail, ensure_ascii=False, default=str),
-        }, maxlen=MAX_ENTRIES, approximate=True)
+        await self.redis.xadd(
+            self.keys.audit,
+            {
+                "ts": str(int(time.time() * 1000)),
+                "actor": actor,
+                "action": action,
+                "target": target,
+                "detail": json.dumps(detail, ensure_ascii=False, default=str),
+            },
+            maxlen=MAX_ENTRIES,
+            approximate=True,
+        )
 
     async def entries(self, count: int = 100) -> list[dict[str, Any]]:
         out = []

@@ -15,9 +15,14 @@ def open_redis(url: str, max_connections: int = 64) -> Redis:
     a burst of requests (1,000 displays reconnecting at once) waits for a
     free connection instead of failing with "Too many connections". Opening
     it does no I/O; the first command connects."""
-    pool = BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=10,
-                                           health_check_interval=30, socket_keepalive=True,
-                                           decode_responses=True)
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=max_connections,
+        timeout=10,
+        health_check_interval=30,
+        socket_keepalive=True,
+        decode_responses=True,
+    )
     return Redis.from_pool(pool)
 
 

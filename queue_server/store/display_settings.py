@@ -32,9 +32,15 @@ class DisplaySettings:
         async with self.redis.pipeline(transaction=True) as pipe:
             mapping: dict[Any, Any] = dict(fields)
             pipe.hset(k.settings, mapping=mapping)
-            await self.scripts.queue_on(pipe, "emit_event", [k.events, k.event_seq, k.settings], {
-                "now": int(time.time() * 1000), "channel": k.channel,
-                "event": {"type": "notice", "clerk": actor, "changed": ",".join(sorted(fields))},
-            })
+            await self.scripts.queue_on(
+                pipe,
+                "emit_event",
+                [k.events, k.event_seq, k.settings],
+                {
+                    "now": int(time.time() * 1000),
+                    "channel": k.channel,
+                    "event": {"type": "notice", "clerk": actor, "changed": ",".join(sorted(fields))},
+                },
+            )
             _, reply = await pipe.execute()
         return int(json.loads(reply)["seq"])

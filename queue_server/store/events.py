@@ -59,7 +59,7 @@ class EventLog:
             if len(rows) < batch:
                 return
             last = rows[-1][0]
-            cursor = "(" + (last.decode() if isinstance(last, bytes) else last)   # exclusive: after the last one
+            cursor = "(" + (last.decode() if isinstance(last, bytes) else last)  # exclusive: after the last one
 
     async def for_ticket(self, ticket_id: str, issued_at: int | None = None) -> list[dict[str, Any]]:
         """A ticket's events, oldest first. With its issue time the scan starts

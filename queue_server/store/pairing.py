@@ -38,11 +38,11 @@ class Pairings:
         """A new pairing request with a code no other live request has."""
         poll_id = secrets.token_urlsafe(24)
         for _ in range(20):
-            code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
+            code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
             if await self.redis.set(self.keys.pairing_code(code), poll_id, nx=True, ex=self.ttl):
                 await self.redis.set(self.keys.pairing(poll_id), json.dumps({"code": code}), ex=self.ttl)
                 return Pairing(code, poll_id, self.ttl)
-        raise RuntimeError("no free pairing code")        # a million codes, a handful of TVs
+        raise RuntimeError("no free pairing code")  # a million codes, a handful of TVs
 
     async def claim(self, code: str) -> str | None:
         """The poll id of a live, unclaimed code; None if unknown, expired or
@@ -64,7 +64,7 @@ class Pairings:
             return None
         if "token" not in json.loads(raw):
             return {"status": "waiting"}
-        raw = await self.redis.getdel(key)           # the token leaves exactly once
+        raw = await self.redis.getdel(key)  # the token leaves exactly once
         if raw is None:
             return None
         return {"status": "paired", "token": json.loads(raw)["token"]}

@@ -25,11 +25,11 @@ from queue_server.store.scripts import Scripts
 
 log = logging.getLogger("motcua.printing")
 
-LEASE_MS = 15_000            # a job sent to an agent comes back if not answered by then
-BACKOFF_MS = 1_000           # first retry after a failure; doubles each attempt
+LEASE_MS = 15_000  # a job sent to an agent comes back if not answered by then
+BACKOFF_MS = 1_000  # first retry after a failure; doubles each attempt
 BACKOFF_MAX_MS = 30_000
 DONE_TTL_MS = 3 * 24 * 3600 * 1000
-AGENT_STALE_MS = 45_000      # no word from the agent for this long: printer offline
+AGENT_STALE_MS = 45_000  # no word from the agent for this long: printer offline
 STATUSES = ("online", "offline", "paper_low", "paper_out")
 STATUS_TEXT = {
     "online": ("Máy in sẵn sàng", "Printer ready"),
@@ -67,15 +67,20 @@ class PrintQueue:
     async def enqueue(self, ticket_id: str, data: dict[str, Any], reprint: bool = False) -> dict[str, Any]:
         k = self.keys
         reply = await self.scripts.run(
-            "print_enqueue", [k.print_jobs(), k.print_due, k.print_done, k.print_reprints],
-            {"now": self.clock(), "channel": k.channel, "ticket": ticket_id, "reprint": reprint, "data": data})
+            "print_enqueue",
+            [k.print_jobs(), k.print_due, k.print_done, k.print_reprints],
+            {"now": self.clock(), "channel": k.channel, "ticket": ticket_id, "reprint": reprint, "data": data},
+        )
         self._wake_agents()
         return reply
 
     async def claim(self, limit: int = 10) -> list[dict[str, Any]]:
         k = self.keys
-        reply = await self.scripts.run("print_claim", [k.print_jobs(), k.print_due, k.tickets],
-                                       {"now": self.clock(), "lease_ms": LEASE_MS, "limit": limit})
+        reply = await self.scripts.run(
+            "print_claim",
+            [k.print_jobs(), k.print_due, k.tickets],
+            {"now": self.clock(), "lease_ms": LEASE_MS, "limit": limit},
+        )
         dropped = reply.get("dropped") or []
         if isinstance(dropped, list) and dropped:
             log.info("dropped print jobs of tickets no longer waiting: %s", ", ".join(dropped))
@@ -85,15 +90,25 @@ class PrintQueue:
     async def answer(self, job_id: str, ok: bool, error: str = "") -> dict[str, Any]:
         k = self.keys
         return await self.scripts.run(
-            "print_ack", [k.print_jobs(), k.print_due, k.print_done],
-            {"now": self.clock(), "job": job_id, "ok": ok, "error": error[:300], "backoff_ms": BACKOFF_MS,
-             "backoff_max_ms": BACKOFF_MAX_MS, "done_ttl_ms": DONE_TTL_MS})
+            "print_ack",
+            [k.print_jobs(), k.print_due, k.print_done],
+            {
+                "now": self.clock(),
+                "job": job_id,
+                "ok": ok,
+                "error": error[:300],
+                "backoff_ms": BACKOFF_MS,
+                "backoff_max_ms": BACKOFF_MAX_MS,
+                "done_ttl_ms": DONE_TTL_MS,
+            },
+        )
 
     async def release(self, job_ids: list[str]) -> None:
         if job_ids:
             k = self.keys
-            await self.scripts.run("print_release", [k.print_jobs(), k.print_due],
-                                   {"now": self.clock(), "jobs": job_ids})
+            await self.scripts.run(
+                "print_release", [k.print_jobs(), k.print_due], {"now": self.clock(), "jobs": job_ids}
+            )
 
     async def set_status(self, status: str | None = None, detail: str = "", agent: str = "") -> dict[str, Any]:
         k = self.keys
@@ -129,9 +144,18 @@ class PrintQueue:
             status = "offline"
         pending = int(await self.redis.hlen(k.print_jobs()))
         vi, en = STATUS_TEXT.get(status, STATUS_TEXT["offline"])
-        detail = h.get("detail", "") if connected else ("chưa có tác tử in kết nối" if lang != "en" else "no print agent connected")
+        detail = (
+            h.get("detail", "")
+            if connected
+            else ("chưa có tác tử in kết nối" if lang != "en" else "no print agent connected")
+        )
         return {
-            "status": status, "ok": status in ("online", "paper_low"), "agent_connected": connected,
-            "message": en if lang == "en" else vi, "detail": detail,
-            "updated_at": int(h.get("updated") or 0) or None, "seen_at": seen or None, "pending_jobs": pending,
+            "status": status,
+            "ok": status in ("online", "paper_low"),
+            "agent_connected": connected,
+            "message": en if lang == "en" else vi,
+            "detail": detail,
+            "updated_at": int(h.get("updated") or 0) or None,
+            "seen_at": seen or None,
+            "pending_jobs": pending,
         }

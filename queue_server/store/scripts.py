@@ -18,9 +18,23 @@ from redis.asyncio.client import Pipeline
 from queue_server.errors import AppError
 
 SCRIPT_NAMES = (
-    "issue_ticket", "call_next", "call_ticket", "recall", "finish", "transfer", "requeue",
-    "counter_status", "rate_ticket", "close_day", "emit_event", "purge_tickets",
-    "print_enqueue", "print_claim", "print_ack", "print_release", "printer_status",
+    "issue_ticket",
+    "call_next",
+    "call_ticket",
+    "recall",
+    "finish",
+    "transfer",
+    "requeue",
+    "counter_status",
+    "rate_ticket",
+    "close_day",
+    "emit_event",
+    "purge_tickets",
+    "print_enqueue",
+    "print_claim",
+    "print_ack",
+    "print_release",
+    "printer_status",
 )
 RAW_SCRIPTS = ("rate_limit",)
 

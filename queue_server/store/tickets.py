@@ -59,7 +59,9 @@ def _idem_scope(action: str, counter: int | str, key: str) -> str:
 def queue_plan(cfg: SiteConfig, counter: int) -> list[dict[str, Any]]:
     """The queues a counter serves, in the order call_next.lua reads them."""
     ct = cfg.counter(counter)
-    plan: list[dict[str, Any]] = [{"name": counter_queue(counter), "category": "", "profile_index": DIRECT_QUEUE_INDEX, "priority": False}]
+    plan: list[dict[str, Any]] = [
+        {"name": counter_queue(counter), "category": "", "profile_index": DIRECT_QUEUE_INDEX, "priority": False}
+    ]
     for i, code in enumerate(ct.categories if ct else ()):
         plan.append({"name": priority_queue(code), "category": code, "profile_index": i, "priority": True})
         plan.append({"name": normal_queue(code), "category": code, "profile_index": i, "priority": False})
@@ -80,8 +82,9 @@ def serving_counters(cfg: SiteConfig, states: list[dict[str, Any]], category: st
 
 
 class TicketStore:
-    def __init__(self, redis: Redis, keys: Keys, scripts: Scripts, config: ConfigStore,
-                 clock: Callable[[], int] = now_ms):
+    def __init__(
+        self, redis: Redis, keys: Keys, scripts: Scripts, config: ConfigStore, clock: Callable[[], int] = now_ms
+    ):
         self.redis = redis
         self.keys = keys
         self.scripts = scripts
@@ -89,8 +92,9 @@ class TicketStore:
         self.clock = clock
 
     # -- helpers -----------------------------------------------------------
-    def _base(self, cfg: SiteConfig, *, counter: int | None = None, clerk: str = "",
-              idem: str | None = None) -> dict[str, Any]:
+    def _base(
+        self, cfg: SiteConfig, *, counter: int | None = None, clerk: str = "", idem: str | None = None
+    ) -> dict[str, Any]:
         return {
             "now": self.clock(),
             "channel": self.keys.channel,
@@ -135,9 +139,17 @@ class TicketStore:
         return await self.get_ticket(ticket_id)
 
     # -- issuing -------------------------------------------------------------
-    async def issue(self, category: str, *, priority: bool = False, source: Source = Source.WALK_IN,
-                    idem: str | None = None, rank_ms: int | None = None,
-                    extra: dict[str, Any] | None = None, device: str = "") -> tuple[Ticket, int]:
+    async def issue(
+        self,
+        category: str,
+        *,
+        priority: bool = False,
+        source: Source = Source.WALK_IN,
+        idem: str | None = None,
+        rank_ms: int | None = None,
+        extra: dict[str, Any] | None = None,
+        device: str = "",
+    ) -> tuple[Ticket, int]:
         cfg = await self.config.get()
         cat = cfg.category(category)
         if cat is None:
@@ -164,9 +176,17 @@ class TicketStore:
         k = self.keys
         reply = await self.scripts.run(
             "issue_ticket",
-            [k.tickets, k.sequence(day, category), k.numbers(day), k.queue(qname), k.events, k.event_seq,
-             self._idem_key("issue", device or "-", idem), k.queue(priority_queue(category)),
-             k.queue(normal_queue(category))],
+            [
+                k.tickets,
+                k.sequence(day, category),
+                k.numbers(day),
+                k.queue(qname),
+                k.events,
+                k.event_seq,
+                self._idem_key("issue", device or "-", idem),
+                k.queue(priority_queue(category)),
+                k.queue(normal_queue(category)),
+            ],
             args,
         )
         return await self.get_ticket(reply["ticket"]), int(reply.get("ahead", 0))
@@ -184,10 +204,19 @@ class TicketStore:
         }
         reply = await self.scripts.run(
             "call_next",
-            [k.counter(counter), k.tickets, k.events, k.event_seq, k.recent, k.averages,
-             self._idem_key("next", counter, idem), self._stats_key(cfg, counter, args["now"])]
+            [
+                k.counter(counter),
+                k.tickets,
+                k.events,
+                k.event_seq,
+                k.recent,
+                k.averages,
+                self._idem_key("next", counter, idem),
+                self._stats_key(cfg, counter, args["now"]),
+            ]
             + [k.queue(q["name"]) for q in plan],
-            args, counter=counter,
+            args,
+            counter=counter,
         )
         return await self._call_result(reply)
 
@@ -204,13 +233,25 @@ class TicketStore:
         k = self.keys
         names = k.all_queue_names([c.code for c in cfg.categories], [c.number for c in cfg.counters])
         args = self._base(cfg, counter=counter, clerk=clerk, idem=idem) | {
-            "id": ticket_id, "queue_names": names, "stats_ttl": COUNTER_STATS_TTL_MS}
+            "id": ticket_id,
+            "queue_names": names,
+            "stats_ttl": COUNTER_STATS_TTL_MS,
+        }
         reply = await self.scripts.run(
             "call_ticket",
-            [k.counter(counter), k.tickets, k.events, k.event_seq, k.recent, k.averages,
-             self._idem_key("call", counter, idem), self._stats_key(cfg, counter, args["now"])]
+            [
+                k.counter(counter),
+                k.tickets,
+                k.events,
+                k.event_seq,
+                k.recent,
+                k.averages,
+                self._idem_key("call", counter, idem),
+                self._stats_key(cfg, counter, args["now"]),
+            ]
             + [k.queue(n) for n in names],
-            args, counter=counter,
+            args,
+            counter=counter,
         )
         return await self._call_result(reply)
 
@@ -220,7 +261,8 @@ class TicketStore:
         reply = await self.scripts.run(
             "recall",
             [k.counter(counter), k.tickets, k.events, k.event_seq, k.recent, self._idem_key("recall", counter, idem)],
-            self._base(cfg, counter=counter, clerk=clerk, idem=idem), counter=counter,
+            self._base(cfg, counter=counter, clerk=clerk, idem=idem),
+            counter=counter,
         )
         return await self.get_ticket(reply["ticket"])
 
@@ -230,17 +272,34 @@ class TicketStore:
         cfg, _ = await self._counter_cfg(counter)
         k = self.keys
         args = self._base(cfg, counter=counter, clerk=clerk, idem=idem) | {
-            "outcome": str(outcome), "stats_ttl": COUNTER_STATS_TTL_MS}
+            "outcome": str(outcome),
+            "stats_ttl": COUNTER_STATS_TTL_MS,
+        }
         reply = await self.scripts.run(
             "finish",
-            [k.counter(counter), k.tickets, k.events, k.event_seq, k.averages,
-             self._idem_key(str(outcome), counter, idem), self._stats_key(cfg, counter, args["now"])],
-            args, counter=counter,
+            [
+                k.counter(counter),
+                k.tickets,
+                k.events,
+                k.event_seq,
+                k.averages,
+                self._idem_key(str(outcome), counter, idem),
+                self._stats_key(cfg, counter, args["now"]),
+            ],
+            args,
+            counter=counter,
         )
         return await self.get_ticket(reply["ticket"])
 
-    async def transfer(self, counter: int, *, to_category: str | None = None, to_counter: int | None = None,
-                       clerk: str = "", idem: str | None = None) -> Ticket:
+    async def transfer(
+        self,
+        counter: int,
+        *,
+        to_category: str | None = None,
+        to_counter: int | None = None,
+        clerk: str = "",
+        idem: str | None = None,
+    ) -> Ticket:
         cfg, _ = await self._counter_cfg(counter)
         if (to_category is None) == (to_counter is None):
             raise AppError("transfer_target")
@@ -264,7 +323,14 @@ class TicketStore:
         k = self.keys
         reply = await self.scripts.run(
             "transfer",
-            [k.counter(counter), k.tickets, k.events, k.event_seq, self._idem_key("transfer", counter, idem), k.queue(qname)],
+            [
+                k.counter(counter),
+                k.tickets,
+                k.events,
+                k.event_seq,
+                self._idem_key("transfer", counter, idem),
+                k.queue(qname),
+            ],
             self._base(cfg, counter=counter, clerk=clerk, idem=idem)
             | {"queue": qname, "to_category": to_category, "to_counter": to_counter},
             counter=counter,
@@ -277,7 +343,8 @@ class TicketStore:
         qname = priority_queue(t.category) if t.priority else normal_queue(t.category)
         k = self.keys
         await self.scripts.run(
-            "requeue", [k.tickets, k.events, k.event_seq, k.queue(qname)],
+            "requeue",
+            [k.tickets, k.events, k.event_seq, k.queue(qname)],
             self._base(cfg, clerk=clerk) | {"id": ticket_id, "queue": qname},
         )
         return await self.get_ticket(ticket_id)
@@ -286,7 +353,8 @@ class TicketStore:
         cfg, _ = await self._counter_cfg(counter)
         k = self.keys
         reply = await self.scripts.run(
-            "counter_status", [k.counter(counter), k.events, k.event_seq],
+            "counter_status",
+            [k.counter(counter), k.events, k.event_seq],
             self._base(cfg, counter=counter, clerk=clerk) | {"status": str(status)},
         )
         return bool(reply["changed"])
@@ -298,7 +366,8 @@ class TicketStore:
             raise AppError("invalid_rating", scale=scale)
         k = self.keys
         await self.scripts.run(
-            "rate_ticket", [k.tickets, k.events, k.event_seq],
+            "rate_ticket",
+            [k.tickets, k.events, k.event_seq],
             self._base(cfg) | {"id": ticket_id, "level": level, "scale": scale, "via": via},
         )
         return await self.get_ticket(ticket_id)
@@ -309,7 +378,9 @@ class TicketStore:
         names = k.all_queue_names([c.code for c in cfg.categories], [c.number for c in cfg.counters])
         reply = await self.scripts.run(
             "close_day",
-            [k.tickets, k.events, k.event_seq] + [k.queue(n) for n in names] + [k.counter(c.number) for c in cfg.counters],
+            [k.tickets, k.events, k.event_seq]
+            + [k.queue(n) for n in names]
+            + [k.counter(c.number) for c in cfg.counters],
             self._base(cfg, clerk=actor) | {"n_queues": len(names)},
         )
         return int(reply["expired"])
@@ -350,11 +421,19 @@ class TicketStore:
         for c, row in zip(cfg.counters, rows, strict=False):
             h = row
             status = CounterStatus.CLOSED if not c.enabled else CounterStatus(h.get("status") or "open")
-            out.append({"counter": c.number, "name": c.label, "status": str(status),
-                        "categories": list(c.categories), "ticket": h.get("ticket") or None,
-                        "number": h.get("number") or None, "category": h.get("category") or None,
-                        "called_at": int(h["called_at"]) if h.get("called_at") and h.get("ticket") else None,
-                        "clerk": h.get("clerk") or None})
+            out.append(
+                {
+                    "counter": c.number,
+                    "name": c.label,
+                    "status": str(status),
+                    "categories": list(c.categories),
+                    "ticket": h.get("ticket") or None,
+                    "number": h.get("number") or None,
+                    "category": h.get("category") or None,
+                    "called_at": int(h["called_at"]) if h.get("called_at") and h.get("ticket") else None,
+                    "clerk": h.get("clerk") or None,
+                }
+            )
         return out
 
     async def position(self, ticket: Ticket, ahead: int | None = None) -> Position:
@@ -429,8 +508,12 @@ class TicketStore:
         raw = await self.redis.hgetall(self._stats_key(cfg, counter, self.clock()))
         h = {(kk.decode() if isinstance(kk, bytes) else kk): int(v) for kk, v in raw.items()}
         served = h.get("served", 0)
-        return {"served": served, "no_shows": h.get("no_shows", 0), "calls": h.get("calls", 0),
-                "avg_service_ms": round(h.get("service_ms_total", 0) / served) if served else None}
+        return {
+            "served": served,
+            "no_shows": h.get("no_shows", 0),
+            "calls": h.get("calls", 0),
+            "avg_service_ms": round(h.get("service_ms_total", 0) / served) if served else None,
+        }
 
     async def last_done(self, counter: int) -> tuple[str, int] | None:
         """The ticket last finished as served at a counter and when (ms), unless

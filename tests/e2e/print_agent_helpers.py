@@ -20,9 +20,25 @@ def start_agent(server, printer: str, width: int = 80, log_dir: Path | None = No
     env = dict(os.environ, PYTHONUNBUFFERED="1", MOTCUA_AGENT_STATE=str(base / f"agent-{run_id}.printed"))
     log = open(base / f"agent-{run_id}.log", "ab")
     return subprocess.Popen(
-        [sys.executable, "-m", "queue_server.cli", "printer-agent", "--server", server.base_url,
-         "--token", server.tokens["printer"], "--printer", printer, "--width", str(width)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "queue_server.cli",
+            "printer-agent",
+            "--server",
+            server.base_url,
+            "--token",
+            server.tokens["printer"],
+            "--printer",
+            printer,
+            "--width",
+            str(width),
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def stop_agent(proc: subprocess.Popen) -> None:
@@ -52,7 +68,7 @@ class NetworkPrinter:
     def __init__(self):
         self.port = free_port()
         self.sock: socket.socket | None = None
-        self.received: list[bytes] = []      # one entry per connection that sent data
+        self.received: list[bytes] = []  # one entry per connection that sent data
         self.connections = 0
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()

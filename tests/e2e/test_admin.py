@@ -45,9 +45,9 @@ def test_matrix_change_applies_to_the_next_call(live, page):
     lan = live.login("lan")
     r = lan.post("/api/counters/1/next")
     assert r.status_code == 200, r.text
-    assert r.json()["ticket"]["id"] == c1["id"]          # the new profile: DD before the older HT ticket
+    assert r.json()["ticket"]["id"] == c1["id"]  # the new profile: DD before the older HT ticket
     assert lan.post("/api/counters/1/next").json()["ticket"]["id"] == a1["id"]
-    assert live.proc.pid == pid and live.proc.poll() is None   # same process: no restart
+    assert live.proc.pid == pid and live.proc.poll() is None  # same process: no restart
     audit = live.login("admin").get("/api/admin/audit").json()["entries"]
     assert any(e["action"] == "config" and e["actor"] == "admin" for e in audit)
 
@@ -58,7 +58,7 @@ def test_matrix_change_over_the_api_and_the_clerk_feed(live):
     cfg = admin.get("/api/admin/config").json()["config"]
     counters = cfg["counters"]
     lan = live.login("lan")
-    assert lan.post("/api/counters/2/next").json()["error"] == "queue_empty"     # counter 2 does not serve XH
+    assert lan.post("/api/counters/2/next").json()["error"] == "queue_empty"  # counter 2 does not serve XH
     for c in counters:
         if c["number"] == 2:
             c["categories"] = ["XH"] + c["categories"]
@@ -74,8 +74,10 @@ def test_invalid_input_names_the_field_in_vietnamese(live, page):
     expect(page.locator("#msg")).to_contain_text("Cấu hình không hợp lệ")
     expect(page.locator('#msg li[data-field="categories[0].prefix"]')).to_contain_text("tiền tố là một chữ cái in hoa")
     admin = live.login("admin")
-    r = admin.put("/api/admin/config", json={"categories": [{"code": "HT", "prefix": "A", "name": "Hộ tịch",
-                                                             "target_wait_min": "mười"}]})
+    r = admin.put(
+        "/api/admin/config",
+        json={"categories": [{"code": "HT", "prefix": "A", "name": "Hộ tịch", "target_wait_min": "mười"}]},
+    )
     assert r.status_code == 400
     body = r.json()
     assert body["error"] == "config_invalid"
@@ -94,10 +96,10 @@ def test_invalid_input_names_the_field_in_vietnamese(live, page):
 def test_site_name_hours_and_holidays(live, page):
     admin_page(page, live, "general")
     expect(page.locator("#holidays tbody tr").first).to_be_visible()
-    expect(page.locator("#holidays")).to_contain_text("Tết")           # Vietnam's holidays, preloaded
+    expect(page.locator("#holidays")).to_contain_text("Tết")  # Vietnam's holidays, preloaded
     page.fill("#site-name", "Trung tâm Phục vụ hành chính công xã Thử")
     page.fill("#hours-sat", "07:30-11:30")
-    page.fill("#hours-closures", "2026-09-01\n2026-05-04")              # substitute days off
+    page.fill("#hours-closures", "2026-09-01\n2026-05-04")  # substitute days off
     page.select_option("#queue-scale", "5")
     page.click("#save-general")
     expect(page.locator("#msg")).to_contain_text("Đã lưu")
@@ -112,7 +114,7 @@ def test_site_name_hours_and_holidays(live, page):
     hol = admin.get("/api/admin/holidays", params={"year": 2026}).json()
     new_year = next(h for h in hol["holidays"] if h["date"] == "2026-01-01")
     assert new_year["closed"] is False and "2026-05-04" in hol["closures"]
-    page.fill("#hours-mon", "07:30-11:30, 11:00-12:00")                # overlapping sessions
+    page.fill("#hours-mon", "07:30-11:30, 11:00-12:00")  # overlapping sessions
     page.click("#save-general")
     expect(page.locator('#msg li[data-field="hours.mon"]')).to_contain_text("chồng nhau")
 
@@ -148,7 +150,7 @@ def test_users_and_devices(live, page):
     page.locator("#devices tr", has_text="Máy bảng quầy 2").locator("button.danger").click()
     expect(page.locator("#devices tr", has_text="Máy bảng quầy 2")).to_contain_text("Đã thu hồi")
     assert live.client().get(f"/rate/2?token={token}").status_code == 401
-    assert token not in page.content()                                 # the token was shown once only
+    assert token not in page.content()  # the token was shown once only
     page.reload()
     page.click('#tabs button[data-tab="devices"]')
     expect(page.locator("#devices")).to_contain_text("Máy bảng quầy 2")

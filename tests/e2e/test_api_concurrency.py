@@ -17,7 +17,9 @@ from tests.server import ServerHandle, make_server
 def twin(redis_url):
     """Two API processes serving the same site."""
     a = make_server(redis_url).start()
-    b = ServerHandle(redis_url=redis_url, site_id=a.site_id, config_path=a.config_path, port=free_port(), tokens=a.tokens).start()
+    b = ServerHandle(
+        redis_url=redis_url, site_id=a.site_id, config_path=a.config_path, port=free_port(), tokens=a.tokens
+    ).start()
     yield a, b
     a.stop()
     b.stop()
@@ -36,7 +38,9 @@ def test_numbers_never_repeat_under_parallel_kiosks(twin):
 
     def press(i):
         srv = (a, b)[i % 2]
-        with httpx.Client(base_url=srv.base_url, headers={"Authorization": f"Bearer {srv.tokens['kiosk']}"}, timeout=20) as c:
+        with httpx.Client(
+            base_url=srv.base_url, headers={"Authorization": f"Bearer {srv.tokens['kiosk']}"}, timeout=20
+        ) as c:
             r = c.post("/api/tickets", json={"category": "HT" if i % 3 else "CT"})
             assert r.status_code == 201, r.text
             return r.json()
@@ -55,8 +59,7 @@ def test_a_ticket_is_never_called_twice(twin):
     a, b = twin
     a.reset()
     kiosk = a.device("kiosk")
-    issued = [kiosk.post("/api/tickets", json={"category": cat}).json()["id"]
-              for cat in ["HT", "CT", "KH"] * 30]
+    issued = [kiosk.post("/api/tickets", json={"category": cat}).json()["id"] for cat in ["HT", "CT", "KH"] * 30]
     clerks = {1: "lan", 2: "lan", 3: "minh", 4: "minh", 5: "hoa"}
 
     def work(counter):

@@ -15,13 +15,19 @@ def test_unknown_category_in_both_languages(live):
     kiosk = live.device("kiosk")
     r = kiosk.post("/api/tickets", json={"category": "ZZ"})
     assert r.status_code == 400
-    assert r.json() == {"error": "unknown_category", "message": "Lĩnh vực “ZZ” không tồn tại.",
-                        "details": {"category": "ZZ"}}
+    assert r.json() == {
+        "error": "unknown_category",
+        "message": "Lĩnh vực “ZZ” không tồn tại.",
+        "details": {"category": "ZZ"},
+    }
     r = kiosk.post("/api/tickets", json={"category": "ZZ"}, headers={"Accept-Language": "en-US,en;q=0.9"})
     assert r.json()["message"] == "Unknown category “ZZ”."
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"[1,2]", b'"text"', b'{"category": 5}', b'{"category": "HT", "priority": "yes"}', b"\xff\xfe"])
+@pytest.mark.parametrize(
+    "body",
+    [b"{not json", b"[1,2]", b'"text"', b'{"category": 5}', b'{"category": "HT", "priority": "yes"}', b"\xff\xfe"],
+)
 def test_invalid_json_and_wrong_types(live, body):
     r = live.device("kiosk").post("/api/tickets", content=body, headers={"Content-Type": "application/json"})
     assert r.status_code == 400, r.text

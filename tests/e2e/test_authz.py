@@ -25,7 +25,7 @@ WRITE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def _enumerate() -> tuple[list[tuple[str, str]], list[str]]:
-    app = create_app(Settings())        # no I/O: clients are created at startup only
+    app = create_app(Settings())  # no I/O: clients are created at startup only
     http: list[tuple[str, str]] = []
     ws: list[str] = []
     for r in app.routes:
@@ -42,12 +42,18 @@ WRITE_ROUTES = [(m, p) for m, p in HTTP_ROUTES if m in WRITE]
 
 # Open to anyone, by design (numbers only, never names; ticket ids are unguessable).
 PUBLIC_HTTP = {
-    ("GET", "/healthz"), ("GET", "/api/categories"), ("GET", "/api/site"), ("GET", "/api/board"),
-    ("GET", "/api/tickets/{ticket_id:str}"), ("GET", "/api/tickets/{ticket_id:str}/qr.svg"),
-    ("POST", "/api/auth/login"), ("POST", "/api/tickets/{ticket_id:str}/rating"),
+    ("GET", "/healthz"),
+    ("GET", "/api/categories"),
+    ("GET", "/api/site"),
+    ("GET", "/api/board"),
+    ("GET", "/api/tickets/{ticket_id:str}"),
+    ("GET", "/api/tickets/{ticket_id:str}/qr.svg"),
+    ("POST", "/api/auth/login"),
+    ("POST", "/api/tickets/{ticket_id:str}/rating"),
     # a TV asks for a pairing code and polls with an unguessable id; only an
     # admin typing the code makes it a display (POST /api/admin/display-pairing)
-    ("POST", "/api/display/pairing"), ("GET", "/api/display/pairing/{poll_id:str}"),
+    ("POST", "/api/display/pairing"),
+    ("GET", "/api/display/pairing/{poll_id:str}"),
 }
 PUBLIC_WS = {"/ws/tickets/{ticket_id:str}"}
 # Pages outside /api/ are static shells; their data comes from the APIs above.
@@ -57,10 +63,19 @@ TOKEN_PAGES = {"/rate/{n:int}", "/kiosk"}
 
 # What each device kind may do; everything else must answer 403.
 DEVICE_ALLOWED = {
-    "kiosk": {("POST", "/api/tickets"), ("GET", "/api/printer/status"), ("GET", "/api/tickets/{ticket_id:str}/print"),
-              ("GET", "/api/auth/me")},
-    "display": {("GET", "/api/voice"), ("GET", "/api/display/settings"), ("GET", "/api/auth/me"), ("WS", "/ws/board"),
-                ("GET", "/api/printer/status")},
+    "kiosk": {
+        ("POST", "/api/tickets"),
+        ("GET", "/api/printer/status"),
+        ("GET", "/api/tickets/{ticket_id:str}/print"),
+        ("GET", "/api/auth/me"),
+    },
+    "display": {
+        ("GET", "/api/voice"),
+        ("GET", "/api/display/settings"),
+        ("GET", "/api/auth/me"),
+        ("WS", "/ws/board"),
+        ("GET", "/api/printer/status"),
+    },
     "printer": {("GET", "/api/printer/status"), ("GET", "/api/auth/me"), ("WS", "/ws/printer")},
     "rating": {("POST", "/api/rate/{n:int}"), ("GET", "/api/auth/me"), ("WS", "/ws/rate/{n:int}")},
 }
@@ -74,15 +89,22 @@ def ctx(server):
     """Real targets for path parameters, created once for the module."""
     server.reset()
     admin = server.login("admin")
-    r = admin.post("/api/admin/users", json={"username": "tam", "password": "mat-khau-tam-1", "role": "clerk",
-                                             "counters": [1]})
+    r = admin.post(
+        "/api/admin/users", json={"username": "tam", "password": "mat-khau-tam-1", "role": "clerk", "counters": [1]}
+    )
     assert r.status_code in (201, 400), r.text
     r = admin.post("/api/admin/devices", json={"name": "authz-spare", "kind": "display"})
     assert r.status_code == 201, r.text
     device_id = r.json()["device"]["id"]
     t = server.device("kiosk").post("/api/tickets", json={"category": "HT"}).json()
-    values = {"n": "1", "ticket_id": t["id"], "username": "tam", "device_id": device_id, "name": "common.css",
-              "path": "openapi.json"}
+    values = {
+        "n": "1",
+        "ticket_id": t["id"],
+        "username": "tam",
+        "device_id": device_id,
+        "name": "common.css",
+        "path": "openapi.json",
+    }
     admin.close()
     # (no shared admin client: `live` resets wipe sessions; tests log in as they need)
     yield {"values": values}
@@ -204,7 +226,7 @@ COUNTER_ROUTES = [(m, p) for m, p in HTTP_ROUTES if "{n:int}" in p and p.startsw
 
 @pytest.mark.parametrize("method,path", COUNTER_ROUTES, ids=[f"{m} {p}" for m, p in COUNTER_ROUTES])
 def test_clerk_on_foreign_counter(server, ctx, method, path):
-    lan = server.login("lan")            # counters 1 and 2
+    lan = server.login("lan")  # counters 1 and 2
     try:
         r = send(lan, method, path, fill(path, ctx["values"], n="3"))
         assert r.status_code == 403, f"{method} {path} at counter 3: {r.status_code} {r.text[:200]}"
@@ -212,7 +234,7 @@ def test_clerk_on_foreign_counter(server, ctx, method, path):
             assert r.json()["error"] == "counter_forbidden"
             assert "quầy số 3" in r.json()["message"]
             ok = send(lan, method, path, fill(path, ctx["values"], n="1"))
-            assert ok.status_code != 403, ok.text      # the same call at her own counter passes the check
+            assert ok.status_code != 403, ok.text  # the same call at her own counter passes the check
     finally:
         lan.close()
 
@@ -245,7 +267,7 @@ def test_roles(server, ctx):
             assert c.get("/api/admin/users").status_code == 403
             assert c.put("/api/admin/config", json={"site": {"name": "X"}}).status_code == 403
         assert lan.get("/api/admin/audit").status_code == 403
-        assert sup.get("/api/admin/audit").status_code == 200       # supervisors read the audit log
+        assert sup.get("/api/admin/audit").status_code == 200  # supervisors read the audit log
         assert sup.get("/api/counters/4/state").status_code == 200  # and may use any counter
     finally:
         lan.close()
@@ -298,10 +320,14 @@ def test_session_cookie_flags(server):
 
 def test_login_lockout(server, ctx):
     admin = server.login("admin")
-    admin.post("/api/admin/users", json={"username": "khoa", "password": "mat-khau-khoa", "role": "clerk", "counters": [5]})
+    admin.post(
+        "/api/admin/users", json={"username": "khoa", "password": "mat-khau-khoa", "role": "clerk", "counters": [5]}
+    )
     with server.client() as c:
-        codes = [c.post("/api/auth/login", json={"username": "khoa", "password": f"sai-{i}"}).json()["error"]
-                 for i in range(5)]
+        codes = [
+            c.post("/api/auth/login", json={"username": "khoa", "password": f"sai-{i}"}).json()["error"]
+            for i in range(5)
+        ]
         assert codes == ["login_failed"] * 4 + ["account_locked"]
         r = c.post("/api/auth/login", json={"username": "khoa", "password": "mat-khau-khoa"})
         assert r.status_code == 429 and r.json()["error"] == "account_locked", r.text
@@ -336,7 +362,9 @@ def test_login_replaces_the_earlier_session(server):
 
 def test_password_reset_and_disable_end_sessions(server, ctx):
     admin = server.login("admin")
-    admin.post("/api/admin/users", json={"username": "vy", "password": "mat-khau-vy-1", "role": "clerk", "counters": [2]})
+    admin.post(
+        "/api/admin/users", json={"username": "vy", "password": "mat-khau-vy-1", "role": "clerk", "counters": [2]}
+    )
     vy = server.login("vy", "mat-khau-vy-1")
     assert vy.get("/api/auth/me").status_code == 200
     admin.post("/api/admin/users/vy/password", json={"password": "mat-khau-vy-2"})
@@ -346,7 +374,7 @@ def test_password_reset_and_disable_end_sessions(server, ctx):
     assert vy.get("/api/auth/me").status_code == 401
     with server.client() as c:
         assert c.post("/api/auth/login", json={"username": "vy", "password": "mat-khau-vy-2"}).status_code == 401
-    assert admin.post("/api/admin/users/admin/disable").status_code == 400     # never lock yourself out
+    assert admin.post("/api/admin/users/admin/disable").status_code == 400  # never lock yourself out
 
 
 def test_logout_ends_the_session(server):
@@ -387,11 +415,49 @@ def test_audit_records_clerk_and_admin_actions(live):
 
 
 # -- 6. no 500 for bad or missing bodies ------------------------------------------------------------------
-RAW_BODIES = [b"", b"{", b"null", b"[]", b'"x"', b"123", b"true", b'{"a":1}', b"\xff\xfe\x00", b"[" * 500 + b"]" * 500,
-              b'{"category": {"$gt": ""}}', json.dumps({"x": "y" * 70_000}).encode()]
-FIELDS = ["category", "priority", "number", "ticket", "counter", "level", "username", "password", "role", "counters",
-          "name", "kind", "notice", "voice", "site", "hours", "queue", "categories", "display_name", "muted", "volume",
-          "reading", "template", "text", "id", "status", "copies"]
+RAW_BODIES = [
+    b"",
+    b"{",
+    b"null",
+    b"[]",
+    b'"x"',
+    b"123",
+    b"true",
+    b'{"a":1}',
+    b"\xff\xfe\x00",
+    b"[" * 500 + b"]" * 500,
+    b'{"category": {"$gt": ""}}',
+    json.dumps({"x": "y" * 70_000}).encode(),
+]
+FIELDS = [
+    "category",
+    "priority",
+    "number",
+    "ticket",
+    "counter",
+    "level",
+    "username",
+    "password",
+    "role",
+    "counters",
+    "name",
+    "kind",
+    "notice",
+    "voice",
+    "site",
+    "hours",
+    "queue",
+    "categories",
+    "display_name",
+    "muted",
+    "volume",
+    "reading",
+    "template",
+    "text",
+    "id",
+    "status",
+    "copies",
+]
 WRONG = [None, [], {}, 1.5, True, -1, "x" * 5000, "", [1, "a", None], {"a": [1]}]
 
 
@@ -409,7 +475,7 @@ def test_no_500_for_bad_bodies(server, ctx, method, path):
                 assert r.status_code < 500, f"{method} {path} body={body[:40]!r}: {r.status_code} {r.text[:300]}"
                 assert r.headers.get("content-type", "").startswith("application/json"), r.text[:200]
             if c is not clients[0] or path == "/api/auth/logout":
-                continue            # without the right credentials the body is never read
+                continue  # without the right credentials the body is never read
             for wrong in WRONG:
                 body = {f: wrong for f in FIELDS}
                 r = c.request(method, url, json=body)
@@ -429,10 +495,22 @@ GET_ROUTES = [(m, p) for m, p in HTTP_ROUTES if m == "GET"]
 def test_no_500_for_bad_queries(server, ctx, method, path):
     admin = server.login("admin")
     try:
-        for params in ({"year": "abc", "count": "-5", "number": "\x00", "lang": "xx"},
-                       {"count": "99999999999999999999", "year": "1", "text": "{" * 300, "actor": "'"}):
-            for url in (fill(path, ctx["values"]), fill(path, ctx["values"], n="99", ticket_id="%00", username="..",
-                                                         device_id="zz", name="..%2fpyproject.toml")):
+        for params in (
+            {"year": "abc", "count": "-5", "number": "\x00", "lang": "xx"},
+            {"count": "99999999999999999999", "year": "1", "text": "{" * 300, "actor": "'"},
+        ):
+            for url in (
+                fill(path, ctx["values"]),
+                fill(
+                    path,
+                    ctx["values"],
+                    n="99",
+                    ticket_id="%00",
+                    username="..",
+                    device_id="zz",
+                    name="..%2fpyproject.toml",
+                ),
+            ):
                 r = admin.get(url, params=params)
                 assert r.status_code < 500, f"GET {url} {params}: {r.status_code} {r.text[:300]}"
     finally:
@@ -443,15 +521,16 @@ def test_counter_feed_ends_when_the_session_does(live):
     import time
 
     admin = live.login("admin")
-    admin.post("/api/admin/users", json={"username": "binh", "password": "mat-khau-binh-1", "role": "clerk",
-                                         "counters": [1]})
+    admin.post(
+        "/api/admin/users", json={"username": "binh", "password": "mat-khau-binh-1", "role": "clerk", "counters": [1]}
+    )
     admin.post("/api/admin/users/binh/enable")
     binh = live.login("binh", "mat-khau-binh-1")
     cookie = {"Cookie": f"motcua_session={binh.cookies.get('motcua_session')}"}
     with connect(live.ws_url + "/ws/counters/1", additional_headers=cookie, proxy=None, open_timeout=5) as ws:
         assert json.loads(ws.recv(timeout=5))["type"] == "snapshot"
         assert admin.post("/api/admin/users/binh/disable").status_code == 200
-        time.sleep(2.2)                          # the feed re-checks the session every 2 s
+        time.sleep(2.2)  # the feed re-checks the session every 2 s
         live.device("kiosk").post("/api/tickets", json={"category": "HT"})
         with pytest.raises(ConnectionClosed) as closed:
             while True:

@@ -20,10 +20,20 @@ LIMIT = 30
 
 
 def _spawn(handle, port: int, log) -> subprocess.Popen:
-    env = dict(os.environ, MOTCUA_REDIS_URL=handle.redis_url, MOTCUA_CONFIG=str(handle.config_path),
-               PYTHONUNBUFFERED="1", MOTCUA_LOGIN_LIMIT=str(LIMIT))
-    return subprocess.Popen([sys.executable, "-m", "queue_server.cli", "serve", "--port", str(port)],
-                            env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    env = dict(
+        os.environ,
+        MOTCUA_REDIS_URL=handle.redis_url,
+        MOTCUA_CONFIG=str(handle.config_path),
+        PYTHONUNBUFFERED="1",
+        MOTCUA_LOGIN_LIMIT=str(LIMIT),
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "queue_server.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def _wait_up(port: int, proc: subprocess.Popen) -> None:
@@ -50,15 +60,18 @@ def test_login_limit_holds_across_two_processes(redis_url):
 
         def attempt(i: int) -> int:
             port = ports[i % 2]
-            r = httpx.post(f"http://127.0.0.1:{port}/api/auth/login",
-                           json={"username": f"khong-co-{i}", "password": "sai-mat-khau"}, timeout=30)
+            r = httpx.post(
+                f"http://127.0.0.1:{port}/api/auth/login",
+                json={"username": f"khong-co-{i}", "password": "sai-mat-khau"},
+                timeout=30,
+            )
             if r.status_code == 429:
                 assert r.json()["error"] == "rate_limited" and int(r.headers["Retry-After"]) >= 1
             return r.status_code
 
         with ThreadPoolExecutor(max_workers=24) as pool:
             codes = list(pool.map(attempt, range(2 * LIMIT + 20)))
-        assert codes.count(401) == LIMIT, codes          # exactly the budget, not 39–50 of 30
+        assert codes.count(401) == LIMIT, codes  # exactly the budget, not 39–50 of 30
         assert codes.count(429) == LIMIT + 20
     finally:
         for proc in procs:
@@ -82,10 +95,10 @@ def test_session_idle_expiry_slides(live):
         finally:
             await r.aclose()
 
-    assert 29 * 60_000 < run_sync(ttl()) <= 30 * 60_000       # 30 minutes idle by default
+    assert 29 * 60_000 < run_sync(ttl()) <= 30 * 60_000  # 30 minutes idle by default
     run_sync(ttl(5_000))
     assert lan.get("/api/auth/me").status_code == 200
-    assert run_sync(ttl()) > 29 * 60_000                        # activity slides the expiry
+    assert run_sync(ttl()) > 29 * 60_000  # activity slides the expiry
     run_sync(ttl(1))
     time.sleep(0.05)
     r = lan.get("/api/auth/me")

@@ -29,7 +29,7 @@ def open_counter(page, live, user: str = "lan", n: int = 1) -> None:
     expect(page.locator("#view-counter")).to_be_visible()
     expect(page.locator("#conn")).to_have_attribute("data-state", "on")
     expect(page.locator("#counter-status")).to_have_attribute("data-status", "open")
-    page.locator("body").click(position={"x": 5, "y": 700})      # keyboard focus on the page, not a field
+    page.locator("body").click(position={"x": 5, "y": 700})  # keyboard focus on the page, not a field
 
 
 def events_of(live, ticket_id: str) -> list[dict]:
@@ -50,7 +50,7 @@ def wait_for(fn, timeout: float = 5.0):
 
 def test_login_next_recall_transfer_done(live, page, browser):
     a1 = issue(live, "HT")
-    c1 = issue(live, "DD")           # issued after A001, before A001 is transferred to DD
+    c1 = issue(live, "DD")  # issued after A001, before A001 is transferred to DD
     a2 = issue(live, "HT")
 
     board_ctx = browser.new_context(viewport={"width": 1280, "height": 720})
@@ -69,7 +69,7 @@ def test_login_next_recall_transfer_done(live, page, browser):
     expect(page.locator("#ticket-number")).to_have_text("A001")
     expect(page.locator("#ticket-source")).to_have_attribute("data-source", "walk_in")
     expect(page.locator("#ticket-category")).to_contain_text("Hộ tịch")
-    expect(page.locator("#ticket-timer")).to_have_text(re.compile(r"^00:0[1-9]$"), timeout=5000)   # the timer runs
+    expect(page.locator("#ticket-timer")).to_have_text(re.compile(r"^00:0[1-9]$"), timeout=5000)  # the timer runs
     expect(board.locator('#counters [data-counter="1"] .counter-number')).to_have_text("A001")
     expect(page.locator('#preview tr[data-category="HT"] .count')).to_have_text("1")
 
@@ -82,7 +82,7 @@ def test_login_next_recall_transfer_done(live, page, browser):
     page.keyboard.press("t")
     expect(page.locator("#transfer-dialog")).to_be_visible()
     hotkey = page.locator('#transfer-cats button[data-category="DD"]').get_attribute("data-hotkey")
-    page.keyboard.press(f"Numpad{hotkey}")         # the category's number, from the keypad
+    page.keyboard.press(f"Numpad{hotkey}")  # the category's number, from the keypad
     expect(page.locator("#transfer-dialog")).to_be_hidden()
     expect(page.locator("#ticket-empty")).to_be_visible()
     t = live.client().get(f"/api/tickets/{a1['id']}").json()
@@ -118,7 +118,7 @@ def test_double_press_calls_one_ticket(live, page):
     page.keyboard.press("Space")
     page.keyboard.press("Enter")
     expect(page.locator("#ticket-number")).to_have_text("B001")
-    time.sleep(1.0)        # give a wrongly sent second call time to arrive
+    time.sleep(1.0)  # give a wrongly sent second call time to arrive
     assert live.client().get(f"/api/tickets/{second['id']}").json()["status"] == "waiting"
     calls = [e for e in events_of(live, first["id"]) + events_of(live, second["id"]) if e["type"] == "call"]
     assert len(calls) == 1
@@ -135,8 +135,14 @@ def test_double_press_calls_one_ticket(live, page):
 def test_every_action_sends_an_idempotency_key(live, page):
     issue(live, "HT")
     keys: list[str] = []
-    page.on("request", lambda req: keys.append(req.headers.get("idempotency-key", ""))
-            if req.method == "POST" and "/api/counters/" in req.url else None)
+    page.on(
+        "request",
+        lambda req: (
+            keys.append(req.headers.get("idempotency-key", ""))
+            if req.method == "POST" and "/api/counters/" in req.url
+            else None
+        ),
+    )
     open_counter(page, live)
     page.keyboard.press("Space")
     expect(page.locator("#ticket-number")).to_have_text("A001")
@@ -169,10 +175,10 @@ def test_call_specific_no_show_reprint_and_preview(live, page):
     page.keyboard.press("c")
     expect(page.locator("#call-number")).to_be_focused()
     page.keyboard.type("a2")
-    page.keyboard.press("Enter")                   # in the field, Enter submits the number, it is not "Next"
+    page.keyboard.press("Enter")  # in the field, Enter submits the number, it is not "Next"
     expect(page.locator("#ticket-number")).to_have_text("A002")
     assert live.client().get(f"/api/tickets/{a2['id']}").json()["status"] == "called"
-    page.keyboard.press("i")                       # reprint: the printing module answers, or a clear message
+    page.keyboard.press("i")  # reprint: the printing module answers, or a clear message
     expect(page.locator("#msg")).to_contain_text("A002" if _has_reprint(live) else "404")
     page.keyboard.press("n")
     expect(page.locator("#stat-noshow")).to_have_text("1")
@@ -190,9 +196,9 @@ def test_numeric_keypad_and_custom_shortcuts(live, page):
     open_counter(page, live)
     page.keyboard.press("NumpadEnter")
     expect(page.locator("#ticket-number")).to_have_text("A001")
-    page.keyboard.press("Numpad3")                 # Done on the keypad
+    page.keyboard.press("Numpad3")  # Done on the keypad
     expect(page.locator("#ticket-empty")).to_be_visible()
-    page.keyboard.press("NumpadDivide")            # call a number with digits only: the counter's prefix is added
+    page.keyboard.press("NumpadDivide")  # call a number with digits only: the counter's prefix is added
     expect(page.locator("#call-number")).to_be_focused()
     page.keyboard.press("Numpad3")
     page.keyboard.press("NumpadEnter")
@@ -218,7 +224,7 @@ def test_english_toggle_and_counter_choice(live, page):
     page.click("#login-submit")
     expect(page.locator("#view-picker")).to_be_visible()
     buttons = page.locator("#picker button")
-    expect(buttons).to_have_count(2)                # lan may use counters 1 and 2 only
+    expect(buttons).to_have_count(2)  # lan may use counters 1 and 2 only
     page.click('#picker button[data-counter="2"]')
     expect(page.locator("#counter-title")).to_contain_text("2")
     expect(page.locator("#btn-next")).to_contain_text("Gọi tiếp")
@@ -241,7 +247,7 @@ def test_transfer_to_a_counter(live, page):
     open_counter(page, live)
     page.keyboard.press("Space")
     expect(page.locator("#ticket-number")).to_have_text("A001")
-    page.keyboard.press("Numpad4")                 # Transfer on the keypad…
+    page.keyboard.press("Numpad4")  # Transfer on the keypad…
     expect(page.locator("#transfer-dialog")).to_be_visible()
     page.keyboard.press("Escape")
     expect(page.locator("#transfer-dialog")).to_be_hidden()
@@ -261,10 +267,10 @@ def test_state_preview_and_todays_stats(live):
     lan, minh = live.login("lan"), live.login("minh")
     s = lan.get("/api/counters/1/state").json()
     by_cat = {c["category"]: c for c in s["preview"]["categories"]}
-    assert [c["category"] for c in s["preview"]["categories"]] == ["HT", "CT", "KH"]    # this counter's profile
+    assert [c["category"] for c in s["preview"]["categories"]] == ["HT", "CT", "KH"]  # this counter's profile
     assert (by_cat["HT"]["count"], by_cat["CT"]["count"], by_cat["KH"]["count"]) == (3, 1, 0)
     assert by_cat["HT"]["oldest_wait_ms"] >= 0 and by_cat["KH"]["oldest_wait_ms"] is None
-    assert s["preview"]["total"] == 4                                                     # DD is not counter 1's
+    assert s["preview"]["total"] == 4  # DD is not counter 1's
     assert s["stats"] == {"served": 0, "no_shows": 0, "calls": 0, "avg_service_ms": None}
 
     lan.post("/api/counters/1/next")
@@ -274,7 +280,7 @@ def test_state_preview_and_todays_stats(live):
     lan.post("/api/counters/1/no-show")
     lan.post("/api/counters/1/next")
     minh.post("/api/counters/4/next")
-    minh.post("/api/counters/4/done")                     # another counter's work is not counted here
+    minh.post("/api/counters/4/done")  # another counter's work is not counted here
     s = lan.get("/api/counters/1/state").json()
     assert s["stats"]["served"] == 1 and s["stats"]["no_shows"] == 1 and s["stats"]["calls"] == 3
     assert s["stats"]["avg_service_ms"] >= 200
@@ -291,13 +297,13 @@ def test_counter_page_reconnects_after_a_server_restart(live, page):
         expect(page.locator("#conn")).to_have_attribute("data-state", "off", timeout=5000)
         expect(page.locator("#conn")).to_have_text("Mất kết nối – đang kết nối lại…")
         _, number = direct_call(live, 1, "HT")
-        page.wait_for_timeout(2000)                            # a few refused attempts, backing off
+        page.wait_for_timeout(2000)  # a few refused attempts, backing off
     finally:
         live.start()
     expect(page.locator("#conn")).to_have_attribute("data-state", "on", timeout=30_000)
     expect(page.locator("#conn")).to_have_text("Trực tuyến")
-    expect(page.locator("#ticket-number")).to_have_text(number)    # the snapshot after the reconnect
-    assert page.evaluate("window.__sameDocument") is True         # no reload
+    expect(page.locator("#ticket-number")).to_have_text(number)  # the snapshot after the reconnect
+    assert page.evaluate("window.__sameDocument") is True  # no reload
     stats = page.evaluate("motcuaCounter.live.stats")
     assert stats["connects"] >= 3 and len(stats["delays"]) >= 2 and stats["delays"][-1] > stats["delays"][0]
     page.screenshot(path=str(artifact("counter_after_restart.png")))
@@ -309,14 +315,14 @@ def test_counter_page_reconnects_after_a_server_restart(live, page):
 
 def test_counter_page_without_a_session_stops_at_the_login(live, page):
     open_counter(page, live, "lan", 1)
-    page.context.clear_cookies()                               # the session is gone (e.g. another tab logged out)
+    page.context.clear_cookies()  # the session is gone (e.g. another tab logged out)
     live.kill()
     try:
         expect(page.locator("#conn")).to_have_attribute("data-state", "off", timeout=5000)
     finally:
         live.start()
-    expect(page.locator("#view-login")).to_be_visible(timeout=30_000)      # 4401: back to the login, as before
+    expect(page.locator("#view-login")).to_be_visible(timeout=30_000)  # 4401: back to the login, as before
     connects = page.evaluate("motcuaCounter.live.stats.connects")
     page.wait_for_timeout(3000)
-    assert page.evaluate("motcuaCounter.live.stats.connects") == connects     # no more attempts
+    assert page.evaluate("motcuaCounter.live.stats.connects") == connects  # no more attempts
     assert page.evaluate("motcuaCounter.live.fatal.code") == 4401

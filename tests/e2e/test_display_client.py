@@ -138,7 +138,7 @@ def test_backoff_is_exponential_with_jitter_and_capped(js):
     for d, cap, x in zip(r["delays"], caps, rnd, strict=False):
         assert cap / 2 <= d <= cap
         assert d == round(cap / 2 + x * cap / 2)
-    assert len(set(r["delays"][4:])) > 1                        # jitter: not in lockstep at the cap
+    assert len(set(r["delays"][4:])) > 1  # jitter: not in lockstep at the cap
     assert all(abs(o - d) <= 10 for o, d in zip(r["opened"], r["delays"], strict=False))
 
 
@@ -203,7 +203,7 @@ def test_heartbeat_pings_and_dead_socket_detection(js):
     }""")
     assert r["pings"] == 2 and r["pongs"] == 1 and r["answered"] == {"type": "pong"}
     assert r["stillOpen"] == 1 and r["closed"] == 3
-    assert r["sockets"] == 2                                   # reconnected after the dead socket
+    assert r["sockets"] == 2  # reconnected after the dead socket
 
 
 def test_runs_of_events_in_one_message(js):
@@ -222,6 +222,7 @@ def test_runs_of_events_in_one_message(js):
 
 # -- the other pages' feeds (counter app, rating tablet, tracking) -------------------
 
+
 def test_feed_without_gap_detection_passes_every_message(js):
     r = js.evaluate("""() => {
       const got = [];
@@ -236,7 +237,7 @@ def test_feed_without_gap_detection_passes_every_message(js):
       return {got, sent: ws.sent, snapshots: H.snapshots, gaps: L.stats.gaps, online: L.online};
     }""")
     assert r["got"] == [["rate", None], ["event", 14], ["event", 14]]
-    assert r["sent"] == [{"type": "pong"}]                       # no sync asked for
+    assert r["sent"] == [{"type": "pong"}]  # no sync asked for
     assert r["snapshots"] == [[10, 0], [20, 10]] and r["gaps"] == 0 and r["online"] is True
 
 

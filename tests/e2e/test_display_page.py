@@ -53,8 +53,7 @@ MOCK_AUDIO = """
 
 @pytest.fixture
 def board_page(browser):
-    ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="vi-VN",
-                              timezone_id="Asia/Ho_Chi_Minh")
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
     pg = ctx.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
@@ -127,7 +126,7 @@ def test_call_appears_on_counter_3_and_in_recent_calls_within_1s(live, board_pag
     expect(pg.locator("#seats .seats-value")).to_have_text("3/10")
     expect(pg.locator("#seats .seats-label")).to_have_text("Ghế chờ đang dùng")
     expect(pg.locator("#clock-date")).to_contain_text("tháng")
-    assert t["number"] != number            # CT goes first at counter 3 (its work profile)
+    assert t["number"] != number  # CT goes first at counter 3 (its work profile)
     pg.wait_for_timeout(300)
     pg.screenshot(path=str(artifact("display_board.png")))
     assert not pg.errors
@@ -161,7 +160,7 @@ def test_english_labels_and_portrait(live, browser):
         assert box and box["y"] + box["height"] <= 1920 and box["x"] + box["width"] <= 1080
         grid = pg.locator("#counters").bounding_box()
         recent = pg.locator(".panel.recent").bounding_box()
-        assert grid["y"] + grid["height"] <= recent["y"]            # stacked, not overlapping
+        assert grid["y"] + grid["height"] <= recent["y"]  # stacked, not overlapping
         pg.screenshot(path=str(artifact("display_board_portrait_en.png")))
     finally:
         ctx.close()
@@ -175,7 +174,7 @@ def test_gap_in_sequence_triggers_resync(live, board_page):
 
     async def publish_gap():
         r = Redis.from_url(live.redis_url)
-        try:   # a message whose predecessors were lost on the way
+        try:  # a message whose predecessors were lost on the way
             await r.publish(live.keys.channel, json.dumps({"type": "issue", "seq": last + 4, "number": "Z999"}))
         finally:
             await r.aclose()
@@ -184,7 +183,7 @@ def test_gap_in_sequence_triggers_resync(live, board_page):
     pg.wait_for_function(f"motcuaBoard.live.stats.snapshots >= {before['snapshots'] + 1}", timeout=5000)
     after = pg.evaluate("JSON.parse(JSON.stringify(motcuaBoard.live.stats))")
     assert after["gaps"] == before["gaps"] + 1 and after["resyncs"] == before["resyncs"] + 1
-    assert after["events"] == before["events"]          # the bogus event was not applied
+    assert after["events"] == before["events"]  # the bogus event was not applied
     assert pg.evaluate("motcuaBoard.live.lastSeq") == last
     # and the feed carries on normally
     live.device("kiosk").post("/api/tickets", json={"category": "HT"})
@@ -206,7 +205,7 @@ def test_page_recovers_after_server_kill_and_restart(live, board_page):
     live.kill()
     try:
         pg.wait_for_timeout(3000)
-        expect(pg.locator("#offline-banner")).to_be_hidden()             # not before 5 s offline
+        expect(pg.locator("#offline-banner")).to_be_hidden()  # not before 5 s offline
         expect(pg.locator("#offline-banner")).to_be_visible(timeout=10_000)
         expect(pg.locator("#offline-banner")).to_have_text("Mất kết nối – đang kết nối lại")
         assert pg.evaluate("motcuaBoard.live.stats.bannerAfterMs") >= 5000
@@ -216,9 +215,9 @@ def test_page_recovers_after_server_kill_and_restart(live, board_page):
         live.start()
     expect(counter_number(pg, 3)).to_have_text(number, timeout=30_000)
     expect(pg.locator("#offline-banner")).to_be_hidden()
-    assert pg.evaluate("window.__sameDocument") is True                  # no reload
+    assert pg.evaluate("window.__sameDocument") is True  # no reload
     delays = pg.evaluate("motcuaBoard.live.stats.delays")
-    assert len(delays) >= 3 and delays[-1] > delays[0]                    # backing off
+    assert len(delays) >= 3 and delays[-1] > delays[0]  # backing off
     pg.screenshot(path=str(artifact("display_board_after_restart.png")))
 
 
@@ -233,18 +232,18 @@ def test_announcements_are_queued_in_order_without_overlap(live, browser):
             kiosk.post("/api/tickets", json={"category": "HT"})
         lan, minh = live.login("lan"), live.login("minh")
         calls = []
-        for client, n in ((lan, 1), (lan, 2), (minh, 3)):          # three quick calls
+        for client, n in ((lan, 1), (lan, 2), (minh, 3)):  # three quick calls
             calls.append((client.post(f"/api/counters/{n}/next").json()["ticket"]["number"], n))
         assert [c[0] for c in calls] == ["A001", "A002", "A003"]
-        minh.post("/api/counters/3/recall")                         # a recall is spoken again
+        minh.post("/api/counters/3/recall")  # a recall is spoken again
         calls.append(("A003", 3))
         pg.wait_for_function("window.__sound.log.length >= 8", timeout=15_000)
-        pg.wait_for_timeout(800)                                    # nothing more follows
+        pg.wait_for_timeout(800)  # nothing more follows
         log = pg.evaluate("window.__sound.log")
         assert len(log) == 8
         assert pg.evaluate("window.__sound.overlapped()") is False
         for a, b in zip(log, log[1:], strict=False):
-            assert b["start"] >= a["end"], (a, b)                   # strictly one after another
+            assert b["start"] >= a["end"], (a, b)  # strictly one after another
         for i, (number, counter) in enumerate(calls):
             chime, said = log[2 * i], log[2 * i + 1]
             assert chime["kind"] == "audio" and chime["src"].endswith("/display/static/chime.wav")
@@ -278,7 +277,7 @@ def test_mute_and_volume_apply_live(live, browser):
         live.login("lan").post("/api/counters/1/next")
         expect(pg.locator("#now-text")).to_have_text("Mời công dân có số A002 đến quầy số 1", timeout=3000)
         pg.wait_for_timeout(500)
-        assert pg.evaluate("window.__sound.log.length") == 2        # muted: shown, not played
+        assert pg.evaluate("window.__sound.log.length") == 2  # muted: shown, not played
     finally:
         admin.put("/api/display/settings", json={"muted": False, "volume": 100, "reading": "digits"})
         ctx.close()
@@ -299,10 +298,11 @@ def test_without_a_vietnamese_browser_voice_the_server_voice_is_played(live, bro
         assert chime["src"].endswith("/display/static/chime.wav")
         assert voice["kind"] == "audio" and "/api/voice?text=" in voice["src"]
         from urllib.parse import parse_qs, urlparse
+
         q = parse_qs(urlparse(voice["src"]).query)
         assert q["text"] == [speech("A001", 3)] and q["token"] == [live.tokens["display"]]
         r = live.client().get(voice["src"].replace(live.base_url, ""))
-        assert r.status_code == 200 and r.content[:4] == b"RIFF"          # what the page would play
+        assert r.status_code == 200 and r.content[:4] == b"RIFF"  # what the page would play
     finally:
         ctx.close()
 
@@ -332,8 +332,8 @@ def test_clock_shows_the_site_time_zone_not_the_browsers(live, browser):
         pg = ctx.new_page()
         open_board(pg, live)
         pg.wait_for_function("document.getElementById('clock-time').dataset.tz === 'Asia/Ho_Chi_Minh'")
-        assert _clock(pg) in _site_clock("Asia/Ho_Chi_Minh")             # Hà Nội time, not Berlin's
-        assert pg.evaluate("new Date().getTimezoneOffset()") in (-60, -120)   # the browser is really in Berlin
+        assert _clock(pg) in _site_clock("Asia/Ho_Chi_Minh")  # Hà Nội time, not Berlin's
+        assert pg.evaluate("new Date().getTimezoneOffset()") in (-60, -120)  # the browser is really in Berlin
         assert _clock(pg)[0] not in {c[0] for c in _site_clock("Europe/Berlin")}
         pg.screenshot(path=str(artifact("display_board_berlin_browser.png")))
     finally:
@@ -343,7 +343,7 @@ def test_clock_shows_the_site_time_zone_not_the_browsers(live, browser):
 def test_clock_follows_a_site_in_another_zone(redis_url, browser):
     from tests.server import make_server
 
-    srv = make_server(redis_url, site__timezone="America/Bogota").start()      # UTC-5, no DST
+    srv = make_server(redis_url, site__timezone="America/Bogota").start()  # UTC-5, no DST
     ctx = browser.new_context(viewport={"width": 1280, "height": 720}, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
     try:
         assert srv.client().get("/api/site").json()["timezone"] == "America/Bogota"

@@ -32,13 +32,13 @@ def test_pairing_flow_gives_a_working_display_token_once(live):
     ok = admin.post("/api/admin/display-pairing", json={"code": f"{code[:3]} {code[3:]}", "name": "TV phòng chờ"})
     assert ok.status_code == 201, ok.text
     assert ok.json()["device"]["kind"] == "display" and ok.json()["device"]["name"] == "TV phòng chờ"
-    assert "token" not in ok.json()                                   # the admin never sees it
+    assert "token" not in ok.json()  # the admin never sees it
     again = admin.post("/api/admin/display-pairing", json={"code": code})
-    assert again.status_code == 404                                  # a code works once
+    assert again.status_code == 404  # a code works once
 
     got = tv.get(f"/api/display/pairing/{poll_id}").json()
     assert got["status"] == "paired" and got["token"].startswith("display_")
-    assert tv.get(f"/api/display/pairing/{poll_id}").status_code == 404   # the token is handed out once
+    assert tv.get(f"/api/display/pairing/{poll_id}").status_code == 404  # the token is handed out once
     token = got["token"]
     assert live.client().get(f"/display?token={token}").text.count("board.js") == 1
     with connect(f"{live.ws_url}/ws/board?token={token}", open_timeout=10) as ws:
@@ -68,7 +68,9 @@ def test_tv_shows_a_code_and_opens_the_board_once_paired(live, browser):
         pg.wait_for_url(re.compile(r"/display\?token=display_"), timeout=8000)
         expect(pg.locator("#board")).to_have_attribute("data-state", "online", timeout=8000)
         # revoked: the kept token is dropped and a new code is shown
-        dev = [d for d in live.login("admin").get("/api/admin/devices").json()["devices"] if d["name"] == "TV tầng 1"][0]
+        dev = [d for d in live.login("admin").get("/api/admin/devices").json()["devices"] if d["name"] == "TV tầng 1"][
+            0
+        ]
         assert live.login("admin").post(f"/api/admin/devices/{dev['id']}/revoke").status_code == 200
         pg.goto(f"{live.base_url}/display")
         expect(pg.locator("#pair-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"), timeout=8000)

@@ -78,7 +78,7 @@ def test_snapshot_then_events_with_contiguous_seq(live):
         assert said["call"]["text"] == f"Mời công dân có số {pre['number']} đến quầy số 3"
         assert said["call"]["speech"] == "Mời công dân có số A không không một đến quầy số ba"
         assert said["recall"]["text"] == said["call"]["text"] and said["recall"]["seq"] == recall["seq"]
-        assert all(a["seq"] != issue["seq"] for a in said.values())      # an issue is not announced
+        assert all(a["seq"] != issue["seq"] for a in said.values())  # an issue is not announced
 
 
 def test_next_sends_done_and_call_as_one_run(live):
@@ -111,7 +111,7 @@ def test_heartbeat_both_ways(live):
         recv(ws)
         ws.send(json.dumps({"type": "ping"}))
         assert recv_until(ws, lambda m: m["type"] == "pong")["type"] == "pong"
-        ws.ping().wait(5)          # protocol-level ping answered by the server too
+        ws.ping().wait(5)  # protocol-level ping answered by the server too
 
 
 def test_unauthorized_socket_is_refused(live):
@@ -140,11 +140,11 @@ def test_gap_is_detected_and_resynced_from_a_snapshot(live):
         # a sequence number the client never saw: simulate a lost message
         asyncio.run(_publish(live.redis_url, live.keys.channel, {"type": "issue", "seq": last + 3, "number": "Z999"}))
         msg = recv_until(ws, lambda m: m["type"] == "event")
-        assert msg["seq"] == last + 3 and msg["seq"] > last + 1      # a gap: ask for a snapshot
+        assert msg["seq"] == last + 3 and msg["seq"] > last + 1  # a gap: ask for a snapshot
         t = kiosk.post("/api/tickets", json={"category": "CT"}).json()
         ws.send(json.dumps({"type": "sync"}))
         fresh = recv_until(ws, lambda m: m["type"] == "snapshot")
-        assert fresh["seq"] == last + 1                              # the real last event (the issue)
+        assert fresh["seq"] == last + 1  # the real last event (the issue)
         assert any(w["category"] == "CT" and w["count"] == 1 for w in fresh["waiting"])
         # after the resync, events continue from the snapshot's seq
         live.login("minh").post("/api/counters/3/next")
@@ -156,13 +156,19 @@ def test_admin_sets_notice_and_voice_and_boards_update_live(live):
     with board(live) as ws:
         snap = recv(ws)
         admin = live.login("admin")
-        r = admin.put("/api/display/settings", json={"notice": "Chiều nay nghỉ từ 16:00.",
-                                                     "voice": {"reading": "natural", "volume": 60}})
+        r = admin.put(
+            "/api/display/settings",
+            json={"notice": "Chiều nay nghỉ từ 16:00.", "voice": {"reading": "natural", "volume": 60}},
+        )
         assert r.status_code == 200, r.text
         body = r.json()
         assert body["notice"] == "Chiều nay nghỉ từ 16:00."
-        assert body["voice"] == {"muted": False, "volume": 60, "reading": "natural",
-                                 "template": "Mời công dân có số {number} đến quầy số {counter}"}
+        assert body["voice"] == {
+            "muted": False,
+            "volume": 60,
+            "reading": "natural",
+            "template": "Mời công dân có số {number} đến quầy số {counter}",
+        }
         msg = recv_until(ws, lambda m: m["type"] == "event")
         assert msg["seq"] == snap["seq"] + 1 and msg["event"]["type"] == "notice"
         assert msg["board"]["notice"] == "Chiều nay nghỉ từ 16:00."
@@ -192,8 +198,15 @@ def test_display_settings_are_admin_only_and_validated(live):
     r = live.client().put("/api/display/settings", json={"notice": "x"})
     assert r.status_code == 401
     admin = live.login("admin")
-    for bad in ({"voice": {"reading": "fast"}}, {"volume": 150}, {"template": "Mời {number}"}, {"notice": 5},
-                {"colour": "red"}, {}, {"notice": "x" * 501}):
+    for bad in (
+        {"voice": {"reading": "fast"}},
+        {"volume": 150},
+        {"template": "Mời {number}"},
+        {"notice": 5},
+        {"colour": "red"},
+        {},
+        {"notice": "x" * 501},
+    ):
         r = admin.put("/api/display/settings", json=bad)
         assert r.status_code == 400 and r.json()["error"] == "invalid_body", (bad, r.text)
     r = admin.put("/api/display/settings?lang=en", json={"reading": "fast"})
@@ -226,13 +239,13 @@ def test_voice_endpoint_falls_back_clearly_without_espeak(redis_url, monkeypatch
     from tests.server import make_server
 
     monkeypatch.setenv("MOTCUA_ESPEAK", "/nonexistent/espeak-ng")
-    monkeypatch.setenv("MOTCUA_DATA_DIR", str(tmp_path))      # no phrase cached by earlier tests
+    monkeypatch.setenv("MOTCUA_DATA_DIR", str(tmp_path))  # no phrase cached by earlier tests
     srv = make_server(redis_url).start()
     try:
         dev = srv.device("display")
         r = dev.get("/api/voice", params={"text": "Mời công dân có số A không không một đến quầy số ba"})
         assert r.status_code == 200 and r.headers["x-voice-source"] == "clips" and r.content[:4] == b"RIFF"
-        text = f"Mời công dân có số A không không một đến quầy số ba {time.time_ns()}"   # never cached, no clip
+        text = f"Mời công dân có số A không không một đến quầy số ba {time.time_ns()}"  # never cached, no clip
         r = dev.get("/api/voice", params={"text": text})
         assert r.status_code == 503 and r.headers["x-voice-fallback"] == "chime-and-text"
         assert r.json()["error"] == "voice_unavailable" and "espeak-ng" in r.json()["message"]

@@ -34,8 +34,11 @@ def test_kiosk_issues_and_prints(live, page):
     out = Path(tempfile.mkdtemp(prefix="motcua-kiosk-print-"))
     agent = start_agent(live, f"virtual:{out}")
     try:
-        wait_for(lambda: live.device("kiosk").get("/api/printer/status").json()["status"] == "online",
-                 timeout=15, what="printer online")
+        wait_for(
+            lambda: live.device("kiosk").get("/api/printer/status").json()["status"] == "online",
+            timeout=15,
+            what="printer online",
+        )
         _open_kiosk(page, live)
         assert "Hộ tịch" in page.inner_text("#cats")
         assert page.is_visible("#appt-btn")
@@ -87,8 +90,17 @@ def test_printer_down_shows_number_to_photograph(live, page):
 def test_kiosk_locked_outside_hours(redis_url, browser):
     from tests.server import make_server
 
-    srv = make_server(redis_url, hours__enforce=True, hours__mon=[], hours__tue=[], hours__wed=[], hours__thu=[],
-                      hours__fri=[], hours__sat=[], hours__sun=["07:30-11:30"]).start()
+    srv = make_server(
+        redis_url,
+        hours__enforce=True,
+        hours__mon=[],
+        hours__tue=[],
+        hours__wed=[],
+        hours__thu=[],
+        hours__fri=[],
+        hours__sat=[],
+        hours__sun=["07:30-11:30"],
+    ).start()
     ctx = browser.new_context(locale="vi-VN")
     try:
         page = ctx.new_page()
@@ -154,5 +166,7 @@ def test_priority_appointment_english_and_return_to_start(live, page):
     assert page.get_attribute("#priority", "aria-pressed") == "false"
     # English
     page.click("#lang")
-    page.wait_for_function("document.querySelector(\"button.cat[data-code='HT']\").textContent.includes('Civil status')")
+    page.wait_for_function(
+        "document.querySelector(\"button.cat[data-code='HT']\").textContent.includes('Civil status')"
+    )
     assert "I have an appointment" in page.inner_text("#appt-btn")

@@ -61,7 +61,7 @@ def test_printed_once_and_acked(live, out_dir):
 def test_job_waits_in_redis_until_an_agent_comes(live, out_dir):
     kiosk = live.device("kiosk")
     t = kiosk.post("/api/tickets", json={"category": "CT"}).json()
-    assert t["print"]["queued"] is True and t["print"]["ok"] is False      # no agent yet
+    assert t["print"]["queued"] is True and t["print"]["ok"] is False  # no agent yet
     assert _print_state(live, t["id"])["state"] == "queued"
     agent = start_agent(live, f"virtual:{out_dir}")
     try:
@@ -79,30 +79,34 @@ def test_job_waits_in_redis_until_an_agent_comes(live, out_dir):
 
 
 def test_network_printer_refuses_then_accepts(live):
-    printer = NetworkPrinter()                      # not listening yet: connections refused
+    printer = NetworkPrinter()  # not listening yet: connections refused
     agent = start_agent(live, printer.spec, width=80)
     try:
-        st = wait_for(lambda: (s := _status(live))["agent_connected"] and s["status"] == "offline" and s,
-                      timeout=15, what="offline status from the agent")
+        st = wait_for(
+            lambda: (s := _status(live))["agent_connected"] and s["status"] == "offline" and s,
+            timeout=15,
+            what="offline status from the agent",
+        )
         assert st["ok"] is False
         kiosk = live.device("kiosk")
         t = kiosk.post("/api/tickets", json={"category": "DD"}).json()
-        assert t["print"]["ok"] is False            # the kiosk shows the number to photograph
+        assert t["print"]["ok"] is False  # the kiosk shows the number to photograph
         pub = live.client()
 
         def retried():
-            assert pub.get(f"/api/tickets/{t['id']}").json()["status"] == "waiting"   # valid all along
+            assert pub.get(f"/api/tickets/{t['id']}").json()["status"] == "waiting"  # valid all along
             s = _print_state(live, t["id"])
             return s["state"] == "queued" and (s["attempts"] or 0) >= 2 and s["error"]
+
         wait_for(retried, timeout=20, what="failed attempts")
         assert "refused" in _print_state(live, t["id"])["error"].lower()
         assert printer.tickets() == 0
 
-        printer.start()                             # the printer comes back
+        printer.start()  # the printer comes back
         wait_for(lambda: _print_state(live, t["id"])["state"] == "printed", timeout=20, what="printed after recovery")
         wait_for(lambda: _status(live)["status"] == "online", timeout=10, what="online status")
         wait_for(lambda: printer.tickets() == 1, timeout=5, what="bytes at the printer")
-        time.sleep(2.5)                             # no late duplicate
+        time.sleep(2.5)  # no late duplicate
         assert printer.tickets() == 1
         jobs = [d for d in printer.received if b"\x1dV" in d]
         img = decode_raster(jobs[0])

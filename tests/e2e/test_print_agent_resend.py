@@ -13,8 +13,15 @@ from printer.agent import Agent
 from printer.connections import Connection, PrinterError, PrinterSpec
 from tests.server import run_sync
 
-JOB = {"number": "A007", "category_name": "Hộ tịch", "site_name": "Xã A", "issued_at": 1_764_000_000_000,
-       "track_url": "http://x/t/abc", "ahead": 2, "eta_minutes": 10}
+JOB = {
+    "number": "A007",
+    "category_name": "Hộ tịch",
+    "site_name": "Xã A",
+    "issued_at": 1_764_000_000_000,
+    "track_url": "http://x/t/abc",
+    "ahead": 2,
+    "eta_minutes": 10,
+}
 
 
 class CountingPrinter(Connection):
@@ -52,7 +59,7 @@ def test_resent_job_is_acked_not_reprinted_and_failures_reported():
                     got.append(m)
                     if m.get("type") == "ack":
                         break
-                await ws.close()          # as if the ack were lost with the connection
+                await ws.close()  # as if the ack were lost with the connection
                 first_done.set()
                 return
             # second connection: the server did not see the ack and sends J1 again
@@ -77,9 +84,9 @@ def test_resent_job_is_acked_not_reprinted_and_failures_reported():
             finally:
                 stop.set()
                 await asyncio.wait_for(task, 10)
-        assert [jid for jid, _ in printer.sent] == ["J1"]              # printed exactly once
+        assert [jid for jid, _ in printer.sent] == ["J1"]  # printed exactly once
         acks = [m["id"] for m in got if m.get("type") == "ack"]
-        assert acks == ["J1", "J1"]                                   # the resend was acked again
+        assert acks == ["J1", "J1"]  # the resend was acked again
         fails = [m for m in got if m.get("type") == "fail"]
         assert fails[0]["id"] == "J2" and "paper jam" in fails[0]["error"]
         statuses = [m for m in got if m.get("type") == "status"]
@@ -128,8 +135,9 @@ def test_printed_ids_survive_an_agent_restart(tmp_path):
         p1, p2 = CountingPrinter(), CountingPrinter()
         await serve_once(lambda port: Agent(f"http://127.0.0.1:{port}", "tok", p1, 80, state_file=state), ["K1"])
         # a new agent process (new memory) gets K1 again because the ack was lost, and K2
-        got = await serve_once(lambda port: Agent(f"http://127.0.0.1:{port}", "tok", p2, 80, state_file=state),
-                               ["K1", "K2"])
+        got = await serve_once(
+            lambda port: Agent(f"http://127.0.0.1:{port}", "tok", p2, 80, state_file=state), ["K1", "K2"]
+        )
         assert [j for j, _ in p1.sent] == ["K1"]
         assert [j for j, _ in p2.sent] == ["K2"]
         assert sorted(m["id"] for m in got if m.get("type") == "ack") == ["K1", "K2"]

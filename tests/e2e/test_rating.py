@@ -32,7 +32,7 @@ def test_rating_after_done_is_stored_once(live, page):
     expect(page.locator("#ask")).to_be_visible()
     expect(page.locator("#ask-number")).to_have_text(t["number"])
     buttons = page.locator("#scale button")
-    expect(buttons).to_have_count(3)                              # the configured scale (3)
+    expect(buttons).to_have_count(3)  # the configured scale (3)
     expect(buttons.nth(2)).to_have_text("Rất hài lòng")
     remaining = int(page.locator("#countdown").inner_text())
     assert 20 <= remaining <= 30
@@ -69,10 +69,10 @@ def test_pending_rating_survives_a_reload_and_other_counters_are_ignored(live, p
     minh = live.login("minh")
     t = serve_one(live, lan)
     page.goto(f"{live.base_url}/rate/1?token={live.tokens['rating']}")
-    expect(page.locator("#ask-number")).to_have_text(t["number"])      # from the snapshot
+    expect(page.locator("#ask-number")).to_have_text(t["number"])  # from the snapshot
     other = serve_one(live, minh, "DD", 4)
     page.wait_for_timeout(500)
-    expect(page.locator("#ask-number")).to_have_text(t["number"])      # counter 4's Done is not ours
+    expect(page.locator("#ask-number")).to_have_text(t["number"])  # counter 4's Done is not ours
     # the tablet of counter 1 cannot rate counter 4's citizen
     r = live.device("rating").post("/api/rate/4", json={"ticket": other["id"], "level": 3})
     assert r.status_code == 403
@@ -85,7 +85,7 @@ def test_rating_page_needs_the_tablet_token(live):
     c = live.client()
     assert c.get("/rate/1").status_code == 401
     assert c.get(f"/rate/1?token={live.tokens['kiosk']}").status_code == 401
-    assert c.get(f"/rate/2?token={live.tokens['rating']}").status_code == 403      # this tablet faces counter 1
+    assert c.get(f"/rate/2?token={live.tokens['rating']}").status_code == 403  # this tablet faces counter 1
     r = c.get(f"/rate/1?token={live.tokens['rating']}")
     assert r.status_code == 200 and "Đánh giá" in r.text
 
@@ -118,7 +118,7 @@ def test_tablet_cannot_rate_an_old_ticket(live):
 
     t = serve_one(live, live.login("lan"))
 
-    async def age_it() -> None:          # finished 11 minutes ago
+    async def age_it() -> None:  # finished 11 minutes ago
         import json as _json
 
         r = Redis.from_url(live.redis_url)
@@ -142,12 +142,12 @@ def test_tablet_reconnects_after_a_server_restart(live, page):
     live.kill()
     try:
         expect(page.locator("#conn")).to_have_text("Mất kết nối – đang kết nối lại…", timeout=5000)
-        page.wait_for_timeout(2000)                            # refused attempts, backing off
+        page.wait_for_timeout(2000)  # refused attempts, backing off
     finally:
         live.start()
     expect(page.locator("#conn")).to_have_text("Quầy 1", timeout=30_000)
     t = serve_one(live, live.login("lan"))
-    expect(page.locator("#ask")).to_be_visible()                  # the new socket carries the prompt
+    expect(page.locator("#ask")).to_be_visible()  # the new socket carries the prompt
     expect(page.locator("#ask-number")).to_have_text(t["number"])
     assert page.evaluate("window.__sameDocument") is True
     page.screenshot(path=str(artifact("rating_after_restart.png")))
@@ -167,4 +167,4 @@ def test_revoked_tablet_stops_reconnecting(live, page):
     expect(page.locator("#conn")).to_have_text("Máy bảng này không được phép kết nối. Xin liên hệ quản trị viên.")
     connects = page.evaluate("motcuaRate.live.stats.connects")
     page.wait_for_timeout(3000)
-    assert page.evaluate("motcuaRate.live.stats.connects") == connects      # no more attempts
+    assert page.evaluate("motcuaRate.live.stats.connects") == connects  # no more attempts

@@ -31,7 +31,8 @@ def test_tracking_updates_live_and_rates(live, page):
     assert r.status_code == 200 and r.json()["ticket"]["id"] == first["id"], r.text
     # no reload: the websocket moves the position
     page.wait_for_function(
-        "document.getElementById('info').textContent.includes('Số người đang chờ trước bạn: 0')", timeout=5000)
+        "document.getElementById('info').textContent.includes('Số người đang chờ trước bạn: 0')", timeout=5000
+    )
 
     r = clerk.post("/api/counters/3/next", headers={"Idempotency-Key": "k2"})
     assert r.json()["ticket"]["id"] == mine["id"]
@@ -85,9 +86,10 @@ def test_tracking_reconnects_after_a_server_restart(live, page):
     page.evaluate("window.__sameDocument = true")
     live.kill()
     try:
-        page.wait_for_function("document.getElementById('conn').textContent === 'Mất kết nối – đang kết nối lại…'",
-                               timeout=5000)
-        called_id, _ = direct_call(live, 3)                    # called while the server is down
+        page.wait_for_function(
+            "document.getElementById('conn').textContent === 'Mất kết nối – đang kết nối lại…'", timeout=5000
+        )
+        called_id, _ = direct_call(live, 3)  # called while the server is down
         assert called_id == mine["id"]
         page.wait_for_timeout(2000)
     finally:
@@ -107,12 +109,13 @@ def test_tracking_stops_when_the_ticket_is_gone(live, page):
     page.wait_for_function("document.getElementById('conn').textContent.includes('trực tiếp')")
     live.kill()
     try:
-        live.reset()                                           # the day's tickets are gone
+        live.reset()  # the day's tickets are gone
     finally:
         live.start()
-    page.wait_for_function("document.getElementById('status').textContent === 'Không tìm thấy số thứ tự này.'",
-                           timeout=30_000)
+    page.wait_for_function(
+        "document.getElementById('status').textContent === 'Không tìm thấy số thứ tự này.'", timeout=30_000
+    )
     assert page.inner_text("#number") == "—"
     connects = page.evaluate("motcuaTrack.stats.connects")
     page.wait_for_timeout(3000)
-    assert page.evaluate("motcuaTrack.stats.connects") == connects          # no more attempts
+    assert page.evaluate("motcuaTrack.stats.connects") == connects  # no more attempts

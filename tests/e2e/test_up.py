@@ -19,8 +19,11 @@ from queue_server.redis_server import free_port
 
 def _path_without_redis() -> str:
     """PATH minus any directory holding redis-server, to force the pip-shipped Valkey."""
-    dirs = [d for d in os.environ.get("PATH", "").split(os.pathsep)
-            if d and not (Path(d) / "redis-server").exists() and not (Path(d) / "valkey-server").exists()]
+    dirs = [
+        d
+        for d in os.environ.get("PATH", "").split(os.pathsep)
+        if d and not (Path(d) / "redis-server").exists() and not (Path(d) / "valkey-server").exists()
+    ]
     return os.pathsep.join(dirs)
 
 
@@ -31,8 +34,24 @@ def test_up_starts_everything_and_stops_cleanly():
     env["PATH"] = _path_without_redis()
     env["PYTHONUNBUFFERED"] = "1"
     assert shutil.which("redis-server", path=env["PATH"]) is None
-    proc = subprocess.Popen([sys.executable, "-m", "queue_server.cli", "up", "--data-dir", str(data), "--port", str(port),
-                             "--host", "127.0.0.1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "queue_server.cli",
+            "up",
+            "--data-dir",
+            str(data),
+            "--port",
+            str(port),
+            "--host",
+            "127.0.0.1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
     lines: list[str] = []
     try:
         deadline = time.monotonic() + 90
@@ -53,7 +72,9 @@ def test_up_starts_everything_and_stops_cleanly():
         assert httpx.get(base + "/healthz").json()["status"] == "ok"
         assert httpx.get(base + "/schema/openapi.json").status_code == 200
         # the shipped config enforces office hours: outside them the kiosk gets a clear 409
-        r = httpx.post(base + "/api/tickets", json={"category": "HT"}, headers={"Authorization": f"Bearer {kiosk_token}"})
+        r = httpx.post(
+            base + "/api/tickets", json={"category": "HT"}, headers={"Authorization": f"Bearer {kiosk_token}"}
+        )
         assert r.status_code in (201, 409), r.text
         if r.status_code == 409:
             assert r.json()["error"] == "site_closed" and "Ngoài giờ" in r.json()["message"]
@@ -64,7 +85,9 @@ def test_up_starts_everything_and_stops_cleanly():
         admin.headers["X-CSRF-Token"] = login.json()["csrf_token"]
         r = admin.put("/api/admin/config", json={"hours": {"enforce": False}})
         assert r.status_code == 200, r.text
-        r = httpx.post(base + "/api/tickets", json={"category": "HT"}, headers={"Authorization": f"Bearer {kiosk_token}"})
+        r = httpx.post(
+            base + "/api/tickets", json={"category": "HT"}, headers={"Authorization": f"Bearer {kiosk_token}"}
+        )
         assert r.status_code == 201, r.text
         ticket = r.json()
         printed = data / "tickets" / f"{ticket['id']}.bin"
@@ -72,7 +95,7 @@ def test_up_starts_everything_and_stops_cleanly():
         while not printed.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
         assert printed.exists(), (data / "logs" / "printer.log").read_text(errors="replace")[-2000:]
-        assert printed.read_bytes().startswith(b"\x1b@")          # ESC @: a real ESC/POS job
+        assert printed.read_bytes().startswith(b"\x1b@")  # ESC @: a real ESC/POS job
         assert (data / "tickets" / f"{ticket['id']}.png").exists()
         # Redis keeps an append-only file in the data dir
         assert any((data / "redis").rglob("*.aof")) or any((data / "redis").rglob("appendonly*"))

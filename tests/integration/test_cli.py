@@ -14,8 +14,13 @@ from tests.server import make_server
 
 
 def motcua(*args, env=None, check=True):
-    r = subprocess.run([sys.executable, "-m", "queue_server.cli", *args], capture_output=True, text=True,
-                       timeout=60, env={**os.environ, **(env or {})})
+    r = subprocess.run(
+        [sys.executable, "-m", "queue_server.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
     if check:
         assert r.returncode == 0, r.stdout + r.stderr
     return r
@@ -31,8 +36,11 @@ def test_config_check_reports_fields():
     ok = motcua("config", "check")
     assert "OK:" in ok.stdout and "5 quầy" in ok.stdout
     bad = Path(tempfile.mkdtemp()) / "bad.toml"
-    bad.write_text('[site]\nid = "x"\nname = "X"\ntimezone = "Nowhere/City"\n[[categories]]\ncode = "HT"\nprefix = "AA"\nname = "Hộ tịch"\n'
-                   '[[counters]]\nnumber = 1\ncategories = ["HT", "QQ"]\n', "utf-8")
+    bad.write_text(
+        '[site]\nid = "x"\nname = "X"\ntimezone = "Nowhere/City"\n[[categories]]\ncode = "HT"\nprefix = "AA"\nname = "Hộ tịch"\n'
+        '[[counters]]\nnumber = 1\ncategories = ["HT", "QQ"]\n',
+        "utf-8",
+    )
     r = motcua("config", "check", "--config", str(bad), check=False)
     assert r.returncode == 2
     assert "site.timezone" in r.stderr and "categories[0].prefix" in r.stderr and "QQ" in r.stderr
@@ -54,16 +62,21 @@ def test_user_and_device_commands_work_against_a_running_server(redis_url):
         out = motcua("device", "add", "Kiosk sảnh", "--kind", "kiosk", env=env).stdout
         token = out.strip().splitlines()[-1]
         assert token.startswith("kiosk_")
-        r = httpx.post(srv.base_url + "/api/tickets", json={"category": "HT"}, headers={"Authorization": f"Bearer {token}"})
+        r = httpx.post(
+            srv.base_url + "/api/tickets", json={"category": "HT"}, headers={"Authorization": f"Bearer {token}"}
+        )
         assert r.status_code == 201
         device_id = out.split("id=")[1].split()[0]
         assert "Đã thu hồi" in motcua("device", "revoke", device_id, env=env).stdout
-        r = httpx.post(srv.base_url + "/api/tickets", json={"category": "HT"}, headers={"Authorization": f"Bearer {token}"})
+        r = httpx.post(
+            srv.base_url + "/api/tickets", json={"category": "HT"}, headers={"Authorization": f"Bearer {token}"}
+        )
         assert r.status_code == 401
         listing = motcua("device", "list", env=env).stdout
         assert "ĐÃ THU HỒI" in listing
         # the token is stored hashed, never in clear
         from redis import Redis
+
         raw = Redis.from_url(redis_url).hgetall(srv.keys.devices)
         assert all(token.encode() not in k + v for k, v in raw.items())
     finally:

@@ -35,16 +35,33 @@ def test_user_add_opens_no_subscription():
         t = threading.Thread(target=_monitor, args=(proc.url, seen, ready, stop), daemon=True)
         t.start()
         assert ready.wait(10)
-        r = subprocess.run([sys.executable, "-m", "queue_server.cli", "user", "add", "thu", "--role", "clerk",
-                            "--password", "mat-khau-thu-1", "--counters", "1"],
-                           capture_output=True, text=True, timeout=60, env={**os.environ, "REDIS_URL": proc.url})
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "queue_server.cli",
+                "user",
+                "add",
+                "thu",
+                "--role",
+                "clerk",
+                "--password",
+                "mat-khau-thu-1",
+                "--counters",
+                "1",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "REDIS_URL": proc.url},
+        )
         assert r.returncode == 0, r.stdout + r.stderr
         stop.set()
-        Redis.from_url(proc.url).ping()          # one more command, so the monitor sees `stop`
+        Redis.from_url(proc.url).ping()  # one more command, so the monitor sees `stop`
         t.join(10)
         commands = [c.split(" ")[0].upper() for c in seen]
-        assert "HSET" in commands                 # the user was written through this connection's server...
-        assert not [c for c in commands if "SUBSCRIBE" in c], seen   # ...and nothing subscribed
+        assert "HSET" in commands  # the user was written through this connection's server...
+        assert not [c for c in commands if "SUBSCRIBE" in c], seen  # ...and nothing subscribed
         site = load_toml(None).site.id
         assert Redis.from_url(proc.url).hexists(Keys(site).users, "thu")
     finally:

@@ -16,7 +16,7 @@ from tests.helpers import Clock, make_store, run_sync
 
 MIN = 60_000
 DAY = 86_400_000
-MORNING = 1_795_568_400_000        # 08:00 on 25 Nov 2026 in Hà Nội
+MORNING = 1_795_568_400_000  # 08:00 on 25 Nov 2026 in Hà Nội
 
 
 def _int(v: Any) -> int | None:
@@ -41,8 +41,12 @@ async def scan_counter_stats(redis, keys, n: int, start: str = "-") -> dict[str,
             no_shows += 1
         elif kind == "call":
             calls += 1
-    return {"served": served, "no_shows": no_shows, "calls": calls,
-            "avg_service_ms": round(service_total / served) if served else None}
+    return {
+        "served": served,
+        "no_shows": no_shows,
+        "calls": calls,
+        "avg_service_ms": round(service_total / served) if served else None,
+    }
 
 
 async def scan_last_done(redis, keys, n: int) -> tuple[str, int] | None:
@@ -80,7 +84,7 @@ def test_incremental_counter_stats_equal_the_full_scan_after_a_random_day(redis_
                 idem = f"press-{step}" if rng.random() < 0.3 else None
                 await s.call_next(n, idem=idem)
                 if idem and rng.random() < 0.5:
-                    await s.call_next(n, idem=idem)           # a replay counts nothing twice
+                    await s.call_next(n, idem=idem)  # a replay counts nothing twice
             elif r < 0.58 and issued:
                 await s.call_ticket(n, rng.choice(issued))
             elif r < 0.66:
@@ -103,15 +107,16 @@ def test_incremental_counter_stats_equal_the_full_scan_after_a_random_day(redis_
             try:
                 await act(step)
             except AppError:
-                pass                         # the queue was empty, nothing to finish, ...
+                pass  # the queue was empty, nothing to finish, ...
             clock.advance(rng.randint(0, 90_000))
             if step % 50 == 49 or step == 499:
                 for n in counters:
                     want = await scan_counter_stats(s.redis, s.keys, n)
                     got = await s.counter_day_stats(n)
                     assert got == want, f"seed {seed} step {step} counter {n}: {got} != {want}"
-                    assert await s.last_done(n) == await scan_last_done(s.redis, s.keys, n), \
+                    assert await s.last_done(n) == await scan_last_done(s.redis, s.keys, n), (
                         f"seed {seed} step {step} counter {n}"
+                    )
         assert service_day(clock.now, cfg.site.tz) == service_day(MORNING, cfg.site.tz)
         totals = [await s.counter_day_stats(n) for n in counters]
         assert sum(t["served"] for t in totals) > 30 and sum(t["calls"] for t in totals) > 50, f"seed {seed}"
@@ -123,6 +128,7 @@ def test_incremental_counter_stats_equal_the_full_scan_after_a_random_day(redis_
         clock.advance(DAY)
         assert await s.counter_day_stats(1) == {"served": 0, "no_shows": 0, "calls": 0, "avg_service_ms": None}
         await s.redis.aclose()
+
     run_sync(go())
 
 
@@ -138,14 +144,14 @@ def test_last_done_until_the_next_call_or_recall(redis_url):
         clock.advance(5 * MIN)
         await s.finish(1, TicketStatus.DONE)
         assert await s.last_done(1) == (a.id, clock.now)
-        assert await s.last_done(2) is None                 # per counter
+        assert await s.last_done(2) is None  # per counter
         clock.advance(MIN)
-        await s.call_next(1)                                # the next citizen: no more rating prompt
+        await s.call_next(1)  # the next citizen: no more rating prompt
         assert await s.last_done(1) is None
         clock.advance(MIN)
-        await s.call_next(1)                                # finishes b as served, calls c at once
+        await s.call_next(1)  # finishes b as served, calls c at once
         assert await s.last_done(1) is None
-        await s.finish(1, TicketStatus.NO_SHOW)             # c did not come: nothing to rate
+        await s.finish(1, TicketStatus.NO_SHOW)  # c did not come: nothing to rate
         assert await s.last_done(1) is None
         d, _ = await s.issue("CT")
         await s.call_next(2)
@@ -171,4 +177,5 @@ def test_last_done_until_the_next_call_or_recall(redis_url):
         assert stats == {"served": 2, "no_shows": 1, "calls": 3, "avg_service_ms": round((5 * MIN + MIN) / 2)}
         assert await s.counter_day_stats(2) == await scan_counter_stats(s.redis, s.keys, 2)
         await s.redis.aclose()
+
     run_sync(go())

@@ -49,8 +49,8 @@ def test_rolling_average_lua_equals_python(redis_url):
         s = await make_store(redis_url, clock=clock)
         cfg = await s.config.get()
         service = {c.code: c.service_ms for c in cfg.categories}
-        model: dict[str, int] = {}                       # the stored (floored) average per category
-        serving: dict[int, tuple[str, int]] = {}         # counter -> (category, called_at)
+        model: dict[str, int] = {}  # the stored (floored) average per category
+        serving: dict[int, tuple[str, int]] = {}  # counter -> (category, called_at)
         done_samples = 0
 
         def python_done(counter: int) -> None:
@@ -87,6 +87,7 @@ def test_rolling_average_lua_equals_python(redis_url):
             assert stored == model, f"seed {seed} step {step}: Lua {stored} != Python {model}"
         assert done_samples > 50 and len(model) == len(service), f"seed {seed}: too few samples"
         await s.redis.aclose()
+
     run_sync(go())
 
 
@@ -106,17 +107,19 @@ def test_people_ahead_lua_equals_position(redis_url):
             if r < 0.55:
                 kind = rng.random()
                 if kind < 0.6:
-                    rank = None                                   # a walk-in
+                    rank = None  # a walk-in
                 elif kind < 0.8:
-                    rank = clock.now + rng.randint(-90, 90) * MIN     # an appointment's slot
+                    rank = clock.now + rng.randint(-90, 90) * MIN  # an appointment's slot
                 else:
                     # the exact rank of a ticket already waiting (ties)
                     waiting = [t for t in await _waiting(s, codes)]
                     rank = rng.choice(waiting) if waiting else None
                 t, ahead = await s.issue(rng.choice(codes), priority=rng.random() < 0.25, rank_ms=rank)
                 again = await s.position(await s.get_ticket(t.id))
-                assert ahead == again.ahead, (f"seed {seed} step {step}: issue_ticket.lua says {ahead} ahead, "
-                                              f"position() {again.ahead} (rank {t.rank_ms}, priority {t.priority})")
+                assert ahead == again.ahead, (
+                    f"seed {seed} step {step}: issue_ticket.lua says {ahead} ahead, "
+                    f"position() {again.ahead} (rank {t.rank_ms}, priority {t.priority})"
+                )
                 checked += 1
                 nonzero += ahead > 0
             elif r < 0.8:
@@ -142,6 +145,7 @@ def test_people_ahead_lua_equals_position(redis_url):
                 clock.advance(rng.randint(0, 3 * MIN))
         assert checked > 150 and nonzero > 50, f"seed {seed}: {checked} checked, {nonzero} with someone ahead"
         await s.redis.aclose()
+
     run_sync(go())
 
 

@@ -15,6 +15,7 @@ def test_tickets_and_calls_survive_sigkill():
     proc = redis_server.start(data)
     cfg = test_config()
     try:
+
         async def before():
             s = await make_store(proc.url, cfg)
             issued = [(await s.issue("HT"))[0] for _ in range(3)]

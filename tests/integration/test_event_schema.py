@@ -19,31 +19,31 @@ MIN = 60_000
 
 async def drive_every_emitter(s, clock) -> None:
     """One run through every script and Python caller that appends an event."""
-    a, _ = await s.issue("HT", device="kiosk1")                       # issue
+    a, _ = await s.issue("HT", device="kiosk1")  # issue
     b, _ = await s.issue("HT", priority=True)
     c, _ = await s.issue("CT", rank_ms=clock.now + 30 * MIN)
     d, _ = await s.issue("HT")
     clock.advance(2 * MIN)
-    await s.call_next(1, clerk="lan")                                 # call (b, priority)
-    await s.recall(1, clerk="lan")                                    # recall
+    await s.call_next(1, clerk="lan")  # call (b, priority)
+    await s.recall(1, clerk="lan")  # recall
     clock.advance(3 * MIN)
-    await s.finish(1, TicketStatus.DONE, clerk="lan")                 # done
-    await s.rate(b.id, 2, via="track")                                # rating
-    await s.call_ticket(2, a.id, clerk="minh")                        # call (out of order)
-    await s.finish(2, TicketStatus.NO_SHOW, clerk="minh")             # no_show
-    await s.requeue(a.id, clerk="minh")                               # requeue
-    await s.call_next(1, clerk="lan")                                 # call a
-    await s.transfer(1, to_category="CT", clerk="lan")                # transfer to a category
-    await s.call_next(3, clerk="hoa")                                 # a again, now at CT
-    await s.transfer(3, to_counter=5, clerk="hoa")                    # transfer to a counter
+    await s.finish(1, TicketStatus.DONE, clerk="lan")  # done
+    await s.rate(b.id, 2, via="track")  # rating
+    await s.call_ticket(2, a.id, clerk="minh")  # call (out of order)
+    await s.finish(2, TicketStatus.NO_SHOW, clerk="minh")  # no_show
+    await s.requeue(a.id, clerk="minh")  # requeue
+    await s.call_next(1, clerk="lan")  # call a
+    await s.transfer(1, to_category="CT", clerk="lan")  # transfer to a category
+    await s.call_next(3, clerk="hoa")  # a again, now at CT
+    await s.transfer(3, to_counter=5, clerk="hoa")  # transfer to a counter
     await s.call_next(5)
     clock.advance(MIN)
-    await s.call_next(5)                                              # done (implicit) + call
+    await s.call_next(5)  # done (implicit) + call
     await s.set_counter_status(4, CounterStatus.PAUSED, clerk="tuan")  # pause
-    await s.set_counter_status(4, CounterStatus.OPEN, clerk="tuan")    # resume
+    await s.set_counter_status(4, CounterStatus.OPEN, clerk="tuan")  # resume
     await s.config.put(test_config_dict(s.keys.site), actor="admin")  # config
-    await DisplaySettings(s.redis, s.keys, s.scripts).put({"notice": "Nghỉ trưa"}, "admin")   # notice
-    await s.close_day("system")                                      # expire
+    await DisplaySettings(s.redis, s.keys, s.scripts).put({"notice": "Nghỉ trưa"}, "admin")  # notice
+    await s.close_day("system")  # expire
     del c, d
 
 
@@ -62,7 +62,7 @@ def test_every_emitted_field_is_declared_and_every_declared_field_is_emitted(red
             assert not undeclared, f"{etype}: emitted but not declared: {sorted(undeclared)}"
             missing = set(SCHEMA[etype]) - set(f)
             assert not missing, f"{etype}: declared but not in this entry: {sorted(missing)}"
-            rec = parse(raw)                      # every value has its declared form
+            rec = parse(raw)  # every value has its declared form
             assert type(rec) is EVENT_TYPES[etype] and rec.type == etype
             seen[etype] |= set(f)
             # decode_event keeps its shape: ints for integer fields, the rest as text
@@ -73,7 +73,9 @@ def test_every_emitted_field_is_declared_and_every_declared_field_is_emitted(red
                 assert e["priority"] in ("0", "1")
         for etype, declared in SCHEMA.items():
             assert seen[etype], f"no {etype!r} event in the run: drive its script in drive_every_emitter"
-            assert seen[etype] == set(declared), f"{etype}: declared but never emitted: {sorted(set(declared) - seen[etype])}"
+            assert seen[etype] == set(declared), (
+                f"{etype}: declared but never emitted: {sorted(set(declared) - seen[etype])}"
+            )
         # some values, through the typed decoder
         evs = [decode(f) for _, f in rows]
         call = next(e for e in evs if e["type"] == "call")
@@ -86,6 +88,7 @@ def test_every_emitted_field_is_declared_and_every_declared_field_is_emitted(red
         rating = next(e for e in evs if e["type"] == "rating")
         assert (rating["level"], rating["scale"], rating["via"]) == (2, 3, "track")
         await s.redis.aclose()
+
     run_sync(go())
 
 
@@ -97,8 +100,19 @@ def test_declared_types_are_event_types():
 
 
 def test_decode_accepts_bytes_and_str_and_is_strict_on_request():
-    raw = {"type": "recall", "seq": "7", "ts": "100", "ticket": "x", "number": "A001", "category": "HT",
-           "counter": "2", "clerk": "", "priority": "1", "source": "walk_in", "calls": "2"}
+    raw = {
+        "type": "recall",
+        "seq": "7",
+        "ts": "100",
+        "ticket": "x",
+        "number": "A001",
+        "category": "HT",
+        "counter": "2",
+        "clerk": "",
+        "priority": "1",
+        "source": "walk_in",
+        "calls": "2",
+    }
     as_bytes = {k.encode(): v.encode() for k, v in raw.items()}
     assert decode(raw) == decode(as_bytes)
     assert decode(raw)["priority"] is True and decode(raw)["counter"] == 2
@@ -107,6 +121,7 @@ def test_decode_accepts_bytes_and_str_and_is_strict_on_request():
     import pytest
 
     from queue_server.domain.events import EventDecodeError
+
     with pytest.raises(EventDecodeError):
         decode(raw | {"stray": "1"}, strict=True)
     assert decode(raw | {"stray": "1"})["stray"] == "1"

@@ -18,6 +18,7 @@ def test_iter_events_pages_through_the_whole_log(redis_url):
         assert [e["seq"] for e in got] == list(range(1, 26))
         assert all(e["type"] == "issue" and e["category"] == "HT" for e in got)
         await s.redis.aclose()
+
     run_sync(go())
 
 
@@ -34,4 +35,5 @@ def test_ticket_events_start_at_the_issue_time(redis_url):
         later = await EventLog(s.redis, s.keys).for_ticket(t.id, issued_at=int(time.time() * 1000) + 3_600_000)
         assert later == []
         await s.redis.aclose()
+
     run_sync(go())

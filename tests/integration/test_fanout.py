@@ -26,8 +26,13 @@ from tests.server import ServerHandle
 @pytest.fixture(scope="module")
 def pair(server):
     """Process B: a second server process for the same site on the same Redis."""
-    b = ServerHandle(redis_url=server.redis_url, site_id=server.site_id, config_path=server.config_path,
-                     port=free_port(), tokens=dict(server.tokens))
+    b = ServerHandle(
+        redis_url=server.redis_url,
+        site_id=server.site_id,
+        config_path=server.config_path,
+        port=free_port(),
+        tokens=dict(server.tokens),
+    )
     b.start()
     yield server, b
     b.stop()

@@ -31,8 +31,12 @@ def test_close_day_runs_in_a_real_worker(redis_url):
     q = queue_for(redis_url)
     job = q.enqueue(close_day, redis_url, cfg.site.id, None, False)
     # the stored config (with this site's id) is what the job reads, so the seed path may be the default
-    subprocess.run([sys.executable, "-m", "queue_server.cli", "worker", "--burst", "--redis-url", redis_url],
-                   check=True, timeout=60, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "queue_server.cli", "worker", "--burst", "--redis-url", redis_url],
+        check=True,
+        timeout=60,
+        capture_output=True,
+    )
     job.refresh()
     assert job.get_status() == "finished", job.exc_info
     assert job.return_value() == 2

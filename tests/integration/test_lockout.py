@@ -19,12 +19,13 @@ def test_one_address_cannot_lock_the_account_for_everyone(redis_url):
         for _ in range(5):
             assert await lim.lockout("lan", "10.0.0.66", 5) == 0
             await lim.record_failure("lan", "10.0.0.66", WINDOW)
-        assert 0 < await lim.lockout("lan", "10.0.0.66", 5) <= WINDOW      # the guesser is locked out
-        assert await lim.lockout("lan", "10.0.0.21", 5) == 0               # the clerk's PC is not
-        assert await lim.lockout("minh", "10.0.0.66", 5) == 0              # nor another account
-        await lim.clear_failures("lan")                                    # an admin unlock clears it all
+        assert 0 < await lim.lockout("lan", "10.0.0.66", 5) <= WINDOW  # the guesser is locked out
+        assert await lim.lockout("lan", "10.0.0.21", 5) == 0  # the clerk's PC is not
+        assert await lim.lockout("minh", "10.0.0.66", 5) == 0  # nor another account
+        await lim.clear_failures("lan")  # an admin unlock clears it all
         assert await lim.lockout("lan", "10.0.0.66", 5) == 0
         await r.aclose()
+
     run_sync(go())
 
 
@@ -32,8 +33,9 @@ def test_many_addresses_together_lock_the_account(redis_url):
     async def go():
         r = Redis.from_url(redis_url, decode_responses=True)
         lim = RateLimiter(r, Scripts(r), Keys("t-lockout-2"))
-        for i in range(50):   # 4 tries each from 12.5 addresses: no address reaches 5
+        for i in range(50):  # 4 tries each from 12.5 addresses: no address reaches 5
             await lim.record_failure("lan", f"10.1.0.{i // 4}", WINDOW)
         assert await lim.lockout("lan", "10.0.0.21", 5) > 0
         await r.aclose()
+
     run_sync(go())

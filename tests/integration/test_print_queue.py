@@ -39,7 +39,7 @@ def test_job_kept_until_acked_and_deduplicated(redis_url):
             assert again["queued"] is False and again["state"] == "duplicate"
             jobs = await pq.claim()
             assert [(j["id"], j["attempts"], j["data"]["number"]) for j in jobs] == [("T1", 1, "A001")]
-            assert await pq.claim() == []                   # leased to the agent
+            assert await pq.claim() == []  # leased to the agent
             assert (await pq.job_state("T1"))["state"] == "queued"
             assert (await pq.answer("T1", True))["state"] == "done"
             assert await r.hlen(pq.keys.print_jobs()) == 0 and await r.zcard(pq.keys.print_due) == 0
@@ -53,6 +53,7 @@ def test_job_kept_until_acked_and_deduplicated(redis_url):
             assert await pq.claim() == []
         finally:
             await r.aclose()
+
     run(go())
 
 
@@ -70,7 +71,7 @@ def test_failures_back_off_exponentially_up_to_the_cap(redis_url):
                 assert reply["state"] == "retry"
                 delays.append(reply["retry_in"])
                 clock.advance(reply["retry_in"] - 1)
-                assert await pq.claim() == []               # not before its time
+                assert await pq.claim() == []  # not before its time
                 clock.advance(1)
             assert delays[:4] == [BACKOFF_MS, 2 * BACKOFF_MS, 4 * BACKOFF_MS, 8 * BACKOFF_MS]
             assert max(delays) == BACKOFF_MAX_MS
@@ -78,6 +79,7 @@ def test_failures_back_off_exponentially_up_to_the_cap(redis_url):
             assert st["state"] == "queued" and st["error"] == "Connection refused"
         finally:
             await r.aclose()
+
     run(go())
 
 
@@ -91,11 +93,12 @@ def test_lease_expiry_and_release_resend_the_job(redis_url):
             clock.advance(LEASE_MS - 1)
             assert await pq.claim() == []
             clock.advance(1)
-            assert [j["attempts"] for j in await pq.claim()] == [2]   # the agent never answered
-            await pq.release(["T3", "not-a-job"])                     # its socket closed
+            assert [j["attempts"] for j in await pq.claim()] == [2]  # the agent never answered
+            await pq.release(["T3", "not-a-job"])  # its socket closed
             assert [j["attempts"] for j in await pq.claim()] == [3]
         finally:
             await r.aclose()
+
     run(go())
 
 
@@ -118,6 +121,7 @@ def test_printer_back_online_makes_backed_off_jobs_due(redis_url):
             assert (await pq.set_status("online"))["changed"] is False
         finally:
             await r.aclose()
+
     run(go())
 
 
@@ -126,21 +130,22 @@ def test_status_goes_offline_when_the_agent_is_silent(redis_url):
         clock = Clock()
         pq, r = _pq(redis_url, clock)
         try:
-            assert (await pq.status())["status"] == "offline"           # never seen
+            assert (await pq.status())["status"] == "offline"  # never seen
             await pq.set_status("paper_low", "near end")
             st = await pq.status("vi")
             assert st["status"] == "paper_low" and st["ok"] is True and st["agent_connected"]
             assert st["message"] == "Máy in sắp hết giấy"
             clock.advance(AGENT_STALE_MS)
             assert (await pq.status())["status"] == "paper_low"
-            clock.advance(1)                                              # silent too long
+            clock.advance(1)  # silent too long
             st = await pq.status("en")
             assert st["status"] == "offline" and st["agent_connected"] is False
             assert st["message"] == "Printer offline"
-            await pq.set_status(agent="kiosk-pc")                         # heard from again
+            await pq.set_status(agent="kiosk-pc")  # heard from again
             assert (await pq.status())["status"] == "paper_low"
         finally:
             await r.aclose()
+
     run(go())
 
 
@@ -160,6 +165,7 @@ def test_reprints_get_their_own_jobs(redis_url):
             assert all(j["data"]["reprint"] is True for j in jobs)
         finally:
             await r.aclose()
+
     run(go())
 
 
@@ -179,6 +185,7 @@ def test_concurrent_claims_never_hand_out_a_job_twice(redis_url):
             await r.aclose()
             for c in clients:
                 await c.aclose()
+
     run(go())
 
 
@@ -194,9 +201,11 @@ def test_job_data_from_a_real_ticket(redis_url):
             assert d["track_url"].endswith(f"/t/{t.id}") and d["priority"] is True
             assert (d["ahead"], d["eta_minutes"]) == (3, 24)
             from printer.layout import TicketData
+
             assert TicketData.from_job(d).category_name == d["category_name"]
         finally:
             await store.redis.aclose()
+
     run(go())
 
 
@@ -210,7 +219,7 @@ def test_first_print_of_a_ticket_no_longer_waiting_is_dropped_but_reprint_prints
             called, _ = await store.issue("HT")
             await pq.enqueue(waiting.id, {"number": waiting.number})
             await pq.enqueue(called.id, {"number": called.number})
-            await store.call_ticket(1, called.id)      # served while the printer was down
+            await store.call_ticket(1, called.id)  # served while the printer was down
             jobs = await pq.claim()
             assert [j["id"] for j in jobs] == [waiting.id]
             assert await store.redis.hexists(pq.keys.print_jobs(), called.id) == 0
@@ -219,4 +228,5 @@ def test_first_print_of_a_ticket_no_longer_waiting_is_dropped_but_reprint_prints
             assert [j["id"] for j in await pq.claim()] == [r["job"]]
         finally:
             await store.redis.aclose()
+
     run(go())

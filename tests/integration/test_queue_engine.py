@@ -43,6 +43,7 @@ def test_numbers_are_daily_per_category_and_roll_over_at_local_midnight(redis_ur
         assert (await s.find_ticket("a1")).id == a3.id
         assert (await s.find_ticket("A001", day="20261124")).id == a1.id
         await s.redis.aclose()
+
     run(go())
 
 
@@ -71,6 +72,7 @@ def test_full_visit_and_event_log(redis_url):
         # the rolling average moved from the configured 8 min toward 8 min sample
         assert int(await s.redis.hget(s.keys.averages, "HT")) == 8 * MIN
         await s.redis.aclose()
+
     run(go())
 
 
@@ -88,6 +90,7 @@ def test_next_while_serving_finishes_current_first(redis_url):
         assert e.value.code == "queue_empty"
         assert (await s.get_ticket(t2.id)).status == TicketStatus.DONE
         await s.redis.aclose()
+
     run(go())
 
 
@@ -101,8 +104,8 @@ def test_work_profile_priority_and_starvation(redis_url):
         ct, _ = await s.issue("CT")
         clock.advance(MIN)
         htp, _ = await s.issue("HT", priority=True)
-        assert (await s.call_next(3)).ticket.id == htp.id      # priority first
-        assert (await s.call_next(3)).ticket.id == ct.id       # then profile order (CT before HT)
+        assert (await s.call_next(3)).ticket.id == htp.id  # priority first
+        assert (await s.call_next(3)).ticket.id == ct.id  # then profile order (CT before HT)
         assert (await s.call_next(3)).ticket.id == ht.id
         # starvation: a DD ticket (target 20 min) waiting 41 min beats a fresh priority HT at counter 5? no:
         # counter 5 does not serve DD. Counter 4 serves DD, KD, KH.
@@ -115,6 +118,7 @@ def test_work_profile_priority_and_starvation(redis_url):
         assert (await s.call_next(4)).ticket.id == kh.id
         assert (await s.call_next(4)).ticket.id == dd.id
         await s.redis.aclose()
+
     run(go())
 
 
@@ -130,8 +134,13 @@ def test_lua_order_matches_the_pure_rules_on_random_queues(redis_url):
                 # a walk-in (rank = issue time), or a rank apart from the issue
                 # time: earlier, or later (an appointment's slot)
                 kind = rng.random()
-                rank = (None if kind < 0.3 else clock.now - rng.randint(0, 80) * MIN if kind < 0.8
-                        else clock.now + rng.randint(0, 60) * MIN)
+                rank = (
+                    None
+                    if kind < 0.3
+                    else clock.now - rng.randint(0, 80) * MIN
+                    if kind < 0.8
+                    else clock.now + rng.randint(0, 60) * MIN
+                )
                 await s.issue(rng.choice(codes), priority=rng.random() < 0.2, rank_ms=rank)
                 clock.advance(rng.randint(0, 3) * MIN)
             # a few tickets transferred to counters
@@ -162,6 +171,7 @@ def test_lua_order_matches_the_pure_rules_on_random_queues(redis_url):
                 assert expected is not None and got == expected.ticket_id, f"round {round_}"
                 clock.advance(rng.randint(0, 5) * MIN)
             await s.redis.aclose()
+
     run(go())
 
 
@@ -172,7 +182,7 @@ def test_transfer_keeps_issue_time_and_goes_to_the_right_queue(redis_url):
         first, _ = await s.issue("HT")
         clock.advance(10 * MIN)
         later, _ = await s.issue("CT")
-        await s.call_next(1)                       # first (HT) at counter 1
+        await s.call_next(1)  # first (HT) at counter 1
         moved = await s.transfer(1, to_category="CT", clerk="lan")
         assert moved.category == "CT" and moved.original_category == "HT"
         assert moved.queued_at == first.issued_at and moved.source == Source.TRANSFER
@@ -194,6 +204,7 @@ def test_transfer_keeps_issue_time_and_goes_to_the_right_queue(redis_url):
         ev = (await events_of(s, "transfer"))[0]
         assert ev["from_category"] == "HT" and ev["to_category"] == "CT" and ev["counter"] == "1"
         await s.redis.aclose()
+
     run(go())
 
 
@@ -216,6 +227,7 @@ def test_no_show_and_return_to_queue(redis_url):
         assert (await s.call_next(2)).ticket.id == a.id
         assert (await s.call_next(2)).ticket.id == b.id
         await s.redis.aclose()
+
     run(go())
 
 
@@ -236,12 +248,17 @@ def test_specific_call_pause_and_errors(redis_url):
         assert e.value.code == "counter_paused"
         await s.set_counter_status(1, CounterStatus.OPEN)
         assert (await s.call_next(1)).ticket.id == a.id
-        for bad, code in ((lambda: s.call_next(9), "counter_not_found"), (lambda: s.issue("XX"), "unknown_category"),
-                          (lambda: s.recall(3), "no_current_ticket"), (lambda: s.get_ticket("nope"), "ticket_not_found")):
+        for bad, code in (
+            (lambda: s.call_next(9), "counter_not_found"),
+            (lambda: s.issue("XX"), "unknown_category"),
+            (lambda: s.recall(3), "no_current_ticket"),
+            (lambda: s.get_ticket("nope"), "ticket_not_found"),
+        ):
             with pytest.raises(AppError) as e:
                 await bad()
             assert e.value.code == code
         await s.redis.aclose()
+
     run(go())
 
 
@@ -252,6 +269,7 @@ def test_closed_counter_and_disabled_category(redis_url):
         cfg_dict["counters"][0]["categories"].append("XH")
         cfg_dict["categories"][5]["enabled"] = False
         from queue_server.domain.config import parse_config
+
         s = await make_store(redis_url, parse_config(cfg_dict))
         with pytest.raises(AppError) as e:
             await s.call_next(5)
@@ -260,6 +278,7 @@ def test_closed_counter_and_disabled_category(redis_url):
             await s.issue("KH")
         assert e.value.code == "category_disabled"
         await s.redis.aclose()
+
     run(go())
 
 
@@ -281,6 +300,7 @@ def test_idempotency_key_returns_the_first_result(redis_url):
         assert t1.id == t2.id
         assert len(await events_of(s, "issue")) == 4
         await s.redis.aclose()
+
     run(go())
 
 
@@ -298,6 +318,7 @@ def test_debounce_returns_the_current_ticket(redis_url):
         clock.advance(1500)
         assert (await s.call_next(1)).ticket.id == b.id
         await s.redis.aclose()
+
     run(go())
 
 
@@ -321,6 +342,7 @@ def test_position_and_eta(redis_url):
         q, q_ahead = await s.issue("CT")
         assert q_ahead == 6 and await s.position(q, q_ahead) == await s.position(q)
         await s.redis.aclose()
+
     run(go())
 
 
@@ -344,6 +366,7 @@ def test_rating_once_after_service(redis_url):
         ev = await events_of(s, "rating")
         assert len(ev) == 1 and ev[0]["level"] == "1" and ev[0]["scale"] == "3"
         await s.redis.aclose()
+
     run(go())
 
 
@@ -361,24 +384,26 @@ def test_close_day_expires_waiting_and_called(redis_url):
         assert all(st["ticket"] is None for st in await s.counter_states(cfg))
         assert len(await events_of(s, "expire")) == 2
         await s.redis.aclose()
+
     run(go())
 
 
 def test_purge_forgets_old_finished_tickets_but_keeps_their_events(redis_url):
     async def go():
-        clock = Clock(1795539540000 - 40 * 86_400_000)      # 40 days ago
+        clock = Clock(1795539540000 - 40 * 86_400_000)  # 40 days ago
         s = await make_store(redis_url, clock=clock)
         old_done, _ = await s.issue("HT")
         old_waiting, _ = await s.issue("CT")
         await s.call_next(1)
         await s.finish(1, TicketStatus.DONE)
-        clock.advance(40 * 86_400_000)                       # today
+        clock.advance(40 * 86_400_000)  # today
         today, _ = await s.issue("HT")
         assert await s.purge_tickets(30, batch=2) == 1
         with pytest.raises(AppError):
             await s.get_ticket(old_done.id)
-        assert (await s.get_ticket(old_waiting.id)).status == TicketStatus.WAITING   # still in a queue: kept
+        assert (await s.get_ticket(old_waiting.id)).status == TicketStatus.WAITING  # still in a queue: kept
         assert (await s.get_ticket(today.id)).status == TicketStatus.WAITING
         assert [e["type"] for e in await events_of(s) if e["ticket"] == old_done.id] == ["issue", "call", "done"]
         await s.redis.aclose()
+
     run(go())

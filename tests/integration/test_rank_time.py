@@ -38,14 +38,14 @@ def test_an_appointment_keeps_its_rank_through_transfer_and_requeue(redis_url):
         assert (await s.position(await s.get_ticket(ap.id))).ahead == 1
         clock.advance(4 * MIN)
         await s.call_ticket(1, ap.id)
-        assert int((await last_event(s, "call"))["wait_ms"]) == 5 * MIN   # since it joined, not since its slot
+        assert int((await last_event(s, "call"))["wait_ms"]) == 5 * MIN  # since it joined, not since its slot
         moved = await s.transfer(1, to_category="CT")
         assert moved.category == "CT" and moved.source == Source.TRANSFER
         assert (moved.rank_ms, moved.queued_at) == (slot, t0)
         assert int(await s.redis.zscore(s.keys.queue(normal_queue("CT")), ap.id)) == slot
         clock.advance(MIN)
         ct, ct_ahead = await s.issue("CT")
-        assert ct_ahead == 0                       # it ranks before the transferred appointment
+        assert ct_ahead == 0  # it ranks before the transferred appointment
         assert (await s.position(await s.get_ticket(ap.id))).ahead == 1
         # counter 3 serves CT first: the CT walk-in (earlier rank), then the appointment
         assert (await s.call_next(3)).ticket.id == ct.id
@@ -57,16 +57,17 @@ def test_an_appointment_keeps_its_rank_through_transfer_and_requeue(redis_url):
         assert (back.rank_ms, back.queued_at) == (slot, t0)
         assert int(await s.redis.zscore(s.keys.queue(normal_queue("CT")), ap.id)) == slot
         await s.redis.aclose()
+
     run_sync(go())
 
 
 def test_starvation_is_measured_from_joining_not_from_rank(redis_url):
     async def go():
         clock = Clock()
-        s = await make_store(redis_url, clock=clock)     # starvation factor 2; KH target 20 min
+        s = await make_store(redis_url, clock=clock)  # starvation factor 2; KH target 20 min
         # counter 1 serves HT, CT, KH in that order
         ap, _ = await s.issue("KH", rank_ms=clock.now + 120 * MIN, source=Source.APPOINTMENT)
-        clock.advance(41 * MIN)                          # joined 41 min ago > 2 x 20 min
+        clock.advance(41 * MIN)  # joined 41 min ago > 2 x 20 min
         walk, _ = await s.issue("HT")
         # its slot is still 79 minutes away, but it has waited too long: it goes first
         assert (await s.call_next(1)).ticket.id == ap.id
@@ -76,15 +77,26 @@ def test_starvation_is_measured_from_joining_not_from_rank(redis_url):
         assert (await s.call_next(1)).ticket.id == walk.id
         assert (await s.call_next(1)).ticket.id == late.id
         await s.redis.aclose()
+
     run_sync(go())
 
 
 def test_records_without_rank_ms_rank_by_queued_at():
     from queue_server.domain.model import Ticket
 
-    old = Ticket.from_dict({"id": "x", "number": "A001", "category": "HT", "status": "waiting",
-                            "issued_at": 100, "queued_at": 150})
+    old = Ticket.from_dict(
+        {"id": "x", "number": "A001", "category": "HT", "status": "waiting", "issued_at": 100, "queued_at": 150}
+    )
     assert old.rank_ms == 150 and "rank_ms" not in old.extra
-    new = Ticket.from_dict({"id": "x", "number": "A001", "category": "HT", "status": "waiting",
-                            "issued_at": 100, "queued_at": 100, "rank_ms": 9000})
+    new = Ticket.from_dict(
+        {
+            "id": "x",
+            "number": "A001",
+            "category": "HT",
+            "status": "waiting",
+            "issued_at": 100,
+            "queued_at": 100,
+            "rank_ms": 9000,
+        }
+    )
     assert (new.rank_ms, new.queued_at) == (9000, 100) and "rank_ms" not in new.extra

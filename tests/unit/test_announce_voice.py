@@ -20,7 +20,7 @@ needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="esp
 def test_clean_text():
     assert clean_text("  Mời\tcông dân\n có số ") == "Mời công dân có số"
     assert clean_text("\x00\x07") == ""
-    assert clean_text("Mo\u0300i") == "Mòi"          # NFC
+    assert clean_text("Mo\u0300i") == "Mòi"  # NFC
     assert len(clean_text("a" * 1000)) == 300
 
 
@@ -43,7 +43,7 @@ def test_render_caches_per_phrase_and_prunes(tmp_path):
     assert (hit_a, hit_a2) == (False, True) and a2 == a and b == b2
     files = sorted(os.listdir(tmp_path / "voice"))
     assert len(files) == 2 and all(f.endswith(".wav") for f in files)
-    assert not cache.path_for("Mời công dân có số A không một năm đến quầy số ba").exists()   # oldest pruned
+    assert not cache.path_for("Mời công dân có số A không một năm đến quầy số ba").exists()  # oldest pruned
 
 
 def test_without_espeak_the_default_wording_is_joined_from_clips(tmp_path, monkeypatch):
@@ -58,12 +58,16 @@ def test_without_espeak_the_default_wording_is_joined_from_clips(tmp_path, monke
             assert source == "clips" and not cached
             with wave.open(io.BytesIO(wav)) as w:
                 assert w.getframerate() == 11025 and w.getsampwidth() == 1
-                assert 1.5 < w.getnframes() / w.getframerate() < 12          # seconds of speech
-    assert plan("Mời công dân có số A không") == [manifest()["mời công dân có số"], manifest()["a"], manifest()["không"]]
+                assert 1.5 < w.getnframes() / w.getframerate() < 12  # seconds of speech
+    assert plan("Mời công dân có số A không") == [
+        manifest()["mời công dân có số"],
+        manifest()["a"],
+        manifest()["không"],
+    ]
     # a wording with words that have no clip: clearly unavailable (the page shows the caption)
     with pytest.raises(VoiceUnavailable):
         asyncio.run(cache.render("Xin mời số A không tới bàn ba"))
-    assert not (tmp_path / "voice").exists()                               # nothing cached from clips
+    assert not (tmp_path / "voice").exists()  # nothing cached from clips
 
 
 def test_every_clip_in_the_manifest_is_shipped_and_covers_the_reading():
@@ -71,7 +75,7 @@ def test_every_clip_in_the_manifest_is_shipped_and_covers_the_reading():
     assert set(table) == {p.lower() for p in PHRASES}
     for word in DIGITS + ("mười", "mươi", "lăm", "mốt", "tư", "trăm", "linh", "nghìn"):
         assert word in table, word
-    for prefix in "ABCDEG":                     # the shipped categories' prefixes
+    for prefix in "ABCDEG":  # the shipped categories' prefixes
         assert read_prefix(prefix).lower() in table
 
 

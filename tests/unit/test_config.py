@@ -36,7 +36,7 @@ def problems(d):
 
 def test_errors_name_the_field_in_vietnamese():
     d = base()
-    d["categories"][1]["prefix"] = "A"           # duplicate of Hộ tịch's
+    d["categories"][1]["prefix"] = "A"  # duplicate of Hộ tịch's
     d["counters"][0]["categories"] = ["HT", "ZZ"]  # unknown category
     d["hours"]["mon"] = ["11:30-07:30"]
     d["site"]["timezone"] = "Mars/Olympus"

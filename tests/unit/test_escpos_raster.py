@@ -11,8 +11,16 @@ from printer.escpos_out import FRAGMENT_HEIGHT, INIT, decode_raster, encode, ras
 from printer.layout import TicketData, ticket_layout
 from printer.render import render
 
-T = TicketData("Trung tâm Phục vụ hành chính công xã Ngọc Long", "A042", "Đất đai – Xây dựng – Môi trường",
-               1_764_000_000_000, "http://localhost:8000/t/q1w2e3r4t5y6", 7, 35, "Cảm ơn quý công dân.")
+T = TicketData(
+    "Trung tâm Phục vụ hành chính công xã Ngọc Long",
+    "A042",
+    "Đất đai – Xây dựng – Môi trường",
+    1_764_000_000_000,
+    "http://localhost:8000/t/q1w2e3r4t5y6",
+    7,
+    35,
+    "Cảm ơn quý công dân.",
+)
 
 
 def _parse_gs_v0(data: bytes) -> Image.Image:
@@ -21,7 +29,7 @@ def _parse_gs_v0(data: bytes) -> Image.Image:
     width = None
     i = 0
     while i < len(data):
-        if data[i:i + 3] == b"\x1d\x76\x30":
+        if data[i : i + 3] == b"\x1d\x76\x30":
             m = data[i + 3]
             assert m == 0, "normal density expected"
             xb = data[i + 4] | data[i + 5] << 8
@@ -31,7 +39,7 @@ def _parse_gs_v0(data: bytes) -> Image.Image:
             p = i + 8
             for _ in range(h):
                 row = []
-                for byte in data[p:p + xb]:
+                for byte in data[p : p + xb]:
                     row += [(byte >> (7 - k)) & 1 for k in range(8)]
                 rows.append(row)
                 p += xb
@@ -67,8 +75,8 @@ def test_raster_bytes_decode_to_the_rendered_image(mm, width):
 def test_ticket_ends_with_feed_and_cut(mm):
     data = encode(render(ticket_layout(T, mm)))
     last = raster_bands(data)[-1]
-    tail = data[last.offset + 8 + last.width_bytes * last.height:]
-    assert tail == b"\x1bd\x06" + b"\x1dV\x00"        # ESC d 6 (feed), GS V 0 (full cut)
+    tail = data[last.offset + 8 + last.width_bytes * last.height :]
+    assert tail == b"\x1bd\x06" + b"\x1dV\x00"  # ESC d 6 (feed), GS V 0 (full cut)
     assert data.count(b"\x1dV") == 1
 
 
@@ -77,7 +85,7 @@ def test_no_text_bytes_are_sent():
     data = encode(render(ticket_layout(T, 80)))
     cmds = data
     for b in raster_bands(data):
-        cmds = cmds.replace(data[b.offset:b.offset + 8 + len(b.data)], b"")
+        cmds = cmds.replace(data[b.offset : b.offset + 8 + len(b.data)], b"")
     assert cmds == INIT + b"\x1bd\x06\x1dV\x00"
 
 
@@ -92,21 +100,24 @@ def test_virtual_printer_writes_exact_bytes_and_png(tmp_path):
     assert png.tobytes() == _parse_gs_v0(data).tobytes()
     assert vp.printed("abc")
     assert vp.status() == "online"
-    vp.send("abc.r1", data, img)                 # a reprint's job id keeps its own files
+    vp.send("abc.r1", data, img)  # a reprint's job id keeps its own files
     assert (tmp_path / "abc.r1.bin").read_bytes() == data and (tmp_path / "abc.r1.png").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["abc.bin", "abc.png", "abc.r1.bin", "abc.r1.png"]
 
 
-@pytest.mark.parametrize("spec,kind,target,option", [
-    ("virtual:var/tickets", "virtual", "var/tickets", ""),
-    ("usb:0416:5011", "usb", "0416", "5011"),
-    ("network:192.168.1.50", "network", "192.168.1.50", "9100"),
-    ("network:printer.local:9101", "network", "printer.local", "9101"),
-    ("serial:/dev/ttyUSB0", "serial", "/dev/ttyUSB0", "9600"),
-    ("serial:/dev/ttyS1:19200", "serial", "/dev/ttyS1", "19200"),
-    ("file:/dev/usb/lp0", "file", "/dev/usb/lp0", ""),
-    ("cups:TM-T20", "cups", "TM-T20", ""),
-])
+@pytest.mark.parametrize(
+    "spec,kind,target,option",
+    [
+        ("virtual:var/tickets", "virtual", "var/tickets", ""),
+        ("usb:0416:5011", "usb", "0416", "5011"),
+        ("network:192.168.1.50", "network", "192.168.1.50", "9100"),
+        ("network:printer.local:9101", "network", "printer.local", "9101"),
+        ("serial:/dev/ttyUSB0", "serial", "/dev/ttyUSB0", "9600"),
+        ("serial:/dev/ttyS1:19200", "serial", "/dev/ttyS1", "19200"),
+        ("file:/dev/usb/lp0", "file", "/dev/usb/lp0", ""),
+        ("cups:TM-T20", "cups", "TM-T20", ""),
+    ],
+)
 def test_printer_specs(spec, kind, target, option):
     s = parse_spec(spec)
     assert (s.kind, s.target, s.option) == (kind, target, option)
@@ -139,8 +150,10 @@ def test_unreachable_network_printer_raises_printer_error():
     assert e.value.status == "offline"
 
 
-@pytest.mark.parametrize("spec", ["usb:0416:5011", "serial:/dev/motcua-no-such-tty:9600", "cups:motcua-no-such-queue",
-                                  "file:/nonexistent-dir/lp0"])
+@pytest.mark.parametrize(
+    "spec",
+    ["usb:0416:5011", "serial:/dev/motcua-no-such-tty:9600", "cups:motcua-no-such-queue", "file:/nonexistent-dir/lp0"],
+)
 def test_absent_printers_are_offline_and_fail_cleanly(spec):
     from printer.connections import PrinterError, open_printer
 

@@ -13,8 +13,8 @@ HOURS = load_toml(None).hours
 def test_eta():
     assert estimate_wait_minutes(0, 8 * 60_000, 2) == 0
     assert estimate_wait_minutes(4, 6 * 60_000, 2) == 12
-    assert estimate_wait_minutes(1, 30_000, 3) == 1          # never "0 minutes" with someone ahead
-    assert estimate_wait_minutes(3, 10 * 60_000, 0) == 30    # no open counter: counts as one
+    assert estimate_wait_minutes(1, 30_000, 3) == 1  # never "0 minutes" with someone ahead
+    assert estimate_wait_minutes(3, 10 * 60_000, 0) == 30  # no open counter: counts as one
 
 
 def test_rolling_average_and_clamp():

@@ -32,6 +32,7 @@ def test_text_frame_parses_as_one_unmasked_text_frame(size):
 def test_fast_protocol_ignores_other_senders():
     async def send(message):
         pass
+
     assert fast_protocol(send) is None
     assert fast_protocol(object()) is None
 
@@ -73,9 +74,10 @@ def test_hub_writes_frames_and_drops_a_stuck_transport():
         hub.publish_local({"type": "board", "seq": 7, "_text": "{}", "_frame": b"\x81\x02{}"})
         assert ok.proto.transport.written == [b"\x81\x02{}"] and ok.queue.empty()
         assert stuck.proto is None and stuck.overflowed and hub.fast_dropped == 1
-        assert await stuck.get() is None                      # its socket closes and resyncs
-        assert (await slow.get())["seq"] == 7                 # not on the fast path: queued
+        assert await stuck.get() is None  # its socket closes and resyncs
+        assert (await slow.get())["seq"] == 7  # not on the fast path: queued
         assert hub.frames_written == 1 and hub.subscribers == 2
+
     asyncio.run(run())
 
 
@@ -86,12 +88,13 @@ def test_tick_wakes_only_queued_sockets_and_pings_idle_fast_ones():
         hub = Hub()
         fast, slow = hub.subscribe(), hub.subscribe()
         fast.proto = _Proto(0)
-        hub.publish_local(TICK)                      # idle since start: a ping frame, no wakeup
+        hub.publish_local(TICK)  # idle since start: a ping frame, no wakeup
         assert fast.queue.empty() and fast.proto.transport.written == [PING_FRAME]
         assert await slow.get() is TICK
         hub.publish_local({"type": "board", "seq": 1, "_text": "{}", "_frame": b"\x81\x02{}"})
-        hub.publish_local(TICK)                      # just wrote: no ping
+        hub.publish_local(TICK)  # just wrote: no ping
         assert fast.proto.transport.written == [PING_FRAME, b"\x81\x02{}"] and fast.queue.empty()
+
     asyncio.run(run())
 
 
@@ -133,20 +136,20 @@ def test_send_each_reports_full_buffers_and_closed_sockets(send_each):
     pairs = _pairs(4)
     full_a, full_b = pairs[1]
     full_a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-    while True:                                 # fill it: its reader never reads
+    while True:  # fill it: its reader never reads
         try:
             full_a.send(b"x" * 4096)
         except BlockingIOError:
             break
     closed_a, _ = pairs[2]
-    closed_a.close()                            # fileno() is now -1
+    closed_a.close()  # fileno() is now -1
     frame = text_frame("Mời công dân có số A015 đến quầy số 3")
     socks = [a for a, _ in pairs]
     short = send_each(socks, frame, 0, len(socks))
     assert [i for i, _ in short] == [1, 2]
     assert 0 <= short[0][1] < len(frame) and short[1] == (2, -1)
     assert _read_all(pairs[0][1]) == frame and _read_all(pairs[3][1]) == frame
-    assert send_each(socks, frame, 3, 4) == [] and _read_all(pairs[3][1]) == frame   # a range only
+    assert send_each(socks, frame, 3, 4) == [] and _read_all(pairs[3][1]) == frame  # a range only
     for a, b in pairs:
         a.close()
         b.close()
@@ -178,6 +181,7 @@ def test_frame_writer_sends_once_to_every_socket_on_its_threads(threads):
 
 class _RealProto:
     """What the hub reads of uvicorn's protocol, over a real asyncio transport."""
+
     handshake_complete = True
     close_sent = False
     disconnected = False
@@ -193,6 +197,7 @@ def test_hub_sends_directly_until_another_write_leaves_bytes_buffered():
 
         async def on_client(reader, writer):
             await accepted.put(writer.transport)
+
         server = await asyncio.start_server(on_client, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
         clients = []
@@ -205,14 +210,14 @@ def test_hub_sends_directly_until_another_write_leaves_bytes_buffered():
         subs = [hub.subscribe() for _ in transports]
         for sub, t in zip(subs, transports, strict=False):
             sub.proto = _RealProto(t)
-        assert set(hub._direct) == set(subs)              # both on direct sends
+        assert set(hub._direct) == set(subs)  # both on direct sends
         first = text_frame('{"seq": 1}')
         hub.publish_local({"type": "board", "seq": 1, "_frame": first})
         assert hub.frames_written == 2
         # a write by someone else that stays buffered (the client does not
         # read): the next frame must queue behind it, not overtake it
         transports[0].get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-        big = b"B" * (256 << 10)                         # under MAX_BUFFER: not a stuck display
+        big = b"B" * (256 << 10)  # under MAX_BUFFER: not a stuck display
         transports[0].write(big)
         assert transports[0].get_write_buffer_size() > 0
         assert subs[0] not in hub._direct and subs[1] in hub._direct
@@ -235,4 +240,5 @@ def test_hub_sends_directly_until_another_write_leaves_bytes_buffered():
         for c in clients:
             c.close()
         server.close()
+
     asyncio.run(run())

@@ -12,7 +12,7 @@ from printer.fonts import font_path
 from printer.texts import EXTRA_CHARS, TICKET_TEXTS
 from queue_server.domain.config import load_toml
 
-VIETNAMESE = ("aàảãáạăằẳẵắặâầẩẫấậbcdđeèẻẽéẹêềểễếệghiìỉĩíịklmnoòỏõóọôồổỗốộơờởỡớợpqrstuùủũúụưừửữứựvxyỳỷỹýỵ")
+VIETNAMESE = "aàảãáạăằẳẵắặâầẩẫấậbcdđeèẻẽéẹêềểễếệghiìỉĩíịklmnoòỏõóọôồổỗốộơờởỡớợpqrstuùủũúụưừửữứựvxyỳỷỹýỵ"
 VIETNAMESE += VIETNAMESE.upper()
 
 
@@ -47,7 +47,7 @@ def test_every_ticket_character_is_in_the_font(bold):
 
 def test_the_check_would_catch_a_missing_glyph():
     cmap = _cmap(False)
-    assert ord("\u0e01") not in cmap   # Thai: Roboto does not have it
+    assert ord("\u0e01") not in cmap  # Thai: Roboto does not have it
 
 
 def test_default_category_names_are_vietnamese():

@@ -34,8 +34,9 @@ class Clock:
 
 
 def keeper(fake, clock) -> GcKeeper:
-    return GcKeeper(check_seconds=15, quiet_seconds=60, full_seconds=3600, force_full_seconds=6 * 3600,
-                    collector=fake, clock=clock)
+    return GcKeeper(
+        check_seconds=15, quiet_seconds=60, full_seconds=3600, force_full_seconds=6 * 3600, collector=fake, clock=clock
+    )
 
 
 def test_install_turns_off_automatic_full_collections_and_uninstall_restores():
@@ -51,14 +52,14 @@ def test_full_collection_waits_for_a_quiet_board_or_a_long_while():
     fake, clock = FakeGc(), Clock()
     k = keeper(fake, clock)
     clock.t += 3599
-    assert not k.step(last_activity=clock.t - 600)       # quiet, but collected less than an hour ago
+    assert not k.step(last_activity=clock.t - 600)  # quiet, but collected less than an hour ago
     clock.t += 2
-    assert not k.step(last_activity=clock.t - 10)        # an hour, but a call 10 s ago
-    assert k.step(last_activity=clock.t - 60)            # an hour and a quiet minute
+    assert not k.step(last_activity=clock.t - 10)  # an hour, but a call 10 s ago
+    assert k.step(last_activity=clock.t - 60)  # an hour and a quiet minute
     assert fake.collections == [2] and k.full_runs == 1
-    assert not k.step(last_activity=clock.t - 600)       # just collected
+    assert not k.step(last_activity=clock.t - 600)  # just collected
     clock.t += 6 * 3600
-    assert k.step(last_activity=clock.t)                 # busy all along: after six hours anyway
+    assert k.step(last_activity=clock.t)  # busy all along: after six hours anyway
     assert fake.collections == [2, 2]
 
 
@@ -74,6 +75,7 @@ def test_the_keeper_task_restores_the_thresholds_when_stopped():
             await task
         except asyncio.CancelledError:
             pass
+
     try:
         asyncio.run(run())
     finally:

@@ -17,7 +17,7 @@ from queue_server.settings import Settings
 
 def _handlers():
     """Our handlers; not Litestar's own (the OpenAPI pages, automatic OPTIONS)."""
-    app = create_app(Settings())          # no I/O: clients are created at startup only
+    app = create_app(Settings())  # no I/O: clients are created at startup only
     for r in app.routes:
         if r.path.startswith("/schema"):
             continue

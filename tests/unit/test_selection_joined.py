@@ -24,7 +24,7 @@ def test_starving_heads_first_joined_first_then_rank():
     a = Head("a", "KH", NOW + 5 * MIN, False, 0, joined_ms=NOW - 50 * MIN)
     b = Head("b", "HT", NOW - 90 * MIN, False, 1, joined_ms=NOW - 45 * MIN)
     c = Head("c", "HT", NOW - 95 * MIN, True, 1, joined_ms=NOW - 50 * MIN)
-    assert choose_next([b, a, c], NOW, TARGETS).ticket_id == "c"   # joined with a, ranks earlier
+    assert choose_next([b, a, c], NOW, TARGETS).ticket_id == "c"  # joined with a, ranks earlier
 
 
 def test_without_a_joining_time_the_rank_is_used():

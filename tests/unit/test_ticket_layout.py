@@ -12,10 +12,14 @@ from printer.render import Placed, qr_image, render
 
 LONG = TicketData(
     site_name="Trung tâm Phục vụ hành chính công xã Ngọc Long",
-    number="D123", category_name="Bảo trợ xã hội – Người có công – Lao động",
+    number="D123",
+    category_name="Bảo trợ xã hội – Người có công – Lao động",
     issued_at_ms=1_764_000_000_000,  # 2025-11-24 23:00 in Hà Nội
     track_url="http://localhost:8000/t/Abc-123_xyzXYZ0",
-    ahead=4, eta_minutes=12, footer="Cảm ơn quý công dân. Theo dõi lượt gọi bằng mã QR.", priority=True,
+    ahead=4,
+    eta_minutes=12,
+    footer="Cảm ơn quý công dân. Theo dõi lượt gọi bằng mã QR.",
+    priority=True,
 )
 
 

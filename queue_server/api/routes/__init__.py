@@ -14,13 +14,13 @@ MODULES = (
     "queue_server.api.routes.tickets",
     "queue_server.api.routes.counters",
     "queue_server.api.routes.board",
-    "queue_server.api.routes.display",      # display board page, voice, settings, pairing
-    "queue_server.api.routes.kiosk",        # kiosk page, a ticket's QR code
-    "queue_server.api.routes.tracking",     # /t/{id} live tracking
-    "queue_server.api.routes.printing",     # print jobs, /ws/printer, printer status
+    "queue_server.api.routes.display",  # display board page, voice, settings, pairing
+    "queue_server.api.routes.kiosk",  # kiosk page, a ticket's QR code
+    "queue_server.api.routes.tracking",  # /t/{id} live tracking
+    "queue_server.api.routes.printing",  # print jobs, /ws/printer, printer status
     "queue_server.api.routes.counter_app",  # counter app and its live feed
-    "queue_server.api.routes.rating",       # the rating tablet /rate/{n}
-    "queue_server.api.routes.admin",        # admin pages and APIs
+    "queue_server.api.routes.rating",  # the rating tablet /rate/{n}
+    "queue_server.api.routes.admin",  # admin pages and APIs
 )
 
 

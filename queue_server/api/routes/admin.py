@@ -24,16 +24,19 @@ async def get_config(svc: Svc) -> dict[str, Any]:
     return {"config": cfg.to_dict(), "sections": list(SECTIONS)}
 
 
-@put("/api/admin/config", status_code=200, summary="Change sections of the configuration; applies live (admin)",
-     opt=ADMIN)
+@put(
+    "/api/admin/config",
+    status_code=200,
+    summary="Change sections of the configuration; applies live (admin)",
+    opt=ADMIN,
+)
 async def put_config(request: Request, svc: Svc, user: CurrentUser) -> dict[str, Any]:
     data = await read_json(request, max_bytes=200_000)
     cfg = await svc.admin.update_config(data, user.username, lang_of(request))
     return {"config": cfg.to_dict()}
 
 
-@get("/api/admin/holidays", summary="Vietnam's public holidays for a year, with the site's closures (admin)",
-     opt=ADMIN)
+@get("/api/admin/holidays", summary="Vietnam's public holidays for a year, with the site's closures (admin)", opt=ADMIN)
 async def get_holidays(svc: Svc, year: FromQuery[int | None] = None) -> dict[str, Any]:
     return await svc.admin.holidays(year)
 
@@ -51,16 +54,19 @@ async def create_user(request: Request, svc: Svc, user: CurrentUser) -> dict[str
     return {"user": created.public()}
 
 
-@put("/api/admin/users/{username:str}", status_code=200, summary="Change a user's role, counters or name (admin)",
-     opt=ADMIN)
+@put(
+    "/api/admin/users/{username:str}",
+    status_code=200,
+    summary="Change a user's role, counters or name (admin)",
+    opt=ADMIN,
+)
 async def update_user(request: Request, svc: Svc, user: CurrentUser, username: FromPath[str]) -> dict[str, Any]:
     target = await svc.admin.user(username)
     data = await read_json(request, max_bytes=4_000)
     return {"user": (await svc.admin.update_user(target, data, user.username, lang_of(request))).public()}
 
 
-@post("/api/admin/users/{username:str}/password", status_code=200, summary="Reset a user's password (admin)",
-      opt=ADMIN)
+@post("/api/admin/users/{username:str}/password", status_code=200, summary="Reset a user's password (admin)", opt=ADMIN)
 async def reset_password(request: Request, svc: Svc, user: CurrentUser, username: FromPath[str]) -> dict[str, Any]:
     target = await svc.admin.user(username)
     data = await read_json(request, max_bytes=4_000)
@@ -74,8 +80,12 @@ async def unlock_user(svc: Svc, user: CurrentUser, username: FromPath[str]) -> d
     return {"ok": True}
 
 
-@post("/api/admin/users/{username:str}/disable", status_code=200, opt=ADMIN,
-      summary="Disable an account; its sessions end (admin)")
+@post(
+    "/api/admin/users/{username:str}/disable",
+    status_code=200,
+    opt=ADMIN,
+    summary="Disable an account; its sessions end (admin)",
+)
 async def disable_user(request: Request, svc: Svc, user: CurrentUser, username: FromPath[str]) -> dict[str, Any]:
     return {"user": (await svc.admin.set_disabled(username, True, user.username, lang_of(request))).public()}
 
@@ -86,8 +96,9 @@ async def enable_user(request: Request, svc: Svc, user: CurrentUser, username: F
 
 
 # -- devices -------------------------------------------------------------------------------------
-@get("/api/admin/devices", summary="Device tokens (kiosk, display, printer, rating); never the tokens (admin)",
-     opt=ADMIN)
+@get(
+    "/api/admin/devices", summary="Device tokens (kiosk, display, printer, rating); never the tokens (admin)", opt=ADMIN
+)
 async def list_devices(svc: Svc) -> dict[str, Any]:
     return {"devices": await svc.admin.devices()}
 
@@ -99,8 +110,12 @@ async def create_device(request: Request, svc: Svc, user: CurrentUser) -> dict[s
     return {"device": device, "token": token}
 
 
-@post("/api/admin/display-pairing", status_code=201, opt=ADMIN,
-      summary="Pair the display showing this code: it gets a new display token (admin)")
+@post(
+    "/api/admin/display-pairing",
+    status_code=201,
+    opt=ADMIN,
+    summary="Pair the display showing this code: it gets a new display token (admin)",
+)
 async def pair_display(request: Request, svc: Svc, user: CurrentUser) -> dict[str, Any]:
     lang = lang_of(request)
     data = await read_json(request, max_bytes=4_000)
@@ -111,8 +126,12 @@ async def pair_display(request: Request, svc: Svc, user: CurrentUser) -> dict[st
     return {"device": await svc.display.pair(code, name, user.username)}
 
 
-@post("/api/admin/devices/{device_id:str}/revoke", status_code=200, summary="Revoke a device token at once (admin)",
-      opt=ADMIN)
+@post(
+    "/api/admin/devices/{device_id:str}/revoke",
+    status_code=200,
+    summary="Revoke a device token at once (admin)",
+    opt=ADMIN,
+)
 async def revoke_device(svc: Svc, user: CurrentUser, device_id: FromPath[str]) -> dict[str, Any]:
     await svc.admin.revoke_device(device_id, user.username)
     return {"ok": True}
@@ -123,13 +142,33 @@ async def revoke_device(svc: Svc, user: CurrentUser, device_id: FromPath[str]) -
 
 
 # -- audit log ------------------------------------------------------------------------------------------
-@get("/api/admin/audit", summary="Recent audit log entries, newest first (admin, supervisor)",
-     opt=access(roles=(Role.ADMIN, Role.SUPERVISOR)))
+@get(
+    "/api/admin/audit",
+    summary="Recent audit log entries, newest first (admin, supervisor)",
+    opt=access(roles=(Role.ADMIN, Role.SUPERVISOR)),
+)
 async def audit_log(svc: Svc, count: FromQuery[int] = 200, actor: FromQuery[str | None] = None) -> dict[str, Any]:
     return {"entries": await svc.admin.audit_entries(count, actor)}
 
 
-router = Router(path="/", route_handlers=[get_config, put_config, get_holidays, list_users, create_user, update_user,
-                                          reset_password, unlock_user, disable_user, enable_user, list_devices,
-                                          create_device, pair_display, revoke_device, audit_log],
-                guards=[authorize])
+router = Router(
+    path="/",
+    route_handlers=[
+        get_config,
+        put_config,
+        get_holidays,
+        list_users,
+        create_user,
+        update_user,
+        reset_password,
+        unlock_user,
+        disable_user,
+        enable_user,
+        list_devices,
+        create_device,
+        pair_display,
+        revoke_device,
+        audit_log,
+    ],
+    guards=[authorize],
+)

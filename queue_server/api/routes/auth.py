@@ -17,21 +17,32 @@ from queue_server.errors import AppError
 def _cookies(svc: Services, sid: str, csrf: str, max_age: int | None) -> list[Cookie]:
     secure = svc.settings.secure_cookies
     return [
-        Cookie(key=SESSION_COOKIE, value=sid, httponly=True, samesite="strict", secure=secure, path="/", max_age=max_age),
-        Cookie(key=CSRF_COOKIE, value=csrf, httponly=False, samesite="strict", secure=secure, path="/", max_age=max_age),
+        Cookie(
+            key=SESSION_COOKIE, value=sid, httponly=True, samesite="strict", secure=secure, path="/", max_age=max_age
+        ),
+        Cookie(
+            key=CSRF_COOKIE, value=csrf, httponly=False, samesite="strict", secure=secure, path="/", max_age=max_age
+        ),
     ]
 
 
-@post("/api/auth/login", status_code=200, opt=PUBLIC,
-      summary="Staff login: sets an HttpOnly session cookie, returns the CSRF token")
+@post(
+    "/api/auth/login",
+    status_code=200,
+    opt=PUBLIC,
+    summary="Staff login: sets an HttpOnly session cookie, returns the CSRF token",
+)
 async def login(request: Request, svc: Svc) -> Response[Any]:
     data = await read_json(request, max_bytes=4_000)
     username = field(data, "username", str)
     password = field(data, "password", str)
-    done = await svc.auth.login(username, password, client_ip(request, svc.settings.trust_proxy),
-                                request.cookies.get(SESSION_COOKIE))
-    return Response(content={"user": done.user.public(), "csrf_token": done.csrf},
-                    cookies=_cookies(svc, done.session_id, done.csrf, None))
+    done = await svc.auth.login(
+        username, password, client_ip(request, svc.settings.trust_proxy), request.cookies.get(SESSION_COOKIE)
+    )
+    return Response(
+        content={"user": done.user.public(), "csrf_token": done.csrf},
+        cookies=_cookies(svc, done.session_id, done.csrf, None),
+    )
 
 
 @post("/api/auth/logout", status_code=200, summary="End the session", opt=access(users=True))

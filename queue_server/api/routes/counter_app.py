@@ -30,20 +30,31 @@ SESSION_RECHECK_S = 2.0
 EVENT_FIELDS = ("type", "seq", "ts", "ticket", "number", "category", "counter", "clerk", "to_category", "to_counter")
 
 
-@get("/counter", summary="The clerk's counter app (HTML; logs in with the staff API)", include_in_schema=False,
-     opt=PUBLIC)
+@get(
+    "/counter",
+    summary="The clerk's counter app (HTML; logs in with the staff API)",
+    include_in_schema=False,
+    opt=PUBLIC,
+)
 async def counter_page() -> Response[str]:
     return page("counter_app", "counter.html")
 
 
-@get("/admin", summary="Admin pages (HTML; every API behind it needs the admin role)", include_in_schema=False,
-     opt=PUBLIC)
+@get(
+    "/admin",
+    summary="Admin pages (HTML; every API behind it needs the admin role)",
+    include_in_schema=False,
+    opt=PUBLIC,
+)
 async def admin_page() -> Response[str]:
     return page("counter_app", "admin.html")
 
 
-@get("/api/counters/{n:int}/state", opt=access(counter=True),
-     summary="The counter app's snapshot: state, ticket, queue preview, today's stats")
+@get(
+    "/api/counters/{n:int}/state",
+    opt=access(counter=True),
+    summary="The counter app's snapshot: state, ticket, queue preview, today's stats",
+)
 async def counter_state(request: Request, svc: Svc, n: FromPath[int]) -> dict[str, Any]:
     return await svc.counters.snapshot(n, lang_of(request))
 
@@ -106,12 +117,15 @@ async def counter_ws(socket: WebSocket, svc: Svc, live: Live, n: FromPath[int]) 
     await serve_feed(socket, live.broadcaster, snap, render)
 
 
-ASSET_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
-               ".svg": "image/svg+xml"}
+ASSET_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
 
 
-@get("/static/counter-app/{name:str}", summary="Scripts and styles of the counter, rating and admin pages",
-     include_in_schema=False, opt=PUBLIC)
+@get(
+    "/static/counter-app/{name:str}",
+    summary="Scripts and styles of the counter, rating and admin pages",
+    include_in_schema=False,
+    opt=PUBLIC,
+)
 async def static_asset(name: FromPath[str]) -> Response[str]:
     suffix = Path(name).suffix
     if "/" in name or name.startswith(".") or suffix not in ASSET_TYPES:
@@ -120,9 +134,11 @@ async def static_asset(name: FromPath[str]) -> Response[str]:
         text = resources.files("counter_app").joinpath(name).read_text("utf-8")
     except (FileNotFoundError, IsADirectoryError, OSError):
         raise AppError("not_found") from None
-    return Response(content=text, media_type=ASSET_TYPES[suffix],
-                    headers={**SECURITY_HEADERS, "Cache-Control": "no-cache"})
+    return Response(
+        content=text, media_type=ASSET_TYPES[suffix], headers={**SECURITY_HEADERS, "Cache-Control": "no-cache"}
+    )
 
 
-router = Router(path="/", route_handlers=[counter_page, admin_page, counter_state, counter_ws, static_asset],
-                guards=[authorize])
+router = Router(
+    path="/", route_handlers=[counter_page, admin_page, counter_state, counter_ws, static_asset], guards=[authorize]
+)

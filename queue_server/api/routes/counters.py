@@ -33,14 +33,22 @@ def _reply(request: Request, acted: Acted) -> dict[str, Any]:
     return out
 
 
-@post("/api/counters/{n:int}/next", status_code=200, opt=AT_COUNTER,
-      summary="Finish the current ticket (if any) and call the next")
+@post(
+    "/api/counters/{n:int}/next",
+    status_code=200,
+    opt=AT_COUNTER,
+    summary="Finish the current ticket (if any) and call the next",
+)
 async def call_next(request: Request, svc: Svc, user: CurrentUser, n: FromPath[int]) -> dict[str, Any]:
     return _reply(request, await svc.counters.next(n, user, _idem(request)))
 
 
-@post("/api/counters/{n:int}/call", status_code=200, opt=AT_COUNTER,
-      summary="Call a specific waiting ticket by number or id")
+@post(
+    "/api/counters/{n:int}/call",
+    status_code=200,
+    opt=AT_COUNTER,
+    summary="Call a specific waiting ticket by number or id",
+)
 async def call_specific(request: Request, svc: Svc, user: CurrentUser, n: FromPath[int]) -> dict[str, Any]:
     data = await read_json(request)
     ticket_id = data.get("ticket")
@@ -67,8 +75,12 @@ async def no_show(request: Request, svc: Svc, user: CurrentUser, n: FromPath[int
     return _reply(request, await svc.counters.finish(n, user, TicketStatus.NO_SHOW, _idem(request)))
 
 
-@post("/api/counters/{n:int}/transfer", status_code=200, opt=AT_COUNTER,
-      summary="Send the current ticket to a category or a counter")
+@post(
+    "/api/counters/{n:int}/transfer",
+    status_code=200,
+    opt=AT_COUNTER,
+    summary="Send the current ticket to a category or a counter",
+)
 async def transfer(request: Request, svc: Svc, user: CurrentUser, n: FromPath[int]) -> dict[str, Any]:
     data = await read_json(request)
     to_category = field(data, "category", str, required=False)
@@ -82,8 +94,9 @@ async def _set_status(svc: Svc, user: CurrentUser, n: int, status: CounterStatus
     return {"counter": n, "status": str(status), "changed": changed}
 
 
-@post("/api/counters/{n:int}/pause", status_code=200, opt=AT_COUNTER,
-      summary="Pause the counter (no calls until resumed)")
+@post(
+    "/api/counters/{n:int}/pause", status_code=200, opt=AT_COUNTER, summary="Pause the counter (no calls until resumed)"
+)
 async def pause(svc: Svc, user: CurrentUser, n: FromPath[int]) -> dict[str, Any]:
     return await _set_status(svc, user, n, CounterStatus.PAUSED)
 
@@ -98,5 +111,8 @@ async def list_counters(svc: Svc, user: CurrentUser) -> dict[str, Any]:
     return {"counters": await svc.counters.states(user)}
 
 
-router = Router(path="/", route_handlers=[call_next, call_specific, recall, done, no_show, transfer, pause, resume,
-                                          list_counters], guards=[authorize])
+router = Router(
+    path="/",
+    route_handlers=[call_next, call_specific, recall, done, no_show, transfer, pause, resume, list_counters],
+    guards=[authorize],
+)

@@ -28,8 +28,12 @@ VOICE_UNAVAILABLE = (
     "No offline Vietnamese voice (espeak-ng) on the server and this phrase has words without a recorded clip. "
     "The board plays the chime and shows the text only.",
 )
-ASSET_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
-               ".svg": "image/svg+xml", ".wav": "audio/wav"}
+ASSET_TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".wav": "audio/wav",
+}
 
 
 # -- the page ------------------------------------------------------------------
@@ -39,16 +43,22 @@ async def display_page(request: Request) -> Response[str]:
         p = await caller(request)
     except AppError:
         p = None
-    if p is None or (p.user is None and p.device is None):     # not paired yet: show a pairing code
+    if p is None or (p.user is None and p.device is None):  # not paired yet: show a pairing code
         return page("display", "pair.html", cache=False)
     if p.user is None and (p.device is None or p.device.kind != DeviceKind.DISPLAY):
-        return message_page("Mã thiết bị không dùng cho màn hình", "Hãy dùng mã của thiết bị loại “display”.",
-                            status=403, title_en="Wrong device token", body_en="Use a token of a display device.")
+        return message_page(
+            "Mã thiết bị không dùng cho màn hình",
+            "Hãy dùng mã của thiết bị loại “display”.",
+            status=403,
+            title_en="Wrong device token",
+            body_en="Use a token of a display device.",
+        )
     return page("display", "index.html", cache=False)
 
 
-@get("/display/static/{name:str}", summary="Scripts, styles and sounds of the board", include_in_schema=False,
-     opt=PUBLIC)
+@get(
+    "/display/static/{name:str}", summary="Scripts, styles and sounds of the board", include_in_schema=False, opt=PUBLIC
+)
 async def display_asset(name: FromPath[str]) -> Response[Any]:
     suffix = Path(name).suffix
     if "/" in name or "\\" in name or name.startswith(".") or suffix not in ASSET_TYPES:
@@ -74,8 +84,12 @@ def _voice_cache(request: Request, svc: Services) -> VoiceCache:
     return cache
 
 
-@get("/api/voice", summary="Vietnamese speech (WAV) rendered offline by espeak-ng (cached per phrase), "
-                           "or joined from pre-rendered word clips when espeak-ng is missing", opt=DISPLAY_OR_STAFF)
+@get(
+    "/api/voice",
+    summary="Vietnamese speech (WAV) rendered offline by espeak-ng (cached per phrase), "
+    "or joined from pre-rendered word clips when espeak-ng is missing",
+    opt=DISPLAY_OR_STAFF,
+)
 async def voice(request: Request, svc: Svc) -> Response[Any]:
     text = clean_text(request.query_params.get("text", ""))
     if not text:
@@ -86,11 +100,18 @@ async def voice(request: Request, svc: Svc) -> Response[Any]:
     except VoiceUnavailable:
         vi, en = VOICE_UNAVAILABLE
         body = {"error": "voice_unavailable", "message": en if lang_of(request) == "en" else vi}
-        return Response(content=body, status_code=503,
-                        media_type="application/json", headers={"X-Voice-Fallback": "chime-and-text"})
-    return Response(content=wav, media_type="audio/wav",
-                    headers={"Cache-Control": "private, max-age=86400", "X-Voice-Cache": "hit" if cached else "miss",
-                             "X-Voice-Source": source})
+        return Response(
+            content=body, status_code=503, media_type="application/json", headers={"X-Voice-Fallback": "chime-and-text"}
+        )
+    return Response(
+        content=wav,
+        media_type="audio/wav",
+        headers={
+            "Cache-Control": "private, max-age=86400",
+            "X-Voice-Cache": "hit" if cached else "miss",
+            "X-Voice-Source": source,
+        },
+    )
 
 
 # -- notice line and voice settings -------------------------------------------
@@ -114,20 +135,38 @@ async def put_display_settings(request: Request, svc: Svc, user: CurrentUser) ->
 
 
 # -- pairing a TV without typing its token ----------------------------------------
-@post("/api/display/pairing", status_code=201, summary="Start pairing a display: a code to show, a poll id (public)",
-      opt=PUBLIC)
+@post(
+    "/api/display/pairing",
+    status_code=201,
+    summary="Start pairing a display: a code to show, a poll id (public)",
+    opt=PUBLIC,
+)
 async def start_pairing(request: Request, svc: Svc) -> dict[str, Any]:
     await limit(request, "pair", 20)
     pairing = await svc.display.start_pairing()
     return {"code": pairing.code, "poll_id": pairing.poll_id, "expires_in": pairing.expires_in}
 
 
-@get("/api/display/pairing/{poll_id:str}", opt=PUBLIC,
-     summary="A pairing's state; the display token, once, when an admin paired it (public)")
+@get(
+    "/api/display/pairing/{poll_id:str}",
+    opt=PUBLIC,
+    summary="A pairing's state; the display token, once, when an admin paired it (public)",
+)
 async def poll_pairing(request: Request, svc: Svc, poll_id: FromPath[str]) -> dict[str, str]:
     await limit(request)
     return await svc.display.poll_pairing(poll_id)
 
 
-router = Router(path="/", route_handlers=[display_page, display_asset, voice, get_display_settings,
-                                          put_display_settings, start_pairing, poll_pairing], guards=[authorize])
+router = Router(
+    path="/",
+    route_handlers=[
+        display_page,
+        display_asset,
+        voice,
+        get_display_settings,
+        put_display_settings,
+        start_pairing,
+        poll_pairing,
+    ],
+    guards=[authorize],
+)

@@ -32,20 +32,30 @@ POLL_SECONDS = 0.5
 SEEN_EVERY_SECONDS = 10
 
 
-@get("/api/printer/status", summary="Ticket printer status (kiosk, printer device or staff)",
-     opt=access(roles=STAFF, devices=(DeviceKind.KIOSK, DeviceKind.PRINTER, DeviceKind.DISPLAY)))
+@get(
+    "/api/printer/status",
+    summary="Ticket printer status (kiosk, printer device or staff)",
+    opt=access(roles=STAFF, devices=(DeviceKind.KIOSK, DeviceKind.PRINTER, DeviceKind.DISPLAY)),
+)
 async def printer_status(request: Request, svc: Svc) -> dict[str, Any]:
     return await svc.printing.status(lang_of(request))
 
 
-@get("/api/tickets/{ticket_id:str}/print", summary="Whether a kiosk ticket has been printed (kiosk or staff)",
-     opt=access(roles=STAFF, devices=(DeviceKind.KIOSK,)))
+@get(
+    "/api/tickets/{ticket_id:str}/print",
+    summary="Whether a kiosk ticket has been printed (kiosk or staff)",
+    opt=access(roles=STAFF, devices=(DeviceKind.KIOSK,)),
+)
 async def ticket_print_state(request: Request, svc: Svc, ticket_id: FromPath[str]) -> dict[str, Any]:
     return await svc.printing.ticket_state(ticket_id, lang_of(request))
 
 
-@post("/api/tickets/{ticket_id:str}/reprint", status_code=202, summary="Print a ticket again (staff)",
-      opt=access(roles=STAFF))
+@post(
+    "/api/tickets/{ticket_id:str}/reprint",
+    status_code=202,
+    summary="Print a ticket again (staff)",
+    opt=access(roles=STAFF),
+)
 async def reprint(request: Request, svc: Svc, user: CurrentUser, ticket_id: FromPath[str]) -> dict[str, Any]:
     return await svc.printing.reprint(ticket_id, user.username, lang_of(request))
 
@@ -79,8 +89,15 @@ async def printer_ws(socket: WebSocket, svc: Svc) -> None:
                 last_seen = loop_now
             for job in await printing.claim():
                 inflight.add(job["id"])
-                await send({"type": "job", "id": job["id"], "ticket": job.get("ticket"),
-                            "attempt": job.get("attempts", 1), "data": job.get("data") or {}})
+                await send(
+                    {
+                        "type": "job",
+                        "id": job["id"],
+                        "ticket": job.get("ticket"),
+                        "attempt": job.get("attempts", 1),
+                        "data": job.get("data") or {},
+                    }
+                )
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(wake.wait(), POLL_SECONDS)
 
@@ -94,7 +111,9 @@ async def printer_ws(socket: WebSocket, svc: Svc) -> None:
                 reply = await printing.answer(job_id, kind == "ack", str(msg.get("error") or ""))
                 inflight.discard(job_id)
                 if kind == "fail":
-                    log.warning("print job %s failed (%s); retry in %s ms", job_id, msg.get("error"), reply.get("retry_in"))
+                    log.warning(
+                        "print job %s failed (%s); retry in %s ms", job_id, msg.get("error"), reply.get("retry_in")
+                    )
             elif kind in ("status", "hello"):
                 if await printing.agent_status(agent, str(msg.get("status")), str(msg.get("detail") or "")):
                     wake.set()

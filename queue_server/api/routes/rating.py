@@ -20,22 +20,38 @@ from queue_server.services.input import as_int
 SUPERVISING = (Role.ADMIN, Role.SUPERVISOR)
 
 
-@get("/rate/{n:int}", summary="Rating tablet for a counter (HTML, rating device token in ?token=)",
-     include_in_schema=False, opt=PUBLIC)
+@get(
+    "/rate/{n:int}",
+    summary="Rating tablet for a counter (HTML, rating device token in ?token=)",
+    include_in_schema=False,
+    opt=PUBLIC,
+)
 async def rate_page(request: Request, svc: Svc, n: FromPath[int]) -> Response[str]:
     dev = await device_of(request, DeviceKind.RATING)
     if dev is None:
-        return message_page("Thiết bị chưa được cấp phép",
-                            "Trang đánh giá cần mã thiết bị đánh giá hợp lệ (?token=...). Liên hệ quản trị viên.",
-                            status=401, title_en="Device not authorised",
-                            body_en="The rating page needs a valid rating device token (?token=...).")
+        return message_page(
+            "Thiết bị chưa được cấp phép",
+            "Trang đánh giá cần mã thiết bị đánh giá hợp lệ (?token=...). Liên hệ quản trị viên.",
+            status=401,
+            title_en="Device not authorised",
+            body_en="The rating page needs a valid rating device token (?token=...).",
+        )
     if dev.counter is not None and dev.counter != n:
-        return message_page("Sai quầy", f"Thiết bị này được cấp cho quầy số {dev.counter}, không phải quầy {n}.",
-                            status=403, title_en="Wrong counter",
-                            body_en=f"This tablet belongs to counter {dev.counter}, not counter {n}.")
+        return message_page(
+            "Sai quầy",
+            f"Thiết bị này được cấp cho quầy số {dev.counter}, không phải quầy {n}.",
+            status=403,
+            title_en="Wrong counter",
+            body_en=f"This tablet belongs to counter {dev.counter}, not counter {n}.",
+        )
     if not await svc.counters.exists(n):
-        return message_page("Không có quầy này", f"Không có quầy số {n}.", status=404,
-                            title_en="No such counter", body_en=f"There is no counter {n}.")
+        return message_page(
+            "Không có quầy này",
+            f"Không có quầy số {n}.",
+            status=404,
+            title_en="No such counter",
+            body_en=f"There is no counter {n}.",
+        )
     return page("counter_app", "rate.html")
 
 
@@ -46,9 +62,11 @@ async def rate_ws(socket: WebSocket, svc: Svc, live: Live, n: FromPath[int]) -> 
 
     p = await socket_principal(socket)
     await socket.accept()
-    ok = (p.device is not None and p.device.kind == DeviceKind.RATING
-          and (p.device.counter is None or p.device.counter == n)) or \
-         (p.user is not None and p.user.role in SUPERVISING)
+    ok = (
+        p.device is not None
+        and p.device.kind == DeviceKind.RATING
+        and (p.device.counter is None or p.device.counter == n)
+    ) or (p.user is not None and p.user.role in SUPERVISING)
     if not ok:
         await socket.close(code=4401 if p.user is None and p.device is None else 4403, reason="not allowed")
         return
@@ -73,8 +91,12 @@ async def rate_ws(socket: WebSocket, svc: Svc, live: Live, n: FromPath[int]) -> 
     await serve_feed(socket, live.broadcaster, snap, render)
 
 
-@post("/api/rate/{n:int}", status_code=201, opt=access(roles=SUPERVISING, devices=(DeviceKind.RATING,)),
-      summary="Rate the ticket just served at counter n (rating tablet token)")
+@post(
+    "/api/rate/{n:int}",
+    status_code=201,
+    opt=access(roles=SUPERVISING, devices=(DeviceKind.RATING,)),
+    summary="Rate the ticket just served at counter n (rating tablet token)",
+)
 async def rate_at_counter(request: Request, svc: Svc, caller: Caller, n: FromPath[int]) -> dict[str, Any]:
     if caller.device is not None and caller.device.counter is not None and caller.device.counter != n:
         raise AppError("forbidden")

@@ -19,8 +19,12 @@ def _view(state: TicketState, lang: str, staff: bool = False) -> dict[str, Any]:
     return (staff_ticket_view if staff else ticket_view)(state.ticket, state.cfg, state.position, lang)
 
 
-@post("/api/tickets", status_code=201, summary="Issue a ticket (kiosk token, or staff for a walk-in)",
-      opt=access(roles=STAFF, devices=(DeviceKind.KIOSK,)))
+@post(
+    "/api/tickets",
+    status_code=201,
+    summary="Issue a ticket (kiosk token, or staff for a walk-in)",
+    opt=access(roles=STAFF, devices=(DeviceKind.KIOSK,)),
+)
 async def issue_ticket(request: Request, svc: Svc, caller: Caller) -> dict[str, Any]:
     data = await read_json(request, max_bytes=4_000)
     category = field(data, "category", str)
@@ -29,10 +33,15 @@ async def issue_ticket(request: Request, svc: Svc, caller: Caller) -> dict[str, 
         await svc.limits.kiosk(caller.device.id)
     lang = lang_of(request)
     state = await svc.tickets.issue_walk_in(
-        category, priority=priority, idem=request.headers.get("idempotency-key"),
-        device_id=caller.device.id if caller.device else None, actor=caller.name, lang=lang)
+        category,
+        priority=priority,
+        idem=request.headers.get("idempotency-key"),
+        device_id=caller.device.id if caller.device else None,
+        actor=caller.name,
+        lang=lang,
+    )
     view = _view(state, lang)
-    if state.print is not None:     # a kiosk ticket is printed; the ticket is valid either way
+    if state.print is not None:  # a kiosk ticket is printed; the ticket is valid either way
         view["print"] = state.print
     return view
 
@@ -53,8 +62,12 @@ async def get_ticket_events(svc: Svc, ticket_id: FromPath[str]) -> dict[str, Any
     return {"events": await svc.tickets.history(ticket_id)}
 
 
-@post("/api/tickets/{ticket_id:str}/rating", status_code=201, opt=PUBLIC,
-      summary="Rate the service once (public or rating tablet)")
+@post(
+    "/api/tickets/{ticket_id:str}/rating",
+    status_code=201,
+    opt=PUBLIC,
+    summary="Rate the service once (public or rating tablet)",
+)
 async def rate_ticket(request: Request, svc: Svc, ticket_id: FromPath[str]) -> dict[str, Any]:
     await limit(request, "rating", 30)
     data = await read_json(request, max_bytes=1_000)
@@ -68,11 +81,18 @@ async def rate_ticket(request: Request, svc: Svc, ticket_id: FromPath[str]) -> d
     return {"ticket": ticket.id, "rating": ticket.rating}
 
 
-@post("/api/tickets/{ticket_id:str}/requeue", status_code=200, opt=access(roles=STAFF),
-      summary="Return a no-show citizen to the queue (staff)")
+@post(
+    "/api/tickets/{ticket_id:str}/requeue",
+    status_code=200,
+    opt=access(roles=STAFF),
+    summary="Return a no-show citizen to the queue (staff)",
+)
 async def requeue_ticket(request: Request, svc: Svc, user: CurrentUser, ticket_id: FromPath[str]) -> dict[str, Any]:
     return _view(await svc.tickets.requeue(ticket_id, clerk=user.username), lang_of(request), staff=True)
 
 
-router = Router(path="/", route_handlers=[issue_ticket, get_ticket, find_ticket, get_ticket_events, rate_ticket,
-                                          requeue_ticket], guards=[authorize])
+router = Router(
+    path="/",
+    route_handlers=[issue_ticket, get_ticket, find_ticket, get_ticket_events, rate_ticket, requeue_ticket],
+    guards=[authorize],
+)

@@ -19,8 +19,20 @@ from queue_server.errors import AppError
 from queue_server.services.views import ticket_view
 
 # Events that can change a waiting ticket's position, status or rating.
-RELEVANT = {"issue", "call", "recall", "done", "no_show", "requeue", "transfer", "pause", "resume",
-            "expire", "rating", "config"}
+RELEVANT = {
+    "issue",
+    "call",
+    "recall",
+    "done",
+    "no_show",
+    "requeue",
+    "transfer",
+    "pause",
+    "resume",
+    "expire",
+    "rating",
+    "config",
+}
 
 
 @get("/t/{ticket_id:str}", summary="Live tracking page of a ticket (mobile)", include_in_schema=False, opt=PUBLIC)
