@@ -180,7 +180,9 @@ class _Collector:
     def add(self, fld: str, vi: str, en: str) -> None:
         self.problems.append(Problem(fld, vi, en))
 
-    def text(self, d: dict, key: str, fld: str, *, required: bool = True, default: str = "", max_len: int = 200) -> str:
+    def text(
+        self, d: dict[str, Any], key: str, fld: str, *, required: bool = True, default: str = "", max_len: int = 200
+    ) -> str:
         v = d.get(key, None)
         if v is None:
             if required:
@@ -196,7 +198,9 @@ class _Collector:
             self.add(fld, f"dài quá {max_len} ký tự", f"longer than {max_len} characters")
         return v
 
-    def number(self, d: dict, key: str, fld: str, *, lo: float, hi: float, default: float, integer: bool = False):
+    def number(
+        self, d: dict[str, Any], key: str, fld: str, *, lo: float, hi: float, default: float, integer: bool = False
+    ) -> Any:
         v = d.get(key, default)
         if isinstance(v, bool) or not isinstance(v, (int, float)) or (integer and not isinstance(v, int)):
             kind_vi, kind_en = ("số nguyên", "an integer") if integer else ("số", "a number")
@@ -207,14 +211,14 @@ class _Collector:
             return default
         return v
 
-    def flag(self, d: dict, key: str, fld: str, default: bool) -> bool:
+    def flag(self, d: dict[str, Any], key: str, fld: str, default: bool) -> bool:
         v = d.get(key, default)
         if not isinstance(v, bool):
             self.add(fld, "phải là true hoặc false", "must be true or false")
             return default
         return v
 
-    def dates(self, d: dict, key: str, fld: str) -> tuple[date, ...]:
+    def dates(self, d: dict[str, Any], key: str, fld: str) -> tuple[date, ...]:
         raw = d.get(key, [])
         if not isinstance(raw, list):
             self.add(fld, "phải là danh sách ngày YYYY-MM-DD", "must be a list of YYYY-MM-DD dates")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from queue_server.domain.config import WEEKDAYS, Hours
+from queue_server.domain.config import WEEKDAYS, Hours, Session
 
 HolidayLookup = Callable[[date], bool]
 
@@ -25,7 +25,7 @@ def is_working_day(day: date, hours: Hours, is_holiday: HolidayLookup = _no_holi
     return bool(hours.weekly.get(WEEKDAYS[day.weekday()]))
 
 
-def sessions_on(day: date, hours: Hours, is_holiday: HolidayLookup = _no_holidays):
+def sessions_on(day: date, hours: Hours, is_holiday: HolidayLookup = _no_holidays) -> tuple[Session, ...]:
     if not is_working_day(day, hours, is_holiday):
         return ()
     sessions = hours.weekly.get(WEEKDAYS[day.weekday()], ())

@@ -43,7 +43,10 @@ class Head:
         return self.rank_ms if self.joined_ms is None else self.joined_ms
 
 
-def sort_key(head: Head, now_ms: int, targets_ms: dict[str, int], factor: float) -> tuple:
+SortKey = tuple[int, int, int, int]
+
+
+def sort_key(head: Head, now_ms: int, targets_ms: dict[str, int], factor: float) -> SortKey:
     target = targets_ms.get(head.category, 0)
     starving = target > 0 and (now_ms - head.joined) > factor * target
     if starving:
@@ -53,7 +56,7 @@ def sort_key(head: Head, now_ms: int, targets_ms: dict[str, int], factor: float)
 
 def choose_next(heads: Iterable[Head], now_ms: int, targets_ms: dict[str, int], factor: float = 2.0) -> Head | None:
     best: Head | None = None
-    best_key: tuple | None = None
+    best_key: SortKey | None = None
     for h in heads:
         k = sort_key(h, now_ms, targets_ms, factor)
         if best_key is None or k < best_key:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from redis.asyncio import Redis
 
 from queue_server.domain.events import SCHEMA, Event, FieldSpec, fields_of, text_fields
+from queue_server.store.connection import entries
 from queue_server.store.keys import Keys
 
 # Stream ids are the Redis server's clock; tickets carry the app's. Start the
@@ -31,7 +32,7 @@ def _legacy(spec: FieldSpec | None, v: str) -> Any:
         return v
 
 
-def decode_event(stream_id: bytes | str, fields: dict) -> dict[str, Any]:
+def decode_event(stream_id: bytes | str, fields: Mapping[Any, Any]) -> dict[str, Any]:
     """One stream entry as a dict: the fields, typed by the declared schema
     (queue_server/domain/events.py), and `id`, the stream id. Accepts the
     bytes or str replies of either kind of Redis client."""
@@ -53,13 +54,12 @@ class EventLog:
         """Every event from `start` to `end` (stream ids), oldest first."""
         cursor = start
         while True:
-            rows = await self.redis.xrange(self.keys.events, min=cursor, max=end, count=batch)
+            rows = entries(await self.redis.xrange(self.keys.events, min=cursor, max=end, count=batch))
             for sid, fields in rows:
                 yield decode_event(sid, fields)
             if len(rows) < batch:
                 return
-            last = rows[-1][0]
-            cursor = "(" + (last.decode() if isinstance(last, bytes) else last)  # exclusive: after the last one
+            cursor = "(" + rows[-1][0]  # exclusive: continue after the last one
 
     async def for_ticket(self, ticket_id: str, issued_at: int | None = None) -> list[dict[str, Any]]:
         """A ticket's events, oldest first. With its issue time the scan starts

@@ -18,7 +18,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from queue_server.domain.config import SiteConfig
+from queue_server.domain.config import Counter, SiteConfig
 from queue_server.domain.eta import estimate_wait_minutes
 from queue_server.domain.model import CounterStatus, Source, Ticket, TicketStatus
 from queue_server.domain.numbering import normalize_number, service_day
@@ -112,7 +112,7 @@ class TicketStore:
     def _idem_key(self, action: str, counter: int | str, idem: str | None) -> str:
         return self.keys.idempotency(_idem_scope(action, counter, idem or "-"))
 
-    async def _counter_cfg(self, counter: int):
+    async def _counter_cfg(self, counter: int) -> tuple[SiteConfig, Counter]:
         cfg = await self.config.get()
         ct = cfg.counter(counter)
         if ct is None:
@@ -136,7 +136,7 @@ class TicketStore:
         ticket_id = await self.redis.hget(self.keys.numbers(day), norm)
         if ticket_id is None:
             raise AppError("ticket_not_found")
-        return await self.get_ticket(ticket_id)
+        return await self.get_ticket(text(ticket_id))
 
     # -- issuing -------------------------------------------------------------
     async def issue(
@@ -313,13 +313,13 @@ class TicketStore:
                 t = await self.get_ticket(current)
                 if t.priority:
                     qname = priority_queue(to_category)
-        else:
-            target = cfg.counter(int(to_counter))
+        elif to_counter is not None:
+            target = cfg.counter(to_counter)
             if target is None:
                 raise AppError("counter_not_found", counter=to_counter)
             if not target.enabled:
                 raise AppError("counter_closed", counter=to_counter)
-            qname = counter_queue(int(to_counter))
+            qname = counter_queue(to_counter)
         k = self.keys
         reply = await self.scripts.run(
             "transfer",
@@ -495,7 +495,8 @@ class TicketStore:
         return out
 
     async def current_ticket_id(self, counter: int) -> str | None:
-        return await self.redis.hget(self.keys.counter(counter), "ticket") or None
+        current = await self.redis.hget(self.keys.counter(counter), "ticket")
+        return text(current) if current else None
 
     async def recent_calls(self, limit: int = 8) -> list[dict[str, Any]]:
         return [json.loads(x) for x in await self.redis.lrange(self.keys.recent, 0, limit - 1)]
