@@ -86,7 +86,7 @@ def bench_http(url: str, n: int, conc: int) -> list[str]:
             list(pool.map(issue, range(n)))
         return [summary("POST /api/tickets (HTTP, 1 uvicorn process)", lat, time.perf_counter() - t0)]
     finally:
-        srv.stop()
+        srv.close()
 
 
 def main() -> None:

@@ -162,7 +162,7 @@ def bench_press(presses: int) -> list[str]:
     finally:
         agent.terminate()
         agent.wait(10)
-        srv.stop()
+        srv.close()
         rp.stop()
 
 

@@ -144,7 +144,12 @@ class EscposConnection(Connection):
     def _open(self):
         try:
             p = self._make()
-            p.open()
+            if self.spec.kind == "network":
+                # our own socket: python-escpos's open() drops it unclosed when connect() fails
+                sock = socket.create_connection((p.host, p.port), timeout=p.timeout)
+                p.device = sock
+            else:
+                p.open()
         except Exception as e:  # DeviceNotFoundError, OSError, missing pyusb/pyserial/pycups
             raise PrinterError(f"{self.describe()}: {e}") from e
         return p

@@ -94,8 +94,8 @@ def start(
         "--loglevel",
         "warning",
     ]
-    log = open(log_to or data_dir / "redis.log", "ab")
-    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    with open(log_to or data_dir / "redis.log", "ab") as log:  # the child keeps its own copy
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if proc.poll() is not None:

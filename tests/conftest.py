@@ -32,7 +32,7 @@ def server(redis_url):
 
     handle = make_server(redis_url).start()
     yield handle
-    handle.stop()
+    handle.close()
 
 
 @pytest.fixture

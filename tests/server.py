@@ -58,6 +58,8 @@ class ServerHandle:
     tokens: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen | None = None
     log_path: Path | None = None
+    # every HTTP client handed out, closed when the server stops
+    clients: list[httpx.Client] = field(default_factory=list, repr=False)
 
     @property
     def base_url(self) -> str:
@@ -83,14 +85,14 @@ class ServerHandle:
             MOTCUA_KIOSK_LIMIT="100000",
         )
         self.log_path = self.config_path.with_suffix(f".{self.port}.log")
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "queue_server.cli", "serve", "--port", str(self.port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "queue_server.cli", "serve", "--port", str(self.port)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -102,6 +104,12 @@ class ServerHandle:
                 pass
             time.sleep(0.1)
         raise RuntimeError("server did not start")
+
+    def close(self) -> None:
+        """Stop the server for good and close the HTTP clients it handed out
+        (`stop` alone keeps them, for tests that restart the server)."""
+        self.stop()
+        self.close_clients()
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -122,7 +130,13 @@ class ServerHandle:
 
     # -- clients ------------------------------------------------------------
     def client(self, **kw) -> httpx.Client:
-        return httpx.Client(base_url=self.base_url, timeout=10, **kw)
+        c = httpx.Client(base_url=self.base_url, timeout=10, **kw)
+        self.clients.append(c)
+        return c
+
+    def close_clients(self) -> None:
+        while self.clients:
+            self.clients.pop().close()
 
     def device(self, kind: str) -> httpx.Client:
         return self.client(headers={"Authorization": f"Bearer {self.tokens[kind]}"})

@@ -18,27 +18,27 @@ def start_agent(server, printer: str, width: int = 80, log_dir: Path | None = No
     run_id = time.monotonic_ns()
     base = log_dir or Path(server.config_path).parent
     env = dict(os.environ, PYTHONUNBUFFERED="1", MOTCUA_AGENT_STATE=str(base / f"agent-{run_id}.printed"))
-    log = open(base / f"agent-{run_id}.log", "ab")
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "queue_server.cli",
-            "printer-agent",
-            "--server",
-            server.base_url,
-            "--token",
-            server.tokens["printer"],
-            "--printer",
-            printer,
-            "--width",
-            str(width),
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
+    with open(base / f"agent-{run_id}.log", "ab") as log:  # the child keeps its own copy
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "queue_server.cli",
+                "printer-agent",
+                "--server",
+                server.base_url,
+                "--token",
+                server.tokens["printer"],
+                "--printer",
+                printer,
+                "--width",
+                str(width),
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
 
 
 def stop_agent(proc: subprocess.Popen) -> None:

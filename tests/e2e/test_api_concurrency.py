@@ -21,8 +21,8 @@ def twin(redis_url):
         redis_url=redis_url, site_id=a.site_id, config_path=a.config_path, port=free_port(), tokens=a.tokens
     ).start()
     yield a, b
-    a.stop()
-    b.stop()
+    a.close()
+    b.close()
 
 
 def events(server, client, ticket_ids):
@@ -120,4 +120,4 @@ def test_double_press_without_key_is_debounced(redis_url):
         assert srv.client().get(f"/api/tickets/{second['id']}").json()["status"] == "waiting"
         assert srv.client().get(f"/api/tickets/{first['id']}").json()["status"] == "called"
     finally:
-        srv.stop()
+        srv.close()

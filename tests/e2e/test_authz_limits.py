@@ -52,8 +52,8 @@ def _wait_up(port: int, proc: subprocess.Popen) -> None:
 def test_login_limit_holds_across_two_processes(redis_url):
     handle = make_server(redis_url)
     ports = [free_port(), free_port()]
-    log = open(handle.config_path.with_suffix(".limits.log"), "ab")
-    procs = [_spawn(handle, p, log) for p in ports]
+    with open(handle.config_path.with_suffix(".limits.log"), "ab") as log:  # the children keep their copies
+        procs = [_spawn(handle, p, log) for p in ports]
     try:
         for p, proc in zip(ports, procs, strict=False):
             _wait_up(p, proc)

@@ -353,4 +353,4 @@ def test_clock_follows_a_site_in_another_zone(redis_url, browser):
         assert _clock(pg) in _site_clock("America/Bogota")
     finally:
         ctx.close()
-        srv.stop()
+        srv.close()

@@ -251,4 +251,4 @@ def test_voice_endpoint_falls_back_clearly_without_espeak(redis_url, monkeypatch
         assert r.json()["error"] == "voice_unavailable" and "espeak-ng" in r.json()["message"]
         assert dev.get("/api/display/settings").json()["offline_voice"] is False
     finally:
-        srv.stop()
+        srv.close()

@@ -110,7 +110,7 @@ def test_kiosk_locked_outside_hours(redis_url, browser):
         assert "Ngoài giờ làm việc" in text and "07:30 Chủ Nhật" in text
     finally:
         ctx.close()
-        srv.stop()
+        srv.close()
 
 
 def test_kiosk_seats_full_points_to_qr(redis_url, browser):
@@ -128,7 +128,7 @@ def test_kiosk_seats_full_points_to_qr(redis_url, browser):
         assert "hết chỗ ngồi" in page.inner_text("#full-banner") and "QR" in page.inner_text("#full-banner")
     finally:
         ctx.close()
-        srv.stop()
+        srv.close()
 
 
 def test_kiosk_needs_a_kiosk_token(live):

@@ -70,7 +70,7 @@ def test_tracking_five_level_scale_in_english(redis_url, browser):
         assert page.locator("#rate-buttons button").first.inner_text() == "Very satisfied"
     finally:
         ctx.close()
-        srv.stop()
+        srv.close()
 
 
 def test_unknown_ticket_page_says_so(live, page):

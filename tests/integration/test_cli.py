@@ -80,7 +80,7 @@ def test_user_and_device_commands_work_against_a_running_server(redis_url):
         raw = Redis.from_url(redis_url).hgetall(srv.keys.devices)
         assert all(token.encode() not in k + v for k, v in raw.items())
     finally:
-        srv.stop()
+        srv.close()
 
 
 def test_up_warns_when_the_qr_code_points_at_localhost():

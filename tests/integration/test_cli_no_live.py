@@ -18,8 +18,7 @@ from queue_server.store.keys import Keys
 
 
 def _monitor(url: str, seen: list[str], ready: threading.Event, stop: threading.Event) -> None:
-    r = Redis.from_url(url, decode_responses=True)
-    with r.monitor() as m:
+    with Redis.from_url(url, decode_responses=True) as r, r.monitor() as m:
         ready.set()
         for cmd in m.listen():
             seen.append(str(cmd.get("command", "")))
@@ -57,13 +56,13 @@ def test_user_add_opens_no_subscription():
         )
         assert r.returncode == 0, r.stdout + r.stderr
         stop.set()
-        Redis.from_url(proc.url).ping()  # one more command, so the monitor sees `stop`
-        t.join(10)
+        with Redis.from_url(proc.url) as client:
+            client.ping()  # one more command, so the monitor sees `stop`
+            t.join(10)
+            assert client.hexists(Keys(load_toml(None).site.id).users, "thu")
         commands = [c.split(" ")[0].upper() for c in seen]
         assert "HSET" in commands  # the user was written through this connection's server...
         assert not [c for c in commands if "SUBSCRIBE" in c], seen  # ...and nothing subscribed
-        site = load_toml(None).site.id
-        assert Redis.from_url(proc.url).hexists(Keys(site).users, "thu")
     finally:
         proc.stop()
 

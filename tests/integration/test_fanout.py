@@ -35,7 +35,7 @@ def pair(server):
     )
     b.start()
     yield server, b
-    b.stop()
+    b.close()
 
 
 @contextlib.contextmanager
