@@ -28,41 +28,16 @@ def pct(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, int(len(xs) * p))]
 
 
-def _int(v: Any) -> int | None:
-    try:
-        return int(v)
-    except (TypeError, ValueError):
-        return None
-
-
 def day_start_ms(tz, now_ms: int) -> int:
     local = datetime.fromtimestamp(now_ms / 1000, tz=UTC).astimezone(tz)
     return int(local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp() * 1000)
 
 
 async def scan_counter_stats(redis, keys, tz, n: int, now: int) -> dict[str, Any]:
-    """A copy of counter_app.counter_stats() as it was before the stats hash."""
-    from queue_server.store.events import EventLog
+    """The old full scan of the day's events (the integration test's reference copy)."""
+    from tests.integration.test_counter_stats import scan_counter_stats as scan
 
-    served = no_shows = calls = 0
-    service_total = 0
-    async for e in EventLog(redis, keys).iter(start=f"{day_start_ms(tz, now)}-0"):
-        if _int(e.get("counter")) != n:
-            continue
-        kind = e.get("type")
-        if kind == "done":
-            served += 1
-            service_total += _int(e.get("service_ms")) or 0
-        elif kind == "no_show":
-            no_shows += 1
-        elif kind == "call":
-            calls += 1
-    return {
-        "served": served,
-        "no_shows": no_shows,
-        "calls": calls,
-        "avg_service_ms": round(service_total / served) if served else None,
-    }
+    return await scan(redis, keys, n, start=f"{day_start_ms(tz, now)}-0")
 
 
 async def fill(s, events: int, conc: int = 16) -> int:

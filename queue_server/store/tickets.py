@@ -109,6 +109,20 @@ class TicketStore:
         """The counter's statistics hash of the service day `now` falls in."""
         return self.keys.counter_stats(service_day(now, cfg.site.tz), counter)
 
+    def _call_keys(self, cfg: SiteConfig, counter: int, action: str, idem: str | None, now: int) -> list[str]:
+        """KEYS[1..8] of call_next.lua and call_ticket.lua (their queues follow)."""
+        k = self.keys
+        return [
+            k.counter(counter),
+            k.tickets,
+            k.events,
+            k.event_seq,
+            k.recent,
+            k.averages,
+            self._idem_key(action, counter, idem),
+            self._stats_key(cfg, counter, now),
+        ]
+
     def _idem_key(self, action: str, counter: int | str, idem: str | None) -> str:
         return self.keys.idempotency(_idem_scope(action, counter, idem or "-"))
 
@@ -204,17 +218,7 @@ class TicketStore:
         }
         reply = await self.scripts.run(
             "call_next",
-            [
-                k.counter(counter),
-                k.tickets,
-                k.events,
-                k.event_seq,
-                k.recent,
-                k.averages,
-                self._idem_key("next", counter, idem),
-                self._stats_key(cfg, counter, args["now"]),
-            ]
-            + [k.queue(q["name"]) for q in plan],
+            self._call_keys(cfg, counter, "next", idem, args["now"]) + [k.queue(q["name"]) for q in plan],
             args,
             counter=counter,
         )
@@ -239,17 +243,7 @@ class TicketStore:
         }
         reply = await self.scripts.run(
             "call_ticket",
-            [
-                k.counter(counter),
-                k.tickets,
-                k.events,
-                k.event_seq,
-                k.recent,
-                k.averages,
-                self._idem_key("call", counter, idem),
-                self._stats_key(cfg, counter, args["now"]),
-            ]
-            + [k.queue(n) for n in names],
+            self._call_keys(cfg, counter, "call", idem, args["now"]) + [k.queue(n) for n in names],
             args,
             counter=counter,
         )
