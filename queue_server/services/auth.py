@@ -6,7 +6,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 
-from queue_server.domain.accounts import Device, DeviceKind, Role, User
+from queue_server.domain.accounts import Device, DeviceKind, User
 from queue_server.errors import AppError
 from queue_server.settings import Settings
 from queue_server.store.accounts import Accounts
@@ -109,7 +109,3 @@ class AuthService:
     async def logout(self, user: User, session_id: str) -> None:
         await self.accounts.end_session(session_id)
         await self.audit.record(user.username, "logout")
-
-
-def allowed_roles(user: User, roles: tuple[Role, ...]) -> bool:
-    return not roles or user.role in roles

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from queue_server.domain.config import SiteConfig
 from queue_server.domain.holidays import is_public_holiday
 from queue_server.domain.hours import is_open, next_opening
 from queue_server.services.views import category_view
@@ -16,9 +15,6 @@ from queue_server.store.config_store import ConfigStore
 class SiteService:
     def __init__(self, config: ConfigStore):
         self.config = config
-
-    async def config_now(self) -> SiteConfig:
-        return await self.config.get()
 
     async def ping(self) -> None:
         await self.config.ping()

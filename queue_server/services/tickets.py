@@ -103,6 +103,3 @@ class TicketService:
         ticket = await self.tickets.requeue(ticket_id, clerk=clerk)
         await self.audit.record(clerk, "requeue", ticket.number, ticket=ticket.id)
         return await self.state(ticket)
-
-    async def public_url(self) -> str:
-        return (await self.config.get()).site.public_url

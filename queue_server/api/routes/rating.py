@@ -13,6 +13,7 @@ from queue_server.api.auth import PUBLIC, access, authorize, device_of, socket_p
 from queue_server.api.deps import Caller, Live, Svc
 from queue_server.api.http import field, read_json
 from queue_server.api.pages import message_page, page
+from queue_server.api.ws import serve_feed
 from queue_server.domain.accounts import DeviceKind, Role
 from queue_server.errors import AppError
 from queue_server.services.input import as_int
@@ -58,8 +59,6 @@ async def rate_page(request: Request, svc: Svc, n: FromPath[int]) -> Response[st
 @websocket("/ws/rate/{n:int}", opt=PUBLIC)
 async def rate_ws(socket: WebSocket, svc: Svc, live: Live, n: FromPath[int]) -> None:
     """Rating tablet feed: {"type":"rate"} after Done at counter n, {"type":"rated"|"clear"}."""
-    from queue_server.api.ws import serve_feed
-
     p = await socket_principal(socket)
     await socket.accept()
     ok = (
