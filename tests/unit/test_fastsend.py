@@ -237,8 +237,11 @@ def test_hub_sends_directly_until_another_write_leaves_bytes_buffered():
         assert got == first + big + second
         assert "write" not in vars(transports[0]) and "write" not in vars(transports[1])  # unwatched
         hub.close_all()
+        for t in transports:
+            t.close()
         for c in clients:
             c.close()
         server.close()
+        await server.wait_closed()
 
     asyncio.run(run())
