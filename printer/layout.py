@@ -16,6 +16,13 @@ from printer import width_px
 from printer.texts import TICKET_TEXTS
 
 
+def _range(v: Any) -> tuple[int, int] | None:
+    """A job's eta_range, [low, high] minutes, if it is one."""
+    if isinstance(v, (list, tuple)) and len(v) == 2 and all(isinstance(x, int) for x in v):
+        return (int(v[0]), int(v[1]))
+    return None
+
+
 @dataclass(frozen=True)
 class TicketData:
     site_name: str
@@ -25,6 +32,7 @@ class TicketData:
     track_url: str
     ahead: int = 0
     eta_minutes: int = 0
+    eta_range: tuple[int, int] | None = None  # shown instead of eta_minutes while the estimate is unsure
     footer: str = ""
     priority: bool = False
     timezone: str = "Asia/Ho_Chi_Minh"
@@ -42,6 +50,7 @@ class TicketData:
             track_url=str(d.get("track_url", "")),
             ahead=int(d.get("ahead") or 0),
             eta_minutes=int(d.get("eta_minutes") or 0),
+            eta_range=_range(d.get("eta_range")),
             footer=str(d.get("footer") or ""),
             priority=bool(d.get("priority")),
             timezone=str(d.get("timezone") or "Asia/Ho_Chi_Minh"),
@@ -96,7 +105,9 @@ def ticket_layout(t: TicketData, width_mm: int = 80) -> Layout:
     px = lambda n: max(1, round(n * s))  # noqa: E731
     words = TICKET_TEXTS[t.lang]
     when = local_time(t.issued_at_ms, t.timezone)
-    if t.eta_minutes > 0:
+    if t.eta_range is not None:
+        eta = words["eta_range"].format(low=t.eta_range[0], high=t.eta_range[1])
+    elif t.eta_minutes > 0:
         eta = words["eta"].format(minutes=t.eta_minutes)
     else:
         eta = words["eta_now"]

@@ -1,15 +1,39 @@
-"""Position and estimated wait for a waiting ticket."""
+"""Position and estimated wait for a waiting ticket, and the service time
+per category that the estimate rests on.
+
+The service time of a category is robust, so that one quick or one endless
+service does not swing every citizen's estimate (a single 1-minute service
+used to replace a configured 10 minutes):
+
+- each finished service is one sample, clamped to 20 %–400 % of the
+  category's configured service time (a 2-second "service", a clerk who went
+  to lunch);
+- the category keeps its last WINDOW samples; their median is the observed
+  time (outliers inside the window move a median little);
+- the estimate starts at the configured time and moves towards the observed
+  one as samples come: the configured time weighs as PRIOR_WEIGHT samples.
+
+`store/lua/_lib.lua` (finish_current) keeps the same rule in Redis; a
+differential test drives both with random services and compares.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+
+WINDOW = 15  # recent service times kept per category
+PRIOR_WEIGHT = 4  # the configured time counts as this many samples
+SAMPLE_LO, SAMPLE_HI = 0.2, 4.0  # samples are clamped to this share of the configured time
+CONFIDENT_SAMPLES = 5  # fewer samples than this: the wait is shown as a range
+RANGE_LO, RANGE_HI = 0.7, 1.5  # the range around an unsure estimate
 
 
 def estimate_wait_minutes(ahead: int, avg_service_ms: float, counters_serving: int) -> int:
     """Minutes until a ticket with `ahead` people before it is called.
 
     The people ahead are shared among the open counters that serve the
-    category; each takes the category's rolling average service time.
+    category; each takes the category's estimated service time.
     Rounded up to whole minutes; 0 when nobody is ahead.
     """
     if ahead <= 0:
@@ -18,14 +42,39 @@ def estimate_wait_minutes(ahead: int, avg_service_ms: float, counters_serving: i
     return max(1, math.ceil(ahead * avg_service_ms / servers / 60_000))
 
 
-def rolling_average(previous_ms: float | None, sample_ms: float, alpha: float = 0.2) -> float:
-    """Exponentially weighted average of service times (the Lua mirrors it)."""
-    if previous_ms is None or previous_ms <= 0:
-        return float(sample_ms)
-    return alpha * sample_ms + (1 - alpha) * previous_ms
+def wait_range_minutes(ahead: int, service_ms: float, counters_serving: int, samples: int) -> tuple[int, int] | None:
+    """(low, high) minutes when the estimate is unsure (few samples yet), else None."""
+    if ahead <= 0 or samples >= CONFIDENT_SAMPLES:
+        return None
+    lo = estimate_wait_minutes(ahead, service_ms * RANGE_LO, counters_serving)
+    hi = estimate_wait_minutes(ahead, service_ms * RANGE_HI, counters_serving)
+    return (lo, hi) if hi > lo else None
 
 
-def clamp_service_sample(sample_ms: float, default_ms: float) -> float:
-    """Ignore absurd samples: a 2-second 'service' or a clerk who went to lunch."""
-    lo, hi = default_ms * 0.1, default_ms * 6
-    return min(max(sample_ms, lo), hi)
+def clamp_service_sample(sample_ms: int, configured_ms: int) -> int:
+    """A finished service's time, clamped to SAMPLE_LO..SAMPLE_HI of the configured time."""
+    lo, hi = math.floor(configured_ms * SAMPLE_LO), math.floor(configured_ms * SAMPLE_HI)
+    return min(max(int(sample_ms), lo), hi)
+
+
+def median_ms(samples: Sequence[int]) -> int:
+    """The median, in whole ms (the lower-rounded mean of the middle two for an even count)."""
+    s = sorted(samples)
+    n = len(s)
+    if n % 2:
+        return s[n // 2]
+    return (s[n // 2 - 1] + s[n // 2]) // 2
+
+
+def service_estimate(configured_ms: int, recent: Sequence[int]) -> int:
+    """The category's service time: the median of its recent samples, drawn
+    towards the configured time by PRIOR_WEIGHT samples' worth."""
+    n = len(recent)
+    if n == 0:
+        return int(configured_ms)
+    return (PRIOR_WEIGHT * int(configured_ms) + n * median_ms(recent)) // (PRIOR_WEIGHT + n)
+
+
+def add_sample(recent: Sequence[int], sample_ms: int, configured_ms: int) -> list[int]:
+    """The window after one more finished service (oldest dropped)."""
+    return [*recent, clamp_service_sample(sample_ms, configured_ms)][-WINDOW:]

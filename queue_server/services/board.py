@@ -10,11 +10,10 @@ import time
 from typing import Any
 
 from queue_server.domain.announce import announcement, settings_from_hash
-from queue_server.domain.eta import estimate_wait_minutes
 from queue_server.store.config_store import ConfigStore
 from queue_server.store.display_settings import DisplaySettings
 from queue_server.store.events import EventLog
-from queue_server.store.tickets import TicketStore, serving_counters
+from queue_server.store.tickets import Position, ServiceTime, TicketStore, serving_counters
 
 
 class BoardService:
@@ -27,6 +26,12 @@ class BoardService:
     async def last_seq(self) -> int:
         return await self.events.last_seq()
 
+    @staticmethod
+    def _eta(waiting: int, service: ServiceTime, counters: int) -> dict[str, Any]:
+        """The wait of the next citizen to join a category's line."""
+        pos = Position.estimate(waiting, service, counters)
+        return {"eta_minutes": pos.eta_minutes, "eta_range": list(pos.eta_range) if pos.eta_range else None}
+
     async def snapshot(self, recent: int = 8) -> dict[str, Any]:
         cfg = await self.config.get()
         seq = await self.events.last_seq()  # first: what follows reflects at least every event up to it
@@ -35,7 +40,7 @@ class BoardService:
             store.counter_states(cfg),
             store.waiting_counts(cfg),
             store.counter_queue_counts(cfg),
-            store.averages(cfg),
+            store.service_times(cfg),
             store.recent_calls(recent),
             self.display.get(),
         )
@@ -65,7 +70,7 @@ class BoardService:
                     "name": c.name,
                     "name_en": c.name_en,
                     "count": n,
-                    "eta_minutes": estimate_wait_minutes(n, avgs[c.code], serving_counters(cfg, states, c.code)),
+                    **self._eta(n, avgs[c.code], serving_counters(cfg, states, c.code)),
                 }
             )
         total = sum(counts.values()) + sum(direct.values())

@@ -17,7 +17,9 @@ from queue_server.store.tickets import Position, TicketStore
 log = logging.getLogger("motcua.printing")
 
 
-def job_data(t: Ticket, cfg: SiteConfig, ahead: int, eta: int, lang: str = "vi") -> dict[str, Any]:
+def job_data(
+    t: Ticket, cfg: SiteConfig, ahead: int, eta: int, lang: str = "vi", eta_range: tuple[int, int] | None = None
+) -> dict[str, Any]:
     """Everything the agent needs to lay out and render the ticket."""
     cat = cfg.category(t.category)
     name = cat.label(lang) if cat else t.category
@@ -31,6 +33,7 @@ def job_data(t: Ticket, cfg: SiteConfig, ahead: int, eta: int, lang: str = "vi")
         "issued_at": t.issued_at,
         "ahead": ahead,
         "eta_minutes": eta,
+        "eta_range": list(eta_range) if eta_range else None,
         "track_url": f"{cfg.site.public_url}/t/{t.id}",
         "footer": cfg.site.ticket_footer,
         "priority": bool(t.priority),
@@ -52,7 +55,9 @@ class PrintService:
         """Queue a kiosk ticket for printing. Never fails the issue: the ticket
         is valid whether or not it can be printed."""
         try:
-            reply = await self.queue.enqueue(ticket.id, job_data(ticket, cfg, pos.ahead, pos.eta_minutes, lang))
+            reply = await self.queue.enqueue(
+                ticket.id, job_data(ticket, cfg, pos.ahead, pos.eta_minutes, lang, pos.eta_range)
+            )
             st = await self.queue.status(lang)
         except Exception as e:
             log.error("could not queue ticket %s for printing: %s", ticket.id, e)
@@ -79,7 +84,9 @@ class PrintService:
         ticket = await self.tickets.get_ticket(ticket_id)
         cfg = await self.config.get()
         pos = await self.tickets.position(ticket)
-        reply = await self.queue.enqueue(ticket.id, job_data(ticket, cfg, pos.ahead, pos.eta_minutes), reprint=True)
+        reply = await self.queue.enqueue(
+            ticket.id, job_data(ticket, cfg, pos.ahead, pos.eta_minutes, eta_range=pos.eta_range), reprint=True
+        )
         await self.audit.record(actor, "reprint", ticket.number, ticket=ticket.id)
         return {
             "ticket": ticket.id,

@@ -26,6 +26,7 @@ def ticket_view(t: Ticket, cfg: SiteConfig, pos: Position | None = None, lang: s
         "finished_at": t.finished_at,
         "ahead": pos.ahead if pos else 0,
         "eta_minutes": pos.eta_minutes if pos else 0,
+        "eta_range": list(pos.eta_range) if pos and pos.eta_range else None,
         "rating": t.rating,
         "track_url": f"{cfg.site.public_url}/t/{t.id}",
     }

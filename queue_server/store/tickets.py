@@ -19,19 +19,31 @@ from typing import Any
 from redis.asyncio import Redis
 
 from queue_server.domain.config import Counter, SiteConfig
-from queue_server.domain.eta import estimate_wait_minutes
+from queue_server.domain.eta import (
+    PRIOR_WEIGHT,
+    SAMPLE_HI,
+    SAMPLE_LO,
+    WINDOW,
+    estimate_wait_minutes,
+    wait_range_minutes,
+)
 from queue_server.domain.model import CounterStatus, Source, Ticket, TicketStatus
 from queue_server.domain.numbering import normalize_number, service_day
 from queue_server.domain.selection import DIRECT_QUEUE_INDEX
 from queue_server.errors import AppError
 from queue_server.store.config_store import ConfigStore
-from queue_server.store.connection import text
+from queue_server.store.connection import text, text_map
 from queue_server.store.keys import Keys, counter_queue, normal_queue, priority_queue
 from queue_server.store.scripts import Scripts
 
 IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000
 SEQUENCE_TTL_MS = 3 * 24 * 3600 * 1000
 COUNTER_STATS_TTL_MS = 3 * 24 * 3600 * 1000
+
+
+# the service-time rule of domain/eta.py, handed to the scripts with every call
+ETA_ARGS = {"window": WINDOW, "prior": PRIOR_WEIGHT, "lo": SAMPLE_LO, "hi": SAMPLE_HI}
+DEFAULT_SERVICE_MS = 600_000
 
 
 def now_ms() -> int:
@@ -50,6 +62,24 @@ class CallResult:
 class Position:
     ahead: int
     eta_minutes: int
+    # (low, high) minutes while the category's service time rests on few samples
+    eta_range: tuple[int, int] | None = None
+
+    @classmethod
+    def estimate(cls, ahead: int, service: ServiceTime, counters_serving: int) -> Position:
+        return cls(
+            ahead,
+            estimate_wait_minutes(ahead, service.ms, counters_serving),
+            wait_range_minutes(ahead, service.ms, counters_serving, service.samples),
+        )
+
+
+@dataclass(frozen=True)
+class ServiceTime:
+    """A category's estimated service time and how many recent services it rests on."""
+
+    ms: float
+    samples: int
 
 
 def _idem_scope(action: str, counter: int | str, key: str) -> str:
@@ -103,6 +133,7 @@ class TicketStore:
             "use_idem": bool(idem),
             "idem_ttl": IDEMPOTENCY_TTL_MS,
             "categories": category_args(cfg),
+            "eta": ETA_ARGS,
         }
 
     def _stats_key(self, cfg: SiteConfig, counter: int, now: int) -> str:
@@ -401,10 +432,16 @@ class TicketStore:
         return int(reply["purged"])
 
     # -- reads -----------------------------------------------------------------
-    async def averages(self, cfg: SiteConfig) -> dict[str, float]:
-        raw = await self.redis.hgetall(self.keys.averages)
-        got = {kk: float(v) for kk, v in raw.items()}
-        return {c.code: got.get(c.code, float(c.service_ms)) for c in cfg.categories}
+    async def service_times(self, cfg: SiteConfig) -> dict[str, ServiceTime]:
+        """Each category's estimated service time (domain/eta.py), as the
+        scripts keep it: CAT the estimate, CAT:recent its samples."""
+        raw = text_map(await self.redis.hgetall(self.keys.averages))
+        out = {}
+        for c in cfg.categories:
+            recent = json.loads(raw.get(f"{c.code}:recent") or "[]")
+            ms = float(raw[c.code]) if c.code in raw else float(c.service_ms)
+            out[c.code] = ServiceTime(ms, len(recent) if isinstance(recent, list) else 0)
+        return out
 
     async def counter_states(self, cfg: SiteConfig) -> list[dict[str, Any]]:
         pipe = self.redis.pipeline(transaction=False)
@@ -442,8 +479,7 @@ class TicketStore:
         if queue.startswith("qc:"):
             if ahead is None:
                 ahead = int(await self.redis.zcount(k.queue(queue), "-inf", f"({ticket.rank_ms}"))
-            avg = (await self.averages(cfg)).get(ticket.category, 600_000)
-            return Position(ahead, estimate_wait_minutes(ahead, avg, 1))
+            return Position.estimate(ahead, await self._service_time(cfg, ticket.category), 1)
         if ahead is None:
             pipe = self.redis.pipeline(transaction=False)
             qp, qn = k.queue(priority_queue(ticket.category)), k.queue(normal_queue(ticket.category))
@@ -453,9 +489,11 @@ class TicketStore:
                 pipe.zcard(qp)
                 pipe.zcount(qn, "-inf", f"({ticket.rank_ms}")
             ahead = sum(int(r) for r in await pipe.execute())
-        states, avgs = await asyncio.gather(self.counter_states(cfg), self.averages(cfg))
-        avg = avgs.get(ticket.category, 600_000)
-        return Position(ahead, estimate_wait_minutes(ahead, avg, serving_counters(cfg, states, ticket.category)))
+        states, service = await asyncio.gather(self.counter_states(cfg), self._service_time(cfg, ticket.category))
+        return Position.estimate(ahead, service, serving_counters(cfg, states, ticket.category))
+
+    async def _service_time(self, cfg: SiteConfig, category: str) -> ServiceTime:
+        return (await self.service_times(cfg)).get(category, ServiceTime(DEFAULT_SERVICE_MS, 0))
 
     async def waiting_counts(self, cfg: SiteConfig) -> dict[str, int]:
         pipe = self.redis.pipeline(transaction=False)

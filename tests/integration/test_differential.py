@@ -1,7 +1,8 @@
 """Rules kept both in Lua and in Python, driven with the same random input.
 
-(a) the rolling average of service times: `finish_current` in _lib.lua vs
-    `clamp_service_sample` + `rolling_average` in domain/eta.py;
+(a) the service time of a category: `record_service` in _lib.lua vs
+    `add_sample` + `service_estimate` in domain/eta.py (the window of recent
+    samples and the estimate drawn from it);
 (b) the people ahead of a new ticket: the count issue_ticket.lua returns vs
     TicketStore.position() reading the queues again.
 
@@ -11,11 +12,12 @@ and named in every failure message.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import random
 
-from queue_server.domain.eta import clamp_service_sample, rolling_average
+from queue_server.domain.eta import WINDOW, add_sample, service_estimate
 from queue_server.domain.model import TicketStatus
 from queue_server.errors import AppError
 from tests.helpers import Clock, make_store, run_sync
@@ -40,7 +42,7 @@ def _duration(rng: random.Random) -> int:
     return rng.randint(SEC, 2 * HOUR)
 
 
-def test_rolling_average_lua_equals_python(redis_url):
+def test_service_time_lua_equals_python(redis_url):
     seed = _seed(9_2026_1201)
     rng = random.Random(seed)
 
@@ -49,7 +51,8 @@ def test_rolling_average_lua_equals_python(redis_url):
         s = await make_store(redis_url, clock=clock)
         cfg = await s.config.get()
         service = {c.code: c.service_ms for c in cfg.categories}
-        model: dict[str, int] = {}  # the stored (floored) average per category
+        model: dict[str, int] = {}  # the stored estimate per category
+        windows: dict[str, list[int]] = {}  # its recent samples
         serving: dict[int, tuple[str, int]] = {}  # counter -> (category, called_at)
         done_samples = 0
 
@@ -57,8 +60,8 @@ def test_rolling_average_lua_equals_python(redis_url):
             nonlocal done_samples
             cat, called_at = serving.pop(counter)
             sample = clock.now - called_at
-            avg = rolling_average(model.get(cat), clamp_service_sample(sample, service[cat]))
-            model[cat] = math.floor(avg)
+            windows[cat] = add_sample(windows.get(cat, []), sample, service[cat])
+            model[cat] = service_estimate(service[cat], windows[cat])
             done_samples += 1
 
         for step in range(300):
@@ -83,9 +86,13 @@ def test_rolling_average_lua_equals_python(redis_url):
                     python_done(ct.number)
                 serving[ct.number] = (cat, clock.now)
             clock.advance(_duration(rng))
-            stored = {_s(k): int(_s(v)) for k, v in (await s.redis.hgetall(s.keys.averages)).items()}
+            raw = {_s(k): _s(v) for k, v in (await s.redis.hgetall(s.keys.averages)).items()}
+            stored = {k: int(v) for k, v in raw.items() if ":" not in k}
+            recent = {k.split(":")[0]: json.loads(v) for k, v in raw.items() if k.endswith(":recent")}
             assert stored == model, f"seed {seed} step {step}: Lua {stored} != Python {model}"
+            assert recent == windows, f"seed {seed} step {step}: Lua windows differ"
         assert done_samples > 50 and len(model) == len(service), f"seed {seed}: too few samples"
+        assert any(len(w) == WINDOW for w in windows.values()), f"seed {seed}: no window filled"
         await s.redis.aclose()
 
     run_sync(go())

@@ -2,7 +2,16 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from queue_server.domain.config import load_toml
-from queue_server.domain.eta import clamp_service_sample, estimate_wait_minutes, rolling_average
+from queue_server.domain.eta import (
+    CONFIDENT_SAMPLES,
+    WINDOW,
+    add_sample,
+    clamp_service_sample,
+    estimate_wait_minutes,
+    median_ms,
+    service_estimate,
+    wait_range_minutes,
+)
 from queue_server.domain.holidays import is_public_holiday
 from queue_server.domain.hours import is_open, is_working_day, next_opening
 
@@ -17,11 +26,35 @@ def test_eta():
     assert estimate_wait_minutes(3, 10 * 60_000, 0) == 30  # no open counter: counts as one
 
 
-def test_rolling_average_and_clamp():
-    assert rolling_average(None, 100) == 100
-    assert rolling_average(100, 200) == 120
-    assert clamp_service_sample(1_000, 600_000) == 60_000
-    assert clamp_service_sample(10_000_000, 600_000) == 3_600_000
+def test_clamp_keeps_samples_within_20_to_400_percent_of_the_configured_time():
+    assert clamp_service_sample(1_000, 600_000) == 120_000
+    assert clamp_service_sample(10_000_000, 600_000) == 2_400_000
+    assert clamp_service_sample(450_000, 600_000) == 450_000
+
+
+def test_one_quick_service_barely_moves_the_estimate():
+    # configured 10 min, one 1-minute service: the old rolling average said 1 min
+    after = service_estimate(600_000, add_sample([], 60_000, 600_000))
+    assert after == (4 * 600_000 + 120_000) // 5 == 504_000  # 8.4 min
+    assert service_estimate(600_000, []) == 600_000
+
+
+def test_the_estimate_follows_a_steady_real_time_and_ignores_one_outlier():
+    recent: list[int] = []
+    for _ in range(WINDOW):
+        recent = add_sample(recent, 300_000, 600_000)  # really 5 min each
+    assert len(recent) == WINDOW
+    steady = service_estimate(600_000, recent)
+    assert steady == (4 * 600_000 + WINDOW * 300_000) // (4 + WINDOW)
+    with_outlier = service_estimate(600_000, add_sample(recent, 7_200_000, 600_000))  # one 2-hour visit
+    assert with_outlier == steady  # the median did not move
+    assert median_ms([1, 3, 2, 10]) == 2 and median_ms([5]) == 5
+
+
+def test_an_unsure_estimate_is_a_range():
+    assert wait_range_minutes(4, 600_000, 2, samples=0) == (14, 30)
+    assert wait_range_minutes(4, 600_000, 2, samples=CONFIDENT_SAMPLES) is None
+    assert wait_range_minutes(0, 600_000, 2, samples=0) is None
 
 
 def local(y, m, d, hh, mm):

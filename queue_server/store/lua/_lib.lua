@@ -117,6 +117,33 @@ end
 -- counter's statistics of the day; a ticket served is remembered on the
 -- counter hash (last_done, last_done_at) for the rating tablet until the
 -- counter calls again.
+-- The service time of a category (mirrors queue_server/domain/eta.py): the
+-- last eta.window samples, each clamped to eta.lo..eta.hi of the configured
+-- time, in field CAT:recent of the averages hash; their median drawn towards
+-- the configured time by eta.prior samples' worth, in field CAT.
+local function median(xs)
+  local s = {}
+  for i, v in ipairs(xs) do s[i] = v end
+  table.sort(s)
+  local n = #s
+  if n % 2 == 1 then return s[(n + 1) / 2] end
+  return math.floor((s[n / 2] + s[n / 2 + 1]) / 2)
+end
+
+local function record_service(kavg, category, configured, sample, eta)
+  local lo, hi = math.floor(configured * eta.lo), math.floor(configured * eta.hi)
+  if sample < lo then sample = lo end
+  if sample > hi then sample = hi end
+  local raw = redis.call('HGET', kavg, category .. ':recent')
+  local recent = {}
+  if raw then recent = cjson.decode(raw) end
+  recent[#recent + 1] = sample
+  while #recent > eta.window do table.remove(recent, 1) end
+  local n = #recent
+  local estimate = math.floor((eta.prior * configured + n * median(recent)) / (eta.prior + n))
+  redis.call('HSET', kavg, category .. ':recent', cjson.encode(recent), category, tostring(estimate))
+end
+
 local function finish_current(kcounter, ktickets, kevents, kseq, kavg, a, outcome, kstats)
   local t = current_ticket(kcounter, ktickets)
   clear_counter(kcounter)
@@ -133,15 +160,8 @@ local function finish_current(kcounter, ktickets, kevents, kseq, kavg, a, outcom
     count_stat(kstats, a, 'service_ms_total', sample)
     redis.call('HSET', kcounter, 'last_done', t.id, 'last_done_at', tostring(now))
     local cat = a.categories and a.categories[t.category]
-    if cat then
-      local def = tonumber(cat.service_ms)
-      local lo, hi = def * 0.1, def * 6
-      if sample < lo then sample = lo end
-      if sample > hi then sample = hi end
-      local prev = tonumber(redis.call('HGET', kavg, t.category))
-      local avg = sample
-      if prev and prev > 0 then avg = 0.2 * sample + 0.8 * prev end
-      redis.call('HSET', kavg, t.category, tostring(math.floor(avg)))
+    if cat and a.eta then
+      record_service(kavg, t.category, tonumber(cat.service_ms), sample, a.eta)
     end
   else
     count_stat(kstats, a, 'no_shows', 1)
