@@ -13,7 +13,7 @@
     vi: {
       subtitle: "Bảng gọi số thứ tự", now: "Đang mời", recent: "Số vừa gọi", waiting: "Đang chờ",
       counter: "Quầy", paused: "Tạm dừng", closed: "Đóng", idle: "Chưa gọi", people: "người",
-      eta: "khoảng {m} phút", etaNone: "—", seatsLabel: "Ghế chờ đang dùng", seatsNote: "trên tổng số ghế",
+      eta: "khoảng {m} phút", etaRange: "khoảng {lo}–{hi} phút", etaNone: "—", seatsLabel: "Ghế chờ đang dùng", seatsNote: "trên tổng số ghế",
       fullShort: "Đã hết chỗ ngồi",
       full: "Phòng chờ đã hết chỗ ngồi. Mời quý công dân theo dõi lượt của mình bằng mã QR trên phiếu.",
       offline: "Mất kết nối – đang kết nối lại", empty: "Chưa có số nào được gọi",
@@ -23,7 +23,7 @@
     en: {
       subtitle: "Queue board", now: "Now calling", recent: "Recent calls", waiting: "Waiting",
       counter: "Counter", paused: "Paused", closed: "Closed", idle: "Not calling", people: "people",
-      eta: "about {m} min", etaNone: "—", seatsLabel: "Seats in use", seatsNote: "of all seats",
+      eta: "about {m} min", etaRange: "about {lo}–{hi} min", etaNone: "—", seatsLabel: "Seats in use", seatsNote: "of all seats",
       fullShort: "No seats left",
       full: "The waiting room is full. Please follow your turn with the QR code on your ticket.",
       offline: "Connection lost – reconnecting", empty: "No calls yet",
@@ -160,7 +160,7 @@
       nameCell.appendChild(doc.createTextNode(" " + (lang === "en" && w.name_en ? w.name_en : w.name)));
       tr.appendChild(nameCell);
       tr.appendChild(el("td", "w-count", String(w.count)));
-      tr.appendChild(el("td", "w-eta", w.count ? fmt(t.eta, { m: w.eta_minutes }) : t.etaNone));
+      tr.appendChild(el("td", "w-eta", !w.count ? t.etaNone : w.eta_range ? fmt(t.etaRange, { lo: w.eta_range[0], hi: w.eta_range[1] }) : fmt(t.eta, { m: w.eta_minutes })));
       tb.appendChild(tr);
     });
     var full = $("full-banner");

@@ -15,6 +15,11 @@ used to replace a configured 10 minutes):
 
 `store/lua/_lib.lua` (finish_current) keeps the same rule in Redis; a
 differential test drives both with random services and compares.
+
+The wait counts the counter mix (`shared_wait_minutes`): a category's
+counters also serve other categories, whose people ahead take their time too.
+`bench/bench_eta.py` replays simulated days and measures the estimates
+against the real waits (BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -42,12 +47,11 @@ def estimate_wait_minutes(ahead: int, avg_service_ms: float, counters_serving: i
     return max(1, math.ceil(ahead * avg_service_ms / servers / 60_000))
 
 
-def wait_range_minutes(ahead: int, service_ms: float, counters_serving: int, samples: int) -> tuple[int, int] | None:
-    """(low, high) minutes when the estimate is unsure (few samples yet), else None."""
-    if ahead <= 0 or samples >= CONFIDENT_SAMPLES:
+def wait_range_minutes(eta_minutes: int, samples: int) -> tuple[int, int] | None:
+    """(low, high) minutes around an estimate that rests on few samples yet, else None."""
+    if eta_minutes <= 0 or samples >= CONFIDENT_SAMPLES:
         return None
-    lo = estimate_wait_minutes(ahead, service_ms * RANGE_LO, counters_serving)
-    hi = estimate_wait_minutes(ahead, service_ms * RANGE_HI, counters_serving)
+    lo, hi = max(1, math.ceil(eta_minutes * RANGE_LO)), math.ceil(eta_minutes * RANGE_HI)
     return (lo, hi) if hi > lo else None
 
 
@@ -78,3 +82,34 @@ def service_estimate(configured_ms: int, recent: Sequence[int]) -> int:
 def add_sample(recent: Sequence[int], sample_ms: int, configured_ms: int) -> list[int]:
     """The window after one more finished service (oldest dropped)."""
     return [*recent, clamp_service_sample(sample_ms, configured_ms)][-WINDOW:]
+
+
+def shared_wait_minutes(
+    category: str,
+    ahead: dict[str, int],
+    service_ms: dict[str, float],
+    serves: dict[int, tuple[str, ...]],
+) -> int:
+    """Minutes until a ticket of `category` is called, when its counters also
+    serve other categories (the counter mix).
+
+    `ahead[D]`: people of category D before the ticket (for `category`
+    itself, its people ahead); `serves`: the open counters and the categories
+    each serves. The work ahead is every category's people times its service
+    time, each weighted by the share of that category's counters that also
+    serve `category` (they are the ones it competes with); the ticket's own
+    counters share that work.
+    """
+    mine = {n for n, cats in serves.items() if category in cats}
+    if not mine:
+        return 0 if ahead.get(category, 0) <= 0 else estimate_wait_minutes(ahead[category], service_ms[category], 1)
+    work = 0.0
+    for d, people in ahead.items():
+        if people <= 0:
+            continue
+        theirs = {n for n, cats in serves.items() if d in cats}
+        share = len(theirs & mine) / len(theirs) if theirs else 0.0
+        work += people * service_ms.get(d, 0.0) * share
+    if ahead.get(category, 0) <= 0:
+        return 0
+    return max(1, math.ceil(work / len(mine) / 60_000))

@@ -10,10 +10,12 @@ import time
 from typing import Any
 
 from queue_server.domain.announce import announcement, settings_from_hash
+from queue_server.domain.config import SiteConfig
+from queue_server.domain.eta import shared_wait_minutes
 from queue_server.store.config_store import ConfigStore
 from queue_server.store.display_settings import DisplaySettings
 from queue_server.store.events import EventLog
-from queue_server.store.tickets import Position, ServiceTime, TicketStore, serving_counters
+from queue_server.store.tickets import Position, ServiceTime, TicketStore, serving_map
 
 
 class BoardService:
@@ -27,9 +29,19 @@ class BoardService:
         return await self.events.last_seq()
 
     @staticmethod
-    def _eta(waiting: int, service: ServiceTime, counters: int) -> dict[str, Any]:
-        """The wait of the next citizen to join a category's line."""
-        pos = Position.estimate(waiting, service, counters)
+    def _eta(
+        cfg: SiteConfig,
+        category: str,
+        counts: dict[str, int],
+        times: dict[str, ServiceTime],
+        states: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        """The wait of the next citizen to join a category's line (after
+        everyone waiting now, of every category its counters serve)."""
+        eta = shared_wait_minutes(
+            category, counts, {c: t.ms for c, t in times.items()}, serving_map(cfg, states, category)
+        )
+        pos = Position.of(counts.get(category, 0), eta, times[category].samples)
         return {"eta_minutes": pos.eta_minutes, "eta_range": list(pos.eta_range) if pos.eta_range else None}
 
     async def snapshot(self, recent: int = 8) -> dict[str, Any]:
@@ -70,7 +82,7 @@ class BoardService:
                     "name": c.name,
                     "name_en": c.name_en,
                     "count": n,
-                    **self._eta(n, avgs[c.code], serving_counters(cfg, states, c.code)),
+                    **self._eta(cfg, c.code, counts, avgs, states),
                 }
             )
         total = sum(counts.values()) + sum(direct.values())

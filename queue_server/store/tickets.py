@@ -25,6 +25,7 @@ from queue_server.domain.eta import (
     SAMPLE_LO,
     WINDOW,
     estimate_wait_minutes,
+    shared_wait_minutes,
     wait_range_minutes,
 )
 from queue_server.domain.model import CounterStatus, Source, Ticket, TicketStatus
@@ -66,12 +67,8 @@ class Position:
     eta_range: tuple[int, int] | None = None
 
     @classmethod
-    def estimate(cls, ahead: int, service: ServiceTime, counters_serving: int) -> Position:
-        return cls(
-            ahead,
-            estimate_wait_minutes(ahead, service.ms, counters_serving),
-            wait_range_minutes(ahead, service.ms, counters_serving, service.samples),
-        )
+    def of(cls, ahead: int, eta_minutes: int, samples: int) -> Position:
+        return cls(ahead, eta_minutes, wait_range_minutes(eta_minutes, samples))
 
 
 @dataclass(frozen=True)
@@ -102,13 +99,16 @@ def category_args(cfg: SiteConfig) -> dict[str, dict[str, int]]:
     return {c.code: {"target_ms": c.target_wait_ms, "service_ms": c.service_ms} for c in cfg.categories}
 
 
-def serving_counters(cfg: SiteConfig, states: list[dict[str, Any]], category: str) -> int:
-    """How many counters share a category's queue for the ETA: the open ones
-    that serve it, or all enabled ones that serve it when none is open."""
+def serving_map(cfg: SiteConfig, states: list[dict[str, Any]], category: str) -> dict[int, tuple[str, ...]]:
+    """The counters that count for a category's ETA, with the categories each
+    serves: the open ones; all enabled ones when none of them that serves the
+    category is open (a paused desk comes back)."""
     open_ = {s["counter"] for s in states if s["status"] == "open"}
-    serving = [c for c in cfg.counters if c.enabled and category in c.categories]
-    n_open = sum(1 for c in serving if c.number in open_)
-    return n_open or len(serving)
+    enabled = {c.number: tuple(c.categories) for c in cfg.counters if c.enabled}
+    serves = {n: cats for n, cats in enabled.items() if n in open_}
+    if not any(category in cats for cats in serves.values()):
+        return enabled
+    return serves
 
 
 class TicketStore:
@@ -479,7 +479,8 @@ class TicketStore:
         if queue.startswith("qc:"):
             if ahead is None:
                 ahead = int(await self.redis.zcount(k.queue(queue), "-inf", f"({ticket.rank_ms}"))
-            return Position.estimate(ahead, await self._service_time(cfg, ticket.category), 1)
+            service = await self._service_time(cfg, ticket.category)
+            return Position.of(ahead, estimate_wait_minutes(ahead, service.ms, 1), service.samples)
         if ahead is None:
             pipe = self.redis.pipeline(transaction=False)
             qp, qn = k.queue(priority_queue(ticket.category)), k.queue(normal_queue(ticket.category))
@@ -489,8 +490,20 @@ class TicketStore:
                 pipe.zcard(qp)
                 pipe.zcount(qn, "-inf", f"({ticket.rank_ms}")
             ahead = sum(int(r) for r in await pipe.execute())
-        states, service = await asyncio.gather(self.counter_states(cfg), self._service_time(cfg, ticket.category))
-        return Position.estimate(ahead, service, serving_counters(cfg, states, ticket.category))
+        # the other categories' people before this ticket, for the counter mix
+        others = [c.code for c in cfg.categories if c.code != ticket.category]
+        pipe = self.redis.pipeline(transaction=False)
+        for d in others:
+            pipe.zcard(k.queue(priority_queue(d)))
+            pipe.zcount(k.queue(normal_queue(d)), "-inf", f"({ticket.rank_ms}")
+        states, times, counts = await asyncio.gather(self.counter_states(cfg), self.service_times(cfg), pipe.execute())
+        before = {ticket.category: ahead} | {
+            d: int(counts[2 * i]) + int(counts[2 * i + 1]) for i, d in enumerate(others)
+        }
+        eta = shared_wait_minutes(
+            ticket.category, before, {c: t.ms for c, t in times.items()}, serving_map(cfg, states, ticket.category)
+        )
+        return Position.of(ahead, eta, times[ticket.category].samples)
 
     async def _service_time(self, cfg: SiteConfig, category: str) -> ServiceTime:
         return (await self.service_times(cfg)).get(category, ServiceTime(DEFAULT_SERVICE_MS, 0))

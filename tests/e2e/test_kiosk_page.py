@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import artifact
 from tests.e2e.print_agent_helpers import start_agent, stop_agent, wait_for
 
 pytestmark = pytest.mark.browser
@@ -170,3 +171,19 @@ def test_priority_appointment_english_and_return_to_start(live, page):
         "document.querySelector(\"button.cat[data-code='HT']\").textContent.includes('Civil status')"
     )
     assert "I have an appointment" in page.inner_text("#appt-btn")
+
+
+def test_kiosk_shows_a_range_while_the_estimate_is_unsure(live, page):
+    kiosk = live.device("kiosk")
+    for _ in range(3):
+        assert kiosk.post("/api/tickets", json={"category": "HT"}).status_code == 201
+    _open_kiosk(page, live)
+    page.click("button.cat[data-code='HT']")
+    page.wait_for_selector("#result:not(.hidden)")
+    info = page.inner_text("#r-info")
+    assert "Số người đang chờ trước bạn: 3" in info
+    # no HT service finished yet today: a range, not one number
+    tid = page.get_attribute("#result", "data-ticket")
+    lo, hi = live.client().get(f"/api/tickets/{tid}").json()["eta_range"]
+    assert lo < hi and f"Thời gian chờ dự kiến: khoảng {lo}–{hi} phút" in info
+    page.screenshot(path=str(artifact("kiosk-eta-range.png")))

@@ -10,6 +10,7 @@ from queue_server.domain.eta import (
     estimate_wait_minutes,
     median_ms,
     service_estimate,
+    shared_wait_minutes,
     wait_range_minutes,
 )
 from queue_server.domain.holidays import is_public_holiday
@@ -52,9 +53,22 @@ def test_the_estimate_follows_a_steady_real_time_and_ignores_one_outlier():
 
 
 def test_an_unsure_estimate_is_a_range():
-    assert wait_range_minutes(4, 600_000, 2, samples=0) == (14, 30)
-    assert wait_range_minutes(4, 600_000, 2, samples=CONFIDENT_SAMPLES) is None
-    assert wait_range_minutes(0, 600_000, 2, samples=0) is None
+    assert wait_range_minutes(20, samples=0) == (14, 30)
+    assert wait_range_minutes(20, samples=CONFIDENT_SAMPLES) is None
+    assert wait_range_minutes(0, samples=0) is None
+
+
+def test_the_wait_counts_the_other_categories_of_the_same_counters():
+    service = {"HT": 600_000.0, "CT": 300_000.0, "DD": 900_000.0}
+    serves = {1: ("HT", "CT"), 2: ("HT",), 3: ("DD",)}
+    # 2 HT ahead on counters 1-2; 4 CT (only counter 1 serves CT: it competes fully)
+    ahead = {"HT": 2, "CT": 4, "DD": 5}
+    # work: 2 x 10 + 4 x 5 = 40 min over 2 counters; DD's counter is not ours
+    assert shared_wait_minutes("HT", ahead, service, serves) == 20
+    assert shared_wait_minutes("HT", {"HT": 0, "CT": 4}, service, serves) == 0  # nobody of ours ahead: next
+    # a category shared with a counter of ours counts by the share of its counters that are ours
+    serves = {1: ("HT", "CT"), 2: ("HT",), 3: ("CT",)}
+    assert shared_wait_minutes("HT", ahead, service, serves) == 15  # (20 + 4 x 5 / 2) / 2
 
 
 def local(y, m, d, hh, mm):

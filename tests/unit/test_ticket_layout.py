@@ -61,6 +61,17 @@ def test_english_ticket():
     assert "People waiting before you: 3" in texts(ticket_layout(t, 80))
 
 
+def test_an_unsure_estimate_prints_as_a_range():
+    job = {"number": "A004", "category_name": "Hộ tịch", "ahead": 3, "eta_minutes": 7, "eta_range": [5, 9]}
+    t = TicketData.from_job(job)
+    assert t.eta_range == (5, 9)
+    assert "Thời gian chờ dự kiến: khoảng 5–9 phút" in texts(ticket_layout(t, 58))
+    en = TicketData.from_job({**job, "lang": "en"})
+    assert "Estimated wait: about 5–9 min" in texts(ticket_layout(en, 80))
+    sure = TicketData.from_job({**job, "eta_range": None})
+    assert "Thời gian chờ dự kiến: khoảng 7 phút" in texts(ticket_layout(sure, 58))
+
+
 @pytest.mark.parametrize("mm", [58, 80])
 def test_rendered_ticket_fits_the_paper(mm):
     placed: list[Placed] = []
