@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import artifact
 from tests.e2e.print_agent_helpers import start_agent, stop_agent, wait_for
 
 pytestmark = pytest.mark.browser
@@ -170,3 +171,46 @@ def test_priority_appointment_english_and_return_to_start(live, page):
         "document.querySelector(\"button.cat[data-code='HT']\").textContent.includes('Civil status')"
     )
     assert "I have an appointment" in page.inner_text("#appt-btn")
+
+
+def _cats_text(page) -> str:
+    return page.inner_text("button.cat[data-code='HT']")
+
+
+def test_language_and_priority_reset_when_idle_and_after_a_ticket(live, page):
+    """Issue #13: English or "Ưu tiên" stayed on for the next person."""
+    page.clock.install()
+    _open_kiosk(page, live)
+    page.click("#lang")
+    page.wait_for_function(
+        "document.querySelector(\"button.cat[data-code='HT']\").textContent.includes('Civil status')"
+    )
+    page.click("#priority")
+    assert page.get_attribute("#priority", "aria-pressed") == "true"
+    page.screenshot(path=str(artifact("kiosk_english_priority.png")))
+    # someone still choosing keeps their choices: 40 s since the last tap
+    page.clock.fast_forward(30_000)
+    page.mouse.move(10, 300)
+    page.mouse.down()
+    page.mouse.up()
+    page.clock.fast_forward(40_000)
+    assert "Civil status" in _cats_text(page)
+    assert page.get_attribute("#priority", "aria-pressed") == "true"
+    # walked away: back to Vietnamese, priority off
+    page.clock.fast_forward(25_000)
+    page.wait_for_function("document.querySelector(\"button.cat[data-code='HT']\").textContent.includes('Hộ tịch')")
+    assert page.get_attribute("#priority", "aria-pressed") == "false"
+    assert page.inner_text("#lang") == "English"
+    assert page.get_attribute("html", "lang") == "vi"
+    # after a ticket in English, the next person starts in Vietnamese
+    page.click("#lang")
+    page.wait_for_function(
+        "document.querySelector(\"button.cat[data-code='HT']\").textContent.includes('Civil status')"
+    )
+    page.click("button.cat[data-code='HT']")
+    page.wait_for_selector("#result:not(.hidden)")
+    page.click("#done")
+    page.wait_for_selector("#start:not(.hidden)")
+    page.wait_for_function("document.querySelector(\"button.cat[data-code='HT']\").textContent.includes('Hộ tịch')")
+    assert page.inner_text("#lang") == "English"
+    page.screenshot(path=str(artifact("kiosk_after_reset.png")))
