@@ -28,7 +28,8 @@
       full: "The waiting room is full. Please follow your turn with the QR code on your ticket.",
       offline: "Connection lost – reconnecting", empty: "No calls yet",
       weekdays: ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"],
-      date: "{wd}, {d}/{m}/{y}", unlock: "Tap to enable sound"
+      date: "{wd}, {d}/{m}/{y}", unlock: "Tap to enable sound",
+      call: "Number {number}, please go to counter {counter}"
     }
   };
   var t = T[lang];
@@ -220,7 +221,9 @@
       return "/api/voice?text=" + encodeURIComponent(text) + "&token=" + encodeURIComponent(token);
     },
     onStart: function (item) {
-      state.highlight = { counter: item.counter, number: item.number, text: item.text, until: Date.now() + HIGHLIGHT_MS };
+      // the caption follows the board's language; the voice stays the configured Vietnamese
+      var text = lang === "en" && item.number ? fmt(t.call, { number: item.number, counter: item.counter }) : item.text;
+      state.highlight = { counter: item.counter, number: item.number, text: text, until: Date.now() + HIGHLIGHT_MS };
       render();
     },
     onEnd: function () {},

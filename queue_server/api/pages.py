@@ -31,12 +31,16 @@ def page(package: str, name: str, cache: bool = True) -> Response:
     return Response(content=text, media_type=MediaType.HTML, headers={**SECURITY_HEADERS, "Cache-Control": "no-cache"})
 
 
-def message_page(title_vi: str, body_vi: str, status: int = 400, title_en: str = "", body_en: str = "") -> Response:
-    """A plain Vietnamese (and English) message page for bad page requests."""
+def message_page(
+    title_vi: str, body_vi: str, status: int = 400, title_en: str = "", body_en: str = "", heading_id: str = ""
+) -> Response:
+    """A plain Vietnamese (and English) message page for bad page requests
+    (`heading_id`: an id for its heading, where a page's own element had it)."""
+    hid = f' id="{html.escape(heading_id)}"' if heading_id else ""
     en = f"<p lang='en' class='en'>{html.escape(title_en)}. {html.escape(body_en)}</p>" if title_en else ""
     doc = f"""<!doctype html><html lang="vi"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>{html.escape(title_vi)}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:40em;margin:3em auto;padding:0 1em;font-size:1.2em}}
-.en{{color:#555;font-size:.9em}}</style></head><body><h1>{html.escape(title_vi)}</h1><p>{html.escape(body_vi)}</p>{en}
+.en{{color:#555;font-size:.9em}}</style></head><body><h1{hid}>{html.escape(title_vi)}</h1><p>{html.escape(body_vi)}</p>{en}
 </body></html>"""
     return Response(content=doc, status_code=status, media_type=MediaType.HTML, headers=SECURITY_HEADERS)

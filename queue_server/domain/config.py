@@ -100,6 +100,11 @@ class QueueRules:
     priority_enabled: bool = True
     priority_label: str = ""
     rating_scale: int = 3
+    # A kiosk ticket's first print older than this (seconds since it was
+    # queued) is not printed: the kiosk already told the citizen to photograph
+    # the number, and a late ticket would land in the next person's hand.
+    # Staff reprints always print.
+    print_max_age_s: int = 60
 
 
 @dataclass(frozen=True)
@@ -318,6 +323,9 @@ def parse_config(data: dict[str, Any]) -> SiteConfig:
         priority_enabled=c.flag(q, "priority_enabled", "queue.priority_enabled", True),
         priority_label=c.text(q, "priority_label", "queue.priority_label", required=False),
         rating_scale=int(c.number(q, "rating_scale", "queue.rating_scale", lo=3, hi=5, default=3, integer=True)),
+        print_max_age_s=int(
+            c.number(q, "print_max_age_s", "queue.print_max_age_s", lo=5, hi=3600, default=60, integer=True)
+        ),
     )
     if rules.rating_scale not in (3, 5):
         c.add("queue.rating_scale", "chỉ nhận 3 hoặc 5 mức", "must be 3 or 5")

@@ -66,6 +66,7 @@ class BoardService:
                 "number": s["number"],
                 "category": s["category"],
                 "category_name": names.get(s["category"] or "", None),
+                "category_name_en": names_en.get(s["category"] or "", None),
                 "called_at": s["called_at"],
             }
             for s in states

@@ -74,7 +74,8 @@ class PrintService:
         return await self.queue.status(lang)
 
     async def ticket_state(self, ticket_id: str, lang: str = "vi") -> dict[str, Any]:
-        """Whether a ticket's original print job is queued, printed or absent."""
+        """Whether a ticket's original print job is queued, printed, not
+        printed (dropped: too old, or the ticket no longer waiting) or absent."""
         await self.tickets.get_ticket(ticket_id)
         out = await self.queue.job_state(ticket_id)
         out["printer"] = await self.queue.status(lang)
@@ -114,7 +115,8 @@ class PrintService:
         return True
 
     async def claim(self) -> list[dict[str, Any]]:
-        return await self.queue.claim()
+        cfg = await self.config.get()
+        return await self.queue.claim(max_age_ms=cfg.queue.print_max_age_s * 1000)
 
     async def answer(self, job_id: str, ok: bool, error: str = "") -> dict[str, Any]:
         return await self.queue.answer(job_id, ok, error)

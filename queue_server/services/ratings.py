@@ -28,8 +28,9 @@ class RatingService:
         return (await self.config.get()).queue.rating_scale
 
     async def pending(self, n: int) -> dict[str, Any] | None:
-        """The last ticket finished as served at counter `n` within the window,
-        if unrated (the scripts forget it once the counter calls again)."""
+        """The last ticket finished as served at counter `n` (Done or the
+        implicit done of Next) within the window, if unrated. Calling the next
+        citizen does not close the window."""
         last = await self.tickets.last_done(n)
         if last is None or now_ms() - last[1] > RATING_WINDOW_MS:
             return None
@@ -50,6 +51,7 @@ class RatingService:
             "scale": await self.scale(),
             "window_ms": RATING_WINDOW_MS,
             "pending": await self.pending(n),
+            "serving": await self.tickets.serving_number(n),
         }
 
     async def prompt(self, event: dict[str, Any]) -> dict[str, Any]:

@@ -140,6 +140,17 @@ class Keys:
         return self._k("print", "done")
 
     @property
+    def print_skipped(self) -> str:
+        """HASH ticket id -> JSON {ticket, number, reason, at}: first prints
+        dropped unprinted (too old, or the ticket no longer waiting)."""
+        return self._k("print", "skipped")
+
+    @property
+    def print_skipped_recent(self) -> str:
+        """LIST of the latest print_skipped entries (JSON), newest first, at most 20."""
+        return self._k("print", "skipped_recent")
+
+    @property
     def print_reprints(self) -> str:
         """HASH ticket id -> number of reprints asked."""
         return self._k("print", "reprints")

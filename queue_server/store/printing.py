@@ -68,22 +68,31 @@ class PrintQueue:
         k = self.keys
         reply = await self.scripts.run(
             "print_enqueue",
-            [k.print_jobs(), k.print_due, k.print_done, k.print_reprints],
+            [k.print_jobs(), k.print_due, k.print_done, k.print_reprints, k.print_skipped],
             {"now": self.clock(), "channel": k.channel, "ticket": ticket_id, "reprint": reprint, "data": data},
         )
         self._wake_agents()
         return reply
 
-    async def claim(self, limit: int = 10) -> list[dict[str, Any]]:
+    async def claim(self, limit: int = 10, max_age_ms: int = 0) -> list[dict[str, Any]]:
+        """The due jobs, leased to the caller. A first print queued more than
+        `max_age_ms` ago (0: no limit), or of a ticket no longer waiting, is
+        dropped and remembered as not printed; reprints always print."""
         k = self.keys
         reply = await self.scripts.run(
             "print_claim",
-            [k.print_jobs(), k.print_due, k.tickets],
-            {"now": self.clock(), "lease_ms": LEASE_MS, "limit": limit},
+            [k.print_jobs(), k.print_due, k.tickets, k.print_skipped, k.print_skipped_recent],
+            {
+                "now": self.clock(),
+                "lease_ms": LEASE_MS,
+                "limit": limit,
+                "max_age_ms": max_age_ms,
+                "skipped_ttl_ms": DONE_TTL_MS,
+            },
         )
         dropped = reply.get("dropped") or []
         if isinstance(dropped, list) and dropped:
-            log.info("dropped print jobs of tickets no longer waiting: %s", ", ".join(dropped))
+            log.info("dropped first prints (too old or ticket no longer waiting): %s", ", ".join(dropped))
         jobs = reply.get("jobs") or []
         return jobs if isinstance(jobs, list) else []
 
@@ -123,7 +132,8 @@ class PrintQueue:
         return reply
 
     async def job_state(self, ticket_id: str) -> dict[str, Any]:
-        """The original print job of a ticket: queued / printed / none."""
+        """The original print job of a ticket: queued / printed / not_printed
+        (dropped unprinted; `reason` too_old or not_waiting) / none."""
         k = self.keys
         raw = await self.redis.hget(k.print_jobs(), ticket_id)
         if raw is not None:
@@ -131,7 +141,16 @@ class PrintQueue:
             return {"state": "queued", "attempts": job.get("attempts", 0), "error": job.get("last_error", "")}
         if await self.redis.hexists(k.print_done, ticket_id):
             return {"state": "printed", "attempts": None, "error": ""}
+        skipped = await self.redis.hget(k.print_skipped, ticket_id)
+        if skipped is not None:
+            entry = json.loads(skipped)
+            return {"state": "not_printed", "attempts": None, "error": "", "reason": entry.get("reason", "")}
         return {"state": "none", "attempts": 0, "error": ""}
+
+    async def not_printed(self, limit: int = 10) -> list[dict[str, Any]]:
+        """The latest first prints dropped unprinted, newest first."""
+        rows = await self.redis.lrange(self.keys.print_skipped_recent, 0, limit - 1)
+        return [json.loads(r) for r in rows]
 
     async def status(self, lang: str = "vi") -> dict[str, Any]:
         k = self.keys
@@ -158,4 +177,5 @@ class PrintQueue:
             "updated_at": int(h.get("updated") or 0) or None,
             "seen_at": seen or None,
             "pending_jobs": pending,
+            "not_printed": await self.not_printed(),
         }

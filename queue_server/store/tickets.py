@@ -562,10 +562,18 @@ class TicketStore:
         }
 
     async def last_done(self, counter: int) -> tuple[str, int] | None:
-        """The ticket last finished as served at a counter and when (ms), unless
-        the counter has called or recalled since; None otherwise. Whether it
-        is recent enough to ask for a rating is the caller's rule."""
+        """The ticket last finished as served (Done, or the implicit done of
+        Next) at a counter and when (ms); None if none. Calls and recalls
+        since do not forget it. Whether it is recent enough to ask for a
+        rating is the caller's rule."""
         ticket, at = await self.redis.hmget(self.keys.counter(counter), "last_done", "last_done_at")
         if not ticket or not at:
             return None
         return (ticket.decode() if isinstance(ticket, bytes) else ticket), int(at)
+
+    async def serving_number(self, counter: int) -> str | None:
+        """The number of the ticket a counter is serving now, or None."""
+        number = await self.redis.hget(self.keys.counter(counter), "number")
+        if not number:
+            return None
+        return number.decode() if isinstance(number, bytes) else str(number)

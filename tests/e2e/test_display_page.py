@@ -354,3 +354,96 @@ def test_clock_follows_a_site_in_another_zone(redis_url, browser):
     finally:
         ctx.close()
         srv.close()
+
+
+BLOCKED_AUDIO = """
+HTMLMediaElement.prototype.play = function () {
+  return Promise.reject(new DOMException('autoplay blocked', 'NotAllowedError'));
+};
+"""
+
+# Relative luminance contrast (WCAG) of two computed CSS colours.
+CONTRAST = """
+([a, b]) => {
+  const lum = (s) => {
+    const [r, g, bl] = s.match(/[\\d.]+/g).slice(0, 3).map(Number).map((v) => {
+      v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+  return (x + 0.05) / (y + 0.05);
+}
+"""
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
+
+
+def test_flashing_counter_keeps_its_name_readable(live, board_page):
+    """Issue #13: the flash turned the tile #ffd400, the colour of "Quầy 3"."""
+    pg = board_page
+    pg.add_init_script(MOCK_AUDIO)
+    open_board(pg, live)
+    live.device("kiosk").post("/api/tickets", json={"category": "CT"})
+    assert live.login("minh").post("/api/counters/3/next").status_code == 200
+    tile = pg.locator('#counters [data-counter="3"]')
+    expect(tile).to_have_class("counter status-open flash")
+    worst, backgrounds = 99.0, set()
+    for i in range(12):  # through several flash phases
+        bg, fg = pg.evaluate(
+            """() => { const c = document.querySelector('#counters [data-counter="3"]');
+                 return [getComputedStyle(c).backgroundColor,
+                         getComputedStyle(c.querySelector('.counter-name')).color]; }"""
+        )
+        backgrounds.add(bg)
+        worst = min(worst, pg.evaluate(CONTRAST, [bg, fg]))
+        if i == 3:
+            pg.screenshot(path=str(artifact("display_flash.png")))
+        pg.wait_for_timeout(130)
+    assert "rgb(255, 212, 0)" in backgrounds and len(backgrounds) >= 2  # it does flash
+    assert worst >= 3, f"counter name contrast {worst:.2f} during the flash"
+
+
+def test_sound_button_does_not_cover_the_full_room_banner(live, board_page):
+    """Issue #13: "Bấm để bật âm thanh" overlapped the red banner when autoplay is blocked."""
+    pg = board_page
+    pg.add_init_script(BLOCKED_AUDIO)
+    kiosk = live.device("kiosk")
+    for _ in range(11):  # still full after one is called
+        kiosk.post("/api/tickets", json={"category": "HT"})
+    open_board(pg, live)
+    expect(pg.locator("#full-banner")).to_be_visible()
+    assert live.login("lan").post("/api/counters/1/next").status_code == 200
+    expect(pg.locator("#sound-unlock")).to_be_visible()
+    pg.wait_for_timeout(300)
+    pg.screenshot(path=str(artifact("display_sound_blocked_full.png")))
+    button = pg.locator("#sound-unlock").bounding_box()
+    for sel in ("#full-banner", "#now-calling", ".notice", "#counters", ".side"):
+        box = pg.locator(sel).bounding_box()
+        assert box and not _overlap(button, box), f"the sound button covers {sel}"
+
+
+def test_english_board_call_banner_and_categories(live, board_page):
+    """Issue #13: with ?lang=en the call banner and the categories stayed Vietnamese."""
+    pg = board_page
+    pg.add_init_script(MOCK_AUDIO)
+    open_board(pg, live, "&lang=en")
+    live.device("kiosk").post("/api/tickets", json={"category": "CT"})
+    r = live.login("minh").post("/api/counters/3/next")
+    number = r.json()["ticket"]["number"]
+    expect(pg.locator("#now-text")).to_have_text(f"Number {number}, please go to counter 3")
+    expect(pg.locator("[data-t=now]")).to_have_text("Now calling")
+    expect(pg.locator('#counters [data-counter="3"] .counter-cat')).to_have_text("Certification")
+    expect(pg.locator("#waiting tr").first).to_contain_text("Civil status")
+    pg.wait_for_timeout(300)
+    pg.screenshot(path=str(artifact("display_call_en.png")))
+    # the voice stays Vietnamese
+    spoken = [e["text"] for e in pg.evaluate("window.__sound.log") if e["kind"] == "speech"]
+    assert spoken and "Mời công dân" in spoken[0]

@@ -3,6 +3,7 @@ a double tap issues one ticket; the printer being down keeps the ticket."""
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
@@ -187,3 +188,74 @@ def test_kiosk_shows_a_range_while_the_estimate_is_unsure(live, page):
     lo, hi = live.client().get(f"/api/tickets/{tid}").json()["eta_range"]
     assert lo < hi and f"Thời gian chờ dự kiến: khoảng {lo}–{hi} phút" in info
     page.screenshot(path=str(artifact("kiosk-eta-range.png")))
+
+
+def _cats_text(page) -> str:
+    return page.inner_text("button.cat[data-code='HT']")
+
+
+def test_language_and_priority_reset_when_idle_and_after_a_ticket(live, page):
+    """Issue #13: English or "Ưu tiên" stayed on for the next person."""
+    page.clock.install()
+    _open_kiosk(page, live)
+    page.click("#lang")
+    page.wait_for_function(
+        "document.querySelector(\"button.cat[data-code='HT']\").textContent.includes('Civil status')"
+    )
+    page.click("#priority")
+    assert page.get_attribute("#priority", "aria-pressed") == "true"
+    page.screenshot(path=str(artifact("kiosk_english_priority.png")))
+    # someone still choosing keeps their choices: 40 s since the last tap
+    page.clock.fast_forward(30_000)
+    page.mouse.move(10, 300)
+    page.mouse.down()
+    page.mouse.up()
+    page.clock.fast_forward(40_000)
+    assert "Civil status" in _cats_text(page)
+    assert page.get_attribute("#priority", "aria-pressed") == "true"
+    # walked away: back to Vietnamese, priority off
+    page.clock.fast_forward(25_000)
+    page.wait_for_function("document.querySelector(\"button.cat[data-code='HT']\").textContent.includes('Hộ tịch')")
+    assert page.get_attribute("#priority", "aria-pressed") == "false"
+    assert page.inner_text("#lang") == "English"
+    assert page.get_attribute("html", "lang") == "vi"
+    # after a ticket in English, the next person starts in Vietnamese
+    page.click("#lang")
+    page.wait_for_function(
+        "document.querySelector(\"button.cat[data-code='HT']\").textContent.includes('Civil status')"
+    )
+    page.click("button.cat[data-code='HT']")
+    page.wait_for_selector("#result:not(.hidden)")
+    page.click("#done")
+    page.wait_for_selector("#start:not(.hidden)")
+    page.wait_for_function("document.querySelector(\"button.cat[data-code='HT']\").textContent.includes('Hộ tịch')")
+    assert page.inner_text("#lang") == "English"
+    page.screenshot(path=str(artifact("kiosk_after_reset.png")))
+
+
+def test_a_ticket_reported_not_printed_shows_the_photo_message_at_once(live, page):
+    """Issue #13: a first print the server dropped (too old) is "not printed":
+    the kiosk says so at once instead of "Đang in phiếu…"."""
+    out = Path(tempfile.mkdtemp(prefix="motcua-kiosk-print-"))
+    agent = start_agent(live, f"virtual:{out}")
+    try:
+        wait_for(
+            lambda: live.device("kiosk").get("/api/printer/status").json()["status"] == "online",
+            timeout=15,
+            what="printer online",
+        )
+        status = live.device("kiosk").get("/api/printer/status").json()
+
+        def not_printed(route):
+            body = {"state": "not_printed", "reason": "too_old", "attempts": None, "error": "", "printer": status}
+            route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+        page.route("**/api/tickets/*/print?*", not_printed)
+        _open_kiosk(page, live)
+        page.click("button.cat[data-code='HT']")
+        page.wait_for_selector("#result:not(.hidden)")
+        expect(page.locator("#r-print")).to_have_attribute("data-state", "err", timeout=1500)
+        expect(page.locator("#r-print")).to_have_text("Máy in đang lỗi – vui lòng chụp lại số này")
+        page.screenshot(path=str(artifact("kiosk_not_printed.png")))
+    finally:
+        stop_agent(agent)

@@ -140,3 +140,37 @@ def test_printer_socket_needs_a_printer_token(live):
 
     assert run_sync(go(live.tokens["kiosk"])) in (4401, 403)
     assert run_sync(go("nonsense")) in (4401, 403)
+
+
+def test_a_stale_first_print_is_not_printed_when_the_printer_comes_back(redis_url):
+    """Issue #13: B010 printed ~12 s after the printer was back, into the next
+    person's hand. A first print older than [queue] print_max_age_s is
+    dropped and reported as not printed; a staff reprint still prints."""
+    from tests.server import make_server
+
+    srv = make_server(redis_url, queue__print_max_age_s=5).start()
+    printer = NetworkPrinter()  # refusing connections: the printer is down
+    agent = start_agent(srv, printer.spec, width=80)
+    try:
+        wait_for(lambda: _status(srv)["agent_connected"], timeout=15, what="agent connected")
+        t = srv.device("kiosk").post("/api/tickets", json={"category": "CT"}).json()
+        assert t["print"]["ok"] is False  # the kiosk says: photograph the number
+        wait_for(lambda: (_print_state(srv, t["id"])["attempts"] or 0) >= 2, timeout=20, what="failed attempts")
+        time.sleep(max(0.0, 5.5 - (time.time() * 1000 - t["issued_at"]) / 1000))  # older than the limit
+        printer.start()  # the printer is back
+        wait_for(lambda: _status(srv)["status"] == "online", timeout=20, what="online status")
+        st = wait_for(
+            lambda: (s := _print_state(srv, t["id"]))["state"] == "not_printed" and s, timeout=20, what="not printed"
+        )
+        assert st["reason"] == "too_old"
+        time.sleep(2.5)
+        assert printer.tickets() == 0  # never printed late
+        assert [e["number"] for e in _status(srv)["not_printed"]] == [t["number"]]  # what the admin page lists
+        # a staff reprint always prints
+        r = srv.login("admin").post(f"/api/tickets/{t['id']}/reprint")
+        assert r.status_code == 202 and r.json()["queued"] is True, r.text
+        wait_for(lambda: printer.tickets() == 1, timeout=20, what="the reprint at the printer")
+    finally:
+        stop_agent(agent)
+        printer.stop()
+        srv.close()

@@ -53,15 +53,53 @@ def test_rating_after_done_is_stored_once(live, page):
     assert len(rating_events(live, t["id"])) == 1
 
 
-def test_rating_prompt_clears_when_the_next_citizen_is_called(live, page):
+def test_rating_stays_open_when_the_next_citizen_is_called(live, page):
+    """Issue #13: D, then Space a second later, must not take the scale away
+    from the citizen who was just served (the old rule cleared it)."""
     page.goto(f"{live.base_url}/rate/1?token={live.tokens['rating']}")
     expect(page.locator("#conn")).to_contain_text("Quầy 1")
     lan = live.login("lan")
-    serve_one(live, lan)
+    t = serve_one(live, lan)
     expect(page.locator("#ask")).to_be_visible()
-    live.device("kiosk").post("/api/tickets", json={"category": "HT"})
-    lan.post("/api/counters/1/next")
+    nxt = live.device("kiosk").post("/api/tickets", json={"category": "HT"}).json()
+    page.wait_for_timeout(1000)
+    assert lan.post("/api/counters/1/next").json()["ticket"]["id"] == nxt["id"]
+    page.wait_for_timeout(1000)
+    expect(page.locator("#ask")).to_be_visible()
+    expect(page.locator("#ask-number")).to_have_text(t["number"])
+    expect(page.locator("#serving-number")).to_have_text(nxt["number"])  # the next citizen beside it
+    lan.post("/api/counters/1/recall")
+    page.wait_for_timeout(500)
+    expect(page.locator("#ask-number")).to_have_text(t["number"])
+    page.screenshot(path=str(artifact("rating_open_after_next.png")))
+    page.locator("#scale button").nth(2).click()
+    expect(page.locator("#thanks")).to_be_visible()
+    assert [e["level"] for e in rating_events(live, t["id"])] == [3]
+    # a reload still offers nothing more for the rated ticket
+    page.reload()
     expect(page.locator("#idle")).to_be_visible()
+
+
+def test_next_without_done_opens_the_rating(live, page):
+    """Issue #13: a clerk who only presses Next finishes each citizen as served;
+    the tablet asks that citizen, and the answer is stored."""
+    page.goto(f"{live.base_url}/rate/1?token={live.tokens['rating']}")
+    expect(page.locator("#conn")).to_contain_text("Quầy 1")
+    lan = live.login("lan")
+    kiosk = live.device("kiosk")
+    a = kiosk.post("/api/tickets", json={"category": "HT"}).json()
+    b = kiosk.post("/api/tickets", json={"category": "HT"}).json()
+    assert lan.post("/api/counters/1/next").json()["ticket"]["id"] == a["id"]
+    page.wait_for_timeout(1700)  # past the Next debounce
+    assert lan.post("/api/counters/1/next").json()["ticket"]["id"] == b["id"]
+    expect(page.locator("#ask")).to_be_visible()
+    expect(page.locator("#ask-number")).to_have_text(a["number"])
+    # a tablet that connects now gets it from the snapshot too
+    page.reload()
+    expect(page.locator("#ask-number")).to_have_text(a["number"])
+    page.locator("#scale button").nth(1).click()
+    expect(page.locator("#thanks")).to_be_visible()
+    assert [(e["level"], e["via"]) for e in rating_events(live, a["id"])] == [(2, "tablet:1")]
 
 
 def test_pending_rating_survives_a_reload_and_other_counters_are_ignored(live, page):

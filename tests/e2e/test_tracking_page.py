@@ -4,6 +4,7 @@ websocket; when called it shows the counter; after service the rating."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser import artifact
 from tests.e2e.live_helpers import direct_call
@@ -119,3 +120,47 @@ def test_tracking_stops_when_the_ticket_is_gone(live, page):
     connects = page.evaluate("motcuaTrack.stats.connects")
     page.wait_for_timeout(3000)
     assert page.evaluate("motcuaTrack.stats.connects") == connects  # no more attempts
+
+
+def test_unknown_ticket_page_answers_404_in_vietnamese(live, page):
+    """Issue #13: /t/doesnotexist answered 200 with the live page."""
+    r = live.client().get("/t/doesnotexist")
+    assert r.status_code == 404
+    assert "text/html" in r.headers["content-type"]
+    assert "Không tìm thấy số thứ tự" in r.text and "Ticket not found" in r.text
+    resp = page.goto(f"{live.base_url}/t/doesnotexist")
+    assert resp is not None and resp.status == 404
+    assert page.locator("#sound").count() == 0  # no sound button for a ticket that does not exist
+    page.screenshot(path=str(artifact("tracking_not_found.png")))
+
+
+def test_english_site_name_and_no_sound_button_once_served(live, page):
+    """Issue #13: the site name stayed Vietnamese after English was chosen,
+    and "Bật âm thanh báo" showed on a finished ticket and when it is gone."""
+    mine = _issue(live)
+    page.goto(f"{live.base_url}/t/{mine['id']}")
+    page.wait_for_selector("#status[data-status='waiting']")
+    expect(page.locator("#site")).to_have_text("Trung tâm Phục vụ hành chính công xã Ngọc Long")
+    expect(page.locator("#sound")).to_be_visible()
+    page.click("#lang")
+    expect(page.locator("#site")).to_have_text("Ngoc Long Commune Public Administration Service Centre")
+    expect(page.locator("#status")).to_have_text("Waiting for your turn")
+    page.click("#lang")
+    expect(page.locator("#site")).to_have_text("Trung tâm Phục vụ hành chính công xã Ngọc Long")
+    clerk = live.login("minh")
+    assert clerk.post("/api/counters/3/next").json()["ticket"]["id"] == mine["id"]
+    page.wait_for_selector("#status[data-status='called']")
+    expect(page.locator("#sound")).to_be_visible()
+    assert clerk.post("/api/counters/3/done").status_code == 200
+    page.wait_for_selector("#status[data-status='done']")
+    expect(page.locator("#sound")).to_be_hidden()
+    page.screenshot(path=str(artifact("tracking_done.png")))
+    live.kill()
+    try:
+        live.reset()  # the ticket is gone
+    finally:
+        live.start()
+    page.wait_for_function(
+        "document.getElementById('status').textContent === 'Không tìm thấy số thứ tự này.'", timeout=30_000
+    )
+    expect(page.locator("#sound")).to_be_hidden()

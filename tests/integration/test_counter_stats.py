@@ -51,13 +51,12 @@ async def scan_counter_stats(redis, keys, n: int, start: str = "-") -> dict[str,
 
 async def scan_last_done(redis, keys, n: int) -> tuple[str, int] | None:
     """counter_app.pending_rating()'s scan without its time window: the last
-    'done' at counter n with no call or recall there after it."""
+    'done' at counter n (issue #13: a later call or recall there does not
+    forget it)."""
     found = None
     async for e in EventLog(redis, keys).iter():
         if e.get("type") == "done" and _int(e.get("counter")) == n:
             found = e
-        elif e.get("type") in ("call", "recall") and _int(e.get("counter")) == n:
-            found = None
     return None if found is None else (str(found["ticket"]), int(found["ts"]))
 
 
@@ -132,7 +131,11 @@ def test_incremental_counter_stats_equal_the_full_scan_after_a_random_day(redis_
     run_sync(go())
 
 
-def test_last_done_until_the_next_call_or_recall(redis_url):
+def test_last_done_stays_through_the_next_call_and_recall(redis_url):
+    """Issue #13 changed the rule: a ticket served (Done, or the implicit done
+    of Next) keeps its rating window when the counter calls or recalls the
+    next citizen; only the next ticket served at that counter replaces it."""
+
     async def go():
         clock = Clock(MORNING)
         s = await make_store(redis_url, clock=clock)
@@ -143,16 +146,21 @@ def test_last_done_until_the_next_call_or_recall(redis_url):
         await s.call_next(1)
         clock.advance(5 * MIN)
         await s.finish(1, TicketStatus.DONE)
-        assert await s.last_done(1) == (a.id, clock.now)
+        a_done = clock.now
+        assert await s.last_done(1) == (a.id, a_done)
         assert await s.last_done(2) is None  # per counter
         clock.advance(MIN)
-        await s.call_next(1)  # the next citizen: no more rating prompt
-        assert await s.last_done(1) is None
+        await s.call_next(1)  # the next citizen: a's rating stays open
+        assert await s.last_done(1) == (a.id, a_done)
+        await s.recall(1)
+        assert await s.last_done(1) == (a.id, a_done)
         clock.advance(MIN)
-        await s.call_next(1)  # finishes b as served, calls c at once
-        assert await s.last_done(1) is None
-        await s.finish(1, TicketStatus.NO_SHOW)  # c did not come: nothing to rate
-        assert await s.last_done(1) is None
+        await s.call_next(1)  # finishes b as served (Next without Done), calls c at once
+        assert await s.last_done(1) == (b.id, clock.now)
+        b_done = clock.now
+        await s.finish(1, TicketStatus.NO_SHOW)  # c did not come: nothing new to rate
+        assert await s.last_done(1) == (b.id, b_done)
+        assert await s.last_done(1) == await scan_last_done(s.redis, s.keys, 1)
         d, _ = await s.issue("CT")
         await s.call_next(2)
         await s.recall(2)
@@ -166,13 +174,12 @@ def test_last_done_until_the_next_call_or_recall(redis_url):
             assert e.code == "queue_empty"
         assert await s.last_done(2) == (d.id, done_at)
         assert await s.last_done(2) == await scan_last_done(s.redis, s.keys, 2)
-        # a recall clears it as a call does (the scan's rule), here after a
-        # call of a ticket typed in by number
+        # a call of a ticket typed in by number, and its recall, keep it too
         e_, _ = await s.issue("CT")
         await s.call_ticket(2, e_.id)
-        assert await s.last_done(2) is None
+        assert await s.last_done(2) == (d.id, done_at)
         await s.recall(2)
-        assert await s.last_done(2) is None and await scan_last_done(s.redis, s.keys, 2) is None
+        assert await s.last_done(2) == (d.id, done_at) == await scan_last_done(s.redis, s.keys, 2)
         stats = await s.counter_day_stats(1)
         assert stats == {"served": 2, "no_shows": 1, "calls": 3, "avg_service_ms": round((5 * MIN + MIN) / 2)}
         assert await s.counter_day_stats(2) == await scan_counter_stats(s.redis, s.keys, 2)

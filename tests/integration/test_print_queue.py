@@ -230,3 +230,40 @@ def test_first_print_of_a_ticket_no_longer_waiting_is_dropped_but_reprint_prints
             await store.redis.aclose()
 
     run(go())
+
+
+def test_a_first_print_older_than_the_limit_is_not_printed_but_a_reprint_is(redis_url):
+    """Issue #13: a ticket the kiosk told to photograph must not print a minute
+    later into the next person's hand."""
+
+    async def go():
+        clock = Clock()
+        store = await make_store(redis_url, clock=clock)
+        pq = PrintQueue(store.redis, store.keys, store.scripts, clock=clock)
+        try:
+            old, _ = await store.issue("HT")
+            young, _ = await store.issue("HT")
+            await pq.enqueue(old.id, {"number": old.number})
+            assert [j["id"] for j in await pq.claim(max_age_ms=60_000)] == [old.id]
+            await pq.answer(old.id, False, "printer down")  # failing, backing off
+            clock.advance(59_000)
+            await pq.enqueue(young.id, {"number": young.number})
+            clock.advance(1_001)  # old: 60.001 s since it was queued; young: 1 s
+            jobs = await pq.claim(max_age_ms=60_000)
+            assert [j["id"] for j in jobs] == [young.id]
+            assert await store.redis.hexists(pq.keys.print_jobs(), old.id) == 0
+            st = await pq.job_state(old.id)
+            assert st["state"] == "not_printed" and st["reason"] == "too_old"
+            assert (await pq.job_state(young.id))["state"] == "queued"
+            # the kiosk's late retry of the same ticket does not queue it again
+            again = await pq.enqueue(old.id, {"number": old.number})
+            assert again["queued"] is False
+            assert (await pq.status())["not_printed"][0]["ticket"] == old.id
+            # a staff reprint of the old ticket prints, however old the ticket
+            r = await pq.enqueue(old.id, {"number": old.number}, reprint=True)
+            clock.advance(10 * 60_000)
+            assert [j["id"] for j in await pq.claim(max_age_ms=60_000)] == [r["job"]]
+        finally:
+            await store.redis.aclose()
+
+    run(go())

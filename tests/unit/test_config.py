@@ -70,3 +70,15 @@ def test_wrong_types_are_reported_not_crashed():
     assert "queue.rating_scale" in got
     with pytest.raises(ConfigError):
         parse_config([])  # not a table at all
+
+
+def test_print_max_age_default_and_bounds():
+    """Issue #13: how old a first print may be and still print (seconds)."""
+    assert parse_config(base()).queue.print_max_age_s == 60
+    d = base()
+    d["queue"]["print_max_age_s"] = 120
+    assert parse_config(d).queue.print_max_age_s == 120
+    for bad in (0, 2, 100_000, "soon"):
+        d = base()
+        d["queue"]["print_max_age_s"] = bad
+        assert "queue.print_max_age_s" in problems(d), bad

@@ -58,7 +58,9 @@ async def rate_page(request: Request, svc: Svc, n: FromPath[int]) -> Response[st
 
 @websocket("/ws/rate/{n:int}", opt=PUBLIC)
 async def rate_ws(socket: WebSocket, svc: Svc, live: Live, n: FromPath[int]) -> None:
-    """Rating tablet feed: {"type":"rate"} after Done at counter n, {"type":"rated"|"clear"}."""
+    """Rating tablet feed: {"type":"rate"} after a ticket is served at counter n
+    (Done or Next), {"type":"rated"}, {"type":"serving","number"} when the
+    counter calls someone (the open rating stays open)."""
     p = await socket_principal(socket)
     await socket.accept()
     ok = (
@@ -84,7 +86,9 @@ async def rate_ws(socket: WebSocket, svc: Svc, live: Live, n: FromPath[int]) -> 
         if kind == "rating":
             return json.dumps({"type": "rated", "ticket": event.get("ticket")})
         if kind in ("call", "recall"):
-            return json.dumps({"type": "clear"})
+            return json.dumps({"type": "serving", "number": event.get("number")})
+        if kind == "no_show":
+            return json.dumps({"type": "serving", "number": None})
         return None
 
     await serve_feed(socket, live.broadcaster, snap, render)

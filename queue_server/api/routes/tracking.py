@@ -13,7 +13,7 @@ from litestar.params import FromPath
 from queue_server.api.auth import PUBLIC, authorize
 from queue_server.api.deps import Live, Svc
 from queue_server.api.http import limit
-from queue_server.api.pages import page
+from queue_server.api.pages import message_page, page
 from queue_server.api.ws import serve_feed
 from queue_server.errors import AppError
 from queue_server.services.views import ticket_view
@@ -36,7 +36,20 @@ RELEVANT = {
 
 
 @get("/t/{ticket_id:str}", summary="Live tracking page of a ticket (mobile)", include_in_schema=False, opt=PUBLIC)
-async def track_page(ticket_id: FromPath[str]) -> Response[str]:
+async def track_page(svc: Svc, ticket_id: FromPath[str]) -> Response[str]:
+    try:
+        await svc.tickets.get(ticket_id)
+    except AppError as e:
+        if e.code != "ticket_not_found":
+            raise
+        return message_page(
+            "Không tìm thấy số thứ tự này.",
+            "Số thứ tự không có hoặc đã hết hạn. Vui lòng kiểm tra lại mã QR trên phiếu, hoặc hỏi cán bộ tại quầy.",
+            status=404,
+            title_en="Ticket not found",
+            body_en="This ticket does not exist or has expired. Check the QR code on your ticket or ask the staff.",
+            heading_id="status",
+        )
     return page("printer.web", "track.html")
 
 

@@ -112,11 +112,6 @@ local function count_stat(kstats, a, field, by)
   if a.stats_ttl then redis.call('PEXPIRE', kstats, tonumber(a.stats_ttl)) end
 end
 
--- Finish the ticket a counter is serving. outcome: 'done' or 'no_show'.
--- Updates the rolling average service time of the ticket's category and the
--- counter's statistics of the day; a ticket served is remembered on the
--- counter hash (last_done, last_done_at) for the rating tablet until the
--- counter calls again.
 -- The service time of a category (mirrors queue_server/domain/eta.py): the
 -- last eta.window samples, each clamped to eta.lo..eta.hi of the configured
 -- time, in field CAT:recent of the averages hash; their median drawn towards
@@ -144,6 +139,12 @@ local function record_service(kavg, category, configured, sample, eta)
   redis.call('HSET', kavg, category .. ':recent', cjson.encode(recent), category, tostring(estimate))
 end
 
+-- Finish the ticket a counter is serving. outcome: 'done' or 'no_show'.
+-- Records the service time of the ticket's category (record_service) and the
+-- counter's statistics of the day; a ticket served (an explicit Done or the
+-- implicit done of Next) is remembered on the counter hash (last_done,
+-- last_done_at) for the rating tablet: its window stays open when the counter
+-- calls or recalls the next citizen, until another ticket is served there.
 local function finish_current(kcounter, ktickets, kevents, kseq, kavg, a, outcome, kstats)
   local t = current_ticket(kcounter, ktickets)
   clear_counter(kcounter)
@@ -170,12 +171,6 @@ local function finish_current(kcounter, ktickets, kevents, kseq, kavg, a, outcom
   return t
 end
 
--- The next citizen is at the desk: the last ticket served there is no longer
--- waiting for its rating.
-local function clear_last_done(kcounter)
-  redis.call('HDEL', kcounter, 'last_done', 'last_done_at')
-end
-
 -- Mark a waiting ticket as called at this counter and record the call (and
 -- count it in the counter's statistics of the day, kstats).
 local function call_ticket(kcounter, ktickets, kevents, kseq, krecent, a, t, etype, kstats)
@@ -190,7 +185,6 @@ local function call_ticket(kcounter, ktickets, kevents, kseq, krecent, a, t, ety
   put_ticket(ktickets, t)
   redis.call('HSET', kcounter, 'ticket', t.id, 'number', t.number, 'category', t.category,
     'called_at', tostring(now), 'clerk', nz(a.clerk))
-  clear_last_done(kcounter)
   if etype == 'call' then count_stat(kstats, a, 'calls', 1) end
   local wait = now - (joined_at(t) or now)
   local ev = ticket_event(etype, t, a, { wait_ms = wait, issued_at = t.issued_at })

@@ -1,7 +1,9 @@
 -- Queue a ticket for printing, once per ticket (a reprint gets its own job id).
+-- A first print that print_claim dropped unprinted is not queued again.
 -- KEYS[1] print jobs hash  KEYS[2] print due zset  KEYS[3] print done hash  KEYS[4] reprint counts hash
+-- KEYS[5] print skipped hash
 -- ARGV[1] JSON {now, ticket, reprint, data}
--- Returns JSON {job, queued, state: queued|duplicate|done}
+-- Returns JSON {job, queued, state: queued|duplicate|done|not_printed}
 local a = cjson.decode(ARGV[1])
 local id = a.ticket
 if a.reprint then
@@ -11,6 +13,9 @@ if a.reprint then
 end
 if redis.call('HEXISTS', KEYS[3], id) == 1 then
   return reply({ job = id, queued = false, state = 'done' })
+end
+if redis.call('HEXISTS', KEYS[5], id) == 1 then
+  return reply({ job = id, queued = false, state = 'not_printed' })
 end
 if redis.call('HEXISTS', KEYS[1], id) == 1 then
   return reply({ job = id, queued = false, state = 'duplicate' })
