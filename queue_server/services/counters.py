@@ -63,25 +63,36 @@ class CounterService:
         return Acted(result.ticket, await self.config.get(), call=result)
 
     async def recall(self, n: int, user: User, idem: str | None) -> Acted:
-        t = await self.tickets.recall(n, clerk=user.username, idem=idem)
-        await self.audit.record(user.username, "recall", f"counter:{n}", number=t.number)
-        return Acted(t, await self.config.get())
+        result = await self.tickets.recall_result(n, clerk=user.username, idem=idem)
+        t = result.ticket
+        if not result.replayed:
+            await self.audit.record(user.username, "recall", f"counter:{n}", number=t.number)
+        return Acted(t, await self.config.get(), call=result)
 
     async def finish(self, n: int, user: User, outcome: TicketStatus, idem: str | None) -> Acted:
-        t = await self.tickets.finish(n, outcome, clerk=user.username, idem=idem)
-        await self.audit.record(user.username, str(outcome), f"counter:{n}", number=t.number)
-        return Acted(t, await self.config.get())
+        result = await self.tickets.finish_result(n, outcome, clerk=user.username, idem=idem)
+        t = result.ticket
+        if not result.replayed:
+            await self.audit.record(user.username, str(outcome), f"counter:{n}", number=t.number)
+        return Acted(t, await self.config.get(), call=result)
 
     async def transfer(
         self, n: int, user: User, idem: str | None, *, to_category: str | None = None, to_counter: int | None = None
     ) -> Acted:
-        t = await self.tickets.transfer(
+        result = await self.tickets.transfer_result(
             n, to_category=to_category, to_counter=to_counter, clerk=user.username, idem=idem
         )
-        await self.audit.record(
-            user.username, "transfer", f"counter:{n}", number=t.number, to_category=to_category, to_counter=to_counter
-        )
-        return Acted(t, await self.config.get(), await self.tickets.position(t))
+        t = result.ticket
+        if not result.replayed:
+            await self.audit.record(
+                user.username,
+                "transfer",
+                f"counter:{n}",
+                number=t.number,
+                to_category=to_category,
+                to_counter=to_counter,
+            )
+        return Acted(t, await self.config.get(), await self.tickets.position(t), call=result)
 
     async def set_status(self, n: int, user: User, status: CounterStatus) -> bool:
         changed = await self.tickets.set_counter_status(n, status, clerk=user.username)

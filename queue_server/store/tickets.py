@@ -149,7 +149,10 @@ class TicketStore:
         rank_ms: int | None = None,
         extra: dict[str, Any] | None = None,
         device: str = "",
+        clerk: str = "",
     ) -> tuple[Ticket, int]:
+        """Issue a ticket. `device`: the kiosk's device id, `clerk`: the staff
+        user who issued it; each goes to its own field of the issue event."""
         cfg = await self.config.get()
         cat = cfg.category(category)
         if cat is None:
@@ -161,7 +164,8 @@ class TicketStore:
         now = self.clock()
         day = service_day(now, cfg.site.tz)
         qname = priority_queue(category) if priority else normal_queue(category)
-        args = self._base(cfg, clerk=device, idem=idem) | {
+        args = self._base(cfg, clerk=clerk, idem=idem) | {
+            "device": device,
             "id": secrets.token_urlsafe(12),
             "category": category,
             "prefix": cat.prefix,
@@ -183,7 +187,7 @@ class TicketStore:
                 k.queue(qname),
                 k.events,
                 k.event_seq,
-                self._idem_key("issue", device or "-", idem),
+                self._idem_key("issue", device or clerk or "-", idem),
                 k.queue(priority_queue(category)),
                 k.queue(normal_queue(category)),
             ],
@@ -256,6 +260,10 @@ class TicketStore:
         return await self._call_result(reply)
 
     async def recall(self, counter: int, clerk: str = "", idem: str | None = None) -> Ticket:
+        return (await self.recall_result(counter, clerk, idem)).ticket
+
+    async def recall_result(self, counter: int, clerk: str = "", idem: str | None = None) -> CallResult:
+        """recall(), telling whether the reply is a replay of an earlier press."""
         cfg, _ = await self._counter_cfg(counter)
         k = self.keys
         reply = await self.scripts.run(
@@ -264,9 +272,15 @@ class TicketStore:
             self._base(cfg, counter=counter, clerk=clerk, idem=idem),
             counter=counter,
         )
-        return await self.get_ticket(reply["ticket"])
+        return await self._call_result(reply)
 
     async def finish(self, counter: int, outcome: TicketStatus, clerk: str = "", idem: str | None = None) -> Ticket:
+        return (await self.finish_result(counter, outcome, clerk, idem)).ticket
+
+    async def finish_result(
+        self, counter: int, outcome: TicketStatus, clerk: str = "", idem: str | None = None
+    ) -> CallResult:
+        """finish(), telling whether the reply is a replay of an earlier press."""
         if outcome not in (TicketStatus.DONE, TicketStatus.NO_SHOW):
             raise ValueError(outcome)
         cfg, _ = await self._counter_cfg(counter)
@@ -289,7 +303,7 @@ class TicketStore:
             args,
             counter=counter,
         )
-        return await self.get_ticket(reply["ticket"])
+        return await self._call_result(reply)
 
     async def transfer(
         self,
@@ -300,6 +314,20 @@ class TicketStore:
         clerk: str = "",
         idem: str | None = None,
     ) -> Ticket:
+        return (
+            await self.transfer_result(counter, to_category=to_category, to_counter=to_counter, clerk=clerk, idem=idem)
+        ).ticket
+
+    async def transfer_result(
+        self,
+        counter: int,
+        *,
+        to_category: str | None = None,
+        to_counter: int | None = None,
+        clerk: str = "",
+        idem: str | None = None,
+    ) -> CallResult:
+        """transfer(), telling whether the reply is a replay of an earlier press."""
         cfg, _ = await self._counter_cfg(counter)
         if (to_category is None) == (to_counter is None):
             raise AppError("transfer_target")
@@ -335,19 +363,24 @@ class TicketStore:
             | {"queue": qname, "to_category": to_category, "to_counter": to_counter},
             counter=counter,
         )
-        return await self.get_ticket(reply["ticket"])
+        return await self._call_result(reply)
 
-    async def requeue(self, ticket_id: str, clerk: str = "") -> Ticket:
+    async def requeue(self, ticket_id: str, clerk: str = "", idem: str | None = None) -> Ticket:
+        return (await self.requeue_result(ticket_id, clerk, idem)).ticket
+
+    async def requeue_result(self, ticket_id: str, clerk: str = "", idem: str | None = None) -> CallResult:
+        """A no-show back in its queue; a repeated Idempotency-Key replays the
+        first reply (replayed=True) instead of refusing the ticket as waiting."""
         cfg = await self.config.get()
         t = await self.get_ticket(ticket_id)
         qname = priority_queue(t.category) if t.priority else normal_queue(t.category)
         k = self.keys
-        await self.scripts.run(
+        reply = await self.scripts.run(
             "requeue",
-            [k.tickets, k.events, k.event_seq, k.queue(qname)],
-            self._base(cfg, clerk=clerk) | {"id": ticket_id, "queue": qname},
+            [k.tickets, k.events, k.event_seq, k.queue(qname), self._idem_key("requeue", ticket_id, idem)],
+            self._base(cfg, clerk=clerk, idem=idem) | {"id": ticket_id, "queue": qname},
         )
-        return await self.get_ticket(ticket_id)
+        return await self._call_result(reply)
 
     async def set_counter_status(self, counter: int, status: CounterStatus, clerk: str = "") -> bool:
         cfg, _ = await self._counter_cfg(counter)

@@ -326,3 +326,53 @@ def test_counter_page_without_a_session_stops_at_the_login(live, page):
     page.wait_for_timeout(3000)
     assert page.evaluate("motcuaCounter.live.stats.connects") == connects  # no more attempts
     assert page.evaluate("motcuaCounter.live.fatal.code") == 4401
+
+
+def test_a_replayed_key_is_audited_once(live):
+    """Issue #13 item 10: a retried press is one action in the audit log too."""
+    issue(live, "HT")
+    a2 = issue(live, "HT")
+    lan = live.login("lan")
+
+    def twice(path: str, key: str, **kw) -> list[dict]:
+        out = [lan.post(path, headers={"Idempotency-Key": key}, **kw) for _ in range(2)]
+        assert [r.status_code for r in out] == [200, 200], [r.text for r in out]
+        return [r.json() for r in out]
+
+    twice("/api/counters/1/next", "k-next")
+    first, again = twice("/api/counters/1/recall", "k-recall")
+    assert (first["replayed"], again["replayed"]) == (False, True)
+    twice("/api/counters/1/done", "k-done")
+    twice("/api/counters/1/next", "k-next-2")
+    twice("/api/counters/1/no-show", "k-noshow")
+    first, again = twice(f"/api/tickets/{a2['id']}/requeue", "k-requeue")
+    assert first["status"] == again["status"] == "waiting"
+    twice("/api/counters/1/next", "k-next-3")  # A002 again
+    twice("/api/counters/1/transfer", "k-transfer", json={"category": "CT"})
+    entries = live.login("admin").get("/api/admin/audit").json()["entries"]
+    acts = sorted(
+        (e["action"], e["detail"].get("number", e["target"]))
+        for e in entries
+        if e["actor"] == "lan" and e["action"] != "login"
+    )
+    assert acts == sorted(
+        [
+            ("next", "A001"),
+            ("recall", "A001"),
+            ("done", "A001"),
+            ("next", "A002"),
+            ("no_show", "A002"),
+            ("requeue", "A002"),
+            ("next", "A002"),
+            ("transfer", "A002"),
+        ]
+    ), acts
+
+
+def test_a_finished_ticket_shows_where_it_was_served(live):
+    a1 = issue(live, "HT")
+    lan = live.login("lan")
+    lan.post("/api/counters/2/next")
+    lan.post("/api/counters/2/done")
+    t = live.client().get(f"/api/tickets/{a1['id']}").json()
+    assert (t["status"], t["counter"]) == ("done", 2)
