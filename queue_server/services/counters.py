@@ -21,9 +21,25 @@ from queue_server.store.events import EventLog
 from queue_server.store.keys import counter_queue, normal_queue, priority_queue
 from queue_server.store.tickets import CallResult, Position, TicketStore
 
+LIST_LIMIT = 20  # waiting tickets and no-shows shown by the counter app
+
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def _brief(t: Ticket, cfg: SiteConfig, lang: str) -> dict[str, Any]:
+    """A line of the counter app's waiting or no-show list."""
+    cat = cfg.category(t.category)
+    return {
+        "id": t.id,
+        "number": t.number,
+        "category": t.category,
+        "category_name": cat.label(lang) if cat else t.category,
+        "priority": t.priority,
+        "source": str(t.source),
+        "counter": t.counter,
+    }
 
 
 @dataclass
@@ -162,7 +178,12 @@ class CounterService:
             if t is not None and t.status == TicketStatus.CALLED:
                 ticket = staff_ticket_view(t, cfg, None, lang)
                 ticket["waited_ms"] = max(0, (t.called_at or now) - t.issued_at)
-        preview, stats = await asyncio.gather(self.queue_preview(cfg, n, now), self.tickets.counter_day_stats(n))
+        preview, stats, waiting, no_shows = await asyncio.gather(
+            self.queue_preview(cfg, n, now),
+            self.tickets.counter_day_stats(n),
+            self.tickets.waiting_list(cfg, n, LIST_LIMIT),
+            self.tickets.no_shows_today(cfg, n, LIST_LIMIT),
+        )
         return {
             "type": "snapshot",
             "seq": seq,
@@ -177,6 +198,8 @@ class CounterService:
             "ticket": ticket,
             "preview": preview,
             "stats": stats,
+            "waiting": [_brief(t, cfg, lang) | {"wait_ms": max(0, now - t.queued_at)} for t in waiting],
+            "no_shows": [_brief(t, cfg, lang) | {"finished_at": t.finished_at} for t in no_shows],
             "all_categories": [{**category_brief(c), "enabled": c.enabled} for c in cfg.categories],
             "all_counters": [{"number": c.number, "name": c.label, "enabled": c.enabled} for c in cfg.counters],
             "rating_scale": cfg.queue.rating_scale,

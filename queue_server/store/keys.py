@@ -61,6 +61,12 @@ class Keys:
         service day (YYYYMMDD, the site's time zone), kept by the Lua scripts."""
         return self._k("cstats", day, counter)
 
+    def no_shows(self, day: str, category: str) -> str:
+        """ZSET ticket id -> when it was marked no-show (ms), of one category on
+        one service day: finish.lua adds, requeue.lua removes (the counter
+        app's no-show list reads it without scanning the event log)."""
+        return self._k("noshow", day, category)
+
     @property
     def recent(self) -> str:
         return self._k("recent")

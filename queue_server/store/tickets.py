@@ -285,10 +285,13 @@ class TicketStore:
             raise ValueError(outcome)
         cfg, _ = await self._counter_cfg(counter)
         k = self.keys
+        codes = [c.code for c in cfg.categories]
         args = self._base(cfg, counter=counter, clerk=clerk, idem=idem) | {
             "outcome": str(outcome),
             "stats_ttl": COUNTER_STATS_TTL_MS,
+            "noshow_categories": codes,
         }
+        day = service_day(args["now"], cfg.site.tz)
         reply = await self.scripts.run(
             "finish",
             [
@@ -299,7 +302,8 @@ class TicketStore:
                 k.averages,
                 self._idem_key(str(outcome), counter, idem),
                 self._stats_key(cfg, counter, args["now"]),
-            ],
+            ]
+            + [k.no_shows(day, code) for code in codes],
             args,
             counter=counter,
         )
@@ -377,7 +381,14 @@ class TicketStore:
         k = self.keys
         reply = await self.scripts.run(
             "requeue",
-            [k.tickets, k.events, k.event_seq, k.queue(qname), self._idem_key("requeue", ticket_id, idem)],
+            [
+                k.tickets,
+                k.events,
+                k.event_seq,
+                k.queue(qname),
+                self._idem_key("requeue", ticket_id, idem),
+                k.no_shows(service_day(t.finished_at or self.clock(), cfg.site.tz), t.category),
+            ],
             self._base(cfg, clerk=clerk, idem=idem) | {"id": ticket_id, "queue": qname},
         )
         return await self._call_result(reply)
@@ -526,6 +537,40 @@ class TicketStore:
             raw = raws.get(heads[i] or "")
             out[name] = (int(rows[2 * i]), Ticket.from_dict(json.loads(raw)).queued_at if raw else None)
         return out
+
+    async def _tickets(self, ids: list[str]) -> list[Ticket]:
+        raws = await self.redis.hmget(self.keys.tickets, ids) if ids else []
+        return [Ticket.from_dict(json.loads(raw)) for raw in raws if raw]
+
+    async def waiting_list(self, cfg: SiteConfig, counter: int, limit: int = 20) -> list[Ticket]:
+        """The first `limit` tickets waiting in the queues a counter serves:
+        those sent to it first, then priority tickets, then by rank. Reads
+        at most `limit` entries of each queue (ZRANGE), never a scan."""
+        plan = queue_plan(cfg, counter)
+        pipe = self.redis.pipeline(transaction=False)
+        for q in plan:
+            pipe.zrange(self.keys.queue(q["name"]), 0, limit - 1, withscores=True)
+        rows = await pipe.execute()
+        entries: list[tuple[int, float, str]] = []
+        for q, row in zip(plan, rows, strict=True):
+            group = 0 if q["name"].startswith("qc:") else 1 if q["priority"] else 2
+            entries += [(group, float(score), text(tid)) for tid, score in row]
+        entries.sort()
+        return await self._tickets([e[2] for e in entries[:limit]])
+
+    async def no_shows_today(self, cfg: SiteConfig, counter: int, limit: int = 20) -> list[Ticket]:
+        """Today's no-shows of the categories a counter serves, latest first
+        (at most `limit` entries read from each category's no-show set)."""
+        ct = cfg.counter(counter)
+        codes = list(ct.categories) if ct else []
+        day = service_day(self.clock(), cfg.site.tz)
+        pipe = self.redis.pipeline(transaction=False)
+        for code in codes:
+            pipe.zrevrange(self.keys.no_shows(day, code), 0, limit - 1, withscores=True)
+        rows = await pipe.execute() if codes else []
+        entries = sorted(((float(score), text(tid)) for row in rows for tid, score in row), reverse=True)
+        found = await self._tickets([tid for _, tid in entries[:limit]])
+        return [t for t in found if t.status == TicketStatus.NO_SHOW]
 
     async def current_ticket_id(self, counter: int) -> str | None:
         current = await self.redis.hget(self.keys.counter(counter), "ticket")

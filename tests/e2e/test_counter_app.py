@@ -376,3 +376,53 @@ def test_a_finished_ticket_shows_where_it_was_served(live):
     lan.post("/api/counters/2/done")
     t = live.client().get(f"/api/tickets/{a1['id']}").json()
     assert (t["status"], t["counter"]) == ("done", 2)
+
+
+def test_waiting_list_and_no_shows_with_requeue_and_call(live, page):
+    """Issue #13 item 8: the clerk sees who waits, and brings a no-show back."""
+    a1 = issue(live, "HT")
+    issue(live, "HT")
+    issue(live, "CT")
+    issue(live, "DD")  # not counter 1's
+    open_counter(page, live)
+    rows = page.locator("#waiting tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.first).to_have_attribute("data-number", "A001")
+    expect(page.locator('#waiting tr[data-number="A001"]')).to_contain_text("Hộ tịch")
+    expect(page.locator('#waiting tr[data-number="A001"] td.wait')).to_have_text(re.compile(r"^\d{2}:\d{2}$"))
+    expect(page.locator('#waiting tr[data-number="C001"]')).to_have_count(0)
+
+    page.keyboard.press("Space")
+    expect(page.locator("#ticket-number")).to_have_text("A001")
+    expect(page.locator("#waiting tbody tr")).to_have_count(2)
+    page.keyboard.press("n")
+    expect(page.locator('#noshows tr[data-number="A001"]')).to_be_visible()
+    page.screenshot(path=str(artifact("counter_no_shows.png")), full_page=True)
+
+    # typing a no-show's number: the clerk is told why and gets the Requeue button
+    page.keyboard.press("c")
+    page.keyboard.type("a1")
+    page.keyboard.press("Enter")
+    expect(page.locator("#msg")).to_contain_text("A001 đã được đánh dấu vắng mặt")
+    page.screenshot(path=str(artifact("counter_call_no_show.png")), full_page=True)
+    page.click('#msg button[data-action="requeue"]')
+    expect(page.locator("#msg")).to_contain_text("Đã xếp lại hàng số A001")
+    expect(page.locator('#noshows tr[data-number="A001"]')).to_have_count(0)
+    expect(page.locator('#waiting tr[data-number="A001"]')).to_be_visible()
+    assert live.client().get(f"/api/tickets/{a1['id']}").json()["status"] == "waiting"
+
+    # a no-show again; "Gọi" in the list brings it back and calls it at once
+    page.locator("body").click(position={"x": 5, "y": 700})
+    page.keyboard.press("Space")
+    expect(page.locator("#ticket-card")).to_have_attribute("data-ticket", a1["id"])  # its old rank: first again
+    page.keyboard.press("n")
+    expect(page.locator("#ticket-empty")).to_be_visible()
+    expect(page.locator('#noshows tr[data-number="A001"]')).to_be_visible()
+    page.click('#noshows tr[data-number="A001"] button[data-action="call"]')
+    expect(page.locator("#ticket-card")).to_have_attribute("data-ticket", a1["id"])
+    expect(page.locator("#msg")).to_contain_text("Đã gọi số A001")
+    assert live.client().get(f"/api/tickets/{a1['id']}").json()["status"] == "called"
+    types = [e["type"] for e in events_of(live, a1["id"])]
+    assert types == ["issue", "call", "no_show", "requeue", "call", "no_show", "requeue", "call"], types
+    s = live.login("lan").get("/api/counters/1/state").json()
+    assert s["no_shows"] == [] and [w["number"] for w in s["waiting"]] == ["A002", "B001"]
