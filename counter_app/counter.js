@@ -71,6 +71,7 @@
     done: ["KeyD", "Numpad3"], transfer: ["KeyT", "Numpad4"], pause: ["KeyP", "Numpad5"],
     call: ["KeyC", "NumpadDivide"], reprint: ["KeyI", "NumpadMultiply"],
   };
+  const NEEDS_TICKET = ["recall", "noshow", "done", "transfer", "reprint"];   // nothing to act on without a ticket
   const NEXT_GUARD_MS = 700;     // a second Next this soon is a double press
 
   const S = { user: null, n: null, snap: null, live: null, skew: 0, busy: {}, lastNext: 0,
@@ -84,6 +85,8 @@
     $("btn-change").classList.toggle("hidden", view !== "counter");
     $("btn-shortcuts").classList.toggle("hidden", view !== "counter");
     $("who").textContent = S.user ? (S.user.display_name || S.user.username) : "";
+    $("conn").classList.toggle("hidden", view !== "counter");     // no "Online" once logged out or choosing
+    if (view !== "counter") $("counter-title").textContent = "";
     if (view === "login") setTimeout(() => $("username").focus(), 0);
   }
   function say(text, kind = "ok") { const m = $("msg"); m.textContent = text; m.className = text ? "msg " + kind : "msg"; }
@@ -114,9 +117,15 @@
   async function pickCounter(force) {
     const r = await MC.api("GET", "/api/counters");
     const allowed = r.counters.filter((c) => c.allowed);
-    const wanted = Number(MC.params.get("n") || localStorage.getItem("motcua.counter." + S.user.username) || 0);
+    const asked = Number(MC.params.get("n") || 0);          // /counter?n=3: this one or a clear refusal
+    const wanted = asked || Number(localStorage.getItem("motcua.counter." + S.user.username) || 0);
     if (!force && allowed.some((c) => c.counter === wanted)) return openCounter(wanted);
-    if (!force && allowed.length === 1) return openCounter(allowed[0].counter);
+    let refusal = "";
+    if (!force && asked) {                                  // the API's own words (403 not assigned, 404 no such counter)
+      try { await MC.api("GET", `/api/counters/${asked}/state`); } catch (e) { refusal = e.message; }
+    }
+    if (!force && !refusal && allowed.length === 1) return openCounter(allowed[0].counter);
+    const pm = $("picker-msg"); pm.textContent = refusal; pm.className = refusal ? "msg err" : "msg";
     const box = $("picker"); box.textContent = "";
     if (!allowed.length) box.append(MC.el("p", { class: "msg err" }, t("no_counters")));
     for (const c of allowed) {
@@ -274,7 +283,7 @@
       const keys = (S.keys && S.keys[a]) || [];
       b.querySelector(".label").textContent = label(a);
       b.querySelector("kbd").textContent = keys.slice(0, 2).map(keyName).join(" / ");
-      b.disabled = !!S.busy[a];
+      b.disabled = !!S.busy[a] || (NEEDS_TICKET.includes(a) && !(S.snap && S.snap.ticket));
     }
   }
 

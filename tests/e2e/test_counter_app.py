@@ -426,3 +426,39 @@ def test_waiting_list_and_no_shows_with_requeue_and_call(live, page):
     assert types == ["issue", "call", "no_show", "requeue", "call", "no_show", "requeue", "call"], types
     s = live.login("lan").get("/api/counters/1/state").json()
     assert s["no_shows"] == [] and [w["number"] for w in s["waiting"]] == ["A002", "B001"]
+
+
+def test_buttons_need_a_ticket_logout_clears_the_header_and_a_foreign_counter_is_refused(live, page):
+    """Issue #13 item 9."""
+    issue(live, "HT")
+    open_counter(page, live)
+    needs_ticket = ["recall", "noshow", "done", "transfer", "reprint"]
+    for a in needs_ticket:
+        expect(page.locator(f"#btn-{a}")).to_be_disabled()
+    for a in ("next", "pause", "call"):
+        expect(page.locator(f"#btn-{a}")).to_be_enabled()
+    page.screenshot(path=str(artifact("counter_no_ticket.png")))
+    page.keyboard.press("Space")
+    expect(page.locator("#ticket-body")).to_be_visible()
+    for a in needs_ticket:
+        expect(page.locator(f"#btn-{a}")).to_be_enabled()
+    page.keyboard.press("d")
+    expect(page.locator("#ticket-empty")).to_be_visible()
+    expect(page.locator("#btn-done")).to_be_disabled()
+
+    page.click("#btn-logout")
+    expect(page.locator("#view-login")).to_be_visible()
+    expect(page.locator("#counter-title")).to_have_text("")
+    expect(page.locator("#conn")).to_be_hidden()
+    expect(page.locator("header")).not_to_contain_text("Quầy 1")
+    page.screenshot(path=str(artifact("counter_logged_out.png")))
+
+    # counter 3 is not lan's: the API's 403 message, not a silent picker
+    page.goto(f"{live.base_url}/counter?n=3")
+    page.fill("#username", "lan")
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    expect(page.locator("#view-picker")).to_be_visible()
+    expect(page.locator("#picker-msg")).to_contain_text("quầy số 3")
+    expect(page.locator("#picker button")).to_have_count(2)
+    page.screenshot(path=str(artifact("counter_forbidden.png")))
