@@ -35,6 +35,12 @@
       factor: "Hệ số chống chờ quá lâu", priority_enabled: "Cấp số ưu tiên", priority_label: "Đối tượng ưu tiên",
       enforce: "Chỉ cấp số trong giờ làm việc",
       unlock: "Mở khóa đăng nhập", unlocked: "Đã mở khóa đăng nhập.",
+      dev_state: "Tình trạng", last_seen: "Liên lạc lần cuối", st_online: "Đang hoạt động", st_offline: "Mất liên lạc",
+      st_never: "Chưa liên lạc lần nào", st_revoked: "Đã thu hồi",
+      p_state: "Trạng thái", p_paper: "Giấy", p_errors: "Lỗi", p_agent: "Tác tử in", p_seen: "Liên lạc lần cuối",
+      p_pending: "Phiếu đang chờ in", p_agent_on: "Đã kết nối", p_agent_off: "Chưa kết nối",
+      paper_online: "Đủ giấy", paper_paper_low: "Sắp hết giấy – hãy thay cuộn mới", paper_paper_out: "Hết giấy – hãy thay cuộn mới",
+      paper_offline: "Không rõ (máy in chưa kết nối)", no_errors: "Không có",
     },
     en: {
       title: "Queue system administration", counter_app: "Counter", logout: "Log out", login: "Administrator login",
@@ -66,6 +72,12 @@
       factor: "Long-wait factor", priority_enabled: "Priority tickets", priority_label: "Who gets priority",
       enforce: "Issue tickets only during office hours",
       unlock: "Lift login lockout", unlocked: "Login lockout lifted.",
+      dev_state: "State", last_seen: "Last contact", st_online: "Online", st_offline: "Not in contact",
+      st_never: "Never connected", st_revoked: "Revoked",
+      p_state: "State", p_paper: "Paper", p_errors: "Errors", p_agent: "Print agent", p_seen: "Last contact",
+      p_pending: "Tickets waiting to print", p_agent_on: "Connected", p_agent_off: "Not connected",
+      paper_online: "Paper OK", paper_paper_low: "Paper low – load a new roll", paper_paper_out: "Out of paper – load a new roll",
+      paper_offline: "Unknown (printer not connected)", no_errors: "None",
     },
   };
   const t = (k, v) => MC.t(T, k, v);
@@ -293,9 +305,18 @@
   async function devices(panel) {
     const body = E("tbody");
     const list = (await MC.api("GET", "/api/admin/devices")).devices;
+    let printerText = "";                     // the printer's own words (paper, errors) beside printer devices
+    if (list.some((d) => d.kind === "printer" && !d.revoked)) {
+      try { const p = await MC.api("GET", "/api/printer/status"); printerText = p.message + (p.detail ? ` – ${p.detail}` : ""); }
+      catch (e) { printerText = ""; }
+    }
     for (const d of list) {
-      body.append(E("tr", { "data-device": d.id }, E("td", {}, d.name), E("td", {}, d.kind), E("td", {}, d.counter ?? ""),
+      const state = d.state || (d.revoked ? "revoked" : "never");
+      body.append(E("tr", { "data-device": d.id, "data-state": state }, E("td", {}, d.name), E("td", {}, d.kind), E("td", {}, d.counter ?? ""),
         E("td", {}, MC.dateTime(d.created_at, S.cfg.site.timezone)),
+        E("td", { class: "state" }, E("span", { class: "pill " + ({ online: "open", offline: "paused", revoked: "closed" }[state] || "") }, t("st_" + state))),
+        E("td", { class: "seen" }, d.last_seen_at ? MC.dateTime(d.last_seen_at, S.cfg.site.timezone) : "—",
+          d.kind === "printer" && printerText && !d.revoked ? E("div", { class: "muted printer-words" }, printerText) : null),
         E("td", {}, d.revoked ? t("revoked") : E("button", { class: "act danger", onclick: async () => {
           if (!confirm(t("confirm_revoke"))) return;
           try { await MC.api("POST", `/api/admin/devices/${d.id}/revoke`); open("devices"); } catch (e) { fail(e); } } }, t("revoke")))));
@@ -304,7 +325,7 @@
       kind: E("select", { id: "dev-kind", "aria-label": t("kind") }, ["kiosk", "display", "printer", "rating"].map((k) => E("option", { value: k }, k))),
       counter: E("input", { id: "dev-counter", type: "number", size: 3, style: "width:5em", "aria-label": t("counter") }) };
     const tokenBox = E("div", { id: "token-box" });
-    body.append(E("tr", {}, E("td", {}, nf.name), E("td", {}, nf.kind), E("td", {}, nf.counter), E("td", {}),
+    body.append(E("tr", {}, E("td", {}, nf.name), E("td", {}, nf.kind), E("td", {}, nf.counter), E("td", {}), E("td", {}), E("td", {}),
       E("td", {}, E("button", { class: "act primary", id: "create-device", onclick: async () => {
         try {
           const r = await MC.api("POST", "/api/admin/devices", { name: nf.name.value, kind: nf.kind.value, counter: nf.counter.value ? Number(nf.counter.value) : null });
@@ -320,7 +341,7 @@
           await devices_refresh(panel); say(t("paired").replace("{name}", r.device.name));
         } catch (e) { fail(e); } } }, t("pair"))));
     panel.append(E("div", { class: "card" }, E("h2", {}, t("t_devices")), tokenBox,
-      E("table", { id: "devices" }, E("thead", {}, E("tr", {}, ["name", "kind", "counter", "created", ""].map((k) => E("th", {}, k ? t(k) : "")))), body)));
+      E("table", { id: "devices" }, E("thead", {}, E("tr", {}, ["name", "kind", "counter", "created", "dev_state", "last_seen", ""].map((k) => E("th", {}, k ? t(k) : "")))), body)));
   }
   async function devices_refresh(panel) { panel.textContent = ""; await devices(panel); }
 
@@ -352,7 +373,16 @@
     panel.append(box);
     try {
       const r = await MC.api("GET", "/api/printer/status");
-      box.append(E("pre", { id: "printer-status" }, JSON.stringify(r, null, 2)));
+      const tz = S.cfg.site.timezone, paper = T.vi["paper_" + r.status] ? t("paper_" + r.status) : r.message;
+      const item = (k, v, cls) => [E("dt", {}, t(k)), E("dd", { class: cls || "" }, v)];
+      const cap = (s) => (s ? s[0].toUpperCase() + s.slice(1) : s);
+      box.append(E("dl", { id: "printer-status", class: "facts", "data-status": r.status },
+        item("p_state", E("span", { class: "pill " + (r.ok ? "open" : r.status === "offline" ? "closed" : "paused") }, r.message)),
+        item("p_paper", paper),
+        item("p_errors", r.ok ? (cap(r.detail) || t("no_errors")) : (cap(r.detail) || r.message), r.ok ? "" : "err"),
+        item("p_agent", t(r.agent_connected ? "p_agent_on" : "p_agent_off")),
+        item("p_seen", r.seen_at ? MC.dateTime(r.seen_at, tz) : "—"),
+        item("p_pending", String(r.pending_jobs ?? 0))));
     } catch (e) {
       box.append(E("p", { class: "muted", id: "printer-status" }, e.status === 404 ? t("printer_none") : e.message));
     }

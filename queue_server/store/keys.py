@@ -109,6 +109,11 @@ class Keys:
     def devices(self) -> str:
         return self._k("devices")
 
+    @property
+    def device_seen(self) -> str:
+        """HASH device id -> its last contact (ms), written at most once a minute."""
+        return self._k("devseen")
+
     def session(self, sid: str) -> str:
         return self._k("sess", sid)
 
