@@ -16,7 +16,7 @@
       holidays: "Ngày nghỉ lễ", use_holidays: "Nghỉ các ngày lễ Việt Nam (thư viện holidays)", year: "Năm",
       closures: "Ngày nghỉ thêm / nghỉ bù (YYYY-MM-DD, mỗi dòng một ngày)", extra_open: "Ngày làm bù (làm việc dù là ngày nghỉ)",
       work_this_day: "Làm việc ngày này", holiday_name: "Tên ngày lễ", date: "Ngày", closed: "Nghỉ", open: "Làm việc",
-      code: "Mã", prefix: "Tiền tố", name: "Tên", name_en: "Tên tiếng Anh", target: "Chờ mục tiêu (phút)", service: "Phục vụ (phút)",
+      code: "Mã", prefix: "Tiền tố", name: "Tên", name_en: "Tên tiếng Anh", target_wait: "Chờ mục tiêu (phút)", service: "Phục vụ (phút)",
       enabled: "Bật", add_category: "Thêm lĩnh vực", counter: "Quầy", counter_name: "Tên quầy",
       matrix_help: "Ghi thứ tự ưu tiên (1, 2, 3…) của lĩnh vực mà quầy phục vụ; để trống nếu không phục vụ.",
       role: "Vai trò", counters: "Quầy được dùng", display_name: "Họ tên", status: "Trạng thái", disabled: "Đã khóa", active: "Hoạt động",
@@ -29,12 +29,18 @@
       v_template: "Câu mời (có {number} và {counter})", r_digits: "Đọc từng chữ số", r_natural: "Đọc cả số",
       display_none: "Chưa có API thiết lập bảng hiển thị (/api/display/settings).", no_espeak: "Máy chủ chưa có espeak-ng: bảng hiển thị chỉ phát chuông.",
       printer_none: "Chưa có dịch vụ trạng thái máy in (GET /api/printer/status).",
-      refresh: "Tải lại", ts: "Thời điểm", actor: "Người thực hiện", action: "Thao tác", target: "Đối tượng", detail: "Chi tiết",
+      refresh: "Tải lại", ts: "Thời điểm", actor: "Người thực hiện", action: "Thao tác", audit_target: "Đối tượng", detail: "Chi tiết",
       confirm_revoke: "Thu hồi thiết bị này? Thiết bị sẽ ngừng hoạt động ngay.", pw_done: "Đã đặt lại mật khẩu; các phiên cũ đã kết thúc.",
       queue_rules: "Quy tắc hàng chờ", rating_scale: "Thang đánh giá (3 hoặc 5 mức)", debounce: "Chống bấm đúp “Gọi tiếp” (ms)",
       factor: "Hệ số chống chờ quá lâu", priority_enabled: "Cấp số ưu tiên", priority_label: "Đối tượng ưu tiên",
       enforce: "Chỉ cấp số trong giờ làm việc",
       unlock: "Mở khóa đăng nhập", unlocked: "Đã mở khóa đăng nhập.",
+      dev_state: "Tình trạng", last_seen: "Liên lạc lần cuối", st_online: "Đang hoạt động", st_offline: "Mất liên lạc",
+      st_never: "Chưa liên lạc lần nào", st_revoked: "Đã thu hồi",
+      p_state: "Trạng thái", p_paper: "Giấy", p_errors: "Lỗi", p_agent: "Tác tử in", p_seen: "Liên lạc lần cuối",
+      p_pending: "Phiếu đang chờ in", p_agent_on: "Đã kết nối", p_agent_off: "Chưa kết nối",
+      paper_online: "Đủ giấy", paper_paper_low: "Sắp hết giấy – hãy thay cuộn mới", paper_paper_out: "Hết giấy – hãy thay cuộn mới",
+      paper_offline: "Không rõ (máy in chưa kết nối)", no_errors: "Không có",
     },
     en: {
       title: "Queue system administration", counter_app: "Counter", logout: "Log out", login: "Administrator login",
@@ -47,7 +53,7 @@
       holidays: "Public holidays", use_holidays: "Close on Vietnam's public holidays (holidays package)", year: "Year",
       closures: "Extra closures / substitute days off (YYYY-MM-DD, one per line)", extra_open: "Make-up working days (open although closed)",
       work_this_day: "Work this day", holiday_name: "Holiday", date: "Date", closed: "Closed", open: "Open",
-      code: "Code", prefix: "Prefix", name: "Name", name_en: "English name", target: "Target wait (min)", service: "Service (min)",
+      code: "Code", prefix: "Prefix", name: "Name", name_en: "English name", target_wait: "Target wait (min)", service: "Service (min)",
       enabled: "On", add_category: "Add category", counter: "Counter", counter_name: "Counter name",
       matrix_help: "Enter the priority order (1, 2, 3…) of each category a counter serves; leave blank if it does not.",
       role: "Role", counters: "Counters", display_name: "Full name", status: "Status", disabled: "Disabled", active: "Active",
@@ -60,12 +66,18 @@
       v_template: "Wording (with {number} and {counter})", r_digits: "Digit by digit", r_natural: "Whole number",
       display_none: "The display settings API (/api/display/settings) is not available yet.", no_espeak: "espeak-ng is missing on the server: boards play a chime only.",
       printer_none: "No printer status service yet (GET /api/printer/status).",
-      refresh: "Refresh", ts: "Time", actor: "Actor", action: "Action", target: "Target", detail: "Detail",
+      refresh: "Refresh", ts: "Time", actor: "Actor", action: "Action", audit_target: "Target", detail: "Detail",
       confirm_revoke: "Revoke this device? It stops working at once.", pw_done: "Password reset; old sessions ended.",
       queue_rules: "Queue rules", rating_scale: "Rating scale (3 or 5 levels)", debounce: "“Next” double-press guard (ms)",
       factor: "Long-wait factor", priority_enabled: "Priority tickets", priority_label: "Who gets priority",
       enforce: "Issue tickets only during office hours",
       unlock: "Lift login lockout", unlocked: "Login lockout lifted.",
+      dev_state: "State", last_seen: "Last contact", st_online: "Online", st_offline: "Not in contact",
+      st_never: "Never connected", st_revoked: "Revoked",
+      p_state: "State", p_paper: "Paper", p_errors: "Errors", p_agent: "Print agent", p_seen: "Last contact",
+      p_pending: "Tickets waiting to print", p_agent_on: "Connected", p_agent_off: "Not connected",
+      paper_online: "Paper OK", paper_paper_low: "Paper low – load a new roll", paper_paper_out: "Out of paper – load a new roll",
+      paper_offline: "Unknown (printer not connected)", no_errors: "None",
     },
   };
   const t = (k, v) => MC.t(T, k, v);
@@ -84,7 +96,14 @@
     try { const r = await MC.api("PUT", "/api/admin/config", part); S.cfg = r.config; say(t("saved")); return true; }
     catch (e) { fail(e); return false; }
   }
-  const row = (labelKey, input) => E("div", { class: "form-row" }, E("label", {}, t(labelKey)), input);
+  // a labelled form row; the label names its input (for= its id) for screen readers and clicks
+  const row = (labelKey, input) => {
+    if (!input.id) input.id = "f-" + labelKey.replace(/[^a-z0-9_-]/gi, "-");
+    return E("div", { class: "form-row" }, E("label", { for: input.id }, t(labelKey)), input);
+  };
+  // the categories table's columns: input name -> label key
+  const CAT_COLS = [["code", "code"], ["prefix", "prefix"], ["name", "name"], ["name_en", "name_en"],
+    ["target_wait_min", "target_wait"], ["service_min", "service"], ["enabled", "enabled"]];
   const lines = (s) => s.split(/[\s,;]+/).map((x) => x.trim()).filter(Boolean);
 
   // -- boot -----------------------------------------------------------------------------
@@ -159,7 +178,7 @@
         queue: { rating_scale: Number(qf.scale.value), next_debounce_ms: numOr(qf.debounce), starvation_factor: numOr(qf.factor),
           priority_enabled: qf.priority.checked, priority_label: qf.label.value } })) open("general");
     } }, t("save"));
-    const year = E("input", { type: "number", id: "hol-year", value: MC.siteYear(S.cfg.site.timezone), style: "width:6em" });
+    const year = E("input", { type: "number", id: "hol-year", value: MC.siteYear(S.cfg.site.timezone), style: "width:6em", "aria-label": t("year") });
     const holBody = E("tbody");
     async function loadHolidays() {
       holBody.textContent = "";
@@ -185,7 +204,8 @@
         E("p", {}, E("label", {}, useHol, " ", t("use_holidays"))),
         E("p", {}, t("year"), " ", year),
         E("table", { id: "holidays" }, E("thead", {}, E("tr", {}, E("th", {}, t("date")), E("th", {}, t("holiday_name")), E("th", {}, t("status")), E("th", {}, t("work_this_day")))), holBody),
-        E("div", { class: "grid2" }, E("div", {}, E("p", {}, t("closures")), closures), E("div", {}, E("p", {}, t("extra_open")), extra))),
+        E("div", { class: "grid2" }, E("div", {}, E("p", {}, E("label", { for: "hours-closures" }, t("closures"))), closures),
+          E("div", {}, E("p", {}, E("label", { for: "hours-extra" }, t("extra_open"))), extra))),
       save);
     loadHolidays();
   }
@@ -200,12 +220,17 @@
         E("td", {}, E("input", { name: "target_wait_min", type: "number", step: "any", value: c.target_wait_min })),
         E("td", {}, E("input", { name: "service_min", type: "number", step: "any", value: c.service_min })),
         E("td", {}, E("input", { name: "enabled", type: "checkbox", checked: c.enabled })));
+      const named = () => {                      // each input named by its column and the category's code
+        const code = tr.querySelector("[name=code]").value.trim().toUpperCase() || "+";
+        for (const [n, k] of CAT_COLS) tr.querySelector(`[name=${n}]`).setAttribute("aria-label", `${t(k)} – ${code}`);
+      };
+      tr.querySelector("[name=code]").addEventListener("input", named); named();
       body.append(tr);
     };
     S.cfg.categories.forEach(addRow);
     const num = (v) => (v === "" || isNaN(Number(v)) ? v : Number(v));
     panel.append(E("div", { class: "card" }, E("h2", {}, t("t_categories")),
-      E("table", { id: "categories" }, E("thead", {}, E("tr", {}, ["code", "prefix", "name", "name_en", "target", "service", "enabled"].map((k) => E("th", {}, t(k))))), body),
+      E("table", { id: "categories" }, E("thead", {}, E("tr", {}, CAT_COLS.map(([, k]) => E("th", {}, t(k))))), body),
       E("p", {}, E("button", { class: "act", onclick: () => addRow({ code: "", prefix: "", name: "", name_en: "", target_wait_min: 20, service_min: 10, enabled: true }) }, t("add_category")),
         " ", E("button", { class: "act primary", id: "save-categories", onclick: async () => {
           const cats = [...body.querySelectorAll("tr")].map((tr) => {
@@ -249,8 +274,8 @@
     const list = (await MC.api("GET", "/api/admin/users")).users;
     const parseCounters = (s) => lines(s).map(Number).filter((x) => !isNaN(x));
     for (const u of list) {
-      const counters = E("input", { value: u.counters.join(","), size: 8, "data-user-counters": u.username });
-      const role = E("select", {}, ["clerk", "supervisor", "admin"].map((r) => E("option", { value: r, selected: r === u.role }, r)));
+      const counters = E("input", { value: u.counters.join(","), size: 8, "data-user-counters": u.username, "aria-label": `${t("counters")} – ${u.username}` });
+      const role = E("select", { "aria-label": `${t("role")} – ${u.username}` }, ["clerk", "supervisor", "admin"].map((r) => E("option", { value: r, selected: r === u.role }, r)));
       body.append(E("tr", { "data-user": u.username }, E("td", {}, u.username), E("td", {}, u.display_name), E("td", {}, role), E("td", {}, counters),
         E("td", {}, u.disabled ? t("disabled") : t("active")),
         E("td", {},
@@ -263,9 +288,11 @@
           E("button", { class: "act danger", onclick: async () => {
             try { await MC.api("POST", `/api/admin/users/${u.username}/${u.disabled ? "enable" : "disable"}`); open("users"); } catch (e) { fail(e); } } }, u.disabled ? t("enable") : t("disable")))));
     }
-    const nf = { username: E("input", { id: "new-username", size: 10 }), display_name: E("input", { id: "new-display", size: 14 }),
-      role: E("select", { id: "new-role" }, ["clerk", "supervisor", "admin"].map((r) => E("option", { value: r }, r))),
-      counters: E("input", { id: "new-counters", placeholder: t("counters_ph"), size: 8 }), password: E("input", { id: "new-password", type: "password", size: 12 }) };
+    const nf = { username: E("input", { id: "new-username", size: 10, "aria-label": t("username") }),
+      display_name: E("input", { id: "new-display", size: 14, "aria-label": t("display_name") }),
+      role: E("select", { id: "new-role", "aria-label": t("role") }, ["clerk", "supervisor", "admin"].map((r) => E("option", { value: r }, r))),
+      counters: E("input", { id: "new-counters", placeholder: t("counters_ph"), size: 8, "aria-label": t("counters") }),
+      password: E("input", { id: "new-password", type: "password", size: 12, "aria-label": t("password") }) };
     body.append(E("tr", {}, E("td", {}, nf.username), E("td", {}, nf.display_name), E("td", {}, nf.role), E("td", {}, nf.counters), E("td", {}, nf.password),
       E("td", {}, E("button", { class: "act primary", id: "create-user", onclick: async () => {
         try { await MC.api("POST", "/api/admin/users", { username: nf.username.value, display_name: nf.display_name.value, role: nf.role.value,
@@ -278,17 +305,27 @@
   async function devices(panel) {
     const body = E("tbody");
     const list = (await MC.api("GET", "/api/admin/devices")).devices;
+    let printerText = "";                     // the printer's own words (paper, errors) beside printer devices
+    if (list.some((d) => d.kind === "printer" && !d.revoked)) {
+      try { const p = await MC.api("GET", "/api/printer/status"); printerText = p.message + (p.detail ? ` – ${p.detail}` : ""); }
+      catch (e) { printerText = ""; }
+    }
     for (const d of list) {
-      body.append(E("tr", { "data-device": d.id }, E("td", {}, d.name), E("td", {}, d.kind), E("td", {}, d.counter ?? ""),
+      const state = d.state || (d.revoked ? "revoked" : "never");
+      body.append(E("tr", { "data-device": d.id, "data-state": state }, E("td", {}, d.name), E("td", {}, d.kind), E("td", {}, d.counter ?? ""),
         E("td", {}, MC.dateTime(d.created_at, S.cfg.site.timezone)),
+        E("td", { class: "state" }, E("span", { class: "pill " + ({ online: "open", offline: "paused", revoked: "closed" }[state] || "") }, t("st_" + state))),
+        E("td", { class: "seen" }, d.last_seen_at ? MC.dateTime(d.last_seen_at, S.cfg.site.timezone) : "—",
+          d.kind === "printer" && printerText && !d.revoked ? E("div", { class: "muted printer-words" }, printerText) : null),
         E("td", {}, d.revoked ? t("revoked") : E("button", { class: "act danger", onclick: async () => {
           if (!confirm(t("confirm_revoke"))) return;
           try { await MC.api("POST", `/api/admin/devices/${d.id}/revoke`); open("devices"); } catch (e) { fail(e); } } }, t("revoke")))));
     }
-    const nf = { name: E("input", { id: "dev-name", size: 14 }), kind: E("select", { id: "dev-kind" }, ["kiosk", "display", "printer", "rating"].map((k) => E("option", { value: k }, k))),
-      counter: E("input", { id: "dev-counter", type: "number", size: 3, style: "width:5em" }) };
+    const nf = { name: E("input", { id: "dev-name", size: 14, "aria-label": t("name") }),
+      kind: E("select", { id: "dev-kind", "aria-label": t("kind") }, ["kiosk", "display", "printer", "rating"].map((k) => E("option", { value: k }, k))),
+      counter: E("input", { id: "dev-counter", type: "number", size: 3, style: "width:5em", "aria-label": t("counter") }) };
     const tokenBox = E("div", { id: "token-box" });
-    body.append(E("tr", {}, E("td", {}, nf.name), E("td", {}, nf.kind), E("td", {}, nf.counter), E("td", {}),
+    body.append(E("tr", {}, E("td", {}, nf.name), E("td", {}, nf.kind), E("td", {}, nf.counter), E("td", {}), E("td", {}), E("td", {}),
       E("td", {}, E("button", { class: "act primary", id: "create-device", onclick: async () => {
         try {
           const r = await MC.api("POST", "/api/admin/devices", { name: nf.name.value, kind: nf.kind.value, counter: nf.counter.value ? Number(nf.counter.value) : null });
@@ -304,7 +341,7 @@
           await devices_refresh(panel); say(t("paired").replace("{name}", r.device.name));
         } catch (e) { fail(e); } } }, t("pair"))));
     panel.append(E("div", { class: "card" }, E("h2", {}, t("t_devices")), tokenBox,
-      E("table", { id: "devices" }, E("thead", {}, E("tr", {}, ["name", "kind", "counter", "created", ""].map((k) => E("th", {}, k ? t(k) : "")))), body)));
+      E("table", { id: "devices" }, E("thead", {}, E("tr", {}, ["name", "kind", "counter", "created", "dev_state", "last_seen", ""].map((k) => E("th", {}, k ? t(k) : "")))), body)));
   }
   async function devices_refresh(panel) { panel.textContent = ""; await devices(panel); }
 
@@ -323,7 +360,7 @@
       template: E("input", { id: "v-template", value: v.template || "", style: "width:100%" }) };
     box.append(row("notice", notice), E("h2", {}, t("voice")),
       row("v_muted", f.muted), row("v_volume", f.volume), row("v_reading", f.reading), row("v_template", f.template),
-      cur.offline_voice === false ? E("p", { class: "muted" }, t("no_espeak")) : null,
+      cur.offline_voice === false ? E("p", { class: "muted" }, t("no_espeak")) : "",   // DOM append would print "null"
       E("p", {}, E("button", { class: "act primary", id: "save-display", onclick: async () => {
         const vol = f.volume.value === "" || isNaN(Number(f.volume.value)) ? f.volume.value : Number(f.volume.value);
         try { await MC.api("PUT", "/api/display/settings", { notice: notice.value, voice: { muted: f.muted.checked, volume: vol,
@@ -336,7 +373,16 @@
     panel.append(box);
     try {
       const r = await MC.api("GET", "/api/printer/status");
-      box.append(E("pre", { id: "printer-status" }, JSON.stringify(r, null, 2)));
+      const tz = S.cfg.site.timezone, paper = T.vi["paper_" + r.status] ? t("paper_" + r.status) : r.message;
+      const item = (k, v, cls) => [E("dt", {}, t(k)), E("dd", { class: cls || "" }, v)];
+      const cap = (s) => (s ? s[0].toUpperCase() + s.slice(1) : s);
+      box.append(E("dl", { id: "printer-status", class: "facts", "data-status": r.status },
+        item("p_state", E("span", { class: "pill " + (r.ok ? "open" : r.status === "offline" ? "closed" : "paused") }, r.message)),
+        item("p_paper", paper),
+        item("p_errors", r.ok ? (cap(r.detail) || t("no_errors")) : (cap(r.detail) || r.message), r.ok ? "" : "err"),
+        item("p_agent", t(r.agent_connected ? "p_agent_on" : "p_agent_off")),
+        item("p_seen", r.seen_at ? MC.dateTime(r.seen_at, tz) : "—"),
+        item("p_pending", String(r.pending_jobs ?? 0))));
     } catch (e) {
       box.append(E("p", { class: "muted", id: "printer-status" }, e.status === 404 ? t("printer_none") : e.message));
     }
@@ -347,7 +393,7 @@
   async function audit(panel) {
     const r = await MC.api("GET", "/api/admin/audit?count=300");
     panel.append(E("div", { class: "card" }, E("h2", {}, t("t_audit")), E("button", { class: "act", onclick: () => open("audit") }, t("refresh")),
-      E("table", { id: "audit" }, E("thead", {}, E("tr", {}, ["ts", "actor", "action", "target", "detail"].map((k) => E("th", {}, t(k))))),
+      E("table", { id: "audit" }, E("thead", {}, E("tr", {}, ["ts", "actor", "action", "audit_target", "detail"].map((k) => E("th", {}, t(k))))),
         E("tbody", {}, r.entries.map((e) => E("tr", {}, E("td", {}, MC.dateTime(e.ts, S.cfg.site.timezone)),
           E("td", {}, e.actor), E("td", {}, e.action), E("td", {}, e.target), E("td", {}, JSON.stringify(e.detail))))))));
   }

@@ -25,6 +25,13 @@
       no_counters: "Bạn chưa được phân công quầy nào. Liên hệ quản trị viên.", direct: "Chuyển thẳng đến quầy",
       counter_n: "Quầy {n}", total: "{n} người", need_ticket: "Chưa có số nào đang phục vụ.", logged_out: "Đã đăng xuất.",
       priority: "ưu tiên",
+      waiting_list: "Danh sách chờ", noshow_list: "Vắng mặt hôm nay", number: "Số", noshow_at: "Lúc",
+      nobody_waiting: "Không có ai đang chờ.", no_noshows: "Chưa có ai vắng mặt hôm nay.",
+      requeue: "Xếp lại hàng", call_now: "Gọi", requeued: "Đã xếp lại hàng số {n}.",
+      more: "… và {n} người nữa",
+      is_noshow: "Số {n} đã được đánh dấu vắng mặt nên không còn trong hàng chờ. Bấm “Xếp lại hàng” để đưa số này về hàng chờ (giữ thứ tự cũ) hoặc “Gọi” để gọi ngay.",
+      not_waiting: "Số {n} không còn trong hàng chờ ({status}).",
+      status_called: "đang được phục vụ", status_done: "đã xong", status_expired: "đã hết hạn",
     },
     en: {
       title: "Service counter", login: "Log in", username: "Username", password: "Password", logout: "Log out",
@@ -47,6 +54,13 @@
       no_counters: "You are not assigned to any counter. Ask an administrator.", direct: "Sent directly to this counter",
       counter_n: "Counter {n}", total: "{n} waiting", need_ticket: "No ticket is being served.", logged_out: "Logged out.",
       priority: "priority",
+      waiting_list: "Waiting list", noshow_list: "No-shows today", number: "Number", noshow_at: "At",
+      nobody_waiting: "Nobody is waiting.", no_noshows: "No no-shows today.",
+      requeue: "Requeue", call_now: "Call", requeued: "{n} is back in the queue.",
+      more: "… and {n} more",
+      is_noshow: "{n} was marked as a no-show, so it is no longer waiting. Press “Requeue” to put it back in the queue (at its old place) or “Call” to call it now.",
+      not_waiting: "{n} is no longer waiting ({status}).",
+      status_called: "being served", status_done: "done", status_expired: "expired",
     },
   };
   const t = (k, v) => MC.t(T, k, v);
@@ -57,6 +71,7 @@
     done: ["KeyD", "Numpad3"], transfer: ["KeyT", "Numpad4"], pause: ["KeyP", "Numpad5"],
     call: ["KeyC", "NumpadDivide"], reprint: ["KeyI", "NumpadMultiply"],
   };
+  const NEEDS_TICKET = ["recall", "noshow", "done", "transfer", "reprint"];   // nothing to act on without a ticket
   const NEXT_GUARD_MS = 700;     // a second Next this soon is a double press
 
   const S = { user: null, n: null, snap: null, live: null, skew: 0, busy: {}, lastNext: 0,
@@ -70,6 +85,8 @@
     $("btn-change").classList.toggle("hidden", view !== "counter");
     $("btn-shortcuts").classList.toggle("hidden", view !== "counter");
     $("who").textContent = S.user ? (S.user.display_name || S.user.username) : "";
+    $("conn").classList.toggle("hidden", view !== "counter");     // no "Online" once logged out or choosing
+    if (view !== "counter") $("counter-title").textContent = "";
     if (view === "login") setTimeout(() => $("username").focus(), 0);
   }
   function say(text, kind = "ok") { const m = $("msg"); m.textContent = text; m.className = text ? "msg " + kind : "msg"; }
@@ -78,6 +95,7 @@
   // -- login and counter choice ---------------------------------------------------------
   async function boot() {
     MC.setLang(MC.lang); refreshTexts();
+    MC.api("GET", "/api/site").then((s) => { S.tz = s.timezone; if (S.snap) renderLists(S.snap); }).catch(() => {});
     try {
       const me = await MC.api("GET", "/api/auth/me");
       if (!me.user) return show("login");
@@ -99,9 +117,15 @@
   async function pickCounter(force) {
     const r = await MC.api("GET", "/api/counters");
     const allowed = r.counters.filter((c) => c.allowed);
-    const wanted = Number(MC.params.get("n") || localStorage.getItem("motcua.counter." + S.user.username) || 0);
+    const asked = Number(MC.params.get("n") || 0);          // /counter?n=3: this one or a clear refusal
+    const wanted = asked || Number(localStorage.getItem("motcua.counter." + S.user.username) || 0);
     if (!force && allowed.some((c) => c.counter === wanted)) return openCounter(wanted);
-    if (!force && allowed.length === 1) return openCounter(allowed[0].counter);
+    let refusal = "";
+    if (!force && asked) {                                  // the API's own words (403 not assigned, 404 no such counter)
+      try { await MC.api("GET", `/api/counters/${asked}/state`); } catch (e) { refusal = e.message; }
+    }
+    if (!force && !refusal && allowed.length === 1) return openCounter(allowed[0].counter);
+    const pm = $("picker-msg"); pm.textContent = refusal; pm.className = refusal ? "msg err" : "msg";
     const box = $("picker"); box.textContent = "";
     if (!allowed.length) box.append(MC.el("p", { class: "msg err" }, t("no_counters")));
     for (const c of allowed) {
@@ -179,6 +203,7 @@
         MC.el("td", { class: "wait", "data-wait": wait == null ? "" : wait }, "—")));
     }
     $("preview-total").textContent = t("total", { n: p.total });
+    renderLists(d);
     const sel = $("call-prefix"), want = d.all_categories.map((c) => c.prefix).join();
     if (sel.dataset.prefixes !== want) {        // this counter's categories first
       const mine = d.counter.categories.map((c) => c.prefix);
@@ -190,11 +215,49 @@
     renderActions();
   }
 
+  const catName = (d, code, fallback) => {
+    const c = d.all_categories.find((x) => x.code === code);
+    return c ? `${c.prefix} · ${MC.lang === "en" && c.name_en ? c.name_en : c.name}` : (fallback || code);
+  };
+  const clock = (ms) => new Date(ms).toLocaleTimeString(MC.lang === "en" ? "en-GB" : "vi-VN",
+    { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: S.tz || undefined });
+  function renderLists(d) {
+    const wl = d.waiting || [], nl = d.no_shows || [];
+    const wb = $("waiting").querySelector("tbody"); wb.textContent = "";
+    for (const w of wl) {
+      wb.append(MC.el("tr", { "data-ticket": w.id, "data-number": w.number },
+        MC.el("td", { class: "num" }, w.number, w.priority ? MC.el("small", { class: "muted" }, ` (${t("priority")})`) : null),
+        MC.el("td", {}, catName(d, w.category, w.category_name)),
+        MC.el("td", { class: "wait", "data-wait": w.wait_ms }, MC.dur(w.wait_ms)),
+        MC.el("td", {}, MC.el("button", { class: "act", "data-action": "call", type: "button",
+          onclick: () => callTicket(w.id, w.number) }, t("call_now")))));
+    }
+    const more = d.preview.total - wl.length;
+    if (more > 0) wb.append(MC.el("tr", { class: "more" }, MC.el("td", { colspan: 4, class: "muted" }, t("more", { n: more }))));
+    $("waiting-empty").classList.toggle("hidden", wl.length > 0);
+    const nb = $("noshows").querySelector("tbody"); nb.textContent = "";
+    for (const x of nl) {
+      nb.append(MC.el("tr", { "data-ticket": x.id, "data-number": x.number },
+        MC.el("td", { class: "num" }, x.number),
+        MC.el("td", {}, catName(d, x.category, x.category_name)),
+        MC.el("td", {}, x.finished_at ? clock(x.finished_at) : "—"),
+        MC.el("td", {}, noShowButtons(x.id, x.number))));
+    }
+    $("noshows-empty").classList.toggle("hidden", nl.length > 0);
+  }
+  function noShowButtons(id, number) {
+    return [
+      MC.el("button", { class: "act", "data-action": "requeue", type: "button", onclick: () => requeue(id, number) }, t("requeue")),
+      MC.el("button", { class: "act primary", "data-action": "call", type: "button",
+        onclick: async () => { if (await requeue(id, number, true)) await callTicket(id, number); } }, t("call_now")),
+    ];
+  }
+
   function tick() {
     if (!S.snap) return;
     const tk = S.snap.ticket, now = Date.now() + S.skew;
     if (tk && tk.called_at) $("ticket-timer").textContent = MC.dur(now - tk.called_at);
-    for (const td of $("preview").querySelectorAll("td.wait")) {        // the oldest waits keep growing
+    for (const td of document.querySelectorAll("#preview td.wait, #waiting td.wait")) {   // waits keep growing
       td.textContent = td.dataset.wait === "" ? "—" : MC.dur(Number(td.dataset.wait) + now - S.snap.now);
     }
   }
@@ -220,11 +283,11 @@
       const keys = (S.keys && S.keys[a]) || [];
       b.querySelector(".label").textContent = label(a);
       b.querySelector("kbd").textContent = keys.slice(0, 2).map(keyName).join(" / ");
-      b.disabled = !!S.busy[a];
+      b.disabled = !!S.busy[a] || (NEEDS_TICKET.includes(a) && !(S.snap && S.snap.ticket));
     }
   }
 
-  async function post(action, path, body, okText) {
+  async function post(action, path, body, okText, onError) {
     if (S.busy[action]) return null;            // the press before this one is still on its way
     S.busy[action] = true; renderActions();
     const key = MC.newKey();                    // one key per press; retries reuse it
@@ -233,7 +296,10 @@
       if (action !== "next") S.lastNext = 0;    // Done/No-show/… then Next is not a double press
       if (okText) say(okText(r));
       return r;
-    } catch (e) { fail(e); return null; }
+    } catch (e) {
+      if (!(onError && await onError(e, body))) fail(e);
+      return null;
+    }
     finally { S.busy[action] = false; renderActions(); }
   }
 
@@ -276,9 +342,34 @@
     let number = $("call-number").value.trim();
     if (!number) return;
     if (/^\d+$/.test(number)) number = $("call-prefix").value + number;    // digits only, from a numeric keypad
-    const r = await post("call", base() + "/call", { number }, (r) => t("called", { n: num(r) }));
+    const r = await post("call", base() + "/call", { number }, (r) => t("called", { n: num(r) }), explainNotWaiting);
     if (r) { $("call-number").value = ""; $("call-number").blur(); }
   });
+
+  // "Call a number" of a ticket that no longer waits: say why; a no-show
+  // gets its Requeue and Call buttons right in the message.
+  async function explainNotWaiting(e, body) {
+    if (e.code !== "ticket_not_waiting" || !body || !body.number) return false;
+    let tk;
+    try { tk = (await MC.api("GET", "/api/tickets?number=" + encodeURIComponent(body.number))); } catch (x) { return false; }
+    if (tk.status === "no_show") {
+      say(t("is_noshow", { n: tk.number }), "err");
+      $("msg").append(" ", ...noShowButtons(tk.id, tk.number));
+    } else {
+      say(t("not_waiting", { n: tk.number, status: t("status_" + tk.status) }), "err");
+    }
+    $("call-number").blur();
+    return true;
+  }
+
+  async function requeue(id, number, quiet) {
+    const r = await post("requeue", `/api/tickets/${encodeURIComponent(id)}/requeue`, undefined,
+      quiet ? null : () => t("requeued", { n: number }));
+    return !!r;
+  }
+  async function callTicket(id, number) {
+    return post("call", base() + "/call", { ticket: id }, (r) => t("called", { n: num(r) || number }));
+  }
 
   async function reprint() {
     const cur = S.snap && S.snap.ticket;

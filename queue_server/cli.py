@@ -5,6 +5,7 @@ motcua serve               the API server only
 motcua worker              an RQ worker (with its scheduler)
 motcua printer-agent       the print agent next to a ticket printer
 motcua user add NAME ...   create or reset a staff account
+motcua user passwd NAME    set a new password (a forgotten admin password)
 motcua device add NAME ... create a device token (shown once)
 motcua config check        validate the site configuration
 motcua test                install what the suite needs, then run it
@@ -74,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--display-name", default="")
     a = us.add_parser("list", help="list users")
     _add_common(a)
+    a = us.add_parser("passwd", help="set a new password (e.g. a forgotten admin password); lifts a login lockout")
+    _add_common(a)
+    a.add_argument("name")
+    a.add_argument("--password", default=None, help="the new password (asked twice when left out)")
 
     p = sub.add_parser("device", help="device tokens for kiosk, display, printer and rating tablets")
     ds = p.add_subparsers(dest="action", required=True)
@@ -215,6 +220,8 @@ def _cmd_user(args) -> int:
 
         _with_store(args, list_users)
         return 0
+    if args.action == "passwd":
+        return _user_passwd(args)
     problem = password_problem(args.password)
     if problem:
         print(problem, file=sys.stderr)
@@ -239,6 +246,37 @@ def _cmd_user(args) -> int:
     except ValueError as e:
         print(str(e), file=sys.stderr)
         return 2
+    return 0
+
+
+def _user_passwd(args) -> int:
+    import getpass
+
+    from queue_server.domain.passwords import password_problem
+
+    password = args.password
+    if password is None:
+        password = getpass.getpass("Mật khẩu mới / New password: ")
+        if getpass.getpass("Nhập lại / Again: ") != password:
+            print("Hai lần nhập không khớp. / The passwords do not match.", file=sys.stderr)
+            return 2
+    problem = password_problem(password)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+
+    async def passwd(svc) -> bool:
+        user = await svc.accounts.set_password(args.name, password)
+        if user is None:
+            return False
+        await svc.limiter.clear_failures(user.username)
+        await svc.audit.record("cli", "password_reset", user.username)
+        return True
+
+    if not _with_store(args, passwd):
+        print(f"Không có người dùng “{args.name}”. / No such user.", file=sys.stderr)
+        return 2
+    print(f"Đã đặt lại mật khẩu của {args.name}; các phiên đăng nhập cũ đã kết thúc.")
     return 0
 
 

@@ -86,7 +86,11 @@ async def _stores(url: str, config_path: str | None) -> AsyncIterator[Stores]:
 
 
 def _port_free(port: int) -> bool:
+    """Whether nothing listens on the port. Binds as uvicorn and redis-server
+    do, with SO_REUSEADDR: the TIME_WAIT connections a server leaves for a
+    minute after Ctrl-C do not make the port busy; a listening socket does."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
             return True
@@ -94,10 +98,25 @@ def _port_free(port: int) -> bool:
             return False
 
 
-async def seed_site(url: str, config_path: str | None, data_dir: Path) -> dict[str, Any]:
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
+def _local_url_on(public_url: str, port: int) -> str | None:
+    """A localhost public_url moved to `port` (None if it is not a localhost
+    URL or already on that port): the default follows `motcua up --port`."""
+    scheme, _, rest = public_url.partition("://")
+    hostport, slash, path = rest.partition("/")
+    host, _, old_port = hostport.rpartition(":") if hostport.count(":") == 1 else (hostport, "", "")
+    if host not in LOCAL_HOSTS or old_port == str(port) or scheme != "http":
+        return None
+    return f"http://{host}:{port}" + (slash + path if path else "")
+
+
+async def seed_site(url: str, config_path: str | None, data_dir: Path, port: int | None = None) -> dict[str, Any]:
     """First run: an admin account and one device of each kind. Device tokens
     are kept in data_dir/devices.json (mode 600) so `up` can print the URLs
-    again; the admin password is printed once."""
+    again; the admin password is printed once. A public_url still pointing at
+    localhost follows `port` (the ticket QR codes open on this machine at least)."""
     from queue_server.domain.accounts import DeviceKind, Role
 
     out: dict[str, Any] = {"admin_password": None}
@@ -121,6 +140,11 @@ async def seed_site(url: str, config_path: str | None, data_dir: Path) -> dict[s
         os.chmod(path, 0o600)
         out["tokens"] = tokens
         cfg = await svc.config.get()
+        moved = _local_url_on(cfg.site.public_url, port) if port else None
+        if moved:
+            d = cfg.to_dict()
+            d["site"]["public_url"] = moved
+            cfg = await svc.config.put(d, actor="motcua up")
         out["site_name"] = cfg.site.name
         out["public_url"] = cfg.site.public_url
     return out
@@ -186,7 +210,7 @@ def run_up(args) -> int:
         return 2
     _run_file(data_dir).write_text(json.dumps({"redis_url": url, "pid": os.getpid(), "port": args.port}))
 
-    seeded = asyncio.run(seed_site(url, config_path, data_dir))
+    seeded = asyncio.run(seed_site(url, config_path, data_dir, port=args.port))
     env = dict(os.environ, MOTCUA_REDIS_URL=url, MOTCUA_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1")
     if config_path:
         env["MOTCUA_CONFIG"] = config_path

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -97,6 +98,30 @@ _STATUS_CODES = {
 }
 
 
+_MISSING = re.compile(r"Missing required (?:\w+ )*parameter '([^']{1,64})'")
+
+
+def _framework_detail(exc: HTTPException, lang: str) -> str:
+    """Our own words, in the reply's language, for what Litestar refused (its
+    English `detail` never reaches a client)."""
+    en = lang == "en"
+    text = str(exc.detail or "")
+    if exc.status_code == 413:
+        return "the request body is too large" if en else "nội dung quá lớn"
+    m = _MISSING.search(text)
+    if m:
+        return f"the parameter “{m.group(1)}” is missing" if en else f"thiếu tham số “{m.group(1)}”"
+    keys = (
+        [str(e["key"]) for e in exc.extra if isinstance(e, dict) and e.get("key")]
+        if isinstance(exc.extra, list)
+        else []
+    )
+    if keys:
+        names = ", ".join(f"“{k[:64]}”" for k in keys[:5])
+        return f"invalid parameter {names}" if en else f"tham số {names} không hợp lệ"
+    return f"the request was refused (HTTP {exc.status_code})" if en else f"yêu cầu bị từ chối (HTTP {exc.status_code})"
+
+
 def http_error_handler(request: Request, exc: HTTPException) -> Response:
     status = exc.status_code
     if isinstance(exc, NotAuthorizedException):
@@ -106,7 +131,8 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
     elif status in _STATUS_CODES:
         code = _STATUS_CODES[status]
     elif status < 500:
-        return error_response(request, AppError("invalid_body", status=status, detail=str(exc.detail)))
+        detail = _framework_detail(exc, lang_of(request))
+        return error_response(request, AppError("invalid_body", status=status, detail=detail))
     else:
         log.error("HTTP %s on %s: %s", status, request.url.path, exc.detail)
         code = "unavailable" if status == 503 else "internal"

@@ -53,7 +53,12 @@ async def run_until_first_ends(*coros: Awaitable[None]) -> BaseException | None:
 
 
 async def serve_feed(
-    socket: WebSocket, broadcaster: Hub, snapshot: Snapshot, render: Render, fast: bool = False
+    socket: WebSocket,
+    broadcaster: Hub,
+    snapshot: Snapshot,
+    render: Render,
+    fast: bool = False,
+    on_message: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """Send a snapshot, then one message per event (`render` may skip one by
     returning None). The client may send {"type":"ping"} or {"type":"sync"}.
@@ -64,7 +69,8 @@ async def serve_feed(
     server is uvicorn's plain websockets protocol. A sync or resync leaves
     the fast path until the new snapshot and the events queued behind it
     are sent, so no event overtakes a snapshot. The pong of a fast-path
-    socket says so ({"type":"pong","fast":true})."""
+    socket says so ({"type":"pong","fast":true}). `on_message` runs on each
+    message the client sends (a display's last contact is recorded so)."""
     sub = broadcaster.subscribe()
     send_lock = asyncio.Lock()
     loop = asyncio.get_running_loop()
@@ -104,6 +110,8 @@ async def serve_feed(
 
     async def incoming() -> None:
         async for msg in messages(socket):
+            if on_message is not None:
+                await on_message()
             kind = msg.get("type")
             if kind == "ping":
                 await send('{"type":"pong","fast":true}' if sub.proto is not None else '{"type":"pong"}')

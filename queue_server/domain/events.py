@@ -55,7 +55,7 @@ class TicketEvent(Event):
     counter: int | None = _f(
         "the counter serving the ticket (or the counter queue it waits in); none while it waits in a category queue"
     )
-    clerk: str = _f("who did it: the clerk's user name, the kiosk's device name, or '' ")
+    clerk: str = _f("who did it: the staff user's name, or '' (a kiosk's ticket: see `device`)")
     priority: bool = _f("a priority ticket (elderly, disabled, ...)")
     source: str = _f("how the ticket entered the queue: walk_in, appointment or transfer")
 
@@ -66,6 +66,7 @@ class IssueEvent(TicketEvent):
 
     TYPE: ClassVar[str] = "issue"
     ahead: int = _f("people ahead of it in its category when it was issued")
+    device: str = _f("the id of the kiosk that issued it, or '' (issued by staff: see `clerk`)")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -22,6 +22,7 @@ from queue_server.store.config_store import ConfigStore
 from queue_server.store.ratelimit import RateLimiter
 
 SECTIONS = ("site", "hours", "queue", "categories", "counters")
+ONLINE_MS = 3 * 60_000  # a device in contact this recently is shown online (contact is written once a minute)
 MERGED = ("site", "hours", "queue")  # dict sections: merge keys; list sections: replace
 
 
@@ -221,7 +222,21 @@ class AdminService:
 
     # -- devices ----------------------------------------------------------------------------
     async def devices(self) -> list[dict[str, Any]]:
-        return [d.public() for d in await self.accounts.list_devices()]
+        """Every device with its last contact (`last_seen_at`, ms or None) and
+        `state`: revoked, online (in contact within ONLINE_MS), offline, never."""
+        seen = await self.accounts.devices_seen()
+        now = int(time.time() * 1000)
+        out = []
+        for d in await self.accounts.list_devices():
+            at = seen.get(d.id)
+            if d.revoked:
+                state = "revoked"
+            elif at is None:
+                state = "never"
+            else:
+                state = "online" if now - at <= ONLINE_MS else "offline"
+            out.append(d.public() | {"last_seen_at": at, "state": state})
+        return out
 
     async def create_device(self, data: dict[str, Any], actor: str, lang: str) -> tuple[dict[str, Any], str]:
         name = device_name(lang, field(data, "name", str))

@@ -4,6 +4,7 @@ logging in and out with rate limits and lockout."""
 from __future__ import annotations
 
 import hmac
+import time
 from dataclasses import dataclass
 
 from queue_server.domain.accounts import Device, DeviceKind, User
@@ -12,6 +13,8 @@ from queue_server.settings import Settings
 from queue_server.store.accounts import Accounts
 from queue_server.store.audit import AuditLog
 from queue_server.store.ratelimit import RateLimiter
+
+TOUCH_EVERY_MS = 60_000  # a device's last contact is written at most this often
 
 
 @dataclass
@@ -52,6 +55,17 @@ class AuthService:
         self.audit = audit
         self.settings = settings
 
+        self._touched: dict[str, int] = {}  # device id -> when this process last recorded it (ms)
+
+    async def touch(self, dev: Device) -> None:
+        """Record that a device was in contact: at most once a minute per
+        device and process, so a busy kiosk or board costs nothing extra."""
+        now = int(time.time() * 1000)
+        if now - self._touched.get(dev.id, 0) < TOUCH_EVERY_MS:
+            return
+        self._touched[dev.id] = now
+        await self.accounts.touch_device(dev.id, now)
+
     @property
     def idle_seconds(self) -> int:
         return self.settings.session_idle_minutes * 60
@@ -63,6 +77,7 @@ class AuthService:
             dev = await self.accounts.device_for_token(token)
             if dev is None:
                 raise AppError("unauthorized")
+            await self.touch(dev)
             return Principal(device=dev)
         if session_id:
             loaded = await self.accounts.load_session(session_id, self.idle_seconds)

@@ -21,9 +21,25 @@ from queue_server.store.events import EventLog
 from queue_server.store.keys import counter_queue, normal_queue, priority_queue
 from queue_server.store.tickets import CallResult, Position, TicketStore
 
+LIST_LIMIT = 20  # waiting tickets and no-shows shown by the counter app
+
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def _brief(t: Ticket, cfg: SiteConfig, lang: str) -> dict[str, Any]:
+    """A line of the counter app's waiting or no-show list."""
+    cat = cfg.category(t.category)
+    return {
+        "id": t.id,
+        "number": t.number,
+        "category": t.category,
+        "category_name": cat.label(lang) if cat else t.category,
+        "priority": t.priority,
+        "source": str(t.source),
+        "counter": t.counter,
+    }
 
 
 @dataclass
@@ -63,25 +79,36 @@ class CounterService:
         return Acted(result.ticket, await self.config.get(), call=result)
 
     async def recall(self, n: int, user: User, idem: str | None) -> Acted:
-        t = await self.tickets.recall(n, clerk=user.username, idem=idem)
-        await self.audit.record(user.username, "recall", f"counter:{n}", number=t.number)
-        return Acted(t, await self.config.get())
+        result = await self.tickets.recall_result(n, clerk=user.username, idem=idem)
+        t = result.ticket
+        if not result.replayed:
+            await self.audit.record(user.username, "recall", f"counter:{n}", number=t.number)
+        return Acted(t, await self.config.get(), call=result)
 
     async def finish(self, n: int, user: User, outcome: TicketStatus, idem: str | None) -> Acted:
-        t = await self.tickets.finish(n, outcome, clerk=user.username, idem=idem)
-        await self.audit.record(user.username, str(outcome), f"counter:{n}", number=t.number)
-        return Acted(t, await self.config.get())
+        result = await self.tickets.finish_result(n, outcome, clerk=user.username, idem=idem)
+        t = result.ticket
+        if not result.replayed:
+            await self.audit.record(user.username, str(outcome), f"counter:{n}", number=t.number)
+        return Acted(t, await self.config.get(), call=result)
 
     async def transfer(
         self, n: int, user: User, idem: str | None, *, to_category: str | None = None, to_counter: int | None = None
     ) -> Acted:
-        t = await self.tickets.transfer(
+        result = await self.tickets.transfer_result(
             n, to_category=to_category, to_counter=to_counter, clerk=user.username, idem=idem
         )
-        await self.audit.record(
-            user.username, "transfer", f"counter:{n}", number=t.number, to_category=to_category, to_counter=to_counter
-        )
-        return Acted(t, await self.config.get(), await self.tickets.position(t))
+        t = result.ticket
+        if not result.replayed:
+            await self.audit.record(
+                user.username,
+                "transfer",
+                f"counter:{n}",
+                number=t.number,
+                to_category=to_category,
+                to_counter=to_counter,
+            )
+        return Acted(t, await self.config.get(), await self.tickets.position(t), call=result)
 
     async def set_status(self, n: int, user: User, status: CounterStatus) -> bool:
         changed = await self.tickets.set_counter_status(n, status, clerk=user.username)
@@ -151,7 +178,12 @@ class CounterService:
             if t is not None and t.status == TicketStatus.CALLED:
                 ticket = staff_ticket_view(t, cfg, None, lang)
                 ticket["waited_ms"] = max(0, (t.called_at or now) - t.issued_at)
-        preview, stats = await asyncio.gather(self.queue_preview(cfg, n, now), self.tickets.counter_day_stats(n))
+        preview, stats, waiting, no_shows = await asyncio.gather(
+            self.queue_preview(cfg, n, now),
+            self.tickets.counter_day_stats(n),
+            self.tickets.waiting_list(cfg, n, LIST_LIMIT),
+            self.tickets.no_shows_today(cfg, n, LIST_LIMIT),
+        )
         return {
             "type": "snapshot",
             "seq": seq,
@@ -166,6 +198,8 @@ class CounterService:
             "ticket": ticket,
             "preview": preview,
             "stats": stats,
+            "waiting": [_brief(t, cfg, lang) | {"wait_ms": max(0, now - t.queued_at)} for t in waiting],
+            "no_shows": [_brief(t, cfg, lang) | {"finished_at": t.finished_at} for t in no_shows],
             "all_categories": [{**category_brief(c), "enabled": c.enabled} for c in cfg.categories],
             "all_counters": [{"number": c.number, "name": c.label, "enabled": c.enabled} for c in cfg.counters],
             "rating_scale": cfg.queue.rating_scale,

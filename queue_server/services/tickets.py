@@ -72,7 +72,12 @@ class TicketService:
         cfg = await self.config.get()
         check_open(cfg, datetime.now(UTC), lang)
         ticket, ahead = await self.tickets.issue(
-            category, priority=priority, source=Source.WALK_IN, idem=idem, device=device_id or actor
+            category,
+            priority=priority,
+            source=Source.WALK_IN,
+            idem=idem,
+            device=device_id or "",
+            clerk="" if device_id else actor,
         )
         pos = await self.tickets.position(ticket, ahead)  # counted by the issue script: not read again
         printed = None
@@ -98,8 +103,10 @@ class TicketService:
     async def rate(self, ticket_id: str, level: int, via: str) -> Ticket:
         return await self.tickets.rate(ticket_id, level, via=via)
 
-    async def requeue(self, ticket_id: str, clerk: str) -> TicketState:
-        """A no-show citizen came back: the ticket waits again."""
-        ticket = await self.tickets.requeue(ticket_id, clerk=clerk)
-        await self.audit.record(clerk, "requeue", ticket.number, ticket=ticket.id)
-        return await self.state(ticket)
+    async def requeue(self, ticket_id: str, clerk: str, idem: str | None = None) -> TicketState:
+        """A no-show citizen came back: the ticket waits again. A repeated
+        Idempotency-Key replays the first result and is not audited again."""
+        result = await self.tickets.requeue_result(ticket_id, clerk=clerk, idem=idem)
+        if not result.replayed:
+            await self.audit.record(clerk, "requeue", result.ticket.number, ticket=result.ticket.id)
+        return await self.state(result.ticket)

@@ -21,7 +21,8 @@ def ticket_view(t: Ticket, cfg: SiteConfig, pos: Position | None = None, lang: s
         "priority": t.priority,
         "source": str(t.source),
         "issued_at": t.issued_at,
-        "counter": t.counter if t.status == "called" else None,
+        # where it is being served, or was served (not a counter queue it waits in)
+        "counter": t.counter if t.status in ("called", "done", "no_show") else None,
         "called_at": t.called_at,
         "finished_at": t.finished_at,
         "ahead": pos.ahead if pos else 0,

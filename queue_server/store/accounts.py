@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 
 from queue_server.domain.accounts import USERNAME_RE, Device, DeviceKind, Role, User, token_digest
 from queue_server.domain.passwords import hash_password, verify_password
+from queue_server.store.connection import text
 from queue_server.store.keys import Keys
 
 
@@ -96,6 +97,14 @@ class Accounts:
     async def list_devices(self) -> list[Device]:
         devices = (Device.from_dict(json.loads(v)) for v in (await self.redis.hgetall(self.keys.devices)).values())
         return sorted(devices, key=lambda d: (d.kind, d.name))
+
+    async def touch_device(self, device_id: str, at_ms: int) -> None:
+        """Record a device's last contact (the caller throttles)."""
+        await self.redis.hset(self.keys.device_seen, device_id, str(at_ms))
+
+    async def devices_seen(self) -> dict[str, int]:
+        """Every device's last contact (ms), by device id."""
+        return {text(k): int(v) for k, v in (await self.redis.hgetall(self.keys.device_seen)).items()}
 
     async def revoke_device(self, device_id: str) -> bool:
         for digest, v in (await self.redis.hgetall(self.keys.devices)).items():

@@ -61,6 +61,12 @@ class Keys:
         service day (YYYYMMDD, the site's time zone), kept by the Lua scripts."""
         return self._k("cstats", day, counter)
 
+    def no_shows(self, day: str, category: str) -> str:
+        """ZSET ticket id -> when it was marked no-show (ms), of one category on
+        one service day: finish.lua adds, requeue.lua removes (the counter
+        app's no-show list reads it without scanning the event log)."""
+        return self._k("noshow", day, category)
+
     @property
     def recent(self) -> str:
         return self._k("recent")
@@ -102,6 +108,11 @@ class Keys:
     @property
     def devices(self) -> str:
         return self._k("devices")
+
+    @property
+    def device_seen(self) -> str:
+        """HASH device id -> its last contact (ms), written at most once a minute."""
+        return self._k("devseen")
 
     def session(self, sid: str) -> str:
         return self._k("sess", sid)

@@ -194,7 +194,10 @@ class TicketStore:
         rank_ms: int | None = None,
         extra: dict[str, Any] | None = None,
         device: str = "",
+        clerk: str = "",
     ) -> tuple[Ticket, int]:
+        """Issue a ticket. `device`: the kiosk's device id, `clerk`: the staff
+        user who issued it; each goes to its own field of the issue event."""
         cfg = await self.config.get()
         cat = cfg.category(category)
         if cat is None:
@@ -206,7 +209,8 @@ class TicketStore:
         now = self.clock()
         day = service_day(now, cfg.site.tz)
         qname = priority_queue(category) if priority else normal_queue(category)
-        args = self._base(cfg, clerk=device, idem=idem) | {
+        args = self._base(cfg, clerk=clerk, idem=idem) | {
+            "device": device,
             "id": secrets.token_urlsafe(12),
             "category": category,
             "prefix": cat.prefix,
@@ -228,7 +232,7 @@ class TicketStore:
                 k.queue(qname),
                 k.events,
                 k.event_seq,
-                self._idem_key("issue", device or "-", idem),
+                self._idem_key("issue", device or clerk or "-", idem),
                 k.queue(priority_queue(category)),
                 k.queue(normal_queue(category)),
             ],
@@ -281,6 +285,10 @@ class TicketStore:
         return await self._call_result(reply)
 
     async def recall(self, counter: int, clerk: str = "", idem: str | None = None) -> Ticket:
+        return (await self.recall_result(counter, clerk, idem)).ticket
+
+    async def recall_result(self, counter: int, clerk: str = "", idem: str | None = None) -> CallResult:
+        """recall(), telling whether the reply is a replay of an earlier press."""
         cfg, _ = await self._counter_cfg(counter)
         k = self.keys
         reply = await self.scripts.run(
@@ -289,17 +297,26 @@ class TicketStore:
             self._base(cfg, counter=counter, clerk=clerk, idem=idem),
             counter=counter,
         )
-        return await self.get_ticket(reply["ticket"])
+        return await self._call_result(reply)
 
     async def finish(self, counter: int, outcome: TicketStatus, clerk: str = "", idem: str | None = None) -> Ticket:
+        return (await self.finish_result(counter, outcome, clerk, idem)).ticket
+
+    async def finish_result(
+        self, counter: int, outcome: TicketStatus, clerk: str = "", idem: str | None = None
+    ) -> CallResult:
+        """finish(), telling whether the reply is a replay of an earlier press."""
         if outcome not in (TicketStatus.DONE, TicketStatus.NO_SHOW):
             raise ValueError(outcome)
         cfg, _ = await self._counter_cfg(counter)
         k = self.keys
+        codes = [c.code for c in cfg.categories]
         args = self._base(cfg, counter=counter, clerk=clerk, idem=idem) | {
             "outcome": str(outcome),
             "stats_ttl": COUNTER_STATS_TTL_MS,
+            "noshow_categories": codes,
         }
+        day = service_day(args["now"], cfg.site.tz)
         reply = await self.scripts.run(
             "finish",
             [
@@ -310,11 +327,12 @@ class TicketStore:
                 k.averages,
                 self._idem_key(str(outcome), counter, idem),
                 self._stats_key(cfg, counter, args["now"]),
-            ],
+            ]
+            + [k.no_shows(day, code) for code in codes],
             args,
             counter=counter,
         )
-        return await self.get_ticket(reply["ticket"])
+        return await self._call_result(reply)
 
     async def transfer(
         self,
@@ -325,6 +343,20 @@ class TicketStore:
         clerk: str = "",
         idem: str | None = None,
     ) -> Ticket:
+        return (
+            await self.transfer_result(counter, to_category=to_category, to_counter=to_counter, clerk=clerk, idem=idem)
+        ).ticket
+
+    async def transfer_result(
+        self,
+        counter: int,
+        *,
+        to_category: str | None = None,
+        to_counter: int | None = None,
+        clerk: str = "",
+        idem: str | None = None,
+    ) -> CallResult:
+        """transfer(), telling whether the reply is a replay of an earlier press."""
         cfg, _ = await self._counter_cfg(counter)
         if (to_category is None) == (to_counter is None):
             raise AppError("transfer_target")
@@ -360,19 +392,31 @@ class TicketStore:
             | {"queue": qname, "to_category": to_category, "to_counter": to_counter},
             counter=counter,
         )
-        return await self.get_ticket(reply["ticket"])
+        return await self._call_result(reply)
 
-    async def requeue(self, ticket_id: str, clerk: str = "") -> Ticket:
+    async def requeue(self, ticket_id: str, clerk: str = "", idem: str | None = None) -> Ticket:
+        return (await self.requeue_result(ticket_id, clerk, idem)).ticket
+
+    async def requeue_result(self, ticket_id: str, clerk: str = "", idem: str | None = None) -> CallResult:
+        """A no-show back in its queue; a repeated Idempotency-Key replays the
+        first reply (replayed=True) instead of refusing the ticket as waiting."""
         cfg = await self.config.get()
         t = await self.get_ticket(ticket_id)
         qname = priority_queue(t.category) if t.priority else normal_queue(t.category)
         k = self.keys
-        await self.scripts.run(
+        reply = await self.scripts.run(
             "requeue",
-            [k.tickets, k.events, k.event_seq, k.queue(qname)],
-            self._base(cfg, clerk=clerk) | {"id": ticket_id, "queue": qname},
+            [
+                k.tickets,
+                k.events,
+                k.event_seq,
+                k.queue(qname),
+                self._idem_key("requeue", ticket_id, idem),
+                k.no_shows(service_day(t.finished_at or self.clock(), cfg.site.tz), t.category),
+            ],
+            self._base(cfg, clerk=clerk, idem=idem) | {"id": ticket_id, "queue": qname},
         )
-        return await self.get_ticket(ticket_id)
+        return await self._call_result(reply)
 
     async def set_counter_status(self, counter: int, status: CounterStatus, clerk: str = "") -> bool:
         cfg, _ = await self._counter_cfg(counter)
@@ -538,6 +582,40 @@ class TicketStore:
             raw = raws.get(heads[i] or "")
             out[name] = (int(rows[2 * i]), Ticket.from_dict(json.loads(raw)).queued_at if raw else None)
         return out
+
+    async def _tickets(self, ids: list[str]) -> list[Ticket]:
+        raws = await self.redis.hmget(self.keys.tickets, ids) if ids else []
+        return [Ticket.from_dict(json.loads(raw)) for raw in raws if raw]
+
+    async def waiting_list(self, cfg: SiteConfig, counter: int, limit: int = 20) -> list[Ticket]:
+        """The first `limit` tickets waiting in the queues a counter serves:
+        those sent to it first, then priority tickets, then by rank. Reads
+        at most `limit` entries of each queue (ZRANGE), never a scan."""
+        plan = queue_plan(cfg, counter)
+        pipe = self.redis.pipeline(transaction=False)
+        for q in plan:
+            pipe.zrange(self.keys.queue(q["name"]), 0, limit - 1, withscores=True)
+        rows = await pipe.execute()
+        entries: list[tuple[int, float, str]] = []
+        for q, row in zip(plan, rows, strict=True):
+            group = 0 if q["name"].startswith("qc:") else 1 if q["priority"] else 2
+            entries += [(group, float(score), text(tid)) for tid, score in row]
+        entries.sort()
+        return await self._tickets([e[2] for e in entries[:limit]])
+
+    async def no_shows_today(self, cfg: SiteConfig, counter: int, limit: int = 20) -> list[Ticket]:
+        """Today's no-shows of the categories a counter serves, latest first
+        (at most `limit` entries read from each category's no-show set)."""
+        ct = cfg.counter(counter)
+        codes = list(ct.categories) if ct else []
+        day = service_day(self.clock(), cfg.site.tz)
+        pipe = self.redis.pipeline(transaction=False)
+        for code in codes:
+            pipe.zrevrange(self.keys.no_shows(day, code), 0, limit - 1, withscores=True)
+        rows = await pipe.execute() if codes else []
+        entries = sorted(((float(score), text(tid)) for row in rows for tid, score in row), reverse=True)
+        found = await self._tickets([tid for _, tid in entries[:limit]])
+        return [t for t in found if t.status == TicketStatus.NO_SHOW]
 
     async def current_ticket_id(self, counter: int) -> str | None:
         current = await self.redis.hget(self.keys.counter(counter), "ticket")

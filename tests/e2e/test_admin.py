@@ -221,3 +221,56 @@ def test_times_are_shown_in_the_site_time_zone(live, browser):
         expect(row).to_contain_text(at.strftime("%d/%m/%Y"))
     finally:
         ctx.close()
+
+
+def test_no_null_text_distinct_labels_and_labels_tied_to_inputs(live, page):
+    """Issue #13 item 11."""
+    from tests.browser import artifact
+
+    admin_page(page, live, "display")
+    expect(page.locator("#panel h2").first).to_be_visible()
+    page.wait_for_timeout(300)
+    assert "null" not in page.locator("#panel").inner_text()
+    page.screenshot(path=str(artifact("admin_display.png")), full_page=True)
+    page.click('#tabs button[data-tab="categories"]')
+    heads = page.locator("#categories thead th")
+    expect(heads.nth(4)).to_have_text("Chờ mục tiêu (phút)")
+    # every category input is named for assistive technology, by column and code
+    cat = live.login("admin").get("/api/admin/config").json()["config"]["categories"][0]
+    expect(page.get_by_label(f"Chờ mục tiêu (phút) – {cat['code']}")).to_have_value(f"{cat['target_wait_min']:g}")
+    page.screenshot(path=str(artifact("admin_categories.png")), full_page=True)
+    page.click('#tabs button[data-tab="audit"]')
+    expect(page.locator("#audit thead th").nth(3)).to_have_text("Đối tượng")
+    page.click('#tabs button[data-tab="general"]')
+    expect(page.get_by_label("Tên đơn vị", exact=True)).to_have_attribute("id", "site-name")
+    expect(page.get_by_label("Số ghế chờ")).to_have_attribute("id", "site-seats")
+
+
+def test_devices_show_their_state_and_the_printer_tab_speaks_words(live, page):
+    """Issue #13 item 12."""
+    from tests.browser import artifact
+
+    admin = live.login("admin")
+    r = admin.post("/api/admin/devices", json={"name": "Kiosk sảnh B", "kind": "kiosk"})
+    dev, token = r.json()["device"], r.json()["token"]
+    listed = {d["id"]: d for d in admin.get("/api/admin/devices").json()["devices"]}
+    assert listed[dev["id"]]["last_seen_at"] is None and listed[dev["id"]]["state"] == "never"
+    live.client(headers={"Authorization": f"Bearer {token}"}).post("/api/tickets", json={"category": "HT"})
+    listed = {d["id"]: d for d in admin.get("/api/admin/devices").json()["devices"]}
+    assert listed[dev["id"]]["state"] == "online" and listed[dev["id"]]["last_seen_at"] > 0
+    live.client(headers={"Authorization": f"Bearer {token}"}).post("/api/tickets", json={"category": "HT"})
+    again = {d["id"]: d for d in admin.get("/api/admin/devices").json()["devices"]}
+    assert again[dev["id"]]["last_seen_at"] == listed[dev["id"]]["last_seen_at"]  # written at most once a minute
+
+    admin_page(page, live, "devices")
+    row = page.locator("#devices tr", has_text="Kiosk sảnh B")
+    expect(row.locator("td.state")).to_have_text("Đang hoạt động")
+    expect(row.locator("td.seen")).to_contain_text("/")  # a date and time in the site's zone
+    page.screenshot(path=str(artifact("admin_devices.png")), full_page=True)
+
+    page.click('#tabs button[data-tab="printer"]')
+    box = page.locator("#printer-status")
+    expect(box).to_contain_text("Máy in")
+    expect(box).to_contain_text("Phiếu đang chờ in")
+    assert "{" not in box.inner_text() and '"status"' not in box.inner_text()
+    page.screenshot(path=str(artifact("admin_printer.png")), full_page=True)

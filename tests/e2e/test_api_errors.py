@@ -120,3 +120,23 @@ def test_a_browser_gets_a_vietnamese_page_for_a_bad_page_address(live):
     # the API keeps answering JSON, even to a browser
     r = live.client().get("/api/nothing", headers=html)
     assert r.status_code == 404 and r.json()["error"] == "not_found"
+
+
+def test_framework_errors_are_in_our_words(live):
+    """Issue #13 item 14: no English text of Litestar's inside a Vietnamese reply."""
+    sup = live.login("sup")
+    r = sup.get("/api/tickets")  # the required ?number= is missing
+    assert (r.status_code, r.json()["error"]) == (400, "invalid_body")
+    assert r.json()["message"] == "Dữ liệu gửi lên không hợp lệ: thiếu tham số “number”"
+    r = sup.get("/api/tickets", headers={"Accept-Language": "en"})
+    assert r.json()["message"] == "The request body is invalid: the parameter “number” is missing"
+    r = sup.get("/api/admin/audit", params={"count": "x"})
+    assert r.status_code == 400
+    assert r.json()["message"] == "Dữ liệu gửi lên không hợp lệ: tham số “count” không hợp lệ"
+    big = b"{" + b" " * 11_000_000 + b"}"
+    r = live.device("kiosk").post("/api/tickets", content=big, headers={"Content-Type": "application/json"})
+    assert r.status_code == 413
+    assert r.json()["message"] == "Dữ liệu gửi lên không hợp lệ: nội dung quá lớn"
+    for reply in (r, sup.get("/api/tickets"), sup.get("/api/admin/audit", params={"count": "x"})):
+        for english in ("Request Entity", "Missing required", "Validation failed", "for path"):
+            assert english not in reply.text, reply.text

@@ -326,3 +326,139 @@ def test_counter_page_without_a_session_stops_at_the_login(live, page):
     page.wait_for_timeout(3000)
     assert page.evaluate("motcuaCounter.live.stats.connects") == connects  # no more attempts
     assert page.evaluate("motcuaCounter.live.fatal.code") == 4401
+
+
+def test_a_replayed_key_is_audited_once(live):
+    """Issue #13 item 10: a retried press is one action in the audit log too."""
+    issue(live, "HT")
+    a2 = issue(live, "HT")
+    lan = live.login("lan")
+
+    def twice(path: str, key: str, **kw) -> list[dict]:
+        out = [lan.post(path, headers={"Idempotency-Key": key}, **kw) for _ in range(2)]
+        assert [r.status_code for r in out] == [200, 200], [r.text for r in out]
+        return [r.json() for r in out]
+
+    twice("/api/counters/1/next", "k-next")
+    first, again = twice("/api/counters/1/recall", "k-recall")
+    assert (first["replayed"], again["replayed"]) == (False, True)
+    twice("/api/counters/1/done", "k-done")
+    twice("/api/counters/1/next", "k-next-2")
+    twice("/api/counters/1/no-show", "k-noshow")
+    first, again = twice(f"/api/tickets/{a2['id']}/requeue", "k-requeue")
+    assert first["status"] == again["status"] == "waiting"
+    twice("/api/counters/1/next", "k-next-3")  # A002 again
+    twice("/api/counters/1/transfer", "k-transfer", json={"category": "CT"})
+    entries = live.login("admin").get("/api/admin/audit").json()["entries"]
+    acts = sorted(
+        (e["action"], e["detail"].get("number", e["target"]))
+        for e in entries
+        if e["actor"] == "lan" and e["action"] != "login"
+    )
+    assert acts == sorted(
+        [
+            ("next", "A001"),
+            ("recall", "A001"),
+            ("done", "A001"),
+            ("next", "A002"),
+            ("no_show", "A002"),
+            ("requeue", "A002"),
+            ("next", "A002"),
+            ("transfer", "A002"),
+        ]
+    ), acts
+
+
+def test_a_finished_ticket_shows_where_it_was_served(live):
+    a1 = issue(live, "HT")
+    lan = live.login("lan")
+    lan.post("/api/counters/2/next")
+    lan.post("/api/counters/2/done")
+    t = live.client().get(f"/api/tickets/{a1['id']}").json()
+    assert (t["status"], t["counter"]) == ("done", 2)
+
+
+def test_waiting_list_and_no_shows_with_requeue_and_call(live, page):
+    """Issue #13 item 8: the clerk sees who waits, and brings a no-show back."""
+    a1 = issue(live, "HT")
+    issue(live, "HT")
+    issue(live, "CT")
+    issue(live, "DD")  # not counter 1's
+    open_counter(page, live)
+    rows = page.locator("#waiting tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.first).to_have_attribute("data-number", "A001")
+    expect(page.locator('#waiting tr[data-number="A001"]')).to_contain_text("Hộ tịch")
+    expect(page.locator('#waiting tr[data-number="A001"] td.wait')).to_have_text(re.compile(r"^\d{2}:\d{2}$"))
+    expect(page.locator('#waiting tr[data-number="C001"]')).to_have_count(0)
+
+    page.keyboard.press("Space")
+    expect(page.locator("#ticket-number")).to_have_text("A001")
+    expect(page.locator("#waiting tbody tr")).to_have_count(2)
+    page.keyboard.press("n")
+    expect(page.locator('#noshows tr[data-number="A001"]')).to_be_visible()
+    page.screenshot(path=str(artifact("counter_no_shows.png")), full_page=True)
+
+    # typing a no-show's number: the clerk is told why and gets the Requeue button
+    page.keyboard.press("c")
+    page.keyboard.type("a1")
+    page.keyboard.press("Enter")
+    expect(page.locator("#msg")).to_contain_text("A001 đã được đánh dấu vắng mặt")
+    page.screenshot(path=str(artifact("counter_call_no_show.png")), full_page=True)
+    page.click('#msg button[data-action="requeue"]')
+    expect(page.locator("#msg")).to_contain_text("Đã xếp lại hàng số A001")
+    expect(page.locator('#noshows tr[data-number="A001"]')).to_have_count(0)
+    expect(page.locator('#waiting tr[data-number="A001"]')).to_be_visible()
+    assert live.client().get(f"/api/tickets/{a1['id']}").json()["status"] == "waiting"
+
+    # a no-show again; "Gọi" in the list brings it back and calls it at once
+    page.locator("body").click(position={"x": 5, "y": 700})
+    page.keyboard.press("Space")
+    expect(page.locator("#ticket-card")).to_have_attribute("data-ticket", a1["id"])  # its old rank: first again
+    page.keyboard.press("n")
+    expect(page.locator("#ticket-empty")).to_be_visible()
+    expect(page.locator('#noshows tr[data-number="A001"]')).to_be_visible()
+    page.click('#noshows tr[data-number="A001"] button[data-action="call"]')
+    expect(page.locator("#ticket-card")).to_have_attribute("data-ticket", a1["id"])
+    expect(page.locator("#msg")).to_contain_text("Đã gọi số A001")
+    assert live.client().get(f"/api/tickets/{a1['id']}").json()["status"] == "called"
+    types = [e["type"] for e in events_of(live, a1["id"])]
+    assert types == ["issue", "call", "no_show", "requeue", "call", "no_show", "requeue", "call"], types
+    s = live.login("lan").get("/api/counters/1/state").json()
+    assert s["no_shows"] == [] and [w["number"] for w in s["waiting"]] == ["A002", "B001"]
+
+
+def test_buttons_need_a_ticket_logout_clears_the_header_and_a_foreign_counter_is_refused(live, page):
+    """Issue #13 item 9."""
+    issue(live, "HT")
+    open_counter(page, live)
+    needs_ticket = ["recall", "noshow", "done", "transfer", "reprint"]
+    for a in needs_ticket:
+        expect(page.locator(f"#btn-{a}")).to_be_disabled()
+    for a in ("next", "pause", "call"):
+        expect(page.locator(f"#btn-{a}")).to_be_enabled()
+    page.screenshot(path=str(artifact("counter_no_ticket.png")))
+    page.keyboard.press("Space")
+    expect(page.locator("#ticket-body")).to_be_visible()
+    for a in needs_ticket:
+        expect(page.locator(f"#btn-{a}")).to_be_enabled()
+    page.keyboard.press("d")
+    expect(page.locator("#ticket-empty")).to_be_visible()
+    expect(page.locator("#btn-done")).to_be_disabled()
+
+    page.click("#btn-logout")
+    expect(page.locator("#view-login")).to_be_visible()
+    expect(page.locator("#counter-title")).to_have_text("")
+    expect(page.locator("#conn")).to_be_hidden()
+    expect(page.locator("header")).not_to_contain_text("Quầy 1")
+    page.screenshot(path=str(artifact("counter_logged_out.png")))
+
+    # counter 3 is not lan's: the API's 403 message, not a silent picker
+    page.goto(f"{live.base_url}/counter?n=3")
+    page.fill("#username", "lan")
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    expect(page.locator("#view-picker")).to_be_visible()
+    expect(page.locator("#picker-msg")).to_contain_text("quầy số 3")
+    expect(page.locator("#picker button")).to_have_count(2)
+    page.screenshot(path=str(artifact("counter_forbidden.png")))

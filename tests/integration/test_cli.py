@@ -91,3 +91,60 @@ def test_up_warns_when_the_qr_code_points_at_localhost():
     assert public_url_warning("http://127.0.0.1:8000/", 8000)
     assert public_url_warning("https://motcua.ngoclong.gov.vn", 8000) is None
     assert public_url_warning("http://192.168.1.20:8000", 8000) is None
+
+
+def test_a_port_with_only_time_wait_sockets_is_free_a_listening_one_is_not():
+    """Issue #13 item 13: `motcua up` right after Ctrl-C (uvicorn binds with SO_REUSEADDR too)."""
+    import socket
+
+    from queue_server.local import _port_free
+
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen()
+    port = srv.getsockname()[1]
+    assert not _port_free(port)  # someone listens: busy
+    cli = socket.create_connection(("127.0.0.1", port))
+    conn, _ = srv.accept()
+    conn.close()  # the server side closes first: its end stays in TIME_WAIT
+    cli.recv(1)
+    cli.close()
+    srv.close()
+    assert _port_free(port)
+
+
+def test_user_passwd_resets_a_forgotten_password_and_lifts_the_lockout(redis_url):
+    srv = make_server(redis_url).start()
+    try:
+        env = {"REDIS_URL": redis_url, "MOTCUA_CONFIG": str(srv.config_path)}
+        for _ in range(6):  # locked out after too many failures
+            httpx.post(srv.base_url + "/api/auth/login", json={"username": "admin", "password": "sai-roi-nhe"})
+        r = motcua("user", "passwd", "admin", "--password", "mat-khau-moi-9", env=env)
+        assert "Đã đặt lại mật khẩu" in r.stdout
+        r = httpx.post(srv.base_url + "/api/auth/login", json={"username": "admin", "password": "mat-khau-moi-9"})
+        assert r.status_code == 200, r.text
+        r = motcua("user", "passwd", "khong-co", "--password", "mat-khau-moi-9", env=env, check=False)
+        assert r.returncode == 2 and "Không có người dùng" in r.stderr
+        r = motcua("user", "passwd", "admin", "--password", "123", env=env, check=False)
+        assert r.returncode == 2 and "ít nhất" in r.stderr
+    finally:
+        srv.close()
+
+
+def test_the_default_public_url_follows_the_port(redis_url):
+    import asyncio
+
+    from queue_server.local import seed_site
+
+    srv = make_server(redis_url)  # a fresh site, not started
+    data = Path(tempfile.mkdtemp())
+    seeded = asyncio.run(seed_site(redis_url, str(srv.config_path), data, port=8123))
+    assert seeded["public_url"] == "http://localhost:8123"
+    seeded = asyncio.run(seed_site(redis_url, str(srv.config_path), data, port=8000))
+    assert seeded["public_url"] == "http://localhost:8000"
+
+
+def test_readme_documents_password_recovery():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    assert "motcua user passwd NAME" in readme

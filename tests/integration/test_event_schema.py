@@ -20,7 +20,7 @@ MIN = 60_000
 async def drive_every_emitter(s, clock) -> None:
     """One run through every script and Python caller that appends an event."""
     a, _ = await s.issue("HT", device="kiosk1")  # issue
-    b, _ = await s.issue("HT", priority=True)
+    b, _ = await s.issue("HT", priority=True, clerk="sup")  # staff issue a walk-in
     c, _ = await s.issue("CT", rank_ms=clock.now + 30 * MIN)
     d, _ = await s.issue("HT")
     clock.advance(2 * MIN)
@@ -80,8 +80,11 @@ def test_every_emitted_field_is_declared_and_every_declared_field_is_emitted(red
         evs = [decode(f) for _, f in rows]
         call = next(e for e in evs if e["type"] == "call")
         assert call["priority"] is True and call["counter"] == 1 and call["wait_ms"] == 2 * MIN
-        issue = next(e for e in evs if e["type"] == "issue")
-        assert issue["counter"] is None and issue["clerk"] == "kiosk1" and issue["ahead"] == 0
+        issue, by_staff = [e for e in evs if e["type"] == "issue"][:2]
+        # the kiosk's device id is its own field, never the clerk (issue #13 item 10)
+        assert issue["counter"] is None and issue["ahead"] == 0
+        assert (issue["clerk"], issue["device"]) == ("", "kiosk1")
+        assert (by_staff["clerk"], by_staff["device"]) == ("sup", "")
         to_cat, to_ctr = [e for e in evs if e["type"] == "transfer"]
         assert (to_cat["to_category"], to_cat["to_counter"], to_cat["from_counter"]) == ("CT", None, 1)
         assert (to_ctr["to_category"], to_ctr["to_counter"], to_ctr["from_counter"]) == (None, 5, 3)

@@ -407,3 +407,35 @@ def test_purge_forgets_old_finished_tickets_but_keeps_their_events(redis_url):
         await s.redis.aclose()
 
     run(go())
+
+
+def test_waiting_list_and_todays_no_shows_of_a_counter(redis_url):
+    """The counter app's lists (issue #13 item 8): read from the queues and the
+    per-day no-show sets, never the event log."""
+
+    async def go():
+        clock = Clock()
+        s = await make_store(redis_url, clock=clock)
+        cfg = await s.config.get()
+        a, _ = await s.issue("HT")
+        clock.advance(1000)
+        b, _ = await s.issue("HT", priority=True)
+        clock.advance(1000)
+        c, _ = await s.issue("CT")
+        d, _ = await s.issue("DD")  # counter 1 does not serve DD
+        assert [t.number for t in await s.waiting_list(cfg, 1)] == [b.number, a.number, c.number]
+        assert len(await s.waiting_list(cfg, 1, limit=2)) == 2
+        await s.call_ticket(1, a.id)
+        await s.finish(1, TicketStatus.NO_SHOW, idem="ns-1")
+        await s.finish(1, TicketStatus.NO_SHOW, idem="ns-1")  # a replay adds nothing
+        await s.call_ticket(4, d.id)
+        await s.finish(4, TicketStatus.NO_SHOW)
+        assert [t.id for t in await s.no_shows_today(cfg, 1)] == [a.id]
+        assert [t.id for t in await s.no_shows_today(cfg, 4)] == [d.id]
+        again = await s.requeue_result(a.id, idem="rq-1")
+        assert not again.replayed and (await s.requeue_result(a.id, idem="rq-1")).replayed
+        assert await s.no_shows_today(cfg, 1) == []
+        assert a.id in [t.id for t in await s.waiting_list(cfg, 1)]
+        await s.redis.aclose()
+
+    run(go())

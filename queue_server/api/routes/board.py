@@ -22,7 +22,7 @@ async def board(request: Request, svc: Svc) -> dict[str, Any]:
 
 
 @websocket("/ws/board", opt=PUBLIC)
-async def board_ws(socket: WebSocket, live: Live) -> None:
+async def board_ws(socket: WebSocket, live: Live, svc: Svc) -> None:
     """Display feed (display token in ``?token=``, or a staff session)."""
     feed = live.board_feed
     try:
@@ -34,7 +34,13 @@ async def board_ws(socket: WebSocket, live: Live) -> None:
         await socket.close(code=4401, reason="unauthorized")
         return
     await socket.accept()
-    await serve_feed(socket, feed, feed.snapshot_text, prebuilt, fast=True)
+    dev = p.device
+
+    async def seen() -> None:  # the board's pings keep its last contact fresh
+        if dev is not None:
+            await svc.auth.touch(dev)
+
+    await serve_feed(socket, feed, feed.snapshot_text, prebuilt, fast=True, on_message=seen)
 
 
 router = Router(path="/", route_handlers=[board, board_ws], guards=[authorize])

@@ -86,6 +86,7 @@ async def printer_ws(socket: WebSocket, svc: Svc) -> None:
             loop_now = time.monotonic()
             if loop_now - last_seen >= SEEN_EVERY_SECONDS:
                 await printing.agent_seen(agent)
+                await svc.auth.touch(device)  # the device list's last contact (at most once a minute)
                 last_seen = loop_now
             for job in await printing.claim():
                 inflight.add(job["id"])

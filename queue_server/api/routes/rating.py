@@ -91,7 +91,13 @@ async def rate_ws(socket: WebSocket, svc: Svc, live: Live, n: FromPath[int]) -> 
             return json.dumps({"type": "serving", "number": None})
         return None
 
-    await serve_feed(socket, live.broadcaster, snap, render)
+    dev = p.device
+
+    async def seen() -> None:  # the tablet's pings keep its last contact fresh
+        if dev is not None:
+            await svc.auth.touch(dev)
+
+    await serve_feed(socket, live.broadcaster, snap, render, on_message=seen)
 
 
 @post(

@@ -11,6 +11,7 @@ from queue_server.api.auth import PUBLIC, access, authorize, caller, check_acces
 from queue_server.api.deps import Caller, CurrentUser, Svc
 from queue_server.api.http import field, lang_of, limit, read_json
 from queue_server.domain.accounts import STAFF, DeviceKind
+from queue_server.errors import AppError
 from queue_server.services.tickets import TicketState
 from queue_server.services.views import staff_ticket_view, ticket_view
 
@@ -88,7 +89,10 @@ async def rate_ticket(request: Request, svc: Svc, ticket_id: FromPath[str]) -> d
     summary="Return a no-show citizen to the queue (staff)",
 )
 async def requeue_ticket(request: Request, svc: Svc, user: CurrentUser, ticket_id: FromPath[str]) -> dict[str, Any]:
-    return _view(await svc.tickets.requeue(ticket_id, clerk=user.username), lang_of(request), staff=True)
+    idem = request.headers.get("idempotency-key")
+    if idem is not None and not (1 <= len(idem) <= 200):
+        raise AppError("invalid_body", detail="Idempotency-Key dài 1–200 ký tự / must be 1–200 characters")
+    return _view(await svc.tickets.requeue(ticket_id, clerk=user.username, idem=idem), lang_of(request), staff=True)
 
 
 router = Router(

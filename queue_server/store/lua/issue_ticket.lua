@@ -7,7 +7,8 @@
 -- KEYS[7] idempotency key      KEYS[8] priority queue of the category
 -- KEYS[9] normal queue of the category
 -- ARGV[1] JSON {id, category, prefix, priority, source, day, now, rank,
---               queue, channel, clerk, use_idem, idem_ttl, seq_ttl, extra}
+--               queue, channel, clerk (staff user or ''), device (kiosk id or ''),
+--               use_idem, idem_ttl, seq_ttl, extra}
 -- Returns JSON {ticket, ahead} | {err}
 local a, prev = begin(KEYS[7])
 if prev then return prev end
@@ -44,5 +45,5 @@ else
   ahead = redis.call('ZCARD', KEYS[8]) + redis.call('ZCOUNT', KEYS[9], '-inf', before)
 end
 redis.call('ZADD', KEYS[4], rank, a.id)
-emit(KEYS[5], KEYS[6], a.channel, ticket_event('issue', t, a, { ahead = ahead }))
+emit(KEYS[5], KEYS[6], a.channel, ticket_event('issue', t, a, { ahead = ahead, device = nz(a.device) }))
 return idem_put(KEYS[7], a, reply({ ticket = a.id, ahead = ahead }))
