@@ -19,7 +19,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from queue_server.store.connection import text_map
+from queue_server.store.connection import repeatable, text_map
 from queue_server.store.keys import Keys
 from queue_server.store.scripts import Scripts
 
@@ -66,11 +66,16 @@ class PrintQueue:
 
     async def enqueue(self, ticket_id: str, data: dict[str, Any], reprint: bool = False) -> dict[str, Any]:
         k = self.keys
-        reply = await self.scripts.run(
+        call = self.scripts.run(
             "print_enqueue",
             [k.print_jobs(), k.print_due, k.print_done, k.print_reprints, k.print_skipped],
             {"now": self.clock(), "channel": k.channel, "ticket": ticket_id, "reprint": reprint, "data": data},
         )
+        if reprint:
+            reply = await call
+        else:
+            with repeatable():  # a ticket's first job has the ticket's id: queued once however often sent
+                reply = await call
         self._wake_agents()
         return reply
 

@@ -3,6 +3,11 @@
 Each ``lua/*.lua`` file documents its KEYS and ARGV in its header. The shared
 ``_lib.lua`` is prepended at load time. A script replies with a JSON object;
 ``{"err": code}`` becomes an `AppError` with that code.
+
+A script call that carries an idempotency key (``use_idem``) is retried after
+a lost connection: a second run replays the reply the first one stored. The
+raw rate-limit script is retried too (a lost reply counts one request twice
+at worst). Any other mutation is sent once (`store.connection`).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from queue_server.errors import AppError
+from queue_server.store.connection import repeatable
 
 SCRIPT_NAMES = (
     "issue_ticket",
@@ -56,14 +62,20 @@ class Scripts:
         self._scripts = {name: redis.register_script(source(name)) for name in SCRIPT_NAMES + RAW_SCRIPTS}
 
     async def run(self, name: str, keys: list[str], args: dict[str, Any], **err_params: Any) -> dict[str, Any]:
-        raw = await self._scripts[name](keys=keys, args=[json.dumps(args, ensure_ascii=False)])
+        call = self._scripts[name](keys=keys, args=[json.dumps(args, ensure_ascii=False)])
+        if args.get("use_idem") is True:
+            with repeatable():  # the script replays its stored reply: safe to send again
+                raw = await call
+        else:
+            raw = await call
         reply: dict[str, Any] = json.loads(raw)
         if "err" in reply:
             raise AppError(reply["err"], **err_params)
         return reply
 
     async def run_raw(self, name: str, keys: list[str], args: list[Any]) -> Any:
-        return await self._scripts[name](keys=keys, args=args)
+        with repeatable():  # only rate_limit: a lost reply over-counts one request
+            return await self._scripts[name](keys=keys, args=args)
 
     async def queue_on(self, pipe: Pipeline, name: str, keys: list[str], args: dict[str, Any]) -> None:
         """Queue a script call on a MULTI pipeline; its JSON reply comes with
