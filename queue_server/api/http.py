@@ -17,6 +17,7 @@ from queue_server.api.pages import message_page
 from queue_server.errors import AppError, pick_language
 from queue_server.services.input import field
 from queue_server.store.connection import UNAVAILABLE_ERRORS
+from queue_server.store.keys import UnsafeKey
 
 __all__ = ["field", "lang_of", "client_ip", "read_json", "limit"]
 
@@ -118,6 +119,11 @@ def redis_error_handler(request: Request, exc: Exception) -> Response:
     return error_response(request, AppError("unavailable"))
 
 
+def unsafe_key_handler(request: Request, exc: UnsafeKey) -> Response:
+    """A path part that no key of ours can hold (``a b``, a NUL): nothing is there."""
+    return error_response(request, AppError("not_found"))
+
+
 def unexpected_error_handler(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s", request.url.path, exc_info=exc)
     return error_response(request, AppError("internal"))
@@ -127,6 +133,7 @@ ExceptionHandler = Callable[[Request[Any, Any, Any], Any], Response[Any]]
 EXCEPTION_HANDLERS: dict[int | type[Exception], ExceptionHandler] = {
     AppError: app_error_handler,
     HTTPException: http_error_handler,
+    UnsafeKey: unsafe_key_handler,
     **{exc: redis_error_handler for exc in UNAVAILABLE_ERRORS},
     Exception: unexpected_error_handler,
 }

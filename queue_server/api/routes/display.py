@@ -15,7 +15,7 @@ from display.voice import VoiceCache, VoiceUnavailable, clean_text, espeak_path
 from queue_server.api.auth import PUBLIC, access, authorize, caller
 from queue_server.api.deps import CurrentUser, Svc
 from queue_server.api.http import lang_of, limit, read_json
-from queue_server.api.pages import SECURITY_HEADERS, message_page, page
+from queue_server.api.pages import SECURITY_HEADERS, asset_name_ok, message_page, page
 from queue_server.bootstrap import Services
 from queue_server.domain.accounts import DeviceKind, Role
 from queue_server.errors import AppError
@@ -61,7 +61,7 @@ async def display_page(request: Request) -> Response[str]:
 )
 async def display_asset(name: FromPath[str]) -> Response[Any]:
     suffix = Path(name).suffix
-    if "/" in name or "\\" in name or name.startswith(".") or suffix not in ASSET_TYPES:
+    if not asset_name_ok(name) or suffix not in ASSET_TYPES:
         raise AppError("not_found")
     if name == "chime.wav":
         body: bytes | str = chime_wav()
