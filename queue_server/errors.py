@@ -95,6 +95,26 @@ CATALOG: dict[str, tuple[int, str, str]] = {
 }
 
 
+def clean_text(text: str) -> str:
+    """`text` without lone surrogates (they cannot be encoded as UTF-8, so a
+    reply that echoes one would fail to serialise)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def _clean(v: Any) -> Any:
+    if isinstance(v, str):
+        return clean_text(v)
+    if isinstance(v, list):
+        return [_clean(x) for x in v]
+    if isinstance(v, dict):
+        return {clean_text(str(k)): _clean(x) for k, x in v.items()}
+    return v
+
+
 class AppError(Exception):
     """An expected failure that maps to a 4xx JSON reply."""
 
@@ -103,7 +123,7 @@ class AppError(Exception):
             raise KeyError(f"unknown error code {code}")
         self.code = code
         self.status = status or CATALOG[code][0]
-        self.params = params
+        self.params = {k: _clean(v) for k, v in params.items()}
         super().__init__(code)
 
     def message(self, lang: str = "vi") -> str:

@@ -15,7 +15,7 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Permissio
 from queue_server.api.auth import services_of
 from queue_server.api.pages import message_page
 from queue_server.errors import AppError, pick_language
-from queue_server.services.input import field
+from queue_server.services.input import field, parse_json
 from queue_server.store.connection import UNAVAILABLE_ERRORS
 from queue_server.store.keys import UnsafeKey
 
@@ -53,10 +53,7 @@ async def read_json(request: Request, max_bytes: int = 64_000) -> dict[str, Any]
         raise AppError("invalid_body", status=413, detail="quá lớn / too large")
     if not body.strip():
         return {}
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise AppError("invalid_json") from None
+    data = parse_json(body)  # 400 for deep nesting and lone surrogates too
     if not isinstance(data, dict):
         raise AppError("invalid_body", detail="cần một đối tượng JSON / expected a JSON object")
     return data
@@ -80,9 +77,11 @@ def error_response(request: Request, err: AppError) -> Response:
         return message_page(
             title_vi, err.message("vi"), status=err.status, title_en=title_en, body_en=err.message("en")
         )
-    return Response(
-        content=err.body(lang_of(request)), status_code=err.status, media_type=MediaType.JSON, headers=headers
-    )
+    try:
+        content = json.dumps(err.body(lang_of(request)), ensure_ascii=False, separators=(",", ":")).encode()
+    except (TypeError, ValueError):  # never let the error reply itself fail
+        content = json.dumps(AppError(err.code, status=err.status).body(lang_of(request))).encode()
+    return Response(content=content, status_code=err.status, media_type=MediaType.JSON, headers=headers)
 
 
 def app_error_handler(request: Request, exc: AppError) -> Response:
