@@ -8,6 +8,17 @@ from typing import Any
 CATALOG: dict[str, tuple[int, str, str]] = {
     "invalid_json": (400, "Dữ liệu gửi lên không phải JSON hợp lệ.", "The request body is not valid JSON."),
     "invalid_body": (400, "Dữ liệu gửi lên không hợp lệ: {detail}", "The request body is invalid: {detail}"),
+    "body_too_large": (413, "Dữ liệu gửi lên quá lớn.", "The request body is too large."),
+    "unsupported_media_type": (
+        415,
+        "Dữ liệu phải gửi dưới dạng JSON (Content-Type: application/json).",
+        "Send the body as JSON (Content-Type: application/json).",
+    ),
+    "cross_site": (
+        403,
+        "Yêu cầu từ trang web khác bị từ chối. Hãy dùng trang của hệ thống.",
+        "A request from another web site was refused. Use this system's own pages.",
+    ),
     "unknown_category": (400, "Lĩnh vực “{category}” không tồn tại.", "Unknown category “{category}”."),
     "category_disabled": (
         409,

@@ -14,6 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from queue_server import __version__
 from queue_server.api.context import LiveContext
 from queue_server.api.deps import provide_caller, provide_live, provide_services, provide_user
+from queue_server.api.gate import request_gate
 from queue_server.api.http import EXCEPTION_HANDLERS
 from queue_server.api.routes import all_routers
 from queue_server.bootstrap import build_services, build_stores
@@ -26,6 +27,10 @@ from queue_server.settings import Settings
 from queue_server.store.connection import open_redis
 
 log = logging.getLogger("motcua")
+
+# The body limit of a route that declares none (`request_max_body_size` on
+# the handler: login 4,000 bytes, the configuration 200,000).
+DEFAULT_MAX_BODY = 64_000
 
 
 def create_app(settings: Settings | None = None, seed: SiteConfig | None = None) -> Litestar:
@@ -73,6 +78,8 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
         on_startup=[startup],
         on_shutdown=[shutdown],
         exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[request_gate],
+        request_max_body_size=DEFAULT_MAX_BODY,
         openapi_config=OpenAPIConfig(
             title="motcua API",
             version=__version__,

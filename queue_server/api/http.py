@@ -47,13 +47,24 @@ def client_ip(request: ASGIConnection[Any, Any, Any, Any], trust_proxy: bool) ->
     return request.client.host if request.client else "unknown"
 
 
-async def read_json(request: Request, max_bytes: int = 64_000) -> dict[str, Any]:
-    body = await request.body()
-    if len(body) > max_bytes:
-        raise AppError("invalid_body", status=413, detail="quá lớn / too large")
+def is_json(content_type: str) -> bool:
+    mime = content_type.split(";", 1)[0].strip().lower()
+    return mime == "application/json" or (mime.startswith("application/") and mime.endswith("+json"))
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    """The body as a JSON object. Its size limit is the route's
+    ``request_max_body_size`` (the app's default otherwise): an announced
+    Content-Length over it was refused before the route ran (`RequestGate`),
+    and reading stops at the limit (413). An empty body is ``{}``; any other
+    body must be sent as ``application/json`` (415: a browser form cannot
+    send that cross-site without asking first)."""
+    body = await request.body()  # Litestar stops reading past the limit
     if not body.strip():
         return {}
-    data = parse_json(body)  # 400 for deep nesting and lone surrogates too
+    if not is_json(request.headers.get("content-type", "")):
+        raise AppError("unsupported_media_type")
+    data = parse_json(body)
     if not isinstance(data, dict):
         raise AppError("invalid_body", detail="cần một đối tượng JSON / expected a JSON object")
     return data
@@ -71,6 +82,8 @@ def error_response(request: Request, err: AppError) -> Response:
     headers = {}
     if err.code == "rate_limited" and "seconds" in err.params:
         headers["Retry-After"] = str(err.params["seconds"])
+    elif err.code == "account_locked" and isinstance(err.params.get("minutes"), int):
+        headers["Retry-After"] = str(err.params["minutes"] * 60)
     if wants_page(request):
         title_vi = {404: "Không tìm thấy trang", 401: "Cần đăng nhập", 403: "Không có quyền"}.get(err.status, "Có lỗi")
         title_en = {404: "Page not found", 401: "Login required", 403: "Not allowed"}.get(err.status, "Error")
@@ -93,6 +106,8 @@ _STATUS_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    413: "body_too_large",
+    415: "unsupported_media_type",
     429: "rate_limited",
 }
 

@@ -26,12 +26,13 @@ async def get_config(svc: Svc) -> dict[str, Any]:
 
 @put(
     "/api/admin/config",
+    request_max_body_size=200_000,
     status_code=200,
     summary="Change sections of the configuration; applies live (admin)",
     opt=ADMIN,
 )
 async def put_config(request: Request, svc: Svc, user: CurrentUser) -> dict[str, Any]:
-    data = await read_json(request, max_bytes=200_000)
+    data = await read_json(request)
     cfg = await svc.admin.update_config(data, user.username, lang_of(request))
     return {"config": cfg.to_dict()}
 
@@ -47,29 +48,42 @@ async def list_users(svc: Svc) -> dict[str, Any]:
     return {"users": [u.public() for u in await svc.admin.users()]}
 
 
-@post("/api/admin/users", status_code=201, summary="Create a staff account (admin)", opt=ADMIN)
+@post(
+    "/api/admin/users",
+    request_max_body_size=4_000,
+    status_code=201,
+    summary="Create a staff account (admin)",
+    opt=ADMIN,
+)
 async def create_user(request: Request, svc: Svc, user: CurrentUser) -> dict[str, Any]:
-    data = await read_json(request, max_bytes=4_000)
+    data = await read_json(request)
     created = await svc.admin.create_user(data, user.username, lang_of(request))
     return {"user": created.public()}
 
 
 @put(
     "/api/admin/users/{username:str}",
+    request_max_body_size=4_000,
     status_code=200,
     summary="Change a user's role, counters or name (admin)",
     opt=ADMIN,
 )
 async def update_user(request: Request, svc: Svc, user: CurrentUser, username: FromPath[str]) -> dict[str, Any]:
     target = await svc.admin.user(username)
-    data = await read_json(request, max_bytes=4_000)
+    data = await read_json(request)
     return {"user": (await svc.admin.update_user(target, data, user.username, lang_of(request))).public()}
 
 
-@post("/api/admin/users/{username:str}/password", status_code=200, summary="Reset a user's password (admin)", opt=ADMIN)
+@post(
+    "/api/admin/users/{username:str}/password",
+    request_max_body_size=4_000,
+    status_code=200,
+    summary="Reset a user's password (admin)",
+    opt=ADMIN,
+)
 async def reset_password(request: Request, svc: Svc, user: CurrentUser, username: FromPath[str]) -> dict[str, Any]:
     target = await svc.admin.user(username)
-    data = await read_json(request, max_bytes=4_000)
+    data = await read_json(request)
     await svc.admin.reset_password(target, data, user.username, lang_of(request))
     return {"ok": True}
 
@@ -103,22 +117,29 @@ async def list_devices(svc: Svc) -> dict[str, Any]:
     return {"devices": await svc.admin.devices()}
 
 
-@post("/api/admin/devices", status_code=201, summary="Create a device; its token is shown once (admin)", opt=ADMIN)
+@post(
+    "/api/admin/devices",
+    request_max_body_size=4_000,
+    status_code=201,
+    summary="Create a device; its token is shown once (admin)",
+    opt=ADMIN,
+)
 async def create_device(request: Request, svc: Svc, user: CurrentUser) -> dict[str, Any]:
-    data = await read_json(request, max_bytes=4_000)
+    data = await read_json(request)
     device, token = await svc.admin.create_device(data, user.username, lang_of(request))
     return {"device": device, "token": token}
 
 
 @post(
     "/api/admin/display-pairing",
+    request_max_body_size=4_000,
     status_code=201,
     opt=ADMIN,
     summary="Pair the display showing this code: it gets a new display token (admin)",
 )
 async def pair_display(request: Request, svc: Svc, user: CurrentUser) -> dict[str, Any]:
     lang = lang_of(request)
-    data = await read_json(request, max_bytes=4_000)
+    data = await read_json(request)
     code = "".join(ch for ch in field(data, "code", str) if not ch.isspace())
     if len(code) != CODE_DIGITS or not code.isdigit():
         raise problem(lang, "code", f"mã ghép nối gồm {CODE_DIGITS} chữ số", f"a pairing code is {CODE_DIGITS} digits")

@@ -28,12 +28,13 @@ def _cookies(svc: Services, sid: str, csrf: str, max_age: int | None) -> list[Co
 
 @post(
     "/api/auth/login",
+    request_max_body_size=4_000,
     status_code=200,
     opt=PUBLIC,
     summary="Staff login: sets an HttpOnly session cookie, returns the CSRF token",
 )
 async def login(request: Request, svc: Svc) -> Response[Any]:
-    data = await read_json(request, max_bytes=4_000)
+    data = await read_json(request)
     username = field(data, "username", str)
     password = field(data, "password", str)
     done = await svc.auth.login(

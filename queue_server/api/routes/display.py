@@ -124,12 +124,17 @@ async def get_display_settings(svc: Svc) -> dict[str, Any]:
     return await _settings(svc)
 
 
-@put("/api/display/settings", summary="Set the notice line and voice settings (admin)", opt=access(roles=(Role.ADMIN,)))
+@put(
+    "/api/display/settings",
+    request_max_body_size=8_000,
+    summary="Set the notice line and voice settings (admin)",
+    opt=access(roles=(Role.ADMIN,)),
+)
 async def put_display_settings(request: Request, svc: Svc, user: CurrentUser) -> dict[str, Any]:
     """Body: ``{"notice": "...", "voice": {"muted": false, "volume": 80,
     "reading": "digits"|"natural", "template": "Mời công dân có số {number} đến quầy số {counter}"}}``
     (voice fields may also be given at the top level). Every board updates live."""
-    data = await read_json(request, max_bytes=8_000)
+    data = await read_json(request)
     await svc.display.update(data, user.username)
     return await _settings(svc)
 

@@ -93,6 +93,7 @@ async def rate_ws(socket: WebSocket, svc: Svc, live: Live, n: FromPath[int]) -> 
 
 @post(
     "/api/rate/{n:int}",
+    request_max_body_size=1_000,
     status_code=201,
     opt=access(roles=SUPERVISING, devices=(DeviceKind.RATING,)),
     summary="Rate the ticket just served at counter n (rating tablet token)",
@@ -100,7 +101,7 @@ async def rate_ws(socket: WebSocket, svc: Svc, live: Live, n: FromPath[int]) -> 
 async def rate_at_counter(request: Request, svc: Svc, caller: Caller, n: FromPath[int]) -> dict[str, Any]:
     if caller.device is not None and caller.device.counter is not None and caller.device.counter != n:
         raise AppError("forbidden")
-    data = await read_json(request, max_bytes=1_000)
+    data = await read_json(request)
     ticket_id = field(data, "ticket", str)
     level = field(data, "level", int)
     ticket = await svc.ratings.rate_at_counter(n, ticket_id, level, caller.user)

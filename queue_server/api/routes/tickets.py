@@ -21,12 +21,13 @@ def _view(state: TicketState, lang: str, staff: bool = False) -> dict[str, Any]:
 
 @post(
     "/api/tickets",
+    request_max_body_size=4_000,
     status_code=201,
     summary="Issue a ticket (kiosk token, or staff for a walk-in)",
     opt=access(roles=STAFF, devices=(DeviceKind.KIOSK,)),
 )
 async def issue_ticket(request: Request, svc: Svc, caller: Caller) -> dict[str, Any]:
-    data = await read_json(request, max_bytes=4_000)
+    data = await read_json(request)
     category = field(data, "category", str)
     priority = field(data, "priority", bool, required=False, default=False)
     if caller.device:
@@ -64,13 +65,14 @@ async def get_ticket_events(svc: Svc, ticket_id: FromPath[str]) -> dict[str, Any
 
 @post(
     "/api/tickets/{ticket_id:str}/rating",
+    request_max_body_size=1_000,
     status_code=201,
     opt=PUBLIC,
     summary="Rate the service once (public or rating tablet)",
 )
 async def rate_ticket(request: Request, svc: Svc, ticket_id: FromPath[str]) -> dict[str, Any]:
     await limit(request, "rating", 30)
-    data = await read_json(request, max_bytes=1_000)
+    data = await read_json(request)
     level = field(data, "level", int)
     via = "track"
     if request.headers.get("authorization") or request.query_params.get("token"):
