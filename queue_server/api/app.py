@@ -12,6 +12,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
 from queue_server import __version__
+from queue_server.api import logsafe
 from queue_server.api.context import LiveContext
 from queue_server.api.deps import provide_caller, provide_live, provide_services, provide_user
 from queue_server.api.gate import request_gate
@@ -67,7 +68,7 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
             await redis.aclose()
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return Litestar(
+    app = Litestar(
         route_handlers=all_routers(),
         dependencies={
             "svc": Provide(provide_services, sync_to_thread=False),
@@ -89,3 +90,6 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
         state=State({"settings": settings}),
         debug=False,
     )
+    # after Litestar set up its own logging: no forged lines, no NUL from a request's path
+    logsafe.install("", "uvicorn", "litestar")
+    return app
