@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -16,7 +16,7 @@ from queue_server.api import logsafe
 from queue_server.api.context import LiveContext
 from queue_server.api.deps import provide_caller, provide_live, provide_services, provide_user
 from queue_server.api.gate import request_gate
-from queue_server.api.http import EXCEPTION_HANDLERS
+from queue_server.api.http import EXCEPTION_HANDLERS, limit_guard
 from queue_server.api.routes import all_routers
 from queue_server.bootstrap import build_services, build_stores
 from queue_server.domain.config import SiteConfig, load_toml
@@ -84,7 +84,8 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
         openapi_config=OpenAPIConfig(
             title="motcua API",
             version=__version__,
-            path="/schema",
+            # throttled like the other public routes (MOTCUA_PUBLIC_LIMIT)
+            openapi_router=Router(path="/schema", route_handlers=[], guards=[limit_guard]),
             description="Hệ thống xếp hàng – bộ phận một cửa cấp xã",
         ),
         state=State({"settings": settings}),

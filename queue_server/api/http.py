@@ -11,6 +11,7 @@ from typing import Any
 from litestar import MediaType, Request, Response
 from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
 
 from queue_server.api.auth import services_of
 from queue_server.api.pages import message_page
@@ -45,6 +46,11 @@ def client_ip(request: ASGIConnection[Any, Any, Any, Any], trust_proxy: bool) ->
         if fwd:
             return fwd.split(",")[0].strip()
     return request.client.host if request.client else "unknown"
+
+
+async def limit_guard(conn: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A guard for routers we do not write ourselves (the OpenAPI schema)."""
+    await limit(conn)
 
 
 def is_json(content_type: str) -> bool:

@@ -10,7 +10,7 @@ from litestar import Request, Router, get
 from queue_server import __version__
 from queue_server.api.auth import PUBLIC, authorize
 from queue_server.api.deps import Svc
-from queue_server.api.http import lang_of
+from queue_server.api.http import lang_of, limit
 
 
 @get("/healthz", summary="Liveness and Redis reachability", opt=PUBLIC)
@@ -21,11 +21,13 @@ async def healthz(svc: Svc) -> dict[str, Any]:
 
 @get("/api/categories", summary="Procedure categories the kiosk offers", opt=PUBLIC)
 async def categories(request: Request, svc: Svc) -> dict[str, Any]:
+    await limit(request)
     return {"categories": await svc.site.categories(lang_of(request))}
 
 
 @get("/api/site", summary="Site name, time zone, opening state and next opening (public)", opt=PUBLIC)
-async def site(svc: Svc) -> dict[str, Any]:
+async def site(request: Request, svc: Svc) -> dict[str, Any]:
+    await limit(request)
     return await svc.site.info(datetime.now(UTC))
 
 
