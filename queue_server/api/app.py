@@ -16,7 +16,8 @@ from queue_server.api import logsafe
 from queue_server.api.context import LiveContext
 from queue_server.api.deps import provide_caller, provide_live, provide_services, provide_user
 from queue_server.api.gate import request_gate
-from queue_server.api.http import EXCEPTION_HANDLERS, limit_guard
+from queue_server.api.http import EXCEPTION_HANDLERS, limit_guard, schema_not_found
+from queue_server.api.openapi import document
 from queue_server.api.routes import all_routers
 from queue_server.bootstrap import build_services, build_stores
 from queue_server.domain.config import SiteConfig, load_toml
@@ -85,12 +86,15 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
             title="motcua API",
             version=__version__,
             # throttled like the other public routes (MOTCUA_PUBLIC_LIMIT)
-            openapi_router=Router(path="/schema", route_handlers=[], guards=[limit_guard]),
+            openapi_router=Router(
+                path="/schema", route_handlers=[], guards=[limit_guard], after_request=schema_not_found
+            ),
             description="Hệ thống xếp hàng – bộ phận một cửa cấp xã",
         ),
         state=State({"settings": settings}),
         debug=False,
     )
+    document(app)  # error replies and request bodies in the OpenAPI
     # after Litestar set up its own logging: no forged lines, no NUL from a request's path
     logsafe.install("", "uvicorn", "litestar")
     return app

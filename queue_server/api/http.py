@@ -53,6 +53,14 @@ async def limit_guard(conn: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHand
     await limit(conn)
 
 
+def schema_not_found(response: Response) -> Response:
+    """After a route of the OpenAPI router: Litestar answers an unknown
+    /schema/… page with an HTML 404 of its own; ours is the JSON error."""
+    if response.status_code == 404:
+        raise AppError("not_found")
+    return response
+
+
 def is_json(content_type: str) -> bool:
     mime = content_type.split(";", 1)[0].strip().lower()
     return mime == "application/json" or (mime.startswith("application/") and mime.endswith("+json"))

@@ -12,6 +12,7 @@ from litestar.params import FromPath
 from queue_server.api.auth import PUBLIC, access, authorize, device_of, socket_principal
 from queue_server.api.deps import Caller, Live, Svc
 from queue_server.api.http import field, read_json
+from queue_server.api.openapi import documented, integer, obj, string
 from queue_server.api.pages import message_page, page
 from queue_server.domain.accounts import DeviceKind, Role
 from queue_server.errors import AppError
@@ -95,7 +96,22 @@ async def rate_ws(socket: WebSocket, svc: Svc, live: Live, n: FromPath[int]) -> 
     "/api/rate/{n:int}",
     request_max_body_size=1_000,
     status_code=201,
-    opt=access(roles=SUPERVISING, devices=(DeviceKind.RATING,)),
+    opt=documented(
+        access(roles=SUPERVISING, devices=(DeviceKind.RATING,)),
+        body=obj(
+            required=("ticket", "level"),
+            ticket=string("The id of the ticket the tablet was asked to rate"),
+            level=integer("1 = least satisfied … the configured scale", minimum=1),
+        ),
+        errors=(
+            "counter_not_found",
+            "ticket_not_found",
+            "not_served",
+            "already_rated",
+            "rating_closed",
+            "invalid_rating",
+        ),
+    ),
     summary="Rate the ticket just served at counter n (rating tablet token)",
 )
 async def rate_at_counter(request: Request, svc: Svc, caller: Caller, n: FromPath[int]) -> dict[str, Any]:
