@@ -8,6 +8,17 @@ from typing import Any
 CATALOG: dict[str, tuple[int, str, str]] = {
     "invalid_json": (400, "Dữ liệu gửi lên không phải JSON hợp lệ.", "The request body is not valid JSON."),
     "invalid_body": (400, "Dữ liệu gửi lên không hợp lệ: {detail}", "The request body is invalid: {detail}"),
+    "body_too_large": (413, "Dữ liệu gửi lên quá lớn.", "The request body is too large."),
+    "unsupported_media_type": (
+        415,
+        "Dữ liệu phải gửi dưới dạng JSON (Content-Type: application/json).",
+        "Send the body as JSON (Content-Type: application/json).",
+    ),
+    "cross_site": (
+        403,
+        "Yêu cầu từ trang web khác bị từ chối. Hãy dùng trang của hệ thống.",
+        "A request from another web site was refused. Use this system's own pages.",
+    ),
     "unknown_category": (400, "Lĩnh vực “{category}” không tồn tại.", "Unknown category “{category}”."),
     "category_disabled": (
         409,
@@ -95,6 +106,26 @@ CATALOG: dict[str, tuple[int, str, str]] = {
 }
 
 
+def clean_text(text: str) -> str:
+    """`text` without lone surrogates (they cannot be encoded as UTF-8, so a
+    reply that echoes one would fail to serialise)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def _clean(v: Any) -> Any:
+    if isinstance(v, str):
+        return clean_text(v)
+    if isinstance(v, list):
+        return [_clean(x) for x in v]
+    if isinstance(v, dict):
+        return {clean_text(str(k)): _clean(x) for k, x in v.items()}
+    return v
+
+
 class AppError(Exception):
     """An expected failure that maps to a 4xx JSON reply."""
 
@@ -103,7 +134,7 @@ class AppError(Exception):
             raise KeyError(f"unknown error code {code}")
         self.code = code
         self.status = status or CATALOG[code][0]
-        self.params = params
+        self.params = {k: _clean(v) for k, v in params.items()}
         super().__init__(code)
 
     def message(self, lang: str = "vi") -> str:

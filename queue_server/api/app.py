@@ -6,15 +6,18 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
 from queue_server import __version__
+from queue_server.api import logsafe
 from queue_server.api.context import LiveContext
 from queue_server.api.deps import provide_caller, provide_live, provide_services, provide_user
-from queue_server.api.http import EXCEPTION_HANDLERS
+from queue_server.api.gate import request_gate
+from queue_server.api.http import EXCEPTION_HANDLERS, limit_guard, schema_not_found
+from queue_server.api.openapi import document
 from queue_server.api.routes import all_routers
 from queue_server.bootstrap import build_services, build_stores
 from queue_server.domain.config import SiteConfig, load_toml
@@ -26,6 +29,10 @@ from queue_server.settings import Settings
 from queue_server.store.connection import open_redis
 
 log = logging.getLogger("motcua")
+
+# The body limit of a route that declares none (`request_max_body_size` on
+# the handler: login 4,000 bytes, the configuration 200,000).
+DEFAULT_MAX_BODY = 64_000
 
 
 def create_app(settings: Settings | None = None, seed: SiteConfig | None = None) -> Litestar:
@@ -62,7 +69,7 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
             await redis.aclose()
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return Litestar(
+    app = Litestar(
         route_handlers=all_routers(),
         dependencies={
             "svc": Provide(provide_services, sync_to_thread=False),
@@ -73,12 +80,21 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
         on_startup=[startup],
         on_shutdown=[shutdown],
         exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[request_gate],
+        request_max_body_size=DEFAULT_MAX_BODY,
         openapi_config=OpenAPIConfig(
             title="motcua API",
             version=__version__,
-            path="/schema",
+            # throttled like the other public routes (MOTCUA_PUBLIC_LIMIT)
+            openapi_router=Router(
+                path="/schema", route_handlers=[], guards=[limit_guard], after_request=schema_not_found
+            ),
             description="Hệ thống xếp hàng – bộ phận một cửa cấp xã",
         ),
         state=State({"settings": settings}),
         debug=False,
     )
+    document(app)  # error replies and request bodies in the OpenAPI
+    # after Litestar set up its own logging: no forged lines, no NUL from a request's path
+    logsafe.install("", "uvicorn", "litestar")
+    return app

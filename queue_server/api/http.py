@@ -12,12 +12,14 @@ from typing import Any
 from litestar import MediaType, Request, Response
 from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
 
 from queue_server.api.auth import services_of
 from queue_server.api.pages import message_page
 from queue_server.errors import AppError, pick_language
-from queue_server.services.input import field
+from queue_server.services.input import field, parse_json
 from queue_server.store.connection import UNAVAILABLE_ERRORS
+from queue_server.store.keys import UnsafeKey
 
 __all__ = ["field", "lang_of", "client_ip", "read_json", "limit"]
 
@@ -47,16 +49,37 @@ def client_ip(request: ASGIConnection[Any, Any, Any, Any], trust_proxy: bool) ->
     return request.client.host if request.client else "unknown"
 
 
-async def read_json(request: Request, max_bytes: int = 64_000) -> dict[str, Any]:
-    body = await request.body()
-    if len(body) > max_bytes:
-        raise AppError("invalid_body", status=413, detail="quá lớn / too large")
+async def limit_guard(conn: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A guard for routers we do not write ourselves (the OpenAPI schema)."""
+    await limit(conn)
+
+
+def schema_not_found(response: Response) -> Response:
+    """After a route of the OpenAPI router: Litestar answers an unknown
+    /schema/… page with an HTML 404 of its own; ours is the JSON error."""
+    if response.status_code == 404:
+        raise AppError("not_found")
+    return response
+
+
+def is_json(content_type: str) -> bool:
+    mime = content_type.split(";", 1)[0].strip().lower()
+    return mime == "application/json" or (mime.startswith("application/") and mime.endswith("+json"))
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    """The body as a JSON object. Its size limit is the route's
+    ``request_max_body_size`` (the app's default otherwise): an announced
+    Content-Length over it was refused before the route ran (`RequestGate`),
+    and reading stops at the limit (413). An empty body is ``{}``; any other
+    body must be sent as ``application/json`` (415: a browser form cannot
+    send that cross-site without asking first)."""
+    body = await request.body()  # Litestar stops reading past the limit
     if not body.strip():
         return {}
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise AppError("invalid_json") from None
+    if not is_json(request.headers.get("content-type", "")):
+        raise AppError("unsupported_media_type")
+    data = parse_json(body)
     if not isinstance(data, dict):
         raise AppError("invalid_body", detail="cần một đối tượng JSON / expected a JSON object")
     return data
@@ -74,15 +97,19 @@ def error_response(request: Request, err: AppError) -> Response:
     headers = {}
     if err.code == "rate_limited" and "seconds" in err.params:
         headers["Retry-After"] = str(err.params["seconds"])
+    elif err.code == "account_locked" and isinstance(err.params.get("minutes"), int):
+        headers["Retry-After"] = str(err.params["minutes"] * 60)
     if wants_page(request):
         title_vi = {404: "Không tìm thấy trang", 401: "Cần đăng nhập", 403: "Không có quyền"}.get(err.status, "Có lỗi")
         title_en = {404: "Page not found", 401: "Login required", 403: "Not allowed"}.get(err.status, "Error")
         return message_page(
             title_vi, err.message("vi"), status=err.status, title_en=title_en, body_en=err.message("en")
         )
-    return Response(
-        content=err.body(lang_of(request)), status_code=err.status, media_type=MediaType.JSON, headers=headers
-    )
+    try:
+        content = json.dumps(err.body(lang_of(request)), ensure_ascii=False, separators=(",", ":")).encode()
+    except (TypeError, ValueError):  # never let the error reply itself fail
+        content = json.dumps(AppError(err.code, status=err.status).body(lang_of(request))).encode()
+    return Response(content=content, status_code=err.status, media_type=MediaType.JSON, headers=headers)
 
 
 def app_error_handler(request: Request, exc: AppError) -> Response:
@@ -94,6 +121,8 @@ _STATUS_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    413: "body_too_large",
+    415: "unsupported_media_type",
     429: "rate_limited",
 }
 
@@ -144,6 +173,11 @@ def redis_error_handler(request: Request, exc: Exception) -> Response:
     return error_response(request, AppError("unavailable"))
 
 
+def unsafe_key_handler(request: Request, exc: UnsafeKey) -> Response:
+    """A path part that no key of ours can hold (``a b``, a NUL): nothing is there."""
+    return error_response(request, AppError("not_found"))
+
+
 def unexpected_error_handler(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s", request.url.path, exc_info=exc)
     return error_response(request, AppError("internal"))
@@ -153,6 +187,7 @@ ExceptionHandler = Callable[[Request[Any, Any, Any], Any], Response[Any]]
 EXCEPTION_HANDLERS: dict[int | type[Exception], ExceptionHandler] = {
     AppError: app_error_handler,
     HTTPException: http_error_handler,
+    UnsafeKey: unsafe_key_handler,
     **{exc: redis_error_handler for exc in UNAVAILABLE_ERRORS},
     Exception: unexpected_error_handler,
 }

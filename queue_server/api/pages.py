@@ -8,10 +8,19 @@ HTML message, never a stack trace.
 from __future__ import annotations
 
 import html
+import re
 from functools import lru_cache
 from importlib import resources
 
 from litestar import MediaType, Response
+
+# A file name a page may ask for: no path, no NUL, no dot file.
+_ASSET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+
+
+def asset_name_ok(name: str) -> bool:
+    return _ASSET_NAME.fullmatch(name) is not None
+
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",

@@ -19,9 +19,10 @@ def format_number(prefix: str, seq: int) -> str:
 
 
 def parse_number(text: str) -> tuple[str, int] | None:
-    """'a15' or 'A015' -> ('A', 15); anything else -> None."""
+    """'a15' or 'A015' -> ('A', 15); anything else -> None (only an ASCII
+    letter and ASCII digits: 'A¹', 'Ý1' and 'A١٢' are no ticket numbers)."""
     t = text.strip().upper()
-    if len(t) < 2 or not t[0].isalpha() or not t[1:].isdigit():
+    if len(t) < 2 or not t.isascii() or not t[0].isalpha() or not t[1:].isdigit():
         return None
     return t[0], int(t[1:])
 

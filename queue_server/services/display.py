@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from queue_server.domain.accounts import DeviceKind
@@ -14,6 +15,8 @@ from queue_server.store.display_settings import DisplaySettings
 from queue_server.store.pairing import CODE_DIGITS, Pairing, Pairings
 
 __all__ = ["CODE_DIGITS", "DisplayService"]
+
+_POLL_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 MAX_NOTICE = 500
 SETTING_NAMES = {"notice", "voice", "muted", "volume", "reading", "template"}
@@ -78,7 +81,9 @@ class DisplayService:
         return await self.pairings.start()
 
     async def poll_pairing(self, poll_id: str) -> dict[str, str]:
-        state = await self.pairings.poll(poll_id[:64])
+        if not _POLL_ID.fullmatch(poll_id):  # not one we handed out (token_urlsafe)
+            raise AppError("pairing_expired")
+        state = await self.pairings.poll(poll_id)
         if state is None:
             raise AppError("pairing_expired")
         return state

@@ -3,6 +3,7 @@ the categories a kiosk offers; and the health check."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
@@ -11,13 +12,23 @@ from queue_server.domain.hours import is_open, next_opening
 from queue_server.services.views import category_view
 from queue_server.store.config_store import ConfigStore
 
+# A health check that answered within this many seconds is answered again
+# without asking Redis: health checkers poll, and a flood of /healthz costs
+# one Redis call a second at most.
+HEALTH_CACHE_S = 1.0
+
 
 class SiteService:
     def __init__(self, config: ConfigStore):
         self.config = config
+        self._healthy_until = 0.0
 
     async def ping(self) -> None:
+        """Redis answers (a failure raises); a success counts for a second."""
+        if time.monotonic() < self._healthy_until:
+            return
         await self.config.ping()
+        self._healthy_until = time.monotonic() + HEALTH_CACHE_S
 
     async def categories(self, lang: str) -> list[dict[str, Any]]:
         cfg = await self.config.get()

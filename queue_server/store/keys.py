@@ -11,7 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-_SAFE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+_SAFE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}\Z")
+
+
+class UnsafeKey(ValueError):
+    """A key part outside ``[A-Za-z0-9_.:-]{1,128}``: no key can hold it."""
 
 
 def normal_queue(category: str) -> str:
@@ -29,14 +33,14 @@ def counter_queue(counter: int) -> str:
 class Keys:
     def __init__(self, site: str):
         if not _SAFE.match(site):
-            raise ValueError(f"unsafe site id {site!r}")
+            raise UnsafeKey(f"unsafe site id {site!r}")
         self.site = site
         self.prefix = f"mc:{{{site}}}:"
 
     def _k(self, *parts: object) -> str:
         for p in parts:
             if not _SAFE.match(str(p)):
-                raise ValueError(f"unsafe key part {p!r}")
+                raise UnsafeKey(f"unsafe key part {p!r}")
         return self.prefix + ":".join(str(p) for p in parts)
 
     # -- live state ----------------------------------------------------

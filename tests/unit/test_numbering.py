@@ -32,3 +32,11 @@ def test_day_rolls_over_at_local_midnight():
     assert service_day(before + 1000, HCM) == "20261125"
     # 06:00 local on the 25th is still the 24th in UTC
     assert service_day(before + 1000 + 6 * 3600 * 1000, HCM) == "20261125"
+
+
+def test_only_ascii_letters_and_digits_make_a_number():
+    # issue #12: int("¹") raised inside normalize_number -> a 500 on /api/tickets?number=A%C2%B9
+    for text in ("A¹", "Ý¹", "A١٢", "Ａ１", "A½", "Đ12", "A1²"):
+        assert parse_number(text) is None, text
+        assert normalize_number(text) is None, text
+    assert normalize_number(" b7 ") == "B007"

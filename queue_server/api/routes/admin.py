@@ -10,11 +10,17 @@ from litestar.params import FromPath, FromQuery
 from queue_server.api.auth import access, authorize
 from queue_server.api.deps import CurrentUser, Svc
 from queue_server.api.http import field, lang_of, read_json
-from queue_server.domain.accounts import Role
+from queue_server.api.openapi import array, documented, integer, obj, string
+from queue_server.domain.accounts import DeviceKind, Role
 from queue_server.services.admin import SECTIONS, device_name, problem
 from queue_server.services.display import CODE_DIGITS
 
 ADMIN = access(roles=(Role.ADMIN,))
+# a refused field is config_invalid, naming it (services/admin.problem)
+CHECKED = documented(ADMIN, errors=("config_invalid",))
+ROLE = string("The account's role", enum=[str(r) for r in Role])
+COUNTERS = array(integer(minimum=1), "The counters a clerk works at")
+DISPLAY_NAME = string("The name shown to colleagues", max_length=80)
 
 
 # -- configuration ---------------------------------------------------------------------
@@ -26,12 +32,25 @@ async def get_config(svc: Svc) -> dict[str, Any]:
 
 @put(
     "/api/admin/config",
+    request_max_body_size=200_000,
     status_code=200,
     summary="Change sections of the configuration; applies live (admin)",
-    opt=ADMIN,
+    opt=documented(
+        ADMIN,
+        body=obj(
+            description="Only the sections to change: site, hours and queue merge their keys; "
+            "categories and counters replace the list (`motcua config show` prints every field)",
+            site=obj(free=True),
+            hours=obj(free=True),
+            queue=obj(free=True),
+            categories=array(obj(free=True)),
+            counters=array(obj(free=True)),
+        ),
+        errors=("config_invalid",),
+    ),
 )
 async def put_config(request: Request, svc: Svc, user: CurrentUser) -> dict[str, Any]:
-    data = await read_json(request, max_bytes=200_000)
+    data = await read_json(request)
     cfg = await svc.admin.update_config(data, user.username, lang_of(request))
     return {"config": cfg.to_dict()}
 
@@ -47,29 +66,59 @@ async def list_users(svc: Svc) -> dict[str, Any]:
     return {"users": [u.public() for u in await svc.admin.users()]}
 
 
-@post("/api/admin/users", status_code=201, summary="Create a staff account (admin)", opt=ADMIN)
+@post(
+    "/api/admin/users",
+    request_max_body_size=4_000,
+    status_code=201,
+    summary="Create a staff account (admin)",
+    opt=documented(
+        ADMIN,
+        body=obj(
+            required=("username", "password"),
+            username=string("Letters, digits, . _ - (kept lower-case)"),
+            password=string("8–200 characters"),
+            role=ROLE,
+            counters=COUNTERS,
+            display_name=DISPLAY_NAME,
+        ),
+        errors=("config_invalid",),
+    ),
+)
 async def create_user(request: Request, svc: Svc, user: CurrentUser) -> dict[str, Any]:
-    data = await read_json(request, max_bytes=4_000)
+    data = await read_json(request)
     created = await svc.admin.create_user(data, user.username, lang_of(request))
     return {"user": created.public()}
 
 
 @put(
     "/api/admin/users/{username:str}",
+    request_max_body_size=4_000,
     status_code=200,
     summary="Change a user's role, counters or name (admin)",
-    opt=ADMIN,
+    opt=documented(
+        ADMIN,
+        body=obj(description="Only what changes", role=ROLE, counters=COUNTERS, display_name=DISPLAY_NAME),
+        errors=("config_invalid",),
+    ),
 )
 async def update_user(request: Request, svc: Svc, user: CurrentUser, username: FromPath[str]) -> dict[str, Any]:
     target = await svc.admin.user(username)
-    data = await read_json(request, max_bytes=4_000)
+    data = await read_json(request)
     return {"user": (await svc.admin.update_user(target, data, user.username, lang_of(request))).public()}
 
 
-@post("/api/admin/users/{username:str}/password", status_code=200, summary="Reset a user's password (admin)", opt=ADMIN)
+@post(
+    "/api/admin/users/{username:str}/password",
+    request_max_body_size=4_000,
+    status_code=200,
+    summary="Reset a user's password (admin)",
+    opt=documented(
+        ADMIN, body=obj(required=("password",), password=string("8–200 characters")), errors=("config_invalid",)
+    ),
+)
 async def reset_password(request: Request, svc: Svc, user: CurrentUser, username: FromPath[str]) -> dict[str, Any]:
     target = await svc.admin.user(username)
-    data = await read_json(request, max_bytes=4_000)
+    data = await read_json(request)
     await svc.admin.reset_password(target, data, user.username, lang_of(request))
     return {"ok": True}
 
@@ -83,14 +132,14 @@ async def unlock_user(svc: Svc, user: CurrentUser, username: FromPath[str]) -> d
 @post(
     "/api/admin/users/{username:str}/disable",
     status_code=200,
-    opt=ADMIN,
+    opt=CHECKED,
     summary="Disable an account; its sessions end (admin)",
 )
 async def disable_user(request: Request, svc: Svc, user: CurrentUser, username: FromPath[str]) -> dict[str, Any]:
     return {"user": (await svc.admin.set_disabled(username, True, user.username, lang_of(request))).public()}
 
 
-@post("/api/admin/users/{username:str}/enable", status_code=200, summary="Enable an account (admin)", opt=ADMIN)
+@post("/api/admin/users/{username:str}/enable", status_code=200, summary="Enable an account (admin)", opt=CHECKED)
 async def enable_user(request: Request, svc: Svc, user: CurrentUser, username: FromPath[str]) -> dict[str, Any]:
     return {"user": (await svc.admin.set_disabled(username, False, user.username, lang_of(request))).public()}
 
@@ -103,22 +152,46 @@ async def list_devices(svc: Svc) -> dict[str, Any]:
     return {"devices": await svc.admin.devices()}
 
 
-@post("/api/admin/devices", status_code=201, summary="Create a device; its token is shown once (admin)", opt=ADMIN)
+@post(
+    "/api/admin/devices",
+    request_max_body_size=4_000,
+    status_code=201,
+    summary="Create a device; its token is shown once (admin)",
+    opt=documented(
+        ADMIN,
+        body=obj(
+            required=("name", "kind"),
+            name=string("1–60 characters", max_length=60),
+            kind=string("What the device is", enum=[str(k) for k in DeviceKind]),
+            counter=integer("The counter a rating tablet faces (required for kind rating)", minimum=1),
+        ),
+        errors=("config_invalid",),
+    ),
+)
 async def create_device(request: Request, svc: Svc, user: CurrentUser) -> dict[str, Any]:
-    data = await read_json(request, max_bytes=4_000)
+    data = await read_json(request)
     device, token = await svc.admin.create_device(data, user.username, lang_of(request))
     return {"device": device, "token": token}
 
 
 @post(
     "/api/admin/display-pairing",
+    request_max_body_size=4_000,
     status_code=201,
-    opt=ADMIN,
+    opt=documented(
+        ADMIN,
+        body=obj(
+            required=("code",),
+            code=string(f"The {CODE_DIGITS}-digit code the display shows"),
+            name=string("A name for the display", max_length=60),
+        ),
+        errors=("config_invalid", "pairing_not_found", "pairing_expired"),
+    ),
     summary="Pair the display showing this code: it gets a new display token (admin)",
 )
 async def pair_display(request: Request, svc: Svc, user: CurrentUser) -> dict[str, Any]:
     lang = lang_of(request)
-    data = await read_json(request, max_bytes=4_000)
+    data = await read_json(request)
     code = "".join(ch for ch in field(data, "code", str) if not ch.isspace())
     if len(code) != CODE_DIGITS or not code.isdigit():
         raise problem(lang, "code", f"mã ghép nối gồm {CODE_DIGITS} chữ số", f"a pairing code is {CODE_DIGITS} digits")

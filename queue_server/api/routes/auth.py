@@ -10,6 +10,7 @@ from litestar.datastructures import Cookie
 from queue_server.api.auth import CSRF_COOKIE, PUBLIC, SESSION_COOKIE, access, authorize, caller
 from queue_server.api.deps import CurrentUser, Svc
 from queue_server.api.http import client_ip, field, read_json
+from queue_server.api.openapi import documented, obj, string
 from queue_server.bootstrap import Services
 from queue_server.errors import AppError
 
@@ -28,12 +29,17 @@ def _cookies(svc: Services, sid: str, csrf: str, max_age: int | None) -> list[Co
 
 @post(
     "/api/auth/login",
+    request_max_body_size=4_000,
     status_code=200,
-    opt=PUBLIC,
+    opt=documented(
+        PUBLIC,
+        body=obj(required=("username", "password"), username=string(), password=string()),
+        errors=("login_failed", "account_locked", "rate_limited"),
+    ),
     summary="Staff login: sets an HttpOnly session cookie, returns the CSRF token",
 )
 async def login(request: Request, svc: Svc) -> Response[Any]:
-    data = await read_json(request, max_bytes=4_000)
+    data = await read_json(request)
     username = field(data, "username", str)
     password = field(data, "password", str)
     done = await svc.auth.login(
@@ -51,7 +57,11 @@ async def logout(request: Request, svc: Svc, user: CurrentUser) -> Response[Any]
     return Response(content={"ok": True}, cookies=_cookies(svc, "", "", 0))
 
 
-@get("/api/auth/me", summary="The logged-in user, or the device behind a token", opt=PUBLIC)
+@get(
+    "/api/auth/me",
+    summary="The logged-in user, or the device behind a token",
+    opt=documented(PUBLIC, errors=("unauthorized",)),
+)
 async def me(request: Request) -> dict[str, Any]:
     p = await caller(request)
     if p.user:

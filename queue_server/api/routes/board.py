@@ -9,13 +9,18 @@ from litestar import Request, Router, WebSocket, get, websocket
 from queue_server.api.auth import PUBLIC, authorize, caller
 from queue_server.api.deps import Live, Svc
 from queue_server.api.http import limit
+from queue_server.api.openapi import documented
 from queue_server.api.ws import serve_feed
 from queue_server.domain.accounts import DeviceKind
 from queue_server.errors import AppError
 from queue_server.live.board_feed import prebuilt
 
 
-@get("/api/board", summary="Board snapshot: counters, recent calls, waiting counts (numbers only)", opt=PUBLIC)
+@get(
+    "/api/board",
+    summary="Board snapshot: counters, recent calls, waiting counts (numbers only)",
+    opt=documented(PUBLIC, errors=("rate_limited",)),
+)
 async def board(request: Request, svc: Svc) -> dict[str, Any]:
     await limit(request)
     return await svc.board.snapshot()

@@ -10,7 +10,8 @@ from litestar import Request, Router, get
 from queue_server import __version__
 from queue_server.api.auth import PUBLIC, authorize
 from queue_server.api.deps import Svc
-from queue_server.api.http import lang_of
+from queue_server.api.http import lang_of, limit
+from queue_server.api.openapi import documented
 
 
 @get("/healthz", summary="Liveness and Redis reachability", opt=PUBLIC)
@@ -19,13 +20,21 @@ async def healthz(svc: Svc) -> dict[str, Any]:
     return {"status": "ok", "version": __version__}
 
 
-@get("/api/categories", summary="Procedure categories the kiosk offers", opt=PUBLIC)
+@get(
+    "/api/categories", summary="Procedure categories the kiosk offers", opt=documented(PUBLIC, errors=("rate_limited",))
+)
 async def categories(request: Request, svc: Svc) -> dict[str, Any]:
+    await limit(request)
     return {"categories": await svc.site.categories(lang_of(request))}
 
 
-@get("/api/site", summary="Site name, time zone, opening state and next opening (public)", opt=PUBLIC)
-async def site(svc: Svc) -> dict[str, Any]:
+@get(
+    "/api/site",
+    summary="Site name, time zone, opening state and next opening (public)",
+    opt=documented(PUBLIC, errors=("rate_limited",)),
+)
+async def site(request: Request, svc: Svc) -> dict[str, Any]:
+    await limit(request)
     return await svc.site.info(datetime.now(UTC))
 
 

@@ -22,7 +22,7 @@ from litestar.params import FromPath
 from queue_server.api.auth import PUBLIC, SESSION_COOKIE, access, authorize, socket_principal
 from queue_server.api.deps import Live, Svc
 from queue_server.api.http import lang_of
-from queue_server.api.pages import SECURITY_HEADERS, page
+from queue_server.api.pages import SECURITY_HEADERS, asset_name_ok, page
 from queue_server.api.ws import serve_feed
 from queue_server.errors import AppError
 
@@ -128,7 +128,7 @@ ASSET_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; chars
 )
 async def static_asset(name: FromPath[str]) -> Response[str]:
     suffix = Path(name).suffix
-    if "/" in name or name.startswith(".") or suffix not in ASSET_TYPES:
+    if not asset_name_ok(name) or suffix not in ASSET_TYPES:
         raise AppError("not_found")
     try:
         text = resources.files("counter_app").joinpath(name).read_text("utf-8")

@@ -11,12 +11,15 @@ from litestar.params import FromPath
 from queue_server.api.auth import access, authorize
 from queue_server.api.deps import CurrentUser, Svc
 from queue_server.api.http import field, lang_of, read_json
+from queue_server.api.openapi import documented, integer, obj, string
 from queue_server.domain.model import CounterStatus, TicketStatus
 from queue_server.errors import AppError
 from queue_server.services.counters import Acted
 from queue_server.services.views import staff_ticket_view
 
 AT_COUNTER = access(counter=True)
+# every clerk action: the counter must be open; a bad Idempotency-Key is invalid_body
+ACTS = ("counter_closed", "invalid_body")
 
 
 def _idem(request: Request) -> str | None:
@@ -36,7 +39,7 @@ def _reply(request: Request, acted: Acted) -> dict[str, Any]:
 @post(
     "/api/counters/{n:int}/next",
     status_code=200,
-    opt=AT_COUNTER,
+    opt=documented(AT_COUNTER, errors=(*ACTS, "counter_paused", "queue_empty")),
     summary="Finish the current ticket (if any) and call the next",
 )
 async def call_next(request: Request, svc: Svc, user: CurrentUser, n: FromPath[int]) -> dict[str, Any]:
@@ -46,7 +49,15 @@ async def call_next(request: Request, svc: Svc, user: CurrentUser, n: FromPath[i
 @post(
     "/api/counters/{n:int}/call",
     status_code=200,
-    opt=AT_COUNTER,
+    opt=documented(
+        AT_COUNTER,
+        body=obj(
+            description="One of the two: the ticket's id, or today's number",
+            ticket=string("A ticket id"),
+            number=string("Today's number, e.g. A015 (an ASCII letter and digits)"),
+        ),
+        errors=(*ACTS, "counter_paused", "ticket_not_found", "ticket_not_waiting"),
+    ),
     summary="Call a specific waiting ticket by number or id",
 )
 async def call_specific(request: Request, svc: Svc, user: CurrentUser, n: FromPath[int]) -> dict[str, Any]:
@@ -60,17 +71,32 @@ async def call_specific(request: Request, svc: Svc, user: CurrentUser, n: FromPa
     return _reply(request, await svc.counters.call(n, user, _idem(request), ticket_id=ticket_id, number=number))
 
 
-@post("/api/counters/{n:int}/recall", status_code=200, summary="Announce the current ticket again", opt=AT_COUNTER)
+@post(
+    "/api/counters/{n:int}/recall",
+    status_code=200,
+    summary="Announce the current ticket again",
+    opt=documented(AT_COUNTER, errors=(*ACTS, "no_current_ticket")),
+)
 async def recall(request: Request, svc: Svc, user: CurrentUser, n: FromPath[int]) -> dict[str, Any]:
     return _reply(request, await svc.counters.recall(n, user, _idem(request)))
 
 
-@post("/api/counters/{n:int}/done", status_code=200, summary="The current citizen was served", opt=AT_COUNTER)
+@post(
+    "/api/counters/{n:int}/done",
+    status_code=200,
+    summary="The current citizen was served",
+    opt=documented(AT_COUNTER, errors=(*ACTS, "no_current_ticket")),
+)
 async def done(request: Request, svc: Svc, user: CurrentUser, n: FromPath[int]) -> dict[str, Any]:
     return _reply(request, await svc.counters.finish(n, user, TicketStatus.DONE, _idem(request)))
 
 
-@post("/api/counters/{n:int}/no-show", status_code=200, summary="The called citizen did not come", opt=AT_COUNTER)
+@post(
+    "/api/counters/{n:int}/no-show",
+    status_code=200,
+    summary="The called citizen did not come",
+    opt=documented(AT_COUNTER, errors=(*ACTS, "no_current_ticket")),
+)
 async def no_show(request: Request, svc: Svc, user: CurrentUser, n: FromPath[int]) -> dict[str, Any]:
     return _reply(request, await svc.counters.finish(n, user, TicketStatus.NO_SHOW, _idem(request)))
 
@@ -78,7 +104,15 @@ async def no_show(request: Request, svc: Svc, user: CurrentUser, n: FromPath[int
 @post(
     "/api/counters/{n:int}/transfer",
     status_code=200,
-    opt=AT_COUNTER,
+    opt=documented(
+        AT_COUNTER,
+        body=obj(
+            description="One of the two: a category's queue, or a counter's own queue",
+            category=string("A category code, e.g. CT"),
+            counter=integer("A counter number", minimum=1),
+        ),
+        errors=(*ACTS, "no_current_ticket", "transfer_target", "unknown_category"),
+    ),
     summary="Send the current ticket to a category or a counter",
 )
 async def transfer(request: Request, svc: Svc, user: CurrentUser, n: FromPath[int]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Request, Response, Router, get, post, put
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath
 
 from display.chime import chime_wav
@@ -15,7 +16,8 @@ from display.voice import VoiceCache, VoiceUnavailable, clean_text, espeak_path
 from queue_server.api.auth import PUBLIC, access, authorize, caller
 from queue_server.api.deps import CurrentUser, Svc
 from queue_server.api.http import lang_of, limit, read_json
-from queue_server.api.pages import SECURITY_HEADERS, message_page, page
+from queue_server.api.openapi import ErrorReply, boolean, documented, integer, obj, string
+from queue_server.api.pages import SECURITY_HEADERS, asset_name_ok, message_page, page
 from queue_server.bootstrap import Services
 from queue_server.domain.accounts import DeviceKind, Role
 from queue_server.errors import AppError
@@ -61,7 +63,7 @@ async def display_page(request: Request) -> Response[str]:
 )
 async def display_asset(name: FromPath[str]) -> Response[Any]:
     suffix = Path(name).suffix
-    if "/" in name or "\\" in name or name.startswith(".") or suffix not in ASSET_TYPES:
+    if not asset_name_ok(name) or suffix not in ASSET_TYPES:
         raise AppError("not_found")
     if name == "chime.wav":
         body: bytes | str = chime_wav()
@@ -88,7 +90,15 @@ def _voice_cache(request: Request, svc: Services) -> VoiceCache:
     "/api/voice",
     summary="Vietnamese speech (WAV) rendered offline by espeak-ng (cached per phrase), "
     "or joined from pre-rendered word clips when espeak-ng is missing",
-    opt=DISPLAY_OR_STAFF,
+    opt=documented(DISPLAY_OR_STAFF, errors=("invalid_body",)),
+    responses={
+        503: ResponseSpec(
+            data_container=ErrorReply,
+            description="Error codes: `voice_unavailable` (no offline voice for this phrase; "
+            "the board plays the chime and shows the text), `unavailable`",
+            generate_examples=False,
+        )
+    },
 )
 async def voice(request: Request, svc: Svc) -> Response[Any]:
     text = clean_text(request.query_params.get("text", ""))
@@ -115,6 +125,20 @@ async def voice(request: Request, svc: Svc) -> Response[Any]:
 
 
 # -- notice line and voice settings -------------------------------------------
+_VOICE: dict[str, Any] = {
+    "muted": boolean("No speech, chime only"),
+    "volume": integer("Volume in percent", minimum=0, maximum=100),
+    "reading": string("How numbers are read", enum=("digits", "natural")),
+    "template": string("What the board says, with {number} and {counter}"),
+}
+DISPLAY_SETTINGS = obj(
+    description="Only the settings to change; the voice settings may also be given at the top level",
+    notice=string("The board's notice line (blank: none)", max_length=500),
+    voice=obj(**_VOICE),
+    **_VOICE,
+)
+
+
 async def _settings(svc: Services) -> dict[str, Any]:
     return {**await svc.display.read(), "offline_voice": espeak_path() is not None}
 
@@ -124,12 +148,17 @@ async def get_display_settings(svc: Svc) -> dict[str, Any]:
     return await _settings(svc)
 
 
-@put("/api/display/settings", summary="Set the notice line and voice settings (admin)", opt=access(roles=(Role.ADMIN,)))
+@put(
+    "/api/display/settings",
+    request_max_body_size=8_000,
+    summary="Set the notice line and voice settings (admin)",
+    opt=documented(access(roles=(Role.ADMIN,)), body=DISPLAY_SETTINGS, errors=("invalid_body",)),
+)
 async def put_display_settings(request: Request, svc: Svc, user: CurrentUser) -> dict[str, Any]:
     """Body: ``{"notice": "...", "voice": {"muted": false, "volume": 80,
     "reading": "digits"|"natural", "template": "Mời công dân có số {number} đến quầy số {counter}"}}``
     (voice fields may also be given at the top level). Every board updates live."""
-    data = await read_json(request, max_bytes=8_000)
+    data = await read_json(request)
     await svc.display.update(data, user.username)
     return await _settings(svc)
 
@@ -139,7 +168,7 @@ async def put_display_settings(request: Request, svc: Svc, user: CurrentUser) ->
     "/api/display/pairing",
     status_code=201,
     summary="Start pairing a display: a code to show, a poll id (public)",
-    opt=PUBLIC,
+    opt=documented(PUBLIC, errors=("rate_limited",)),
 )
 async def start_pairing(request: Request, svc: Svc) -> dict[str, Any]:
     await limit(request, "pair", 20)
@@ -149,7 +178,7 @@ async def start_pairing(request: Request, svc: Svc) -> dict[str, Any]:
 
 @get(
     "/api/display/pairing/{poll_id:str}",
-    opt=PUBLIC,
+    opt=documented(PUBLIC, errors=("pairing_expired", "rate_limited")),
     summary="A pairing's state; the display token, once, when an admin paired it (public)",
 )
 async def poll_pairing(request: Request, svc: Svc, poll_id: FromPath[str]) -> dict[str, str]:

@@ -11,6 +11,7 @@ from litestar.params import FromPath
 from queue_server.api.auth import PUBLIC, authorize, device_of
 from queue_server.api.deps import Svc
 from queue_server.api.http import limit
+from queue_server.api.openapi import documented
 from queue_server.api.pages import SECURITY_HEADERS, message_page, page
 from queue_server.domain.accounts import DeviceKind
 
@@ -53,7 +54,7 @@ def qr_svg(data: str) -> bytes:
 
 @get(
     "/api/tickets/{ticket_id:str}/qr.svg",
-    opt=PUBLIC,
+    opt=documented(PUBLIC, errors=("ticket_not_found", "rate_limited")),
     summary="QR code of a ticket's tracking link (public; the id is unguessable)",
 )
 async def ticket_qr(request: Request, svc: Svc, ticket_id: FromPath[str]) -> Response[bytes]:

@@ -23,6 +23,7 @@ from litestar.params import FromPath
 from queue_server.api.auth import PUBLIC, access, authorize, device_of
 from queue_server.api.deps import CurrentUser, Svc
 from queue_server.api.http import lang_of
+from queue_server.api.openapi import documented
 from queue_server.api.ws import messages, run_until_first_ends
 from queue_server.domain.accounts import STAFF, DeviceKind
 
@@ -44,7 +45,7 @@ async def printer_status(request: Request, svc: Svc) -> dict[str, Any]:
 @get(
     "/api/tickets/{ticket_id:str}/print",
     summary="Whether a kiosk ticket has been printed (kiosk or staff)",
-    opt=access(roles=STAFF, devices=(DeviceKind.KIOSK,)),
+    opt=documented(access(roles=STAFF, devices=(DeviceKind.KIOSK,)), errors=("ticket_not_found",)),
 )
 async def ticket_print_state(request: Request, svc: Svc, ticket_id: FromPath[str]) -> dict[str, Any]:
     return await svc.printing.ticket_state(ticket_id, lang_of(request))
@@ -54,7 +55,7 @@ async def ticket_print_state(request: Request, svc: Svc, ticket_id: FromPath[str
     "/api/tickets/{ticket_id:str}/reprint",
     status_code=202,
     summary="Print a ticket again (staff)",
-    opt=access(roles=STAFF),
+    opt=documented(access(roles=STAFF), errors=("ticket_not_found",)),
 )
 async def reprint(request: Request, svc: Svc, user: CurrentUser, ticket_id: FromPath[str]) -> dict[str, Any]:
     return await svc.printing.reprint(ticket_id, user.username, lang_of(request))

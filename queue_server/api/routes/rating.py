@@ -12,6 +12,7 @@ from litestar.params import FromPath
 from queue_server.api.auth import PUBLIC, access, authorize, device_of, socket_principal
 from queue_server.api.deps import Caller, Live, Svc
 from queue_server.api.http import field, read_json
+from queue_server.api.openapi import documented, integer, obj, string
 from queue_server.api.pages import message_page, page
 from queue_server.api.ws import serve_feed
 from queue_server.domain.accounts import DeviceKind, Role
@@ -102,14 +103,30 @@ async def rate_ws(socket: WebSocket, svc: Svc, live: Live, n: FromPath[int]) -> 
 
 @post(
     "/api/rate/{n:int}",
+    request_max_body_size=1_000,
     status_code=201,
-    opt=access(roles=SUPERVISING, devices=(DeviceKind.RATING,)),
+    opt=documented(
+        access(roles=SUPERVISING, devices=(DeviceKind.RATING,)),
+        body=obj(
+            required=("ticket", "level"),
+            ticket=string("The id of the ticket the tablet was asked to rate"),
+            level=integer("1 = least satisfied … the configured scale", minimum=1),
+        ),
+        errors=(
+            "counter_not_found",
+            "ticket_not_found",
+            "not_served",
+            "already_rated",
+            "rating_closed",
+            "invalid_rating",
+        ),
+    ),
     summary="Rate the ticket just served at counter n (rating tablet token)",
 )
 async def rate_at_counter(request: Request, svc: Svc, caller: Caller, n: FromPath[int]) -> dict[str, Any]:
     if caller.device is not None and caller.device.counter is not None and caller.device.counter != n:
         raise AppError("forbidden")
-    data = await read_json(request, max_bytes=1_000)
+    data = await read_json(request)
     ticket_id = field(data, "ticket", str)
     level = field(data, "level", int)
     ticket = await svc.ratings.rate_at_counter(n, ticket_id, level, caller.user)

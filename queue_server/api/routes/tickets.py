@@ -10,6 +10,7 @@ from litestar.params import FromPath, FromQuery
 from queue_server.api.auth import PUBLIC, access, authorize, caller, check_access
 from queue_server.api.deps import Caller, CurrentUser, Svc
 from queue_server.api.http import field, lang_of, limit, read_json
+from queue_server.api.openapi import boolean, documented, integer, obj, string
 from queue_server.domain.accounts import STAFF, DeviceKind
 from queue_server.errors import AppError
 from queue_server.services.tickets import TicketState
@@ -22,12 +23,21 @@ def _view(state: TicketState, lang: str, staff: bool = False) -> dict[str, Any]:
 
 @post(
     "/api/tickets",
+    request_max_body_size=4_000,
     status_code=201,
     summary="Issue a ticket (kiosk token, or staff for a walk-in)",
-    opt=access(roles=STAFF, devices=(DeviceKind.KIOSK,)),
+    opt=documented(
+        access(roles=STAFF, devices=(DeviceKind.KIOSK,)),
+        body=obj(
+            required=("category",),
+            category=string("A category code of GET /api/categories, e.g. HT"),
+            priority=boolean("A priority ticket (when the site issues them)"),
+        ),
+        errors=("unknown_category", "category_disabled", "priority_disabled", "site_closed", "rate_limited"),
+    ),
 )
 async def issue_ticket(request: Request, svc: Svc, caller: Caller) -> dict[str, Any]:
-    data = await read_json(request, max_bytes=4_000)
+    data = await read_json(request)
     category = field(data, "category", str)
     priority = field(data, "priority", bool, required=False, default=False)
     if caller.device:
@@ -47,31 +57,56 @@ async def issue_ticket(request: Request, svc: Svc, caller: Caller) -> dict[str, 
     return view
 
 
-@get("/api/tickets/{ticket_id:str}", summary="A ticket's live status (public; the id is unguessable)", opt=PUBLIC)
+@get(
+    "/api/tickets/{ticket_id:str}",
+    summary="A ticket's live status (public; the id is unguessable)",
+    opt=documented(PUBLIC, errors=("ticket_not_found", "rate_limited")),
+)
 async def get_ticket(request: Request, svc: Svc, ticket_id: FromPath[str]) -> dict[str, Any]:
     await limit(request)
     return _view(await svc.tickets.get(ticket_id), lang_of(request))
 
 
-@get("/api/tickets", summary="Find today's ticket by number (staff)", opt=access(roles=STAFF))
+@get(
+    "/api/tickets",
+    summary="Find today's ticket by number (staff)",
+    opt=documented(access(roles=STAFF), errors=("invalid_body", "ticket_not_found")),
+)
 async def find_ticket(request: Request, svc: Svc, number: FromQuery[str]) -> dict[str, Any]:
     return _view(await svc.tickets.find(number), lang_of(request), staff=True)
 
 
-@get("/api/tickets/{ticket_id:str}/events", summary="A ticket's events from the log (staff)", opt=access(roles=STAFF))
+@get(
+    "/api/tickets/{ticket_id:str}/events",
+    summary="A ticket's events from the log (staff)",
+    opt=documented(access(roles=STAFF), errors=("ticket_not_found",)),
+)
 async def get_ticket_events(svc: Svc, ticket_id: FromPath[str]) -> dict[str, Any]:
     return {"events": await svc.tickets.history(ticket_id)}
 
 
 @post(
     "/api/tickets/{ticket_id:str}/rating",
+    request_max_body_size=1_000,
     status_code=201,
-    opt=PUBLIC,
+    opt=documented(
+        PUBLIC,
+        body=obj(required=("level",), level=integer("1 = least satisfied … the configured scale", minimum=1)),
+        errors=(
+            "rate_limited",
+            "unauthorized",
+            "forbidden",
+            "ticket_not_found",
+            "not_served",
+            "already_rated",
+            "invalid_rating",
+        ),
+    ),
     summary="Rate the service once (public or rating tablet)",
 )
 async def rate_ticket(request: Request, svc: Svc, ticket_id: FromPath[str]) -> dict[str, Any]:
     await limit(request, "rating", 30)
-    data = await read_json(request, max_bytes=1_000)
+    data = await read_json(request)
     level = field(data, "level", int)
     via = "track"
     if request.headers.get("authorization") or request.query_params.get("token"):
@@ -85,7 +120,7 @@ async def rate_ticket(request: Request, svc: Svc, ticket_id: FromPath[str]) -> d
 @post(
     "/api/tickets/{ticket_id:str}/requeue",
     status_code=200,
-    opt=access(roles=STAFF),
+    opt=documented(access(roles=STAFF), errors=("ticket_not_found", "not_no_show")),
     summary="Return a no-show citizen to the queue (staff)",
 )
 async def requeue_ticket(request: Request, svc: Svc, user: CurrentUser, ticket_id: FromPath[str]) -> dict[str, Any]:

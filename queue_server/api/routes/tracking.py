@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from litestar import Response, Router, WebSocket, get, websocket
+from litestar import Request, Response, Router, WebSocket, get, websocket
 from litestar.params import FromPath
 
 from queue_server.api.auth import PUBLIC, authorize
@@ -36,7 +36,8 @@ RELEVANT = {
 
 
 @get("/t/{ticket_id:str}", summary="Live tracking page of a ticket (mobile)", include_in_schema=False, opt=PUBLIC)
-async def track_page(svc: Svc, ticket_id: FromPath[str]) -> Response[str]:
+async def track_page(request: Request, svc: Svc, ticket_id: FromPath[str]) -> Response[str]:
+    await limit(request)
     try:
         await svc.tickets.get(ticket_id)
     except AppError as e:
