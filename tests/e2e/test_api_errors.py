@@ -135,8 +135,9 @@ def test_framework_errors_are_in_our_words(live):
     assert r.json()["message"] == "Dữ liệu gửi lên không hợp lệ: tham số “count” không hợp lệ"
     big = b"{" + b" " * 11_000_000 + b"}"
     r = live.device("kiosk").post("/api/tickets", content=big, headers={"Content-Type": "application/json"})
-    assert r.status_code == 413
-    assert r.json()["message"] == "Dữ liệu gửi lên không hợp lệ: nội dung quá lớn"
+    # refused by its Content-Length before Litestar reads it (issue #12 item 1), in our words too
+    assert (r.status_code, r.json()["error"]) == (413, "body_too_large")
+    assert r.json()["message"] == "Dữ liệu gửi lên quá lớn."
     for reply in (r, sup.get("/api/tickets"), sup.get("/api/admin/audit", params={"count": "x"})):
         for english in ("Request Entity", "Missing required", "Validation failed", "for path"):
             assert english not in reply.text, reply.text
