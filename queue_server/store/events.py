@@ -8,7 +8,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from queue_server.domain.events import SCHEMA, Event, FieldSpec, fields_of, text_fields
-from queue_server.store.connection import entries
+from queue_server.store.connection import entries, text
 from queue_server.store.keys import Keys
 
 # Stream ids are the Redis server's clock; tickets carry the app's. Start the
@@ -39,7 +39,7 @@ def decode_event(stream_id: bytes | str, fields: Mapping[Any, Any]) -> dict[str,
     f = text_fields(fields)
     spec = SCHEMA.get(f.get("type", ""), {})
     e: dict[str, Any] = {k: _legacy(spec.get(k) or COMMON.get(k), v) for k, v in f.items()}
-    e["id"] = stream_id.decode() if isinstance(stream_id, bytes) else stream_id
+    e["id"] = text(stream_id)
     return e
 
 

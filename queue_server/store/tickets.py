@@ -630,7 +630,7 @@ class TicketStore:
         hash the scripts keep per counter and day."""
         cfg = await self.config.get()
         raw = await self.redis.hgetall(self._stats_key(cfg, counter, self.clock()))
-        h = {(kk.decode() if isinstance(kk, bytes) else kk): int(v) for kk, v in raw.items()}
+        h = {kk: int(v) for kk, v in text_map(raw).items()}
         served = h.get("served", 0)
         return {
             "served": served,
@@ -647,11 +647,11 @@ class TicketStore:
         ticket, at = await self.redis.hmget(self.keys.counter(counter), "last_done", "last_done_at")
         if not ticket or not at:
             return None
-        return (ticket.decode() if isinstance(ticket, bytes) else ticket), int(at)
+        return text(ticket), int(at)
 
     async def serving_number(self, counter: int) -> str | None:
         """The number of the ticket a counter is serving now, or None."""
         number = await self.redis.hget(self.keys.counter(counter), "number")
         if not number:
             return None
-        return number.decode() if isinstance(number, bytes) else str(number)
+        return text(number)
