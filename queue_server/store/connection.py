@@ -7,8 +7,10 @@ is sent again only when sending it twice cannot do anything twice.
 - **Connecting and the health check are always retried**, with exponential
   backoff and jitter for at most `RETRY_SECONDS`: nothing of the command has
   reached a server yet. A command that is not repeatable is sent only on a
-  connection that has just answered a PING, so a socket left over from a
-  killed server is found and replaced before the command goes out.
+  connection that a live server has just answered, so a socket left over
+  from a killed server is found and replaced before the command goes out: a
+  socket the server closed is replaced, and one idle for more than
+  `FRESH_SECONDS` answers a PING first.
 - **Repeatable commands are retried** after a connection error even once sent:
   the reads in `REPEATABLE` (and SCRIPT LOAD/EXISTS, PING), and a Lua script
   run inside `repeatable()` - a mutation that carries an Idempotency-Key (its
@@ -49,6 +51,9 @@ T = TypeVar("T")
 RETRY_SECONDS = 3.0
 RETRY_BASE = 0.05
 RETRY_CAP = 0.5
+# A connection that answered this recently, on a socket still open, is used
+# without a PING before a command that is sent once.
+FRESH_SECONDS = 1.0
 
 # Commands that change nothing: safe to send again after a lost reply.
 REPEATABLE = frozenset(
@@ -121,11 +126,22 @@ class BoundedRetry(Retry):
 
 
 async def _fresh(conn: Any) -> None:
-    """Connect (retried) and PING now (retried): the next command goes out on
-    a connection that a live server has just answered."""
+    """Make the next command go out on a connection that a live server has
+    just answered: a socket the server closed (a killed or restarted Redis
+    closes all of its sockets, and the reader sees the end at once) is
+    replaced, and one idle for more than `FRESH_SECONDS` answers a PING first
+    (connecting and the PING are retried). A connection in steady use costs
+    no extra round trip."""
+    reader = getattr(conn, "_reader", None)
+    if reader is not None and (reader.at_eof() or reader.exception() is not None):
+        await conn.disconnect(nowait=True)
     await conn.connect()
-    conn.next_health_check = -1
-    await conn.check_health()
+    # redis-py sets next_health_check to (last reply + interval); open_redis
+    # sets the interval
+    answered_at = conn.next_health_check - conn.health_check_interval
+    if asyncio.get_running_loop().time() - answered_at > FRESH_SECONDS:
+        conn.next_health_check = -1
+        await conn.check_health()
 
 
 async def _once(conn: Any, send: Callable[[], Awaitable[T]]) -> T:
