@@ -7,12 +7,11 @@ and turns replies into `Ticket`s; script error codes surface as `AppError`.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,6 +96,39 @@ def queue_plan(cfg: SiteConfig, counter: int) -> list[dict[str, Any]]:
 
 def category_args(cfg: SiteConfig) -> dict[str, dict[str, int]]:
     return {c.code: {"target_ms": c.target_wait_ms, "service_ms": c.service_ms} for c in cfg.categories}
+
+
+def _service_times(cfg: SiteConfig, raw: Mapping[Any, Any]) -> dict[str, ServiceTime]:
+    """The averages hash (CAT: estimate, CAT:recent: its samples) read as
+    each category's ServiceTime; the configured time where none is kept."""
+    kept = text_map(raw)
+    out = {}
+    for c in cfg.categories:
+        recent = json.loads(kept.get(f"{c.code}:recent") or "[]")
+        ms = float(kept[c.code]) if c.code in kept else float(c.service_ms)
+        out[c.code] = ServiceTime(ms, len(recent) if isinstance(recent, list) else 0)
+    return out
+
+
+def _counter_states(cfg: SiteConfig, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Each configured counter's hash (in `cfg.counters` order) as its state."""
+    out = []
+    for c, h in zip(cfg.counters, rows, strict=False):
+        status = CounterStatus.CLOSED if not c.enabled else CounterStatus(h.get("status") or "open")
+        out.append(
+            {
+                "counter": c.number,
+                "name": c.label,
+                "status": str(status),
+                "categories": list(c.categories),
+                "ticket": h.get("ticket") or None,
+                "number": h.get("number") or None,
+                "category": h.get("category") or None,
+                "called_at": int(h["called_at"]) if h.get("called_at") and h.get("ticket") else None,
+                "clerk": h.get("clerk") or None,
+            }
+        )
+    return out
 
 
 def serving_map(cfg: SiteConfig, states: list[dict[str, Any]], category: str) -> dict[int, tuple[str, ...]]:
@@ -195,10 +227,12 @@ class TicketStore:
         extra: dict[str, Any] | None = None,
         device: str = "",
         clerk: str = "",
+        cfg: SiteConfig | None = None,
     ) -> tuple[Ticket, int]:
         """Issue a ticket. `device`: the kiosk's device id, `clerk`: the staff
-        user who issued it; each goes to its own field of the issue event."""
-        cfg = await self.config.get()
+        user who issued it; each goes to its own field of the issue event.
+        `cfg`: the site configuration, when the caller has just read it."""
+        cfg = cfg or await self.config.get()
         cat = cfg.category(category)
         if cat is None:
             raise AppError("unknown_category", category=category)
@@ -238,7 +272,7 @@ class TicketStore:
             ],
             args,
         )
-        return await self.get_ticket(reply["ticket"]), int(reply.get("ahead", 0))
+        return await self._replied_ticket(reply), int(reply.get("ahead", 0))
 
     # -- clerk actions -----------------------------------------------------
     async def call_next(self, counter: int, clerk: str = "", idem: str | None = None) -> CallResult:
@@ -259,9 +293,15 @@ class TicketStore:
         )
         return await self._call_result(reply)
 
+    async def _replied_ticket(self, reply: dict[str, Any]) -> Ticket:
+        """The ticket a script replied with (`stored`: its record as the
+        script left it, see answer() in _lib.lua), read only if absent."""
+        stored = reply.get("stored")
+        return Ticket.from_dict(json.loads(stored)) if stored else await self.get_ticket(reply["ticket"])
+
     async def _call_result(self, reply: dict[str, Any]) -> CallResult:
         return CallResult(
-            ticket=await self.get_ticket(reply["ticket"]),
+            ticket=await self._replied_ticket(reply),
             finished=reply.get("finished"),
             debounced=bool(reply.get("debounced")),
             replayed=bool(reply.get("replayed")),
@@ -479,78 +519,68 @@ class TicketStore:
     async def service_times(self, cfg: SiteConfig) -> dict[str, ServiceTime]:
         """Each category's estimated service time (domain/eta.py), as the
         scripts keep it: CAT the estimate, CAT:recent its samples."""
-        raw = text_map(await self.redis.hgetall(self.keys.averages))
-        out = {}
-        for c in cfg.categories:
-            recent = json.loads(raw.get(f"{c.code}:recent") or "[]")
-            ms = float(raw[c.code]) if c.code in raw else float(c.service_ms)
-            out[c.code] = ServiceTime(ms, len(recent) if isinstance(recent, list) else 0)
-        return out
+        return _service_times(cfg, await self.redis.hgetall(self.keys.averages))
 
     async def counter_states(self, cfg: SiteConfig) -> list[dict[str, Any]]:
         pipe = self.redis.pipeline(transaction=False)
         for c in cfg.counters:
             pipe.hgetall(self.keys.counter(c.number))
-        rows = await pipe.execute()
-        out = []
-        for c, row in zip(cfg.counters, rows, strict=False):
-            h = row
-            status = CounterStatus.CLOSED if not c.enabled else CounterStatus(h.get("status") or "open")
-            out.append(
-                {
-                    "counter": c.number,
-                    "name": c.label,
-                    "status": str(status),
-                    "categories": list(c.categories),
-                    "ticket": h.get("ticket") or None,
-                    "number": h.get("number") or None,
-                    "category": h.get("category") or None,
-                    "called_at": int(h["called_at"]) if h.get("called_at") and h.get("ticket") else None,
-                    "clerk": h.get("clerk") or None,
-                }
-            )
-        return out
+        return _counter_states(cfg, await pipe.execute())
 
-    async def position(self, ticket: Ticket, ahead: int | None = None) -> Position:
+    async def position(self, ticket: Ticket, ahead: int | None = None, cfg: SiteConfig | None = None) -> Position:
         """People ahead of a waiting ticket in its queue, and the estimated
         wait. `ahead`, when the caller already has it (the issue script
-        counts it atomically with the issue), is not read again."""
+        counts it atomically with the issue), is not read again; nor is
+        `cfg`, when the caller has it. One round trip to Redis."""
         if ticket.status != TicketStatus.WAITING:
             return Position(0, 0)
-        cfg = await self.config.get()
+        cfg = cfg or await self.config.get()
         k = self.keys
         queue = str(ticket.extra.get("queue") or "")
+        before = f"({ticket.rank_ms}"
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hgetall(k.averages)
         if queue.startswith("qc:"):
             if ahead is None:
-                ahead = int(await self.redis.zcount(k.queue(queue), "-inf", f"({ticket.rank_ms}"))
-            service = await self._service_time(cfg, ticket.category)
+                pipe.zcount(k.queue(queue), "-inf", before)
+            rows = await pipe.execute()
+            times = _service_times(cfg, rows[0])
+            ahead = int(rows[1]) if ahead is None else ahead
+            service = times.get(ticket.category, ServiceTime(DEFAULT_SERVICE_MS, 0))
             return Position.of(ahead, estimate_wait_minutes(ahead, service.ms, 1), service.samples)
-        if ahead is None:
-            pipe = self.redis.pipeline(transaction=False)
-            qp, qn = k.queue(priority_queue(ticket.category)), k.queue(normal_queue(ticket.category))
-            if ticket.priority:
-                pipe.zcount(qp, "-inf", f"({ticket.rank_ms}")
+        # the people before this ticket in every category, for the counter mix
+        for c in cfg.categories:
+            mine = c.code == ticket.category
+            if mine and ahead is not None:
+                continue
+            if mine and ticket.priority:  # a priority ticket: only earlier priority ones
+                pipe.zcount(k.queue(priority_queue(c.code)), "-inf", before)
             else:
-                pipe.zcard(qp)
-                pipe.zcount(qn, "-inf", f"({ticket.rank_ms}")
-            ahead = sum(int(r) for r in await pipe.execute())
-        # the other categories' people before this ticket, for the counter mix
-        others = [c.code for c in cfg.categories if c.code != ticket.category]
-        pipe = self.redis.pipeline(transaction=False)
-        for d in others:
-            pipe.zcard(k.queue(priority_queue(d)))
-            pipe.zcount(k.queue(normal_queue(d)), "-inf", f"({ticket.rank_ms}")
-        states, times, counts = await asyncio.gather(self.counter_states(cfg), self.service_times(cfg), pipe.execute())
-        before = {ticket.category: ahead} | {
-            d: int(counts[2 * i]) + int(counts[2 * i + 1]) for i, d in enumerate(others)
-        }
+                pipe.zcard(k.queue(priority_queue(c.code)))
+                pipe.zcount(k.queue(normal_queue(c.code)), "-inf", before)
+        for ct in cfg.counters:
+            pipe.hgetall(k.counter(ct.number))
+        rows = await pipe.execute()
+        times = _service_times(cfg, rows[0])
+        i = 1
+        counts: dict[str, int] = {}
+        for c in cfg.categories:
+            if c.code == ticket.category and ahead is not None:
+                counts[c.code] = ahead
+                continue
+            if c.code == ticket.category and ticket.priority:
+                counts[c.code] = int(rows[i])
+                i += 1
+            else:
+                counts[c.code] = int(rows[i]) + int(rows[i + 1])
+                i += 2
+        states = _counter_states(cfg, rows[i:])
+        mine_ahead = counts.get(ticket.category, 0) if ahead is None else ahead
         eta = shared_wait_minutes(
-            ticket.category, before, {c: t.ms for c, t in times.items()}, serving_map(cfg, states, ticket.category)
+            ticket.category, counts, {c: t.ms for c, t in times.items()}, serving_map(cfg, states, ticket.category)
         )
-        return Position.of(ahead, eta, times[ticket.category].samples)
-
-    async def _service_time(self, cfg: SiteConfig, category: str) -> ServiceTime:
-        return (await self.service_times(cfg)).get(category, ServiceTime(DEFAULT_SERVICE_MS, 0))
+        sample = times.get(ticket.category, ServiceTime(DEFAULT_SERVICE_MS, 0))
+        return Position.of(mine_ahead, eta, sample.samples)
 
     async def waiting_counts(self, cfg: SiteConfig) -> dict[str, int]:
         pipe = self.redis.pipeline(transaction=False)

@@ -37,6 +37,24 @@ local function idem_put(kidem, a, result)
   return result
 end
 
+-- The reply of a clerk action, stored for its Idempotency-Key as it is, and
+-- sent with `stored`: the ticket's record as it is now, so the caller needs
+-- no second round trip to read it. A replay (`prev`, from begin) gets the
+-- record as it is at the replay.
+local function with_stored(ktickets, r)
+  if r.ticket and r.ticket ~= '' then r.stored = redis.call('HGET', ktickets, r.ticket) or nil end
+  return reply(r)
+end
+
+local function answer(kidem, a, ktickets, r)
+  idem_put(kidem, a, reply(r))
+  return with_stored(ktickets, r)
+end
+
+local function replay(ktickets, prev)
+  return with_stored(ktickets, cjson.decode(prev))
+end
+
 local function get_ticket(ktickets, id)
   local raw = redis.call('HGET', ktickets, id)
   if not raw then return nil end

@@ -13,7 +13,7 @@
 -- it joined (its ticket's queued_at) exceeds factor x its category's target.
 -- Returns JSON {ticket, finished?} | {ticket, debounced=true} | {err}
 local a, prev = begin(KEYS[7])
-if prev then return prev end
+if prev then return replay(KEYS[2], prev) end
 
 if redis.call('HGET', KEYS[1], 'status') == 'paused' then
   return fail('counter_paused')
@@ -23,7 +23,7 @@ local cur = redis.call('HGET', KEYS[1], 'ticket')
 if cur and cur ~= '' then
   local at = tonumber(redis.call('HGET', KEYS[1], 'called_at')) or 0
   if now - at < tonumber(a.debounce_ms) then
-    return idem_put(KEYS[7], a, reply({ ticket = cur, debounced = true }))
+    return answer(KEYS[7], a, KEYS[2], { ticket = cur, debounced = true })
   end
 end
 
@@ -61,11 +61,11 @@ local finished = finish_current(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6], a, 
 if not best then
   local r = { err = 'queue_empty' }
   if finished then r.finished = finished.id end
-  return idem_put(KEYS[7], a, cjson.encode(r))
+  return answer(KEYS[7], a, KEYS[2], r)
 end
 redis.call('ZREM', best.key, best.id)
 local t = get_ticket(KEYS[2], best.id)
 call_ticket(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], a, t, 'call', KEYS[8])
 local r = { ticket = t.id }
 if finished then r.finished = finished.id end
-return idem_put(KEYS[7], a, reply(r))
+return answer(KEYS[7], a, KEYS[2], r)

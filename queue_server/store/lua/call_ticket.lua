@@ -8,7 +8,7 @@
 --               categories, queue_names: [logical name aligned with KEYS[9..]]}
 -- Returns JSON {ticket, finished?} | {err: not_found|not_waiting|counter_paused}
 local a, prev = begin(KEYS[7])
-if prev then return prev end
+if prev then return replay(KEYS[2], prev) end
 if redis.call('HGET', KEYS[1], 'status') == 'paused' then
   return fail('counter_paused')
 end
@@ -25,4 +25,4 @@ local finished = finish_current(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6], a, 
 call_ticket(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], a, t, 'call', KEYS[8])
 local r = { ticket = t.id }
 if finished then r.finished = finished.id end
-return idem_put(KEYS[7], a, reply(r))
+return answer(KEYS[7], a, KEYS[2], r)

@@ -7,7 +7,7 @@
 --               noshow_categories: [category code aligned with KEYS[8..]]}
 -- Returns JSON {ticket, replayed?} | {err: no_current_ticket}
 local a, prev = begin(KEYS[6])
-if prev then return prev end
+if prev then return replay(KEYS[2], prev) end
 local t = finish_current(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], a, a.outcome, KEYS[7])
 if not t then return fail('no_current_ticket') end
 if a.outcome == 'no_show' then
@@ -18,4 +18,4 @@ if a.outcome == 'no_show' then
     end
   end
 end
-return idem_put(KEYS[6], a, reply({ ticket = t.id }))
+return answer(KEYS[6], a, KEYS[2], { ticket = t.id })

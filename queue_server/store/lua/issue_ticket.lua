@@ -9,9 +9,11 @@
 -- ARGV[1] JSON {id, category, prefix, priority, source, day, now, rank,
 --               queue, channel, clerk (staff user or ''), device (kiosk id or ''),
 --               use_idem, idem_ttl, seq_ttl, extra}
--- Returns JSON {ticket, ahead} | {err}
+-- Returns JSON {ticket, ahead, stored} | {err}; `stored` is the ticket's
+-- record as it is now (also for a replayed Idempotency-Key), so the caller
+-- needs no second round trip to read it.
 local a, prev = begin(KEYS[7])
-if prev then return prev end
+if prev then return replay(KEYS[1], prev) end
 
 local seq = redis.call('INCR', KEYS[2])
 redis.call('PEXPIRE', KEYS[2], a.seq_ttl)
@@ -46,4 +48,4 @@ else
 end
 redis.call('ZADD', KEYS[4], rank, a.id)
 emit(KEYS[5], KEYS[6], a.channel, ticket_event('issue', t, a, { ahead = ahead, device = nz(a.device) }))
-return idem_put(KEYS[7], a, reply({ ticket = a.id, ahead = ahead }))
+return answer(KEYS[7], a, KEYS[1], { ticket = a.id, ahead = ahead })

@@ -6,7 +6,7 @@
 -- ARGV[1] JSON {now, counter, clerk, channel, use_idem, idem_ttl}
 -- Returns JSON {ticket} | {err: no_current_ticket}
 local a, prev = begin(KEYS[6])
-if prev then return prev end
+if prev then return replay(KEYS[2], prev) end
 local t = current_ticket(KEYS[1], KEYS[2])
 if not t then return fail('no_current_ticket') end
 local now = now_ms(a)
@@ -18,4 +18,4 @@ redis.call('LPUSH', KEYS[5], cjson.encode({
   number = t.number, counter = t.counter, category = t.category, ts = now, type = 'recall', seq = seq,
 }))
 redis.call('LTRIM', KEYS[5], 0, 19)
-return idem_put(KEYS[6], a, reply({ ticket = t.id }))
+return answer(KEYS[6], a, KEYS[2], { ticket = t.id })

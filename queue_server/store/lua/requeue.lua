@@ -6,7 +6,7 @@
 -- ARGV[1] JSON {now, clerk, channel, use_idem, idem_ttl, id, queue}
 -- Returns JSON {ticket, replayed?} | {err: ticket_not_found|not_no_show}
 local a, prev = begin(KEYS[5])
-if prev then return prev end
+if prev then return replay(KEYS[1], prev) end
 local t = get_ticket(KEYS[1], a.id)
 if not t then return fail('ticket_not_found') end
 if t.status ~= 'no_show' then return fail('not_no_show', { status = t.status }) end
@@ -19,4 +19,4 @@ put_ticket(KEYS[1], t)
 redis.call('ZADD', KEYS[4], t.rank_ms, t.id)
 redis.call('ZREM', KEYS[6], t.id)
 emit(KEYS[2], KEYS[3], a.channel, ticket_event('requeue', t, a))
-return idem_put(KEYS[5], a, reply({ ticket = t.id }))
+return answer(KEYS[5], a, KEYS[1], { ticket = t.id })

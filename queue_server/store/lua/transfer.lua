@@ -6,7 +6,7 @@
 --               queue (logical name of KEYS[6]), to_category?, to_counter?}
 -- Returns JSON {ticket} | {err: no_current_ticket}
 local a, prev = begin(KEYS[5])
-if prev then return prev end
+if prev then return replay(KEYS[2], prev) end
 local t = current_ticket(KEYS[1], KEYS[2])
 if not t then return fail('no_current_ticket') end
 local from_category, from_counter = t.category, t.counter
@@ -29,4 +29,4 @@ local ev = ticket_event('transfer', t, a, {
 })
 ev.counter = nz(from_counter)
 emit(KEYS[3], KEYS[4], a.channel, ev)
-return idem_put(KEYS[5], a, reply({ ticket = t.id }))
+return answer(KEYS[5], a, KEYS[2], { ticket = t.id })
