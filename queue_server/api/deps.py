@@ -32,13 +32,15 @@ def provide_live(state: State) -> LiveContext:
     return live
 
 
-def provide_caller(request: Request) -> Principal:
+# The providers form a chain (svc <- caller <- user): Litestar resolves
+# dependencies of one level concurrently, in an anyio task group per request,
+# which cost ~2.5 % of a ticket issue's CPU; a chain resolves them in turn.
+def provide_caller(request: Request, svc: NamedDependency[Services]) -> Principal:
     p: Principal | None = getattr(request.state, "principal", None)
     return p or Principal()
 
 
-def provide_user(request: Request) -> User:
-    p: Principal | None = getattr(request.state, "principal", None)
-    if p is None or p.user is None:
+def provide_user(caller: NamedDependency[Principal]) -> User:
+    if caller.user is None:
         raise AppError("unauthorized")
-    return p.user
+    return caller.user

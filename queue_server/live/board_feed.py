@@ -97,6 +97,11 @@ class BoardFeed(Hub):
         return text
 
     async def _send_batch(self, batch: list[dict[str, Any]]) -> None:
+        if not self.subscribers:
+            # No board socket in this process: build nothing. A socket that
+            # subscribes later asks for a snapshot, which reads the log after
+            # these events were written, so it misses none of them.
+            return
         try:
             text = await self.message(batch[-1], batch)
         except Exception as e:  # Redis blip: sockets resync from a snapshot

@@ -78,8 +78,9 @@ class TicketService:
             idem=idem,
             device=device_id or "",
             clerk="" if device_id else actor,
+            cfg=cfg,
         )
-        pos = await self.tickets.position(ticket, ahead)  # counted by the issue script: not read again
+        pos = await self.tickets.position(ticket, ahead, cfg)  # counted by the issue script: not read again
         printed = None
         if device_id is not None:
             printed = await self.printing.print_new_ticket(ticket, cfg, pos, lang)
@@ -87,7 +88,7 @@ class TicketService:
 
     async def state(self, ticket: Ticket) -> TicketState:
         cfg = await self.config.get()
-        return TicketState(ticket, cfg, await self.tickets.position(ticket))
+        return TicketState(ticket, cfg, await self.tickets.position(ticket, cfg=cfg))
 
     async def get(self, ticket_id: str) -> TicketState:
         return await self.state(await self.tickets.get_ticket(ticket_id))

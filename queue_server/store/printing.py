@@ -157,16 +157,22 @@ class PrintQueue:
         rows = await self.redis.lrange(self.keys.print_skipped_recent, 0, limit - 1)
         return [json.loads(r) for r in rows]
 
-    async def status(self, lang: str = "vi") -> dict[str, Any]:
+    async def status(self, lang: str = "vi", limit: int = 10) -> dict[str, Any]:
+        """The printer's state in words, its pending jobs and the latest first
+        prints dropped unprinted (one round trip)."""
         k = self.keys
-        h = text_map(await self.redis.hgetall(k.printer_status))
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hgetall(k.printer_status)
+        pipe.hlen(k.print_jobs())
+        pipe.lrange(k.print_skipped_recent, 0, limit - 1)
+        raw_status, pending, skipped = await pipe.execute()
+        h = text_map(raw_status)
         now = self.clock()
         seen = int(h.get("seen") or 0)
         connected = seen > 0 and now - seen <= AGENT_STALE_MS
         status = h.get("status") or "offline"
         if not connected:
             status = "offline"
-        pending = int(await self.redis.hlen(k.print_jobs()))
         vi, en = STATUS_TEXT.get(status, STATUS_TEXT["offline"])
         detail = (
             h.get("detail", "")
@@ -181,6 +187,6 @@ class PrintQueue:
             "detail": detail,
             "updated_at": int(h.get("updated") or 0) or None,
             "seen_at": seen or None,
-            "pending_jobs": pending,
-            "not_printed": await self.not_printed(),
+            "pending_jobs": int(pending),
+            "not_printed": [json.loads(r) for r in skipped],
         }
