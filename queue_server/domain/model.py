@@ -42,6 +42,9 @@ class EventType(StrEnum):
     CONFIG = "config"
     NOTICE = "notice"
     PRINTER = "printer"
+    APPOINTMENT_BOOK = "appointment_book"
+    APPOINTMENT_CANCEL = "appointment_cancel"
+    APPOINTMENT_MOVE = "appointment_move"
 
 
 @dataclass

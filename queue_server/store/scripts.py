@@ -41,6 +41,9 @@ SCRIPT_NAMES = (
     "print_ack",
     "print_release",
     "printer_status",
+    "book_appointment",
+    "cancel_appointment",
+    "move_appointment",
 )
 RAW_SCRIPTS = ("rate_limit",)
 

@@ -209,3 +209,9 @@ local function release_jobs(kjobs, kdue, now, ids)
   end
   return n
 end
+
+-- Expire `key` at the app's ms time `at` (a TTL from the app's `now`, so that
+-- a clock set in a test and Redis's own clock cannot disagree), in 1 s at least.
+local function expire_at(key, at, now)
+  redis.call('PEXPIRE', key, math.max(1000, math.floor(tonumber(at) - now)))
+end
