@@ -113,5 +113,5 @@ def build_services(stores: Stores, settings: Settings) -> Services:
         printing=printing,
         display=DisplayService(s.config, s.display, s.audit, s.pairings, s.accounts),
         admin=AdminService(s.config, s.accounts, s.audit, s.limiter),
-        appointments=AppointmentService(s.config, s.appointments, s.audit),
+        appointments=AppointmentService(s.config, s.appointments, s.audit, s.tickets, printing),
     )

@@ -124,6 +124,16 @@ CATALOG: dict[str, tuple[int, str, str]] = {
         "Đã quá hạn hủy hoặc đổi lịch hẹn (chậm nhất {minutes} phút trước giờ hẹn).",
         "Too late to cancel or move this appointment (at the latest {minutes} minutes before).",
     ),
+    "too_early": (
+        409,
+        "Chưa đến giờ nhận số của lịch hẹn. Mời quay lại từ {opens}.",
+        "Too early to check in this appointment. Please come back from {opens}.",
+    ),
+    "already_checked_in": (
+        409,
+        "Lịch hẹn này đã được nhận số rồi.",
+        "This appointment has already been checked in.",
+    ),
     "not_found": (404, "Không tìm thấy trang hoặc tài nguyên.", "Not found."),
     "method_not_allowed": (405, "Phương thức không được hỗ trợ.", "Method not allowed."),
     "config_invalid": (400, "Cấu hình không hợp lệ: {detail}", "Invalid configuration: {detail}"),

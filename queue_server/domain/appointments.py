@@ -22,6 +22,7 @@ class AppointmentStatus(StrEnum):
     CANCELLED = "cancelled"
     CHECKED_IN = "checked_in"
     NO_SHOW = "no_show"
+    LATE = "late"  # came after the check-in window: served as a walk-in, not a no-show
 
 
 @dataclass(frozen=True)

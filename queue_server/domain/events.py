@@ -206,6 +206,23 @@ class AppointmentMoveEvent(AppointmentEvent):
     from_start: int = _f("the slot it left, ms since the epoch")
 
 
+@dataclass(frozen=True, kw_only=True)
+class AppointmentCheckinEvent(AppointmentEvent):
+    """A booking was checked in at the kiosk and got a ticket (check_in_appointment.lua;
+    the ticket's own `issue` event follows it)."""
+
+    TYPE: ClassVar[str] = "appointment_checkin"
+    ticket: str = _f("the ticket issued for it")
+    late: bool = _f("it came after its window: the ticket is a walk-in, ranked at check-in")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppointmentNoShowEvent(AppointmentEvent):
+    """A booking was not checked in by the end of its window (no_show_appointments.lua)."""
+
+    TYPE: ClassVar[str] = "appointment_no_show"
+
+
 RECORDS: tuple[type[Event], ...] = (
     IssueEvent,
     CallEvent,
@@ -223,6 +240,8 @@ RECORDS: tuple[type[Event], ...] = (
     AppointmentBookEvent,
     AppointmentCancelEvent,
     AppointmentMoveEvent,
+    AppointmentCheckinEvent,
+    AppointmentNoShowEvent,
 )
 EVENT_TYPES: dict[str, type[Event]] = {r.TYPE: r for r in RECORDS}
 

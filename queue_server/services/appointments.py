@@ -23,15 +23,29 @@ from queue_server.domain.appointments import (
     Appointment,
     AppointmentStatus,
     mask_phone,
+    normalize_code,
     parse_vn_mobile,
 )
 from queue_server.domain.config import SiteConfig
 from queue_server.domain.holidays import is_public_holiday
-from queue_server.domain.slots import Slot, day_slots, find_slot, iso, may_change, offers_appointments, parse_start
+from queue_server.domain.numbering import service_day
+from queue_server.domain.slots import (
+    Slot,
+    checkin_window,
+    day_slots,
+    find_slot,
+    iso,
+    may_change,
+    offers_appointments,
+    parse_start,
+)
 from queue_server.errors import AppError
+from queue_server.services.printing import PrintService
+from queue_server.services.tickets import TicketState, check_open
 from queue_server.store.appointments import AppointmentStore, token_digest
 from queue_server.store.audit import AuditLog
 from queue_server.store.config_store import ConfigStore
+from queue_server.store.tickets import TicketStore
 
 MAX_NAME = 100
 
@@ -90,6 +104,16 @@ class AppointmentReply:
 
 
 @dataclass
+class CheckedIn:
+    """A check-in's ticket (as a walk-in's), the booking, and whether it came late."""
+
+    state: TicketState
+    appointment: Appointment
+    late: bool
+    slot_start: str
+
+
+@dataclass
 class DayEntry:
     id: str
     code: str
@@ -139,11 +163,15 @@ class AppointmentService:
         config: ConfigStore,
         store: AppointmentStore,
         audit: AuditLog,
+        tickets: TicketStore | None = None,
+        printing: PrintService | None = None,
         clock: Callable[[], datetime] = now_utc,
     ):
         self.config = config
         self.store = store
         self.audit = audit
+        self.tickets = tickets
+        self.printing = printing
         self.clock = clock
 
     # -- helpers ----------------------------------------------------------------------
@@ -326,3 +354,67 @@ class AppointmentService:
         a = await self.store.cancel(appointment_id, token=None, clerk=actor, before_ms=before, hold_ms=hold)
         await self.audit.record(actor, "appointment_cancel", a.code, appointment=a.id)
         return await self._reply(cfg, a)
+
+    # -- the kiosk --------------------------------------------------------------------
+    async def check_in(
+        self,
+        code_text: str,
+        *,
+        device_id: str | None = None,
+        actor: str = "",
+        idem: str | None = None,
+        lang: str = "vi",
+    ) -> CheckedIn:
+        """A citizen types (or scans) her booking code at the kiosk: in its
+        window she gets a ticket ranked by her slot; too early she is told
+        when to come back; too late she gets a walk-in ticket (the booking
+        counts as late). A kiosk's ticket is printed."""
+        assert self.tickets is not None, "AppointmentService built without a TicketStore"
+        cfg = await self.config.get()
+        code = normalize_code(code_text)
+        if code is None:
+            raise AppError("appointment_not_found")
+        a = await self.store.by_code(code)
+        cat = cfg.category(a.category)
+        if cat is None:
+            raise AppError("unknown_category", category=a.category)
+        now = self.clock()
+        start, _ = self._times(cfg, a)
+        window = checkin_window(cfg, start)
+        if now > window.closes:
+            check_open(cfg, now, lang)  # a late arrival is a walk-in: only in opening hours
+        appts = cfg.appointments
+        try:
+            r = await self.store.check_in(
+                a,
+                prefix=cat.prefix,
+                day=service_day(int(now.timestamp() * 1000), cfg.site.tz),
+                early_ms=appts.checkin_early_minutes * 60_000,
+                late_ms=appts.checkin_late_minutes * 60_000,
+                device=device_id or "",
+                clerk="" if device_id else actor,
+                idem=idem,
+            )
+        except AppError as e:
+            if e.code != "too_early":
+                raise
+            opens = window.opens.astimezone(cfg.site.tz)
+            text = f"{opens:%H:%M} ngày {opens:%d/%m/%Y}" if lang != "en" else f"{opens:%H:%M} on {opens:%d/%m/%Y}"
+            raise AppError("too_early", opens=text, opens_at=iso(opens, cfg.site.tz)) from None
+        ticket = await self.tickets.get_ticket(r.ticket)
+        pos = await self.tickets.position(ticket, r.ahead)
+        printed = None
+        if device_id is not None and self.printing is not None:
+            printed = await self.printing.print_new_ticket(ticket, cfg, pos, lang)
+        return CheckedIn(
+            TicketState(ticket, cfg, pos, printed), await self.store.get(a.id), r.late, iso(start, cfg.site.tz)
+        )
+
+    async def sweep_no_shows(self, day: date | None = None, actor: str = "system") -> list[str]:
+        """The bookings of `day` (default: today) not checked in by the end of
+        their window become no-shows; their ids."""
+        cfg = await self.config.get()
+        d = day or self.clock().astimezone(cfg.site.tz).date()
+        return await self.store.sweep_no_shows(
+            d.strftime("%Y%m%d"), late_ms=cfg.appointments.checkin_late_minutes * 60_000, clerk=actor
+        )

@@ -24,8 +24,9 @@ from queue_server.domain.appointments import Appointment, Personal, new_code
 from queue_server.domain.slots import Slot
 from queue_server.errors import AppError
 from queue_server.store.connection import text, text_map
-from queue_server.store.keys import Keys
+from queue_server.store.keys import Keys, normal_queue, priority_queue
 from queue_server.store.scripts import Scripts
+from queue_server.store.tickets import SEQUENCE_TTL_MS
 
 IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000
 DAY_MS = 24 * 3600 * 1000
@@ -66,6 +67,15 @@ class Booked:
     appointment: Appointment
     token: str
     replayed: bool = False
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """A check-in's ticket, the people ahead of it, and whether it came late (a walk-in)."""
+
+    ticket: str
+    ahead: int
+    late: bool
 
 
 @dataclass(frozen=True)
@@ -325,3 +335,78 @@ class AppointmentStore:
                 raise
             return await self.get(appointment_id)
         raise AppError("conflict", detail="retry")
+
+    # -- the day of the appointment ---------------------------------------------------
+    async def check_in(
+        self,
+        a: Appointment,
+        *,
+        prefix: str,
+        day: str,
+        early_ms: int,
+        late_ms: int,
+        device: str = "",
+        clerk: str = "",
+        idem: str | None = None,
+    ) -> CheckIn:
+        """Check `a` in (its window: early_ms before to late_ms after the slot)
+        and issue its ticket into today's queue. Raises too_early (with the
+        window's opening, ms, as `opens_ms`), already_checked_in, appointment_not_booked."""
+        k = self.keys
+        cat = a.category
+        args = {
+            "appointment": a.id,
+            "early_ms": early_ms,
+            "late_ms": late_ms,
+            "id": secrets.token_urlsafe(12),
+            "category": cat,
+            "prefix": prefix,
+            "day": day,
+            "now": self.clock(),
+            "queue": normal_queue(cat),
+            "channel": k.channel,
+            "clerk": clerk,
+            "device": device,
+            "use_idem": bool(idem),
+            "idem_ttl": IDEMPOTENCY_TTL_MS,
+            "seq_ttl": SEQUENCE_TTL_MS,
+        }
+        idem_key = k.idempotency(
+            f"checkin.{device or clerk or '-'}." + hashlib.sha256((idem or "-").encode()).hexdigest()[:40]
+        )
+        keys = [
+            k.appointment(a.id),
+            k.tickets,
+            k.sequence(day, cat),
+            k.numbers(day),
+            k.queue(normal_queue(cat)),
+            k.events,
+            k.event_seq,
+            idem_key,
+            k.queue(priority_queue(cat)),
+        ]
+        reply = await self.scripts.reply("check_in_appointment", keys, args)
+        if reply.get("err") == "too_early":
+            raise AppError("too_early", opens_ms=int(reply["opens"]))
+        if "err" in reply:
+            raise AppError(str(reply["err"]))
+        return CheckIn(str(reply["ticket"]), int(reply.get("ahead", 0)), bool(reply.get("late")))
+
+    async def sweep_no_shows(self, day: str, *, late_ms: int, clerk: str = "") -> list[str]:
+        """Mark the day's bookings whose check-in window has closed unused as
+        no-shows (one script); their ids."""
+        now = self.clock()
+        k = self.keys
+        ids = [
+            text(i)
+            for i in await self.redis.zrangebyscore(k.appointment_day(day), "-inf", f"({now - late_ms}")
+            if isinstance(i, (bytes, str))
+        ]
+        if not ids:
+            return []
+        reply = await self.scripts.run(
+            "no_show_appointments",
+            [k.events, k.event_seq, *(k.appointment(i) for i in ids)],
+            {"late_ms": late_ms, "now": now, "channel": k.channel, "clerk": clerk},
+        )
+        return [str(i) for i in reply.get("no_shows", [])]

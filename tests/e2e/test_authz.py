@@ -72,6 +72,7 @@ TOKEN_PAGES = {"/rate/{n:int}", "/kiosk"}
 DEVICE_ALLOWED = {
     "kiosk": {
         ("POST", "/api/tickets"),
+        ("POST", "/api/appointments/check-in"),
         ("GET", "/api/printer/status"),
         ("GET", "/api/tickets/{ticket_id:str}/print"),
         ("GET", "/api/auth/me"),

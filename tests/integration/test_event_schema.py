@@ -59,6 +59,17 @@ async def drive_every_emitter(s, clock) -> None:
         hold_ms=5 * MIN,
     )  # appointment_move
     await appts.cancel(booked.appointment.id, token=None, clerk="sup", before_ms=60 * MIN, hold_ms=0)  # cancel
+    missed = await appts.book(
+        make_slot(clock.now + 2 * 3600_000), "CT", name="B", phone="+84912000002", per_phone=2, keep_personal_days=30
+    )
+    coming = await appts.book(
+        make_slot(clock.now + 3 * 3600_000), "HT", name="C", phone="+84912000003", per_phone=2, keep_personal_days=30
+    )
+    clock.advance(3 * 3600_000 - 10 * MIN)
+    await appts.check_in(
+        coming.appointment, prefix="A", day=missed.appointment.day, early_ms=30 * MIN, late_ms=15 * MIN, device="k1"
+    )  # appointment_checkin (and its ticket's issue)
+    await appts.sweep_no_shows(missed.appointment.day, late_ms=15 * MIN)  # appointment_no_show
     del c, d
 
 

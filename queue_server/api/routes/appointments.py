@@ -4,17 +4,20 @@ supervisor's cancel (issue #10)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath, FromQuery
 
 from queue_server.api.auth import PUBLIC, access, authorize, caller, check_access
-from queue_server.api.deps import Svc
-from queue_server.api.http import field, limit, read_json
+from queue_server.api.deps import Caller, Svc
+from queue_server.api.http import field, lang_of, limit, read_json
 from queue_server.api.openapi import documented, obj, string
 from queue_server.api.pages import SECURITY_HEADERS
-from queue_server.domain.accounts import STAFF, Role
+from queue_server.domain.accounts import STAFF, DeviceKind, Role
 from queue_server.errors import AppError
 from queue_server.services.appointments import AppointmentReply, BookingReply, DayReply, SlotsReply
+from queue_server.services.views import ticket_view
 
 SUPERVISORS = access(roles=(Role.SUPERVISOR, Role.ADMIN))
 START = string("The slot's start as GET /api/appointments/slots gives it, e.g. 2026-12-02T07:30:00+07:00")
@@ -65,6 +68,47 @@ async def book_appointment(request: Request, svc: Svc) -> BookingReply:
         field(data, "phone", str),
         idem=_idem(request),
     )
+
+
+@post(
+    "/api/appointments/check-in",
+    request_max_body_size=4_000,
+    status_code=201,
+    summary="Check a booking in by its code (kiosk token, or staff): its ticket, as POST /api/tickets gives it",
+    opt=documented(
+        access(roles=STAFF, devices=(DeviceKind.KIOSK,)),
+        body=obj(required=("code",), code=string("The booking code, typed or scanned (6 characters)", max_length=40)),
+        errors=(
+            "rate_limited",
+            "appointment_not_found",
+            "appointment_not_booked",
+            "already_checked_in",
+            "too_early",
+            "site_closed",
+            "unknown_category",
+        ),
+    ),
+)
+async def check_in(request: Request, svc: Svc, caller: Caller) -> dict[str, Any]:
+    data = await read_json(request)
+    code = field(data, "code", str)
+    if caller.device:
+        await svc.limits.kiosk(caller.device.id)
+    lang = lang_of(request)
+    done = await svc.appointments.check_in(
+        code,
+        device_id=caller.device.id if caller.device else None,
+        actor=caller.name,
+        idem=_idem(request),
+        lang=lang,
+    )
+    st = done.state
+    view = ticket_view(st.ticket, st.cfg, st.position, lang)
+    view["late"] = done.late
+    view["appointment"] = {"id": done.appointment.id, "code": done.appointment.code, "start": done.slot_start}
+    if st.print is not None:
+        view["print"] = st.print
+    return view
 
 
 @get(
@@ -161,6 +205,7 @@ router = Router(
     route_handlers=[
         list_slots,
         book_appointment,
+        check_in,
         day_list,
         get_appointment,
         cancel_appointment,
