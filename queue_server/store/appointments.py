@@ -138,17 +138,18 @@ class AppointmentStore:
         """Each slot's places taken (by its key), held-back places included."""
         now = self.clock()
         slots = list(slots)
+        hours = list(dict.fromkeys(s.hour for s in slots))
         pipe = self.redis.pipeline(transaction=False)
         for s in slots:
             pipe.scard(self.keys.appointment_slot(category, s.key))
             pipe.zcount(self.keys.appointment_held(category, s.key), f"({now}", "+inf")
-            pipe.scard(self.keys.appointment_hour(category, s.hour))
-            pipe.zcount(self.keys.appointment_held_hour(category, s.hour), f"({now}", "+inf")
-        got = await pipe.execute()
-        return {
-            s.key: Places(int(got[4 * i]) + int(got[4 * i + 1]), int(got[4 * i + 2]) + int(got[4 * i + 3]))
-            for i, s in enumerate(slots)
-        }
+        for h in hours:
+            pipe.scard(self.keys.appointment_hour(category, h))
+            pipe.zcount(self.keys.appointment_held_hour(category, h), f"({now}", "+inf")
+        got = [int(x) for x in await pipe.execute()]
+        n = 2 * len(slots)
+        per_hour = {h: got[n + 2 * i] + got[n + 2 * i + 1] for i, h in enumerate(hours)}
+        return {s.key: Places(got[2 * i] + got[2 * i + 1], per_hour[s.hour]) for i, s in enumerate(slots)}
 
     # -- mutations --------------------------------------------------------------------
     async def book(
