@@ -178,4 +178,6 @@ def parse_start(text: str) -> datetime | None:
         return None
     if t.tzinfo is None or t.utcoffset() is None:
         return None
+    if not 2000 <= t.year <= 2999:  # far from any slot; year 1 or 9999 overflow in another zone
+        return None
     return t

@@ -237,3 +237,48 @@ def test_the_openapi_documents_the_replies(anon):
         "name",
         "phone",
     }
+
+
+@pytest.mark.parametrize(
+    "method,path,kw",
+    [
+        ("GET", "/api/appointments/" + "x" * 300, {"params": {"token": "t"}}),
+        ("GET", "/api/appointments/a%20b", {"params": {"token": "t"}}),
+        ("GET", "/api/appointments/abc", {"params": {"token": "ü" * 500}}),
+        ("GET", "/api/appointments/abc", {}),
+        ("GET", "/api/appointments/slots", {"params": {"category": "HT", "date": "2026-02-30"}}),
+        ("GET", "/api/appointments/slots", {"params": {"category": "H T", "date": "2026-02-03"}}),
+        ("GET", "/api/appointments/slots", {"params": {"category": "HT", "date": "９９９９-01-01"}}),
+        (
+            "POST",
+            "/api/appointments",
+            {"json": {"category": "HT", "start": "0001-01-01T00:00:00+07:00", "name": "A", "phone": "0912345678"}},
+        ),
+        (
+            "POST",
+            "/api/appointments",
+            {"json": {"category": "HT", "start": "9999-12-31T23:59:59-07:00", "name": "A", "phone": "0912345678"}},
+        ),
+        ("POST", "/api/appointments", {"json": {"category": "HT", "start": 5, "name": "A", "phone": "0912345678"}}),
+        ("POST", "/api/appointments", {"json": {"category": ["HT"], "start": "x", "name": "A", "phone": "1"}}),
+        (
+            "POST",
+            "/api/appointments",
+            {"json": {"category": "HT", "start": "2026-12-02T08:00:00+07:00", "name": "A\x00B", "phone": "0912345678"}},
+        ),
+        (
+            "POST",
+            "/api/appointments",
+            {"json": {"category": "HT", "start": "2026-12-02T08:00:00+07:00", "name": "A", "phone": "0" * 5000}},
+        ),
+        ("POST", "/api/appointments", {"json": {}, "headers": {"Idempotency-Key": "k" * 300}}),
+        ("POST", "/api/appointments/abc/move", {"params": {"token": "t"}, "json": {"start": None}}),
+        ("POST", "/api/appointments/abc/cancel", {"params": {"token": ""}}),
+        ("POST", "/api/appointments/check-in", {"json": {"code": "ABCDEF"}}),
+        ("GET", "/api/appointments/abc/calendar.ics", {"params": {"token": "t"}}),
+    ],
+)
+def test_odd_requests_are_4xx_in_our_words(anon, method, path, kw):
+    r = anon.request(method, path, **kw)
+    assert 400 <= r.status_code < 500, (r.status_code, r.text)
+    assert r.json()["error"] and r.json()["message"]

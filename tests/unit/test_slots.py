@@ -174,6 +174,8 @@ def test_parse_start_needs_an_offset():
     assert parse_start("2026-12-01T00:30:00Z") == datetime(2026, 12, 1, 7, 30, tzinfo=TZ)
     assert parse_start("2026-12-01T07:30:00") is None
     assert parse_start("tomorrow") is None and parse_start("") is None
+    assert parse_start("0001-01-01T00:00:00+07:00") is None  # would overflow in UTC
+    assert parse_start("9999-12-31T23:59:59-07:00") is None
 
 
 def test_checkin_window():
