@@ -136,6 +136,15 @@ def day_slots(
     return out
 
 
+def places_left(slot: Slot, in_slot: int, in_hour: int) -> int:
+    """Places a slot can still sell, given the places taken in it and in its
+    hour (held-back cancelled places count as taken): what
+    book_appointment.lua accepts (tests/integration/test_appointments_differential.py)."""
+    if not slot.bookable:
+        return 0
+    return max(0, min(slot.capacity - in_slot, slot.hour_budget - in_hour))
+
+
 def find_slot(
     cfg: SiteConfig, category: str, start: datetime, now: datetime, is_holiday: HolidayLookup = _no_holidays
 ) -> Slot | None:

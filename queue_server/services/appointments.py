@@ -38,6 +38,7 @@ from queue_server.domain.slots import (
     may_change,
     offers_appointments,
     parse_start,
+    places_left,
 )
 from queue_server.errors import AppError
 from queue_server.services.printing import PrintService
@@ -223,8 +224,7 @@ class AppointmentService:
         out = []
         for s in slots:
             p = places[s.key]
-            left = max(0, min(s.capacity - p.slot, s.hour_budget - p.hour)) if s.bookable else 0
-            out.append(SlotView(iso(s.start, tz), iso(s.end, tz), s.capacity, left))
+            out.append(SlotView(iso(s.start, tz), iso(s.end, tz), s.capacity, places_left(s, p.slot, p.hour)))
         return SlotsReply(day.isoformat(), category, out)
 
     async def book(
