@@ -101,11 +101,3 @@ def mask_phone(e164: str) -> str:
     if len(national) < 6:
         return "x" * len(national)
     return f"{national[:2]}xx xxx {national[-3:]}"
-
-
-def mask_name(name: str) -> str:
-    """'Nguyễn Văn An' -> 'Nguyễn V. A.': the family name and initials."""
-    parts = name.split()
-    if len(parts) <= 1:
-        return name[:1] + "." if name else ""
-    return " ".join([parts[0], *(p[0] + "." for p in parts[1:])])
