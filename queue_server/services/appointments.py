@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from icalendar import Calendar
 from icalendar import Event as IcsEvent
@@ -112,6 +113,51 @@ class CheckedIn:
     appointment: Appointment
     late: bool
     slot_start: str
+
+
+@dataclass
+class BookingRef:
+    id: str
+    code: str
+    start: str
+
+
+@dataclass
+class CheckInReply:
+    """The ticket as POST /api/tickets gives it (`views.ticket_view`), with the booking."""
+
+    id: str
+    number: str
+    category: str
+    category_name: str
+    status: str
+    priority: bool
+    source: str
+    """appointment; walk_in when it came too late"""
+    issued_at: int
+    counter: int | None
+    called_at: int | None
+    finished_at: int | None
+    ahead: int
+    eta_minutes: int
+    eta_range: list[int] | None
+    rating: int | None
+    track_url: str
+    late: bool
+    """it came after its window: a walk-in ticket, the booking counted late (not a no-show)"""
+    appointment: BookingRef
+    print: dict[str, Any] | None = None
+    """the kiosk's print job, as POST /api/tickets gives it"""
+
+    @classmethod
+    def of(cls, view: dict[str, Any], done: CheckedIn) -> CheckInReply:
+        a = done.appointment
+        return cls(
+            **view,
+            late=done.late,
+            appointment=BookingRef(a.id, a.code, done.slot_start),
+            print=done.state.print,
+        )
 
 
 @dataclass

@@ -221,6 +221,7 @@ def test_the_openapi_documents_the_replies(anon):
         ("get", "/api/appointments/{appointment_id}", "200"): "AppointmentReply",
         ("post", "/api/appointments/{appointment_id}/cancel", "200"): "AppointmentReply",
         ("post", "/api/appointments/{appointment_id}/move", "200"): "AppointmentReply",
+        ("post", "/api/appointments/check-in", "201"): "CheckInReply",
     }
     for (method, path, status), model in ok.items():
         schema = paths[path][method]["responses"][status]["content"]["application/json"]["schema"]

@@ -69,3 +69,17 @@ def test_vietnamese_mobile_numbers(typed, e164):
 def test_masking():
     assert mask_phone("+84912345678") == "09xx xxx 678"
     assert mask_phone("+84701234567") == "07xx xxx 567"
+
+
+def test_the_check_in_reply_is_the_ticket_view_and_the_booking():
+    import dataclasses
+
+    from queue_server.domain.model import Ticket, TicketStatus
+    from queue_server.services.appointments import CheckInReply
+    from queue_server.services.views import ticket_view
+    from tests.helpers import test_config
+
+    t = Ticket(id="x", number="A001", category="HT", status=TicketStatus.WAITING, issued_at=1, queued_at=1)
+    view = ticket_view(t, test_config())
+    fields = {f.name for f in dataclasses.fields(CheckInReply)}
+    assert fields == set(view) | {"late", "appointment", "print"}

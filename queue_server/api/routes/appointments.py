@@ -4,8 +4,6 @@ supervisor's cancel (issue #10)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath, FromQuery
 
@@ -16,7 +14,7 @@ from queue_server.api.openapi import documented, obj, string
 from queue_server.api.pages import SECURITY_HEADERS
 from queue_server.domain.accounts import STAFF, DeviceKind, Role
 from queue_server.errors import AppError
-from queue_server.services.appointments import AppointmentReply, BookingReply, DayReply, SlotsReply
+from queue_server.services.appointments import AppointmentReply, BookingReply, CheckInReply, DayReply, SlotsReply
 from queue_server.services.views import ticket_view
 
 SUPERVISORS = access(roles=(Role.SUPERVISOR, Role.ADMIN))
@@ -89,7 +87,7 @@ async def book_appointment(request: Request, svc: Svc) -> BookingReply:
         ),
     ),
 )
-async def check_in(request: Request, svc: Svc, caller: Caller) -> dict[str, Any]:
+async def check_in(request: Request, svc: Svc, caller: Caller) -> CheckInReply:
     data = await read_json(request)
     code = field(data, "code", str)
     if caller.device:
@@ -103,12 +101,7 @@ async def check_in(request: Request, svc: Svc, caller: Caller) -> dict[str, Any]
         lang=lang,
     )
     st = done.state
-    view = ticket_view(st.ticket, st.cfg, st.position, lang)
-    view["late"] = done.late
-    view["appointment"] = {"id": done.appointment.id, "code": done.appointment.code, "start": done.slot_start}
-    if st.print is not None:
-        view["print"] = st.print
-    return view
+    return CheckInReply.of(ticket_view(st.ticket, st.cfg, st.position, lang), done)
 
 
 @get(
