@@ -235,7 +235,9 @@
         " ", E("button", { class: "act primary", id: "save-categories", onclick: async () => {
           const cats = [...body.querySelectorAll("tr")].map((tr) => {
             const g = (n) => tr.querySelector(`[name=${n}]`);
-            return { code: g("code").value.trim().toUpperCase(), prefix: g("prefix").value.trim().toUpperCase(), name: g("name").value,
+            // fields this table does not show (appointment_capacity, last_slot) stay as they were
+            const kept = S.cfg.categories.find((c) => c.code === tr.dataset.code) || {};
+            return { ...kept, code: g("code").value.trim().toUpperCase(), prefix: g("prefix").value.trim().toUpperCase(), name: g("name").value,
               name_en: g("name_en").value, target_wait_min: num(g("target_wait_min").value), service_min: num(g("service_min").value), enabled: g("enabled").checked };
           });
           if (await saveConfig({ categories: cats })) open("categories");

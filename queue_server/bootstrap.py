@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from queue_server.domain.config import SiteConfig
 from queue_server.services.admin import AdminService
+from queue_server.services.appointments import AppointmentService
 from queue_server.services.auth import AuthService
 from queue_server.services.board import BoardService
 from queue_server.services.counters import CounterService
@@ -27,6 +28,7 @@ from queue_server.services.site import SiteService
 from queue_server.services.tickets import TicketService
 from queue_server.settings import Settings
 from queue_server.store.accounts import Accounts
+from queue_server.store.appointments import AppointmentStore
 from queue_server.store.audit import AuditLog
 from queue_server.store.config_store import ConfigStore
 from queue_server.store.display_settings import DisplaySettings
@@ -53,6 +55,7 @@ class Stores:
     audit: AuditLog
     pairings: Pairings
     limiter: RateLimiter
+    appointments: AppointmentStore
 
 
 async def build_stores(redis: Redis, seed: SiteConfig, site_id: str | None = None) -> Stores:
@@ -73,6 +76,7 @@ async def build_stores(redis: Redis, seed: SiteConfig, site_id: str | None = Non
         audit=AuditLog(redis, keys),
         pairings=Pairings(redis, keys),
         limiter=RateLimiter(redis, scripts, keys),
+        appointments=AppointmentStore(redis, keys, scripts),
     )
 
 
@@ -91,6 +95,7 @@ class Services:
     printing: PrintService
     display: DisplayService
     admin: AdminService
+    appointments: AppointmentService
 
 
 def build_services(stores: Stores, settings: Settings) -> Services:
@@ -108,4 +113,5 @@ def build_services(stores: Stores, settings: Settings) -> Services:
         printing=printing,
         display=DisplayService(s.config, s.display, s.audit, s.pairings, s.accounts),
         admin=AdminService(s.config, s.accounts, s.audit, s.limiter),
+        appointments=AppointmentService(s.config, s.appointments, s.audit, s.tickets, printing),
     )

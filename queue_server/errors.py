@@ -93,6 +93,47 @@ CATALOG: dict[str, tuple[int, str, str]] = {
         "Yêu cầu ghép nối đã hết hạn. Màn hình sẽ hiện mã mới.",
         "The pairing request has expired. The screen will show a new code.",
     ),
+    "slot_full": (
+        409,
+        "Khung giờ này đã hết chỗ. Vui lòng chọn khung giờ khác.",
+        "This slot is fully booked. Please choose another one.",
+    ),
+    "phone_limit": (
+        409,
+        "Số điện thoại này đã đặt đủ {limit} lịch hẹn trong ngày.",
+        "This phone number already has {limit} appointments on that day.",
+    ),
+    "invalid_phone": (
+        400,
+        "Số điện thoại không hợp lệ. Hãy nhập số di động Việt Nam, ví dụ 0912 345 678.",
+        "Invalid phone number. Enter a Vietnamese mobile number, e.g. 0912 345 678.",
+    ),
+    "slot_closed": (
+        400,
+        "Không thể đặt lịch vào khung giờ này (đã đóng hoặc không có).",
+        "This slot cannot be booked (closed or not offered).",
+    ),
+    "appointment_not_found": (404, "Không tìm thấy lịch hẹn.", "Appointment not found."),
+    "appointment_not_booked": (
+        409,
+        "Lịch hẹn này đã bị hủy hoặc đã được sử dụng.",
+        "This appointment has been cancelled or already used.",
+    ),
+    "change_closed": (
+        409,
+        "Đã quá hạn hủy hoặc đổi lịch hẹn (chậm nhất {minutes} phút trước giờ hẹn).",
+        "Too late to cancel or move this appointment (at the latest {minutes} minutes before).",
+    ),
+    "too_early": (
+        409,
+        "Chưa đến giờ nhận số của lịch hẹn. Mời quay lại từ {opens}.",
+        "Too early to check in this appointment. Please come back from {opens}.",
+    ),
+    "already_checked_in": (
+        409,
+        "Lịch hẹn này đã được nhận số rồi.",
+        "This appointment has already been checked in.",
+    ),
     "not_found": (404, "Không tìm thấy trang hoặc tài nguyên.", "Not found."),
     "method_not_allowed": (405, "Phương thức không được hỗ trợ.", "Method not allowed."),
     "config_invalid": (400, "Cấu hình không hợp lệ: {detail}", "Invalid configuration: {detail}"),

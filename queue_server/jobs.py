@@ -35,20 +35,35 @@ def queue_for(redis_url: str) -> Queue:
 
 def close_day(redis_url: str, site_id: str, config_path: str | None = None, reschedule: bool = True) -> int:
     """Expire every ticket still waiting or called, forget finished tickets
-    older than KEEP_TICKETS_DAYS; then book tomorrow's run."""
+    older than KEEP_TICKETS_DAYS, mark the appointments of today (and
+    yesterday, should a run have been missed) not checked in by the end of
+    their window as no-shows; then book tomorrow's run."""
 
-    async def run() -> tuple[int, int, SiteConfig]:
+    async def run() -> tuple[int, int, int, SiteConfig]:
         redis = open_redis(redis_url, max_connections=4)
         try:
             stores = await build_stores(redis, load_toml(config_path), site_id)
             expired = await stores.tickets.close_day(actor="system")
             purged = await stores.tickets.purge_tickets(KEEP_TICKETS_DAYS)
-            return expired, purged, await stores.config.get()
+            cfg = await stores.config.get()
+            today = datetime.now(UTC).astimezone(cfg.site.tz).date()
+            late_ms = cfg.appointments.checkin_late_minutes * 60_000
+            no_shows = 0
+            for day in (today - timedelta(days=1), today):
+                swept = await stores.appointments.sweep_no_shows(day.strftime("%Y%m%d"), late_ms=late_ms)
+                no_shows += len(swept)
+            return expired, purged, no_shows, cfg
         finally:
             await redis.aclose()
 
-    expired, purged, cfg = asyncio.run(run())
-    log.info("close_day %s: %d tickets expired, %d old tickets purged", site_id, expired, purged)
+    expired, purged, no_shows, cfg = asyncio.run(run())
+    log.info(
+        "close_day %s: %d tickets expired, %d old tickets purged, %d appointments not checked in",
+        site_id,
+        expired,
+        purged,
+        no_shows,
+    )
     if reschedule:
         schedule_close_day(queue_for(redis_url), cfg, redis_url, config_path)
     return expired

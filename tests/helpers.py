@@ -70,3 +70,25 @@ async def make_store(redis_url: str, cfg: SiteConfig | None = None, clock=None) 
 # these helpers are not tests, whatever their names say
 test_config_dict.__test__ = False
 test_config.__test__ = False
+
+
+def make_slot(
+    start_ms: int, *, capacity: int = 2, hour_budget: int = 10, minutes: int = 15, tz: str = "Asia/Ho_Chi_Minh"
+):
+    """A bookable appointment slot starting at `start_ms` (the domain computes
+    real ones; store tests give the capacity directly)."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from queue_server.domain.slots import Slot
+
+    start = datetime.fromtimestamp(start_ms / 1000, ZoneInfo(tz))
+    return Slot(start, start + timedelta(minutes=minutes), capacity, hour_budget, True)
+
+
+def appointment_store(s: TicketStore, clock=None):
+    """The AppointmentStore of a TicketStore's site, on its client."""
+    from queue_server.store.appointments import AppointmentStore
+
+    kwargs = {"clock": clock} if clock else {}
+    return AppointmentStore(s.redis, s.keys, s.scripts, **kwargs)

@@ -39,7 +39,9 @@ def _toml_value(v: Any) -> str:
 def write_toml(d: dict[str, Any], path: Path) -> None:
     """A tiny TOML writer for the config dict shape (tables and arrays of tables)."""
     lines: list[str] = []
-    for section in ("site", "hours", "queue"):
+    for section in ("site", "hours", "queue", "appointments"):
+        if section not in d:
+            continue
         lines.append(f"[{section}]")
         lines += [f"{k} = {_toml_value(v)}" for k, v in d[section].items()]
     for section in ("categories", "counters"):

@@ -97,4 +97,5 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
     document(app)  # error replies and request bodies in the OpenAPI
     # after Litestar set up its own logging: no forged lines, no NUL from a request's path
     logsafe.install("", "uvicorn", "litestar")
+    logsafe.install_redaction("uvicorn.access")
     return app

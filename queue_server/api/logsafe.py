@@ -63,3 +63,30 @@ def install(*logger_names: str) -> None:
         for handler in logging.getLogger(name or None).handlers:
             if not any(isinstance(f, EscapeControls) for f in handler.filters):
                 handler.addFilter(EscapeControls())
+
+
+_TOKEN_QUERY = re.compile(r"([?&]token=)[^&\s\"]*")
+
+
+def redact_tokens(text: str) -> str:
+    """``/api/appointments/x?token=SECRET`` -> ``/api/appointments/x?token=…``."""
+    return _TOKEN_QUERY.sub(r"\1…", text)
+
+
+class RedactTokens(logging.Filter):
+    """A filter for the access log: a ``token=`` in a logged URL (a manage
+    token, a device token in ?token=) is written as ``token=…``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_tokens(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.msg, str):
+            record.msg = redact_tokens(record.msg)
+        return True
+
+
+def install_redaction(logger_name: str = "uvicorn.access") -> None:
+    """Redact tokens in the records of this logger (its own filter, once)."""
+    logger = logging.getLogger(logger_name)
+    if not any(isinstance(f, RedactTokens) for f in logger.filters):
+        logger.addFilter(RedactTokens())

@@ -22,6 +22,8 @@ _CODE_RE = re.compile(r"^[A-Z][A-Z0-9]{0,5}$")
 _PREFIX_RE = re.compile(r"^[A-Z]$")
 _SESSION_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 _SITE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+_HHMM_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+VERIFY_MODES = ("none", "otp")
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,10 @@ class Category:
     target_wait_min: float
     service_min: float
     enabled: bool = True
+    # bookings per slot (0: not bookable online) and the latest slot start of
+    # the day (same-day procedures), or None
+    appointment_capacity: int = 0
+    last_slot: time | None = None
 
     def label(self, lang: str = "vi") -> str:
         return self.name_en if lang == "en" and self.name_en else self.name
@@ -108,6 +114,28 @@ class QueueRules:
 
 
 @dataclass(frozen=True)
+class Appointments:
+    """Online appointments ([appointments] of the site's TOML)."""
+
+    enabled: bool = False
+    slot_minutes: int = 15
+    # today and this many days after it can be booked
+    days_ahead: int = 6
+    # booking, cancelling and moving close this long before a slot
+    book_until_minutes: int = 60
+    # bookings of one phone on one day, every category counted
+    per_phone_per_day: int = 2
+    checkin_early_minutes: int = 30
+    checkin_late_minutes: int = 15
+    verify: str = "none"
+    keep_personal_days: int = 30
+    # the part of each hour's counter capacity never offered online
+    reserve_walk_in_share: float = 0.5
+    # a cancelled place goes back on sale this long after the cancel
+    release_delay_minutes: int = 5
+
+
+@dataclass(frozen=True)
 class Site:
     id: str
     name: str
@@ -134,6 +162,7 @@ class SiteConfig:
     categories: tuple[Category, ...]
     counters: tuple[Counter, ...]
     extra: dict[str, Any] = field(default_factory=dict)
+    appointments: Appointments = field(default_factory=Appointments)
 
     # -- lookups -------------------------------------------------------
     def category(self, code: str) -> Category | None:
@@ -164,14 +193,24 @@ class SiteConfig:
                 "enforce": self.hours.enforce,
             },
             "queue": asdict(self.queue),
-            "categories": [asdict(c) for c in self.categories],
+            "categories": [_category_dict(c) for c in self.categories],
             "counters": [
                 {"number": c.number, "categories": list(c.categories), "name": c.name, "enabled": c.enabled}
                 for c in self.counters
             ],
+            "appointments": asdict(self.appointments),
         }
         d.update(self.extra)
         return d
+
+
+def _category_dict(c: Category) -> dict[str, Any]:
+    d = asdict(c)
+    if c.last_slot is None:
+        del d["last_slot"]  # TOML has no null
+    else:
+        d["last_slot"] = f"{c.last_slot:%H:%M}"
+    return d
 
 
 # ---------------------------------------------------------------------------
@@ -361,6 +400,12 @@ def parse_config(data: dict[str, Any]) -> SiteConfig:
                 ),
                 service_min=float(c.number(rc, "service_min", f"{f}.service_min", lo=0.5, hi=480, default=10)),
                 enabled=c.flag(rc, "enabled", f"{f}.enabled", True),
+                appointment_capacity=int(
+                    c.number(
+                        rc, "appointment_capacity", f"{f}.appointment_capacity", lo=0, hi=100, default=0, integer=True
+                    )
+                ),
+                last_slot=_parse_hhmm(c, rc.get("last_slot"), f"{f}.last_slot"),
             )
         )
     for attr, label_vi, label_en in (("code", "mã", "code"), ("prefix", "tiền tố", "prefix")):
@@ -414,12 +459,67 @@ def parse_config(data: dict[str, Any]) -> SiteConfig:
                 "counters", f"không có quầy nào phục vụ lĩnh vực {cat.code}", f"no counter serves category {cat.code}"
             )
 
+    appointments = _parse_appointments(c, data.get("appointments", {}))
+
     if c.problems:
         raise ConfigError(c.problems)
-    known = {"site", "hours", "queue", "categories", "counters"}
+    known = {"site", "hours", "queue", "categories", "counters", "appointments"}
     extra = {k: v for k, v in data.items() if k not in known}
     return SiteConfig(
-        site=site, hours=hours, queue=rules, categories=tuple(cats), counters=tuple(counters), extra=extra
+        site=site,
+        hours=hours,
+        queue=rules,
+        categories=tuple(cats),
+        counters=tuple(counters),
+        extra=extra,
+        appointments=appointments,
+    )
+
+
+def _parse_hhmm(c: _Collector, raw: Any, fld: str) -> time | None:
+    if raw is None or raw == "":
+        return None
+    m = _HHMM_RE.match(raw.strip()) if isinstance(raw, str) else None
+    if not m:
+        c.add(fld, f"giờ không hợp lệ: {raw!r} (dạng 15:00)", f"invalid time {raw!r} (use 15:00)")
+        return None
+    return time(int(m[1]), int(m[2]))
+
+
+def _parse_appointments(c: _Collector, a: Any) -> Appointments:
+    if not isinstance(a, dict):
+        c.add("appointments", "phải là một bảng", "must be a table")
+        return Appointments()
+    d = Appointments()
+
+    def whole(key: str, lo: int, hi: int) -> int:
+        return int(c.number(a, key, f"appointments.{key}", lo=lo, hi=hi, default=getattr(d, key), integer=True))
+
+    slot_minutes = whole("slot_minutes", 5, 240)
+    if 60 % slot_minutes and slot_minutes % 60:
+        c.add(
+            "appointments.slot_minutes",
+            "phải chia hết 60 phút hoặc là bội số của 60 (5, 10, 15, 20, 30, 60, 120…)",
+            "must divide 60 minutes or be a multiple of 60 (5, 10, 15, 20, 30, 60, 120…)",
+        )
+    verify = a.get("verify", d.verify)
+    if verify not in VERIFY_MODES:
+        c.add("appointments.verify", f"chỉ nhận “none” hoặc “otp”, không phải {verify!r}", 'must be "none" or "otp"')
+        verify = d.verify
+    return Appointments(
+        enabled=c.flag(a, "enabled", "appointments.enabled", d.enabled),
+        slot_minutes=slot_minutes,
+        days_ahead=whole("days_ahead", 0, 60),
+        book_until_minutes=whole("book_until_minutes", 0, 7 * 24 * 60),
+        per_phone_per_day=whole("per_phone_per_day", 1, 20),
+        checkin_early_minutes=whole("checkin_early_minutes", 0, 240),
+        checkin_late_minutes=whole("checkin_late_minutes", 0, 240),
+        verify=str(verify),
+        keep_personal_days=whole("keep_personal_days", 1, 365),
+        reserve_walk_in_share=float(
+            c.number(a, "reserve_walk_in_share", "appointments.reserve_walk_in_share", lo=0, hi=1, default=0.5)
+        ),
+        release_delay_minutes=whole("release_delay_minutes", 0, 120),
     )
 
 

@@ -173,6 +173,56 @@ class NoticeEvent(Event):
     changed: str = _f("the names of the changed settings, comma-separated, sorted")
 
 
+@dataclass(frozen=True, kw_only=True)
+class AppointmentEvent(Event):
+    """Fields of every event about one booking: its id only, never the
+    holder's name or phone."""
+
+    appointment: str = _f("the booking id")
+    category: str = _f("the booking's category code")
+    start: int = _f("the slot's start, ms since the epoch (after a move: the new slot)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppointmentBookEvent(AppointmentEvent):
+    """A slot was booked online (book_appointment.lua)."""
+
+    TYPE: ClassVar[str] = "appointment_book"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppointmentCancelEvent(AppointmentEvent):
+    """A booking was cancelled (cancel_appointment.lua)."""
+
+    TYPE: ClassVar[str] = "appointment_cancel"
+    clerk: str = _f("the staff user who cancelled it, or '' (its holder, by the manage token)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppointmentMoveEvent(AppointmentEvent):
+    """Its holder moved a booking to another slot (move_appointment.lua)."""
+
+    TYPE: ClassVar[str] = "appointment_move"
+    from_start: int = _f("the slot it left, ms since the epoch")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppointmentCheckinEvent(AppointmentEvent):
+    """A booking was checked in at the kiosk and got a ticket (check_in_appointment.lua;
+    the ticket's own `issue` event follows it)."""
+
+    TYPE: ClassVar[str] = "appointment_checkin"
+    ticket: str = _f("the ticket issued for it")
+    late: bool = _f("it came after its window: the ticket is a walk-in, ranked at check-in")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppointmentNoShowEvent(AppointmentEvent):
+    """A booking was not checked in by the end of its window (no_show_appointments.lua)."""
+
+    TYPE: ClassVar[str] = "appointment_no_show"
+
+
 RECORDS: tuple[type[Event], ...] = (
     IssueEvent,
     CallEvent,
@@ -187,6 +237,11 @@ RECORDS: tuple[type[Event], ...] = (
     ResumeEvent,
     ConfigEvent,
     NoticeEvent,
+    AppointmentBookEvent,
+    AppointmentCancelEvent,
+    AppointmentMoveEvent,
+    AppointmentCheckinEvent,
+    AppointmentNoShowEvent,
 )
 EVENT_TYPES: dict[str, type[Event]] = {r.TYPE: r for r in RECORDS}
 

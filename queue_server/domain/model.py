@@ -42,6 +42,11 @@ class EventType(StrEnum):
     CONFIG = "config"
     NOTICE = "notice"
     PRINTER = "printer"
+    APPOINTMENT_BOOK = "appointment_book"
+    APPOINTMENT_CANCEL = "appointment_cancel"
+    APPOINTMENT_MOVE = "appointment_move"
+    APPOINTMENT_CHECKIN = "appointment_checkin"
+    APPOINTMENT_NO_SHOW = "appointment_no_show"
 
 
 @dataclass

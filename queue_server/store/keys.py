@@ -175,6 +175,47 @@ class Keys:
         """HASH status, detail, updated, seen, agent of the ticket printer."""
         return self._k("printer", "status")
 
+    # -- appointments (issue 10) -------------------------------------------
+    def appointment(self, appointment_id: str) -> str:
+        """HASH one booking: id, code, category, start (ms), slot, hour, day,
+        status, token (the manage token's digest), phone_key, created_at...
+        No name or phone (see `appointment_personal`)."""
+        return self._k("appt", "rec", appointment_id)
+
+    def appointment_personal(self, appointment_id: str) -> str:
+        """HASH name, phone of one booking, apart from the record; it expires
+        keep_personal_days after the slot."""
+        return self._k("appt", "pii", appointment_id)
+
+    @property
+    def appointment_codes(self) -> str:
+        """HASH booking code -> booking id (codes are unique per site)."""
+        return self._k("appt", "codes")
+
+    def appointment_slot(self, category: str, slot: str) -> str:
+        """SET the ids booked in one slot (slot: local YYYYMMDDHHMM)."""
+        return self._k("appt", "slot", category, slot)
+
+    def appointment_hour(self, category: str, hour: str) -> str:
+        """SET the ids booked in one clock hour of a category (local YYYYMMDDHH)."""
+        return self._k("appt", "hour", category, hour)
+
+    def appointment_held(self, category: str, slot: str) -> str:
+        """ZSET cancelled places of a slot not yet back on sale: id -> ms it returns."""
+        return self._k("appt", "held", category, slot)
+
+    def appointment_held_hour(self, category: str, hour: str) -> str:
+        """ZSET the same for the hour's budget."""
+        return self._k("appt", "heldh", category, hour)
+
+    def appointment_phone(self, day: str, phone_key: str) -> str:
+        """SET the ids one phone (by its digest, never the number) booked on a day (YYYYMMDD)."""
+        return self._k("appt", "phone", day, phone_key)
+
+    def appointment_day(self, day: str) -> str:
+        """ZSET the bookings of a day (YYYYMMDD): id -> slot start (ms)."""
+        return self._k("appt", "day", day)
+
     def all_queue_names(self, categories: Iterable[str], counters: Iterable[int]) -> list[str]:
         names: list[str] = []
         for c in categories:

@@ -41,6 +41,11 @@ SCRIPT_NAMES = (
     "print_ack",
     "print_release",
     "printer_status",
+    "book_appointment",
+    "cancel_appointment",
+    "move_appointment",
+    "check_in_appointment",
+    "no_show_appointments",
 )
 RAW_SCRIPTS = ("rate_limit",)
 
@@ -62,6 +67,13 @@ class Scripts:
         self._scripts = {name: redis.register_script(source(name)) for name in SCRIPT_NAMES + RAW_SCRIPTS}
 
     async def run(self, name: str, keys: list[str], args: dict[str, Any], **err_params: Any) -> dict[str, Any]:
+        reply = await self.reply(name, keys, args)
+        if "err" in reply:
+            raise AppError(reply["err"], **err_params)
+        return reply
+
+    async def reply(self, name: str, keys: list[str], args: dict[str, Any]) -> dict[str, Any]:
+        """The script's JSON reply as it is, a refusal ``{"err", ...}`` included."""
         call = self._scripts[name](keys=keys, args=[json.dumps(args, ensure_ascii=False)])
         if args.get("use_idem") is True:
             with repeatable():  # the script replays its stored reply: safe to send again
@@ -69,8 +81,6 @@ class Scripts:
         else:
             raw = await call
         reply: dict[str, Any] = json.loads(raw)
-        if "err" in reply:
-            raise AppError(reply["err"], **err_params)
         return reply
 
     async def run_raw(self, name: str, keys: list[str], args: list[Any]) -> Any:

@@ -274,3 +274,16 @@ def test_devices_show_their_state_and_the_printer_tab_speaks_words(live, page):
     expect(box).to_contain_text("Phiếu đang chờ in")
     assert "{" not in box.inner_text() and '"status"' not in box.inner_text()
     page.screenshot(path=str(artifact("admin_printer.png")), full_page=True)
+
+
+def test_saving_the_categories_tab_keeps_their_appointment_fields(live, page):
+    admin = live.login("admin")
+    before = {c["code"]: c for c in admin.get("/api/admin/config").json()["config"]["categories"]}
+    assert before["HT"]["appointment_capacity"] == 2 and before["CT"]["last_slot"] == "15:00"
+    admin_page(page, live, "categories")
+    page.locator('#categories tr[data-code="HT"] input[name="name_en"]').fill("Civil registration")
+    page.click("#save-categories")
+    expect(page.locator("#msg")).to_contain_text("Đã lưu")
+    after = {c["code"]: c for c in admin.get("/api/admin/config").json()["config"]["categories"]}
+    assert after["HT"]["name_en"] == "Civil registration"
+    assert after["HT"]["appointment_capacity"] == 2 and after["CT"]["last_slot"] == "15:00"

@@ -54,6 +54,13 @@ PUBLIC_HTTP = {
     # admin typing the code makes it a display (POST /api/admin/display-pairing)
     ("POST", "/api/display/pairing"),
     ("GET", "/api/display/pairing/{poll_id:str}"),
+    # online appointments: a citizen books without an account; her booking is
+    # reached by its id and the secret manage token (no name, phone masked)
+    ("GET", "/api/appointments/slots"),
+    ("POST", "/api/appointments"),
+    ("GET", "/api/appointments/{appointment_id:str}"),
+    ("POST", "/api/appointments/{appointment_id:str}/move"),
+    ("GET", "/api/appointments/{appointment_id:str}/calendar.ics"),
 }
 PUBLIC_WS = {"/ws/tickets/{ticket_id:str}"}
 # Pages outside /api/ are static shells; their data comes from the APIs above.
@@ -65,6 +72,7 @@ TOKEN_PAGES = {"/rate/{n:int}", "/kiosk"}
 DEVICE_ALLOWED = {
     "kiosk": {
         ("POST", "/api/tickets"),
+        ("POST", "/api/appointments/check-in"),
         ("GET", "/api/printer/status"),
         ("GET", "/api/tickets/{ticket_id:str}/print"),
         ("GET", "/api/auth/me"),

@@ -12,7 +12,7 @@ from queue_server.domain.events import EVENT_TYPES, SCHEMA, decode, parse, text_
 from queue_server.domain.model import CounterStatus, EventType, TicketStatus
 from queue_server.store.display_settings import DisplaySettings
 from queue_server.store.events import decode_event
-from tests.helpers import Clock, make_store, run_sync, test_config_dict
+from tests.helpers import Clock, appointment_store, make_slot, make_store, run_sync, test_config_dict
 
 MIN = 60_000
 
@@ -44,6 +44,32 @@ async def drive_every_emitter(s, clock) -> None:
     await s.config.put(test_config_dict(s.keys.site), actor="admin")  # config
     await DisplaySettings(s.redis, s.keys, s.scripts).put({"notice": "Nghỉ trưa"}, "admin")  # notice
     await s.close_day("system")  # expire
+    appts = appointment_store(s, clock)
+    slot = make_slot(clock.now + 3 * 3600_000)
+    booked = await appts.book(
+        slot, "HT", name="Nguyễn Văn An", phone="+84912345678", per_phone=2, keep_personal_days=30
+    )  # appointment_book
+    await appts.move(
+        booked.appointment.id,
+        make_slot(slot.start_ms + 15 * MIN),
+        token=booked.token,
+        per_phone=2,
+        keep_personal_days=30,
+        before_ms=60 * MIN,
+        hold_ms=5 * MIN,
+    )  # appointment_move
+    await appts.cancel(booked.appointment.id, token=None, clerk="sup", before_ms=60 * MIN, hold_ms=0)  # cancel
+    missed = await appts.book(
+        make_slot(clock.now + 2 * 3600_000), "CT", name="B", phone="+84912000002", per_phone=2, keep_personal_days=30
+    )
+    coming = await appts.book(
+        make_slot(clock.now + 3 * 3600_000), "HT", name="C", phone="+84912000003", per_phone=2, keep_personal_days=30
+    )
+    clock.advance(3 * 3600_000 - 10 * MIN)
+    await appts.check_in(
+        coming.appointment, prefix="A", day=missed.appointment.day, early_ms=30 * MIN, late_ms=15 * MIN, device="k1"
+    )  # appointment_checkin (and its ticket's issue)
+    await appts.sweep_no_shows(missed.appointment.day, late_ms=15 * MIN)  # appointment_no_show
     del c, d
 
 

@@ -4,16 +4,31 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from redis import Redis as SyncRedis
 
+from queue_server.domain.appointments import AppointmentStatus
 from queue_server.domain.model import TicketStatus
 from queue_server.jobs import close_day, next_close_time, queue_for, schedule_close_day
-from tests.helpers import make_store, run_sync, test_config
+from tests.helpers import appointment_store, make_slot, make_store, run_sync, test_config
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+async def book_a_missed_appointment(redis_url, cfg) -> str:
+    """A booking whose slot began two hours ago (the store does not check the time)."""
+    s = await make_store(redis_url, cfg)
+    try:
+        slot = make_slot(int(time.time() * 1000) - 2 * 3600_000)
+        b = await appointment_store(s).book(
+            slot, "HT", name="Vắng Mặt", phone="+84912000777", per_phone=2, keep_personal_days=30
+        )
+        return b.appointment.id
+    finally:
+        await s.redis.aclose()
 
 
 def test_close_day_runs_in_a_real_worker(redis_url):
@@ -28,6 +43,7 @@ def test_close_day_runs_in_a_real_worker(redis_url):
         return a, b
 
     a, b = run_sync(prepare())
+    missed = run_sync(book_a_missed_appointment(redis_url, cfg))
     q = queue_for(redis_url)
     job = q.enqueue(close_day, redis_url, cfg.site.id, None, False)
     # the stored config (with this site's id) is what the job reads, so the seed path may be the default
@@ -47,6 +63,9 @@ def test_close_day_runs_in_a_real_worker(redis_url):
         assert (await s.get_ticket(b.id)).status == TicketStatus.EXPIRED
         types = [f["type"] for _, f in await s.redis.xrange(s.keys.events)]
         assert types.count("expire") == 2
+        # the appointment not checked in by the end of its window is a no-show
+        assert (await appointment_store(s).get(missed)).status == AppointmentStatus.NO_SHOW
+        assert types.count("appointment_no_show") == 1
         await s.redis.aclose()
 
     run_sync(check())

@@ -38,3 +38,17 @@ def test_the_app_installs_the_filter_on_its_log_handlers():
     create_app(Settings())  # no I/O: sets up logging and the routes only
     handlers = logging.getLogger().handlers
     assert handlers and all(any(isinstance(f, EscapeControls) for f in h.filters) for h in handlers)
+
+
+def test_tokens_in_logged_urls_are_redacted():
+    import logging
+
+    from queue_server.api.logsafe import RedactTokens, redact_tokens
+
+    assert redact_tokens("GET /api/appointments/abc?token=SeCrEt_-1 HTTP/1.1") == (
+        "GET /api/appointments/abc?token=… HTTP/1.1"
+    )
+    assert redact_tokens("/kiosk?lang=en&token=abc&x=1") == "/kiosk?lang=en&token=…&x=1"
+    assert redact_tokens("/api/tickets/x") == "/api/tickets/x"
+    rec = logging.LogRecord("uvicorn.access", 20, "", 0, '%s - "%s %s"', ("1.2.3.4", "GET", "/a?token=zz"), None)
+    assert RedactTokens().filter(rec) and rec.getMessage() == '1.2.3.4 - "GET /a?token=…"'

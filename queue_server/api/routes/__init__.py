@@ -21,6 +21,7 @@ MODULES = (
     "queue_server.api.routes.counter_app",  # counter app and its live feed
     "queue_server.api.routes.rating",  # the rating tablet /rate/{n}
     "queue_server.api.routes.admin",  # admin pages and APIs
+    "queue_server.api.routes.appointments",  # online appointments (issue 10)
 )
 
 

@@ -227,3 +227,51 @@ local function release_jobs(kjobs, kdue, now, ids)
   end
   return n
 end
+
+-- Expire `key` at the app's ms time `at` (a TTL from the app's `now`, so that
+-- a clock set in a test and Redis's own clock cannot disagree), in 1 s at least.
+local function expire_at(key, at, now)
+  redis.call('PEXPIRE', key, math.max(1000, math.floor(tonumber(at) - now)))
+end
+
+-- Issue a ticket into its queue (issue_ticket.lua, check_in_appointment.lua):
+-- the next daily number of the category, ranked by a.rank; queued_at is
+-- a.queued_at when given (an appointment: the later of check-in and slot),
+-- else now. k: {tickets, seq, numbers, target, events, evseq, priority, normal}.
+-- Returns the ticket and the people ahead of it.
+local function issue_into(k, a)
+  local seq = redis.call('INCR', k.seq)
+  redis.call('PEXPIRE', k.seq, a.seq_ttl)
+  local number = a.prefix .. string.format('%03d', seq)
+  local rank = tonumber(a.rank)
+  if rank == now_ms(a) then
+    -- a walk-in: keep first-come-first-served strict even when two kiosks press
+    -- within the same millisecond (the later one ranks 1 ms later), without
+    -- going behind appointments whose slot (rank) is still to come
+    while redis.call('ZCOUNT', k.target, rank, rank) > 0 do rank = rank + 1 end
+  end
+  local t = {
+    id = a.id, number = number, category = a.category, original_category = a.category,
+    status = 'waiting', issued_at = now_ms(a), queued_at = tonumber(a.queued_at) or now_ms(a), rank_ms = rank,
+    priority = a.priority == true,
+    source = a.source, day = a.day, calls = 0, queue = a.queue,
+  }
+  if type(a.extra) == 'table' then for k, v in pairs(a.extra) do t[k] = v end end
+  put_ticket(k.tickets, t)
+  redis.call('HSET', k.numbers, number, a.id)
+  redis.call('PEXPIRE', k.numbers, a.seq_ttl)
+  -- people ahead in this category: earlier priority tickets, and for a normal
+  -- ticket every priority ticket plus the earlier normal ones. "Earlier" is a
+  -- strictly lower rank, as TicketStore.position() counts it (a ticket of equal
+  -- rank, only possible with a given rank, is not counted).
+  local ahead
+  local before = '(' .. string.format('%d', rank)
+  if t.priority then
+    ahead = redis.call('ZCOUNT', k.priority, '-inf', before)
+  else
+    ahead = redis.call('ZCARD', k.priority) + redis.call('ZCOUNT', k.normal, '-inf', before)
+  end
+  redis.call('ZADD', k.target, rank, a.id)
+  emit(k.events, k.evseq, a.channel, ticket_event('issue', t, a, { ahead = ahead, device = nz(a.device) }))
+  return t, ahead
+end

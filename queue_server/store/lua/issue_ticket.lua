@@ -15,37 +15,8 @@
 local a, prev = begin(KEYS[7])
 if prev then return replay(KEYS[1], prev) end
 
-local seq = redis.call('INCR', KEYS[2])
-redis.call('PEXPIRE', KEYS[2], a.seq_ttl)
-local number = a.prefix .. string.format('%03d', seq)
-local rank = tonumber(a.rank)
-if rank == now_ms(a) then
-  -- a walk-in: keep first-come-first-served strict even when two kiosks press
-  -- within the same millisecond (the later one ranks 1 ms later), without
-  -- going behind appointments whose slot (rank) is still to come
-  while redis.call('ZCOUNT', KEYS[4], rank, rank) > 0 do rank = rank + 1 end
-end
-local t = {
-  id = a.id, number = number, category = a.category, original_category = a.category,
-  status = 'waiting', issued_at = now_ms(a), queued_at = now_ms(a), rank_ms = rank,
-  priority = a.priority == true,
-  source = a.source, day = a.day, calls = 0, queue = a.queue,
-}
-if type(a.extra) == 'table' then for k, v in pairs(a.extra) do t[k] = v end end
-put_ticket(KEYS[1], t)
-redis.call('HSET', KEYS[3], number, a.id)
-redis.call('PEXPIRE', KEYS[3], a.seq_ttl)
--- people ahead in this category: earlier priority tickets, and for a normal
--- ticket every priority ticket plus the earlier normal ones. "Earlier" is a
--- strictly lower rank, as TicketStore.position() counts it (a ticket of equal
--- rank, only possible with a given rank, is not counted).
-local ahead
-local before = '(' .. string.format('%d', rank)
-if t.priority then
-  ahead = redis.call('ZCOUNT', KEYS[8], '-inf', before)
-else
-  ahead = redis.call('ZCARD', KEYS[8]) + redis.call('ZCOUNT', KEYS[9], '-inf', before)
-end
-redis.call('ZADD', KEYS[4], rank, a.id)
-emit(KEYS[5], KEYS[6], a.channel, ticket_event('issue', t, a, { ahead = ahead, device = nz(a.device) }))
+local _, ahead = issue_into({
+  tickets = KEYS[1], seq = KEYS[2], numbers = KEYS[3], target = KEYS[4],
+  events = KEYS[5], evseq = KEYS[6], priority = KEYS[8], normal = KEYS[9],
+}, a)
 return answer(KEYS[7], a, KEYS[1], { ticket = a.id, ahead = ahead })

@@ -1,0 +1,115 @@
+"""Online appointments under a rush (issue #10): N citizens at once, each
+reading a day's slots and booking one with places left, against one server
+process over loopback. Prints the p50/p99 of GET /api/appointments/slots and
+of POST /api/appointments, the replies by status, and how many slots or
+hours ended up overbooked (must be 0).
+
+    .venv/bin/python -m bench.bench_appointments [--citizens 1000] [--concurrency 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import platform
+import random
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+
+import httpx
+
+from bench.bench_core import pct
+from queue_server import redis_server
+from queue_server.domain.config import load_toml
+from queue_server.domain.slots import day_slots, iso
+from tests.e2e.appointment_helpers import TZ, appointment_server, tomorrow
+
+
+def run(url: str, citizens: int, conc: int) -> None:
+    srv = appointment_server(url, ht_capacity=5).start()
+    day = tomorrow()
+    local = threading.local()
+    get_ms: list[float] = []
+    post_ms: list[float] = []
+    statuses: collections.Counter[int] = collections.Counter()
+    codes: collections.Counter[str] = collections.Counter()
+    lock = threading.Lock()
+
+    def client() -> httpx.Client:
+        if not hasattr(local, "c"):
+            local.c = httpx.Client(base_url=srv.base_url, timeout=30)
+        return local.c
+
+    def citizen(i: int) -> None:
+        c = client()
+        t0 = time.perf_counter()
+        r = c.get("/api/appointments/slots", params={"category": "HT", "date": day})
+        t1 = time.perf_counter()
+        slots = r.json()["slots"]
+        open_ = [s for s in slots if s["available"] > 0] or slots
+        start = random.choice(open_)["start"]
+        body = {"category": "HT", "start": start, "name": f"Công dân {i}", "phone": f"09{i:08d}"}
+        t2 = time.perf_counter()
+        p = c.post("/api/appointments", json=body, headers={"Idempotency-Key": f"bench-{i}"})
+        t3 = time.perf_counter()
+        with lock:
+            get_ms.append((t1 - t0) * 1000)
+            post_ms.append((t3 - t2) * 1000)
+            statuses[p.status_code] += 1
+            if p.status_code >= 400:
+                codes[p.json().get("error", "?")] += 1
+
+    try:
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(conc) as pool:
+            list(pool.map(citizen, range(citizens)))
+        wall = time.perf_counter() - t0
+        # overbooking: every slot within its capacity, every hour within its budget
+        cfg = load_toml(srv.config_path)
+        offered = day_slots(cfg, "HT", datetime.fromisoformat(day).date(), datetime.now(TZ))
+        booked = srv.login("sup").get("/api/appointments", params={"date": day}).json()["appointments"]
+        per_slot = collections.Counter(a["start"] for a in booked if a["status"] == "booked")
+        per_hour = collections.Counter(a["start"][:13] for a in booked if a["status"] == "booked")
+        over_slots = sum(1 for s in offered if per_slot[iso(s.start, TZ)] > s.capacity)
+        budgets = {iso(s.start, TZ)[:13]: s.hour_budget for s in offered}
+        over_hours = sum(1 for h, n in per_hour.items() if n > budgets.get(h, 0))
+        places = sum(s.capacity for s in offered)
+    finally:
+        srv.close()
+    print(
+        f"Machine: {platform.platform()}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+        f"Python {platform.python_version()}; one uvicorn process; {citizens} citizens, concurrency {conc}; "
+        f"{wall:.1f} s"
+    )
+    print("| request | n | p50 ms | p99 ms |")
+    print("|---|---|---|---|")
+    for name, xs in (("GET /api/appointments/slots", get_ms), ("POST /api/appointments", post_ms)):
+        print(f"| {name} | {len(xs)} | {sorted(xs)[len(xs) // 2]:.1f} | {pct(xs, 0.99):.1f} |")
+    print(
+        f"replies: {dict(sorted(statuses.items()))} {dict(codes)}; booked {sum(per_slot.values())} of {places} places"
+    )
+    print(
+        f"overbooked slots: {over_slots}; overbooked hours: {over_hours}; 5xx: {sum(n for s, n in statuses.items() if s >= 500)}"
+    )
+    if over_slots or over_hours:
+        raise SystemExit("OVERBOOKED")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--citizens", type=int, default=1000)
+    ap.add_argument("--concurrency", type=int, default=50)
+    a = ap.parse_args()
+    proc = redis_server.start(tempfile.mkdtemp(prefix="motcua-bench-"))
+    try:
+        run(proc.url, a.citizens, a.concurrency)
+    finally:
+        proc.stop()
+
+
+if __name__ == "__main__":
+    main()

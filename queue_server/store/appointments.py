@@ -1,0 +1,413 @@
+"""Appointments: typed wrappers over book/cancel/move_appointment.lua, and
+the reads they need (a slot's places left, a booking, a day's list).
+
+The manage token is never stored: the record keeps its SHA-256 digest. So
+that a booking replayed by its Idempotency-Key still hands its holder the
+same token, the reply stored with the key carries the token sealed with a
+pad derived from the Idempotency-Key itself (which is stored only as a
+digest in the key's name): Redis alone cannot give the token back.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+
+from queue_server.domain.appointments import Appointment, Personal, new_code
+from queue_server.domain.slots import Slot
+from queue_server.errors import AppError
+from queue_server.store.connection import text, text_map
+from queue_server.store.keys import Keys, normal_queue, priority_queue
+from queue_server.store.scripts import Scripts
+from queue_server.store.tickets import SEQUENCE_TTL_MS
+
+IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000
+DAY_MS = 24 * 3600 * 1000
+TOKEN_BYTES = 24
+CODE_CANDIDATES = 4
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _pad(idem: str) -> bytes:
+    return hashlib.sha256(b"motcua-appointment-token:" + idem.encode()).digest()[:TOKEN_BYTES]
+
+
+def seal(token: str, idem: str) -> str:
+    raw = base64.urlsafe_b64decode(token)
+    return bytes(x ^ y for x, y in zip(raw, _pad(idem), strict=True)).hex()
+
+
+def unseal(sealed: str, idem: str) -> str:
+    raw = bytes(x ^ y for x, y in zip(bytes.fromhex(sealed), _pad(idem), strict=True))
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def new_token() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(TOKEN_BYTES)).decode()
+
+
+@dataclass(frozen=True)
+class Booked:
+    """A booking as its holder receives it: with the manage token."""
+
+    appointment: Appointment
+    token: str
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """A check-in's ticket, the people ahead of it, and whether it came late (a walk-in)."""
+
+    ticket: str
+    ahead: int
+    late: bool
+
+
+@dataclass(frozen=True)
+class Places:
+    """What a slot has sold: its own places and its hour's (held-back cancelled places included)."""
+
+    slot: int
+    hour: int
+
+
+class AppointmentStore:
+    def __init__(self, redis: Redis, keys: Keys, scripts: Scripts, clock: Callable[[], int] = now_ms):
+        self.redis = redis
+        self.keys = keys
+        self.scripts = scripts
+        self.clock = clock
+
+    def _phone_key(self, phone: str) -> str:
+        return hashlib.sha256(f"{self.keys.site}:{phone}".encode()).hexdigest()[:32]
+
+    def _idem_key(self, idem: str | None) -> str:
+        return self.keys.idempotency("appt." + hashlib.sha256((idem or "-").encode()).hexdigest()[:40])
+
+    # -- reads ------------------------------------------------------------------------
+    async def get(self, appointment_id: str) -> Appointment:
+        h = text_map(await self.redis.hgetall(self.keys.appointment(appointment_id))) if appointment_id else {}
+        if not h:
+            raise AppError("appointment_not_found")
+        return Appointment.from_hash(h)
+
+    async def by_code(self, code: str) -> Appointment:
+        found = await self.redis.hget(self.keys.appointment_codes, code)
+        if found is None:
+            raise AppError("appointment_not_found")
+        return await self.get(text(found))
+
+    async def personal(self, appointment_id: str) -> Personal | None:
+        h = text_map(await self.redis.hgetall(self.keys.appointment_personal(appointment_id)))
+        return Personal(h.get("name", ""), h.get("phone", "")) if h else None
+
+    async def day(self, day: str) -> list[tuple[Appointment, Personal | None]]:
+        ids = [
+            text(i)
+            for i in await self.redis.zrange(self.keys.appointment_day(day), 0, -1)
+            if isinstance(i, (bytes, str))
+        ]
+        pipe = self.redis.pipeline(transaction=False)
+        for i in ids:
+            pipe.hgetall(self.keys.appointment(i))
+            pipe.hgetall(self.keys.appointment_personal(i))
+        got = await pipe.execute()
+        out = []
+        for rec, pii in zip(got[::2], got[1::2], strict=True):
+            if rec:
+                p = text_map(pii)
+                out.append((Appointment.from_hash(text_map(rec)), Personal(p["name"], p["phone"]) if p else None))
+        return out
+
+    async def places(self, category: str, slots: Iterable[Slot]) -> dict[str, Places]:
+        """Each slot's places taken (by its key), held-back places included."""
+        now = self.clock()
+        slots = list(slots)
+        hours = list(dict.fromkeys(s.hour for s in slots))
+        pipe = self.redis.pipeline(transaction=False)
+        for s in slots:
+            pipe.scard(self.keys.appointment_slot(category, s.key))
+            pipe.zcount(self.keys.appointment_held(category, s.key), f"({now}", "+inf")
+        for h in hours:
+            pipe.scard(self.keys.appointment_hour(category, h))
+            pipe.zcount(self.keys.appointment_held_hour(category, h), f"({now}", "+inf")
+        got = [int(x) for x in await pipe.execute()]
+        n = 2 * len(slots)
+        per_hour = {h: got[n + 2 * i] + got[n + 2 * i + 1] for i, h in enumerate(hours)}
+        return {s.key: Places(got[2 * i] + got[2 * i + 1], per_hour[s.hour]) for i, s in enumerate(slots)}
+
+    # -- mutations --------------------------------------------------------------------
+    async def book(
+        self,
+        slot: Slot,
+        category: str,
+        *,
+        name: str,
+        phone: str,
+        per_phone: int,
+        keep_personal_days: int,
+        idem: str | None = None,
+    ) -> Booked:
+        """Book `slot` (its capacity and hour budget as the domain computed them).
+        Raises AppError slot_full / phone_limit."""
+        k = self.keys
+        token = new_token()
+        appointment_id = secrets.token_urlsafe(12)
+        day = slot.start.strftime("%Y%m%d")
+        phone_key = self._phone_key(phone)
+        expire_at = slot.start_ms + keep_personal_days * DAY_MS
+        args = {
+            "id": appointment_id,
+            "codes": [new_code() for _ in range(CODE_CANDIDATES)],
+            "token": token_digest(token),
+            "sealed": seal(token, idem) if idem else "",
+            "category": category,
+            "start": slot.start_ms,
+            "slot": slot.key,
+            "hour": slot.hour,
+            "day": day,
+            "capacity": slot.capacity,
+            "hour_budget": slot.hour_budget,
+            "per_phone": per_phone,
+            "name": name,
+            "phone": phone,
+            "phone_key": phone_key,
+            "expire_at": expire_at,
+            "sets_expire_at": slot.start_ms + DAY_MS,
+            "now": self.clock(),
+            "channel": k.channel,
+            "use_idem": bool(idem),
+            "idem_ttl": IDEMPOTENCY_TTL_MS,
+        }
+        keys = [
+            k.appointment(appointment_id),
+            k.appointment_personal(appointment_id),
+            k.appointment_slot(category, slot.key),
+            k.appointment_hour(category, slot.hour),
+            k.appointment_held(category, slot.key),
+            k.appointment_held_hour(category, slot.hour),
+            k.appointment_phone(day, phone_key),
+            k.appointment_codes,
+            k.appointment_day(day),
+            k.events,
+            k.event_seq,
+            self._idem_key(idem),
+        ]
+        reply = await self._run("book_appointment", keys, args, per_phone=per_phone)
+        replayed = bool(reply.get("replayed"))
+        if replayed:
+            token = unseal(str(reply["sealed"]), idem or "")
+        return Booked(await self.get(str(reply["id"])), token, replayed)
+
+    async def _run(
+        self, name: str, keys: list[str], args: dict[str, Any], *, per_phone: int = 0, before_ms: int = 0
+    ) -> dict[str, Any]:
+        """Run a script; its refusal becomes the AppError with the values its message names."""
+        try:
+            return await self.scripts.run(name, keys, args)
+        except AppError as e:
+            if e.code == "phone_limit":
+                raise AppError("phone_limit", limit=per_phone) from None
+            if e.code == "change_closed":
+                raise AppError("change_closed", minutes=before_ms // 60_000) from None
+            raise
+
+    def _slot_keys(self, category: str, slot: str, hour: str) -> list[str]:
+        k = self.keys
+        return [
+            k.appointment_slot(category, slot),
+            k.appointment_hour(category, hour),
+            k.appointment_held(category, slot),
+            k.appointment_held_hour(category, hour),
+        ]
+
+    async def _record(self, appointment_id: str) -> dict[str, str]:
+        h = text_map(await self.redis.hgetall(self.keys.appointment(appointment_id))) if appointment_id else {}
+        if not h:
+            raise AppError("appointment_not_found")
+        return h
+
+    async def cancel(
+        self, appointment_id: str, *, token: str | None, clerk: str = "", before_ms: int, hold_ms: int
+    ) -> Appointment:
+        """Cancel by the holder (`token`; until `before_ms` before the slot) or
+        by staff (`token` None, `clerk` named). The place is held back `hold_ms`."""
+        for _ in range(3):  # the record may move between the read and the script
+            h = await self._record(appointment_id)
+            k = self.keys
+            keys = [
+                k.appointment(appointment_id),
+                *self._slot_keys(h["category"], h["slot"], h["hour"]),
+                k.appointment_phone(h["day"], h["phone_key"]),
+                k.events,
+                k.event_seq,
+            ]
+            now = self.clock()
+            args = {
+                "id": appointment_id,
+                "token": token_digest(token) if token is not None else "",
+                "slot": h["slot"],
+                "before_ms": before_ms,
+                "hold_until": now + hold_ms,
+                "sets_expire_at": int(h["start"]) + DAY_MS,
+                "clerk": clerk,
+                "now": now,
+                "channel": k.channel,
+            }
+            try:
+                await self._run("cancel_appointment", keys, args, before_ms=before_ms)
+            except AppError as e:
+                if e.code == "conflict":
+                    continue
+                raise
+            return await self.get(appointment_id)
+        raise AppError("conflict", detail="retry")
+
+    async def move(
+        self,
+        appointment_id: str,
+        to: Slot,
+        *,
+        token: str,
+        per_phone: int,
+        keep_personal_days: int,
+        before_ms: int,
+        hold_ms: int,
+    ) -> Appointment:
+        k = self.keys
+        for _ in range(3):
+            h = await self._record(appointment_id)
+            cat = h["category"]
+            new_day = to.start.strftime("%Y%m%d")
+            keys = [
+                k.appointment(appointment_id),
+                k.appointment_personal(appointment_id),
+                *self._slot_keys(cat, h["slot"], h["hour"]),
+                k.appointment_phone(h["day"], h["phone_key"]),
+                *self._slot_keys(cat, to.key, to.hour),
+                k.appointment_phone(new_day, h["phone_key"]),
+                k.appointment_day(h["day"]),
+                k.appointment_day(new_day),
+                k.events,
+                k.event_seq,
+            ]
+            now = self.clock()
+            args = {
+                "id": appointment_id,
+                "token": token_digest(token),
+                "slot": h["slot"],
+                "before_ms": before_ms,
+                "hold_until": now + hold_ms,
+                "new": {
+                    "start": to.start_ms,
+                    "slot": to.key,
+                    "hour": to.hour,
+                    "day": new_day,
+                    "capacity": to.capacity,
+                    "hour_budget": to.hour_budget,
+                },
+                "per_phone": per_phone,
+                "expire_at": to.start_ms + keep_personal_days * DAY_MS,
+                "sets_expire_at": to.start_ms + DAY_MS,
+                "old_sets_expire_at": int(h["start"]) + DAY_MS,
+                "now": now,
+                "channel": k.channel,
+            }
+            try:
+                await self._run("move_appointment", keys, args, before_ms=before_ms, per_phone=per_phone)
+            except AppError as e:
+                if e.code == "conflict":
+                    continue
+                raise
+            return await self.get(appointment_id)
+        raise AppError("conflict", detail="retry")
+
+    # -- the day of the appointment ---------------------------------------------------
+    async def check_in(
+        self,
+        a: Appointment,
+        *,
+        prefix: str,
+        day: str,
+        early_ms: int,
+        late_ms: int,
+        device: str = "",
+        clerk: str = "",
+        idem: str | None = None,
+    ) -> CheckIn:
+        """Check `a` in (its window: early_ms before to late_ms after the slot)
+        and issue its ticket into today's queue. Raises too_early (with the
+        window's opening, ms, as `opens_ms`), already_checked_in, appointment_not_booked."""
+        k = self.keys
+        cat = a.category
+        args = {
+            "appointment": a.id,
+            "early_ms": early_ms,
+            "late_ms": late_ms,
+            "id": secrets.token_urlsafe(12),
+            "category": cat,
+            "prefix": prefix,
+            "day": day,
+            "now": self.clock(),
+            "queue": normal_queue(cat),
+            "channel": k.channel,
+            "clerk": clerk,
+            "device": device,
+            "use_idem": bool(idem),
+            "idem_ttl": IDEMPOTENCY_TTL_MS,
+            "seq_ttl": SEQUENCE_TTL_MS,
+        }
+        idem_key = k.idempotency(
+            f"checkin.{device or clerk or '-'}." + hashlib.sha256((idem or "-").encode()).hexdigest()[:40]
+        )
+        keys = [
+            k.appointment(a.id),
+            k.tickets,
+            k.sequence(day, cat),
+            k.numbers(day),
+            k.queue(normal_queue(cat)),
+            k.events,
+            k.event_seq,
+            idem_key,
+            k.queue(priority_queue(cat)),
+        ]
+        reply = await self.scripts.reply("check_in_appointment", keys, args)
+        if reply.get("err") == "too_early":
+            raise AppError("too_early", opens_ms=int(reply["opens"]))
+        if "err" in reply:
+            raise AppError(str(reply["err"]))
+        return CheckIn(str(reply["ticket"]), int(reply.get("ahead", 0)), bool(reply.get("late")))
+
+    async def sweep_no_shows(self, day: str, *, late_ms: int, clerk: str = "") -> list[str]:
+        """Mark the day's bookings whose check-in window has closed unused as
+        no-shows (one script); their ids."""
+        now = self.clock()
+        k = self.keys
+        ids = [
+            text(i)
+            for i in await self.redis.zrangebyscore(k.appointment_day(day), "-inf", f"({now - late_ms}")
+            if isinstance(i, (bytes, str))
+        ]
+        if not ids:
+            return []
+        reply = await self.scripts.run(
+            "no_show_appointments",
+            [k.events, k.event_seq, *(k.appointment(i) for i in ids)],
+            {"late_ms": late_ms, "now": now, "channel": k.channel, "clerk": clerk},
+        )
+        return [str(i) for i in reply.get("no_shows", [])]

@@ -1,0 +1,75 @@
+"""Check-in at the kiosk over a real server (issue #10): the kiosk's code
+gives the ticket POST /api/tickets gives, with source "appointment", queued
+for printing; only a kiosk or staff may check in; twice is refused."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from queue_server.domain.config import WEEKDAYS
+from queue_server.redis_server import free_port
+from tests.e2e.appointment_helpers import TZ
+from tests.helpers import run_sync, test_config_dict
+from tests.server import ServerHandle, seed_accounts, write_toml
+
+
+@pytest.fixture(scope="module")
+def srv(redis_url, tmp_path_factory):
+    d = test_config_dict()
+    for day in WEEKDAYS:
+        d["hours"][day] = ["00:00-23:59"]  # some slot is always within the window
+    d["hours"] |= {"public_holidays": False, "closures": []}
+    d["appointments"] |= {"enabled": True, "book_until_minutes": 0, "checkin_early_minutes": 240}
+    d["categories"][0]["appointment_capacity"] = 5
+    path = tmp_path_factory.mktemp("site") / "site.toml"
+    write_toml(d, path)
+    handle = ServerHandle(redis_url=redis_url, site_id=d["site"]["id"], config_path=path, port=free_port())
+    handle.tokens = run_sync(seed_accounts(redis_url, handle.site_id))
+    handle.start()
+    yield handle
+    handle.close()
+
+
+def next_slot(client) -> str:
+    now = datetime.now(TZ)
+    for day in (now.date(), now.date().fromordinal(now.date().toordinal() + 1)):
+        slots = client.get("/api/appointments/slots", params={"category": "HT", "date": day.isoformat()}).json()
+        for s in slots["slots"]:
+            if s["available"] > 0 and (datetime.fromisoformat(s["start"]) - now).total_seconds() < 3 * 3600:
+                return s["start"]
+    raise AssertionError("no slot within the check-in window")
+
+
+def test_check_in_by_code_at_the_kiosk(srv):
+    anon = srv.client()
+    start = next_slot(anon)
+    b = anon.post(
+        "/api/appointments", json={"category": "HT", "start": start, "name": "Đỗ Minh Tuấn", "phone": "0905123456"}
+    )
+    assert b.status_code == 201, b.text
+    code = b.json()["code"]
+    assert anon.post("/api/appointments/check-in", json={"code": code}).status_code == 401
+    assert srv.device("display").post("/api/appointments/check-in", json={"code": code}).status_code == 403
+    kiosk = srv.device("kiosk")
+    r = kiosk.post("/api/appointments/check-in", json={"code": code.lower()}, headers={"Idempotency-Key": "p-1"})
+    assert r.status_code == 201, r.text
+    t = r.json()
+    walk_in_keys = set(srv.device("kiosk").post("/api/tickets", json={"category": "CT"}).json())
+    assert walk_in_keys <= set(t)  # the ticket as POST /api/tickets gives it
+    assert (t["source"], t["category"], t["status"], t["late"]) == ("appointment", "HT", "waiting", False)
+    assert t["number"].startswith("A") and t["appointment"] == {"id": b.json()["id"], "code": code, "start": start}
+    assert t["print"]["queued"] is True
+    replay = kiosk.post("/api/appointments/check-in", json={"code": code}, headers={"Idempotency-Key": "p-1"})
+    assert replay.status_code == 201 and replay.json()["id"] == t["id"]
+    twice = kiosk.post("/api/appointments/check-in", json={"code": code})
+    assert (twice.status_code, twice.json()["error"]) == (409, "already_checked_in")
+    unknown = kiosk.post("/api/appointments/check-in", json={"code": "ZZZZZZ"})
+    assert (unknown.status_code, unknown.json()["error"]) == (404, "appointment_not_found")
+    bad = kiosk.post("/api/appointments/check-in", json={"code": 5})
+    assert bad.status_code == 400
+    # the ticket is public by its id, like any other, without name or phone
+    track = anon.get(f"/api/tickets/{t['id']}")
+    assert track.status_code == 200 and "Tuấn" not in track.text and "905123456" not in track.text
+    assert "Tuấn" not in srv.log_tail()
