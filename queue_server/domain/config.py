@@ -41,6 +41,21 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
+class Procedure:
+    """A common procedure (thủ tục) of a category, shown under its name on the kiosk."""
+
+    name: str
+    name_en: str = ""
+
+    def label(self, lang: str = "vi") -> str:
+        return self.name_en if lang == "en" and self.name_en else self.name
+
+
+# how many common procedures a category may list (the kiosk shows the first few)
+MAX_PROCEDURES = 8
+
+
+@dataclass(frozen=True)
 class Category:
     code: str
     prefix: str
@@ -49,6 +64,7 @@ class Category:
     target_wait_min: float
     service_min: float
     enabled: bool = True
+    procedures: tuple[Procedure, ...] = ()
 
     def label(self, lang: str = "vi") -> str:
         return self.name_en if lang == "en" and self.name_en else self.name
@@ -164,7 +180,7 @@ class SiteConfig:
                 "enforce": self.hours.enforce,
             },
             "queue": asdict(self.queue),
-            "categories": [asdict(c) for c in self.categories],
+            "categories": [{**asdict(c), "procedures": [asdict(p) for p in c.procedures]} for c in self.categories],
             "counters": [
                 {"number": c.number, "categories": list(c.categories), "name": c.name, "enabled": c.enabled}
                 for c in self.counters
@@ -261,6 +277,33 @@ def _parse_sessions(c: _Collector, raw: Any, fld: str) -> tuple[Session, ...]:
     for a, b in zip(out, out[1:], strict=False):
         if b.start < a.end:
             c.add(fld, f"các phiên {a} và {b} chồng nhau", f"sessions {a} and {b} overlap")
+    return tuple(out)
+
+
+def _parse_procedures(c: _Collector, raw: Any, fld: str) -> tuple[Procedure, ...]:
+    """`procedures = [{name = "Đăng ký khai sinh", name_en = "Birth registration"}, …]`;
+    a plain string is a Vietnamese name without English."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, (list, tuple)):
+        c.add(fld, "phải là danh sách thủ tục", "must be a list of procedures")
+        return ()
+    if len(raw) > MAX_PROCEDURES:
+        c.add(fld, f"nhiều nhất {MAX_PROCEDURES} thủ tục", f"at most {MAX_PROCEDURES} procedures")
+    out: list[Procedure] = []
+    for i, rp in enumerate(raw[:MAX_PROCEDURES]):
+        f = f"{fld}[{i}]"
+        if isinstance(rp, str):
+            rp = {"name": rp}
+        if not isinstance(rp, dict):
+            c.add(f, "phải là một bảng {name, name_en} hoặc một chuỗi", "must be a table {name, name_en} or a string")
+            continue
+        out.append(
+            Procedure(
+                name=c.text(rp, "name", f"{f}.name", max_len=100),
+                name_en=c.text(rp, "name_en", f"{f}.name_en", required=False, max_len=100),
+            )
+        )
     return tuple(out)
 
 
@@ -361,6 +404,7 @@ def parse_config(data: dict[str, Any]) -> SiteConfig:
                 ),
                 service_min=float(c.number(rc, "service_min", f"{f}.service_min", lo=0.5, hi=480, default=10)),
                 enabled=c.flag(rc, "enabled", f"{f}.enabled", True),
+                procedures=_parse_procedures(c, rc.get("procedures"), f"{f}.procedures"),
             )
         )
     for attr, label_vi, label_en in (("code", "mã", "code"), ("prefix", "tiền tố", "prefix")):
