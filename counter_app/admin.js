@@ -225,6 +225,7 @@
         for (const [n, k] of CAT_COLS) tr.querySelector(`[name=${n}]`).setAttribute("aria-label", `${t(k)} – ${code}`);
       };
       tr.querySelector("[name=code]").addEventListener("input", named); named();
+      tr.procedures = c.procedures || [];        // not edited here (TOML or the config API): kept as they are
       body.append(tr);
     };
     S.cfg.categories.forEach(addRow);
@@ -236,7 +237,8 @@
           const cats = [...body.querySelectorAll("tr")].map((tr) => {
             const g = (n) => tr.querySelector(`[name=${n}]`);
             return { code: g("code").value.trim().toUpperCase(), prefix: g("prefix").value.trim().toUpperCase(), name: g("name").value,
-              name_en: g("name_en").value, target_wait_min: num(g("target_wait_min").value), service_min: num(g("service_min").value), enabled: g("enabled").checked };
+              name_en: g("name_en").value, target_wait_min: num(g("target_wait_min").value), service_min: num(g("service_min").value), enabled: g("enabled").checked,
+              procedures: tr.procedures };
           });
           if (await saveConfig({ categories: cats })) open("categories");
         } }, t("save")))));

@@ -274,3 +274,18 @@ def test_devices_show_their_state_and_the_printer_tab_speaks_words(live, page):
     expect(box).to_contain_text("Phiếu đang chờ in")
     assert "{" not in box.inner_text() and '"status"' not in box.inner_text()
     page.screenshot(path=str(artifact("admin_printer.png")), full_page=True)
+
+
+def test_saving_the_categories_keeps_their_procedures(live, page):
+    """Issue #13 item 4: the categories tab does not edit the kiosk's common
+    procedures, and saving it must not wipe them."""
+    before = live.client().get("/api/categories").json()["categories"]
+    admin_page(page, live, "categories")
+    page.locator('#categories tr[data-code="CT"] input[name="name_en"]').fill("Certifications")
+    page.click("#save-categories")
+    expect(page.locator("#msg")).to_be_visible()
+    after = {c["code"]: c for c in live.client().get("/api/categories").json()["categories"]}
+    assert after["CT"]["name_en"] == "Certifications"
+    for c in before:
+        assert after[c["code"]]["procedures"] == c["procedures"], c["code"]
+    assert after["HT"]["procedures"][0]["name"] == "Đăng ký khai sinh"
