@@ -110,6 +110,9 @@ def test_kiosk_locked_outside_hours(redis_url, browser):
         page.wait_for_selector("#locked:not(.hidden)", timeout=10_000)
         text = page.inner_text("#locked")
         assert "Ngoài giờ làm việc" in text and "07:30 Chủ Nhật" in text
+        page.screenshot(path=str(artifact("kiosk_locked.png")))
+        _assert_fits(page.evaluate(_MEASURE), "locked")
+        assert page.evaluate("parseFloat(getComputedStyle(document.querySelector('#locked h2')).fontSize)") >= 40
     finally:
         ctx.close()
         srv.close()
@@ -337,7 +340,7 @@ def _assert_fits(m: dict, where: str) -> None:
         )
 
 
-def _assert_start_screen(m: dict, cats: list[dict], screen: str, vietnamese: bool = True) -> None:
+def _assert_start_screen(m: dict, cats: list[dict], screen: str, vietnamese: bool = True, least: float = 48) -> None:
     _assert_fits(m, screen)
     u = m["union"]
     portrait = m["vh"] > m["vw"]
@@ -349,11 +352,11 @@ def _assert_start_screen(m: dict, cats: list[dict], screen: str, vietnamese: boo
         assert not t["clipped"], (screen, "text cut off in the tile", t)
         assert not t["broken"], (screen, "words may be broken", t)
         assert t["name"] == c["name"], t
-        # readable from a metre on a 21–32" 1080p screen; a long name may give a little in landscape,
-        # and a long English word ("Certification") a little more, rather than being broken
+        # readable from a metre on a 21–32" 1080p screen; a long name may give a little in landscape
+        # or among 8 tiles, and a long English word ("Certification") a little more, rather than break
         if min(m["vw"], m["vh"]) >= 1080:
-            least = (48 if portrait else 44) if vietnamese else 40
-            assert t["nameSize"] >= least, (screen, t["code"], t["nameSize"])
+            size = (least if portrait else min(least, 44)) if vietnamese else 40
+            assert t["nameSize"] >= size, (screen, t["code"], t["nameSize"])
         # 2–4 of its common procedures, in order, under its name and inside the tile
         shown = [p["text"] for p in t["procs"]]
         assert 2 <= len(shown) <= 4, (screen, t["code"], shown)
@@ -392,6 +395,16 @@ def test_the_tiles_fill_the_screen_with_large_targets_and_procedures(live, brows
 def test_the_ticket_and_error_screens_are_large(live, browser, screen):
     ctx, page = _kiosk_on(browser, live, screen)
     try:
+        big = min(SCREENS[screen]) >= 1080
+        # the appointment entry (a placeholder for now): large words and a large way back
+        page.click("#appt-btn")
+        page.wait_for_selector("#appt:not(.hidden)")
+        page.screenshot(path=str(artifact(f"kiosk_appt_{screen}.png")))
+        _assert_fits(page.evaluate(_MEASURE), f"{screen} appointment")
+        size = page.evaluate("parseFloat(getComputedStyle(document.getElementById('appt-text')).fontSize)")
+        assert size >= (40 if big else 28), size
+        page.click("#appt-back")
+        page.wait_for_selector("#start:not(.hidden)")
         page.click("button.cat[data-code='XH']")
         page.wait_for_selector("#result:not(.hidden)")
         page.wait_for_function("document.getElementById('r-qr').naturalWidth > 0")
@@ -402,7 +415,6 @@ def test_the_ticket_and_error_screens_are_large(live, browser, screen):
                  size: parseFloat(getComputedStyle(e).fontSize), ...e.getBoundingClientRect().toJSON()}; };
                return {number: px("r-number"), cat: px("r-cat"), info: px("r-info"), qr: px("r-qr")}; }"""
         )
-        big = min(SCREENS[screen]) >= 1080
         assert sizes["number"]["size"] >= (160 if big else 110), sizes
         assert sizes["cat"]["size"] >= (44 if big else 30) and sizes["info"]["size"] >= (34 if big else 24), sizes
         assert sizes["qr"]["width"] >= (300 if big else 200), sizes
@@ -423,5 +435,53 @@ def test_the_ticket_and_error_screens_are_large(live, browser, screen):
         _assert_fits(page.evaluate(_MEASURE), f"{screen} error")
         size = page.evaluate("parseFloat(getComputedStyle(document.getElementById('error-text')).fontSize)")
         assert size >= (44 if big else 30), size
+    finally:
+        ctx.close()
+
+
+_MORE = [
+    {
+        "code": "TD",
+        "prefix": "H",
+        "name": "Thi đua – Khen thưởng",
+        "name_en": "Emulation and awards",
+        "target_wait_min": 20,
+        "service_min": 10,
+        "procedures": [
+            {"name": "Giấy khen của Chủ tịch UBND xã", "name_en": "Commune chairman's certificate of merit"},
+            {"name": "Khen thưởng đột xuất", "name_en": "Extraordinary awards"},
+        ],
+    },
+    {
+        "code": "GD",
+        "prefix": "K",
+        "name": "Giáo dục – Đào tạo",
+        "name_en": "Education and training",
+        "target_wait_min": 20,
+        "service_min": 10,
+        "procedures": [
+            {"name": "Cho phép hoạt động nhóm trẻ", "name_en": "Licensing a childcare group"},
+            {"name": "Xét hỗ trợ học tập", "name_en": "Study support"},
+        ],
+    },
+]
+
+
+@pytest.mark.parametrize("count", [3, 8])
+@pytest.mark.parametrize("screen", ["portrait", "landscape"])
+def test_the_grid_adapts_to_the_number_of_categories(live, browser, screen, count):
+    """3–8 categories are typical: the tiles fill the screen either way."""
+    admin = live.login("admin")
+    cats = admin.get("/api/admin/config").json()["config"]["categories"]
+    cats = (cats + _MORE)[:count]
+    counters = [{"number": 1, "categories": [c["code"] for c in cats]}]
+    r = admin.put("/api/admin/config", json={"categories": cats, "counters": counters})
+    assert r.status_code == 200, r.text
+    ctx, page = _kiosk_on(browser, live, screen, printer_ok=True)
+    try:
+        page.screenshot(path=str(artifact(f"kiosk_{screen}_{count}_categories.png")))
+        shown = live.client().get("/api/categories").json()["categories"]
+        assert len(shown) == count
+        _assert_start_screen(page.evaluate(_MEASURE), shown, f"{screen} {count}", least=48 if count <= 6 else 44)
     finally:
         ctx.close()
