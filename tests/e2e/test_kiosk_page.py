@@ -321,10 +321,11 @@ def _kiosk_on(browser, live, screen: str, printer_ok: bool = False):
     if printer_ok:
         ok = json.dumps({"ok": True, "status": "online"})
         page.route("**/api/printer/status?*", lambda route: route.fulfill(content_type="application/json", body=ok))
-    _open_kiosk(page, live)
-    if printer_ok:
-        page.wait_for_function("document.body.dataset.printer === 'ok'")
+        with page.expect_response(lambda r: "/api/printer/status" in r.url):
+            _open_kiosk(page, live)
+        expect(page.locator("#printer-banner")).to_be_hidden()
     else:
+        _open_kiosk(page, live)
         expect(page.locator("#printer-banner")).to_be_visible()
     return ctx, page
 
