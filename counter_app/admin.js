@@ -225,6 +225,7 @@
         for (const [n, k] of CAT_COLS) tr.querySelector(`[name=${n}]`).setAttribute("aria-label", `${t(k)} – ${code}`);
       };
       tr.querySelector("[name=code]").addEventListener("input", named); named();
+      tr.procedures = c.procedures || [];        // not edited here (TOML or the config API): kept as they are
       body.append(tr);
     };
     S.cfg.categories.forEach(addRow);

@@ -33,6 +33,11 @@ USERS = {  # username -> (role, counters)
 
 
 def _toml_value(v: Any) -> str:
+    """A TOML value: JSON for scalars, arrays and inline tables ({k = v}) written out."""
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     return json.dumps(v, ensure_ascii=False)
 
 

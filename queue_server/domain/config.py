@@ -43,6 +43,21 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
+class Procedure:
+    """A common procedure (thủ tục) of a category, shown under its name on the kiosk."""
+
+    name: str
+    name_en: str = ""
+
+    def label(self, lang: str = "vi") -> str:
+        return self.name_en if lang == "en" and self.name_en else self.name
+
+
+# how many common procedures a category may list (the kiosk shows the first few)
+MAX_PROCEDURES = 8
+
+
+@dataclass(frozen=True)
 class Category:
     code: str
     prefix: str
@@ -55,6 +70,7 @@ class Category:
     # the day (same-day procedures), or None
     appointment_capacity: int = 0
     last_slot: time | None = None
+    procedures: tuple[Procedure, ...] = ()
 
     def label(self, lang: str = "vi") -> str:
         return self.name_en if lang == "en" and self.name_en else self.name
@@ -206,6 +222,7 @@ class SiteConfig:
 
 def _category_dict(c: Category) -> dict[str, Any]:
     d = asdict(c)
+    d["procedures"] = [asdict(p) for p in c.procedures]
     if c.last_slot is None:
         del d["last_slot"]  # TOML has no null
     else:
@@ -300,6 +317,33 @@ def _parse_sessions(c: _Collector, raw: Any, fld: str) -> tuple[Session, ...]:
     for a, b in zip(out, out[1:], strict=False):
         if b.start < a.end:
             c.add(fld, f"các phiên {a} và {b} chồng nhau", f"sessions {a} and {b} overlap")
+    return tuple(out)
+
+
+def _parse_procedures(c: _Collector, raw: Any, fld: str) -> tuple[Procedure, ...]:
+    """`procedures = [{name = "Đăng ký khai sinh", name_en = "Birth registration"}, …]`;
+    a plain string is a Vietnamese name without English."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, (list, tuple)):
+        c.add(fld, "phải là danh sách thủ tục", "must be a list of procedures")
+        return ()
+    if len(raw) > MAX_PROCEDURES:
+        c.add(fld, f"nhiều nhất {MAX_PROCEDURES} thủ tục", f"at most {MAX_PROCEDURES} procedures")
+    out: list[Procedure] = []
+    for i, rp in enumerate(raw[:MAX_PROCEDURES]):
+        f = f"{fld}[{i}]"
+        if isinstance(rp, str):
+            rp = {"name": rp}
+        if not isinstance(rp, dict):
+            c.add(f, "phải là một bảng {name, name_en} hoặc một chuỗi", "must be a table {name, name_en} or a string")
+            continue
+        out.append(
+            Procedure(
+                name=c.text(rp, "name", f"{f}.name", max_len=100),
+                name_en=c.text(rp, "name_en", f"{f}.name_en", required=False, max_len=100),
+            )
+        )
     return tuple(out)
 
 
@@ -406,6 +450,7 @@ def parse_config(data: dict[str, Any]) -> SiteConfig:
                     )
                 ),
                 last_slot=_parse_hhmm(c, rc.get("last_slot"), f"{f}.last_slot"),
+                procedures=_parse_procedures(c, rc.get("procedures"), f"{f}.procedures"),
             )
         )
     for attr, label_vi, label_en in (("code", "mã", "code"), ("prefix", "tiền tố", "prefix")):

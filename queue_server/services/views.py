@@ -58,6 +58,7 @@ def category_view(c: Category, lang: str = "vi") -> dict[str, Any]:
         "target_wait_min": c.target_wait_min,
         "service_min": c.service_min,
         "enabled": c.enabled,
+        "procedures": [{"name": p.label(lang), "name_vi": p.name, "name_en": p.name_en} for p in c.procedures],
     }
 
 

@@ -287,3 +287,18 @@ def test_saving_the_categories_tab_keeps_their_appointment_fields(live, page):
     after = {c["code"]: c for c in admin.get("/api/admin/config").json()["config"]["categories"]}
     assert after["HT"]["name_en"] == "Civil registration"
     assert after["HT"]["appointment_capacity"] == 2 and after["CT"]["last_slot"] == "15:00"
+
+
+def test_saving_the_categories_keeps_their_procedures(live, page):
+    """Issue #13 item 4: the categories tab does not edit the kiosk's common
+    procedures, and saving it must not wipe them."""
+    before = live.client().get("/api/categories").json()["categories"]
+    admin_page(page, live, "categories")
+    page.locator('#categories tr[data-code="CT"] input[name="name_en"]').fill("Certifications")
+    page.click("#save-categories")
+    expect(page.locator("#msg")).to_contain_text("Đã lưu")
+    after = {c["code"]: c for c in live.client().get("/api/categories").json()["categories"]}
+    assert after["CT"]["name_en"] == "Certifications"
+    for c in before:
+        assert after[c["code"]]["procedures"] == c["procedures"], c["code"]
+    assert after["HT"]["procedures"][0]["name"] == "Đăng ký khai sinh"

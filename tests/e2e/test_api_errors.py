@@ -99,8 +99,14 @@ def test_public_reads(live):
     cats = live.client().get("/api/categories").json()["categories"]
     assert [c["code"] for c in cats][:2] == ["HT", "CT"]
     assert cats[0]["name"] == "Hộ tịch"
+    assert cats[0]["procedures"][0] == {
+        "name": "Đăng ký khai sinh",
+        "name_vi": "Đăng ký khai sinh",
+        "name_en": "Birth registration",
+    }
     en = live.client().get("/api/categories?lang=en").json()["categories"]
     assert en[0]["name"] == "Civil status"
+    assert en[0]["procedures"][0]["name"] == "Birth registration"
     t = live.device("kiosk").post("/api/tickets", json={"category": "CT", "priority": True}).json()
     assert set(t) >= {"id", "number", "category", "status", "issued_at", "ahead", "eta_minutes", "track_url"}
     assert t["track_url"].endswith(f"/t/{t['id']}") and len(t["id"]) >= 16

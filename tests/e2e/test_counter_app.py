@@ -391,6 +391,7 @@ def test_waiting_list_and_no_shows_with_requeue_and_call(live, page):
     expect(page.locator('#waiting tr[data-number="A001"]')).to_contain_text("Hộ tịch")
     expect(page.locator('#waiting tr[data-number="A001"] td.wait')).to_have_text(re.compile(r"^\d{2}:\d{2}$"))
     expect(page.locator('#waiting tr[data-number="C001"]')).to_have_count(0)
+    page.screenshot(path=str(artifact("counter_waiting.png")), full_page=True)
 
     page.keyboard.press("Space")
     expect(page.locator("#ticket-number")).to_have_text("A001")

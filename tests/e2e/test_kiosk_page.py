@@ -110,6 +110,9 @@ def test_kiosk_locked_outside_hours(redis_url, browser):
         page.wait_for_selector("#locked:not(.hidden)", timeout=10_000)
         text = page.inner_text("#locked")
         assert "Ngoài giờ làm việc" in text and "07:30 Chủ Nhật" in text
+        page.screenshot(path=str(artifact("kiosk_locked.png")))
+        _assert_fits(page.evaluate(_MEASURE), "locked")
+        assert page.evaluate("parseFloat(getComputedStyle(document.querySelector('#locked h2')).fontSize)") >= 40
     finally:
         ctx.close()
         srv.close()
@@ -259,3 +262,227 @@ def test_a_ticket_reported_not_printed_shows_the_photo_message_at_once(live, pag
         page.screenshot(path=str(artifact("kiosk_not_printed.png")))
     finally:
         stop_agent(agent)
+
+
+# -- issue #13 item 4: the kiosk fills a 21–32" screen, portrait or landscape -------------------------
+# 15 mm is ~60 px at 21.5" 1080p (0.248 mm/px) and ~41 px at 32"; the layout aims at ≥ 64 CSS px.
+MIN_TARGET_PX = 60
+SCREENS = {
+    "portrait": (1080, 1920),
+    "landscape": (1920, 1080),
+    "small-portrait": (768, 1366),
+    "small-landscape": (1366, 768),
+}
+
+# What the start screen looks like, measured in the page: every visible button's box, the
+# tiles' union box, each tile's name size and procedures, and whether anything overflows.
+_MEASURE = """() => {
+  const box = el => { const r = el.getBoundingClientRect(); return {x: r.left, y: r.top, w: r.width, h: r.height,
+                                                                    right: r.right, bottom: r.bottom}; };
+  const visible = el => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0 &&
+                                                                      getComputedStyle(el).visibility !== "hidden"; };
+  const tiles = [...document.querySelectorAll("#cats button.cat")];
+  const b = tiles.map(box);
+  const union = b.length ? {top: Math.min(...b.map(r => r.y)), bottom: Math.max(...b.map(r => r.bottom)),
+                           left: Math.min(...b.map(r => r.x)), right: Math.max(...b.map(r => r.right))} : null;
+  const se = document.scrollingElement;
+  return {
+    vw: innerWidth, vh: innerHeight,
+    scrollHeight: se.scrollHeight, scrollWidth: se.scrollWidth,
+    union,
+    buttons: [...document.querySelectorAll("button")].filter(visible).map(el => ({id: el.id || el.dataset.code || el.className,
+                                                                                   ...box(el)})),
+    tiles: tiles.map(t => {
+      const name = t.querySelector(".cat-name");
+      const tb = box(t);
+      const items = [...t.querySelectorAll(".procs li")].filter(visible);
+      return {
+        code: t.dataset.code, box: tb,
+        // text cut off at the tile's edge, or a word wider than its line (overflowing or broken)
+        clipped: t.scrollHeight > t.clientHeight + 1 || t.scrollWidth > t.clientWidth + 1 ||
+                 [...t.querySelectorAll(".cat-name, .procs li")].some(e => e.scrollWidth > e.clientWidth + 1),
+        broken: getComputedStyle(name || t).overflowWrap !== "normal" || getComputedStyle(name || t).wordBreak !== "normal",
+        name: name ? name.textContent : null,
+        nameSize: name ? parseFloat(getComputedStyle(name).fontSize) : 0,
+        nameBox: name ? box(name) : null,
+        procs: items.map(li => ({text: li.textContent, box: box(li), size: parseFloat(getComputedStyle(li).fontSize)})),
+      };
+    }),
+  };
+}"""
+
+
+def _kiosk_on(browser, live, screen: str, printer_ok: bool = False):
+    """The kiosk on one screen; no print agent runs, so the printer banner shows (the least room
+    for the tiles) unless `printer_ok` has the page told the printer is fine."""
+    w, h = SCREENS[screen]
+    ctx = browser.new_context(viewport={"width": w, "height": h}, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
+    page = ctx.new_page()
+    if printer_ok:
+        ok = json.dumps({"ok": True, "status": "online"})
+        page.route("**/api/printer/status?*", lambda route: route.fulfill(content_type="application/json", body=ok))
+        with page.expect_response(lambda r: "/api/printer/status" in r.url):
+            _open_kiosk(page, live)
+        expect(page.locator("#printer-banner")).to_be_hidden()
+    else:
+        _open_kiosk(page, live)
+        expect(page.locator("#printer-banner")).to_be_visible()
+    return ctx, page
+
+
+def _assert_fits(m: dict, where: str) -> None:
+    assert m["scrollHeight"] <= m["vh"] and m["scrollWidth"] <= m["vw"], (where, "the page scrolls", m)
+    for b in m["buttons"]:
+        assert b["w"] >= MIN_TARGET_PX and b["h"] >= MIN_TARGET_PX, (where, "touch target too small", b)
+        assert b["x"] >= 0 and b["y"] >= 0 and b["right"] <= m["vw"] + 0.5 and b["bottom"] <= m["vh"] + 0.5, (
+            where,
+            "a button leaves the screen",
+            b,
+        )
+
+
+def _assert_start_screen(m: dict, cats: list[dict], screen: str, vietnamese: bool = True, least: float = 48) -> None:
+    _assert_fits(m, screen)
+    u = m["union"]
+    portrait = m["vh"] > m["vw"]
+    # the tiles fill the screen: most of its height, nearly all of its width
+    assert (u["bottom"] - u["top"]) >= (0.70 if portrait else 0.60) * m["vh"], (screen, u)
+    assert (u["right"] - u["left"]) >= 0.90 * m["vw"], (screen, u)
+    assert [t["code"] for t in m["tiles"]] == [c["code"] for c in cats]
+    for t, c in zip(m["tiles"], cats, strict=True):
+        assert not t["clipped"], (screen, "text cut off in the tile", t)
+        assert not t["broken"], (screen, "words may be broken", t)
+        assert t["name"] == c["name"], t
+        # readable from a metre on a 21–32" 1080p screen; a long name may give a little in landscape
+        # or among 8 tiles, and a long English word ("Certification") a little more, rather than break
+        if min(m["vw"], m["vh"]) >= 1080:
+            size = (least if portrait else min(least, 44)) if vietnamese else 40
+            assert t["nameSize"] >= size, (screen, t["code"], t["nameSize"])
+        # 2–4 of its common procedures, in order, under its name and inside the tile
+        shown = [p["text"] for p in t["procs"]]
+        assert 2 <= len(shown) <= 4, (screen, t["code"], shown)
+        assert shown == [p["name"] for p in c["procedures"]][: len(shown)], (screen, shown)
+        for p in t["procs"]:
+            assert p["box"]["y"] >= t["nameBox"]["bottom"] - 1, (screen, "procedure above the name", p)
+            assert p["box"]["bottom"] <= t["box"]["bottom"] and p["box"]["right"] <= t["box"]["right"] + 0.5, p
+            assert p["size"] >= (26 if min(m["vw"], m["vh"]) >= 1080 else 18), (screen, p)
+
+
+@pytest.mark.parametrize("printer", ["printer-ok", "printer-down"])
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_the_tiles_fill_the_screen_with_large_targets_and_procedures(live, browser, screen, printer):
+    """Issue #13 item 4: the kiosk used the top 30 % of a portrait screen with ~28 px text."""
+    ctx, page = _kiosk_on(browser, live, screen, printer_ok=printer == "printer-ok")
+    try:
+        cats = live.client().get("/api/categories").json()["categories"]
+        shots = printer == "printer-ok"
+        if shots:  # looked at by a person, before any assertion can stop the test
+            page.screenshot(path=str(artifact(f"kiosk_{screen}.png")))
+        _assert_start_screen(page.evaluate(_MEASURE), cats, screen)
+        # English: longer words, the same layout
+        page.click("#lang")
+        page.wait_for_function(
+            "document.querySelector(\"button.cat[data-code='HT'] .cat-name\").textContent === 'Civil status'"
+        )
+        cats_en = live.client().get("/api/categories?lang=en").json()["categories"]
+        if shots:
+            page.screenshot(path=str(artifact(f"kiosk_{screen}_en.png")))
+        _assert_start_screen(page.evaluate(_MEASURE), cats_en, f"{screen} en", vietnamese=False)
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize("screen", ["portrait", "landscape", "small-portrait", "small-landscape"])
+def test_the_ticket_and_error_screens_are_large(live, browser, screen):
+    ctx, page = _kiosk_on(browser, live, screen)
+    try:
+        big = min(SCREENS[screen]) >= 1080
+        # the appointment entry (a placeholder for now): large words and a large way back
+        page.click("#appt-btn")
+        page.wait_for_selector("#appt:not(.hidden)")
+        page.screenshot(path=str(artifact(f"kiosk_appt_{screen}.png")))
+        _assert_fits(page.evaluate(_MEASURE), f"{screen} appointment")
+        size = page.evaluate("parseFloat(getComputedStyle(document.getElementById('appt-text')).fontSize)")
+        assert size >= (40 if big else 28), size
+        page.click("#appt-back")
+        page.wait_for_selector("#start:not(.hidden)")
+        page.click("button.cat[data-code='XH']")
+        page.wait_for_selector("#result:not(.hidden)")
+        page.wait_for_function("document.getElementById('r-qr').naturalWidth > 0")
+        page.screenshot(path=str(artifact(f"kiosk_ticket_{screen}.png")))
+        _assert_fits(page.evaluate(_MEASURE), f"{screen} ticket")
+        sizes = page.evaluate(
+            """() => { const px = id => { const e = document.getElementById(id); return {
+                 size: parseFloat(getComputedStyle(e).fontSize), ...e.getBoundingClientRect().toJSON()}; };
+               return {number: px("r-number"), cat: px("r-cat"), info: px("r-info"), qr: px("r-qr")}; }"""
+        )
+        assert sizes["number"]["size"] >= (160 if big else 110), sizes
+        assert sizes["cat"]["size"] >= (44 if big else 30) and sizes["info"]["size"] >= (34 if big else 24), sizes
+        assert sizes["qr"]["width"] >= (300 if big else 200), sizes
+        page.click("#done")
+        page.wait_for_selector("#start:not(.hidden)")
+        # a refused ticket: the message is large too
+        page.route(
+            "**/api/tickets?*",
+            lambda route: route.fulfill(
+                status=409,
+                content_type="application/json",
+                body=json.dumps({"error": "site_closed", "message": "Ngoài giờ làm việc, máy lấy số tạm khóa."}),
+            ),
+        )
+        page.click("button.cat[data-code='HT']")
+        page.wait_for_selector("#error:not(.hidden)")
+        page.screenshot(path=str(artifact(f"kiosk_error_{screen}.png")))
+        _assert_fits(page.evaluate(_MEASURE), f"{screen} error")
+        size = page.evaluate("parseFloat(getComputedStyle(document.getElementById('error-text')).fontSize)")
+        assert size >= (44 if big else 30), size
+    finally:
+        ctx.close()
+
+
+_MORE = [
+    {
+        "code": "TD",
+        "prefix": "H",
+        "name": "Thi đua – Khen thưởng",
+        "name_en": "Emulation and awards",
+        "target_wait_min": 20,
+        "service_min": 10,
+        "procedures": [
+            {"name": "Giấy khen của Chủ tịch UBND xã", "name_en": "Commune chairman's certificate of merit"},
+            {"name": "Khen thưởng đột xuất", "name_en": "Extraordinary awards"},
+        ],
+    },
+    {
+        "code": "GD",
+        "prefix": "K",
+        "name": "Giáo dục – Đào tạo",
+        "name_en": "Education and training",
+        "target_wait_min": 20,
+        "service_min": 10,
+        "procedures": [
+            {"name": "Cho phép hoạt động nhóm trẻ", "name_en": "Licensing a childcare group"},
+            {"name": "Xét hỗ trợ học tập", "name_en": "Study support"},
+        ],
+    },
+]
+
+
+@pytest.mark.parametrize("count", [3, 8])
+@pytest.mark.parametrize("screen", ["portrait", "landscape"])
+def test_the_grid_adapts_to_the_number_of_categories(live, browser, screen, count):
+    """3–8 categories are typical: the tiles fill the screen either way."""
+    admin = live.login("admin")
+    cats = admin.get("/api/admin/config").json()["config"]["categories"]
+    cats = (cats + _MORE)[:count]
+    counters = [{"number": 1, "categories": [c["code"] for c in cats]}]
+    r = admin.put("/api/admin/config", json={"categories": cats, "counters": counters})
+    assert r.status_code == 200, r.text
+    ctx, page = _kiosk_on(browser, live, screen, printer_ok=True)
+    try:
+        page.screenshot(path=str(artifact(f"kiosk_{screen}_{count}_categories.png")))
+        shown = live.client().get("/api/categories").json()["categories"]
+        assert len(shown) == count
+        _assert_start_screen(page.evaluate(_MEASURE), shown, f"{screen} {count}", least=48 if count <= 6 else 44)
+    finally:
+        ctx.close()

@@ -120,3 +120,16 @@ def test_every_answer_is_documented(server, spec):
     finally:
         admin.close()
     assert not wrong, "\n".join(wrong)
+
+
+def test_the_kiosks_categories_reply_is_declared_with_its_procedures(spec):
+    """Issue #13 item 4: the kiosk reads each category's common procedures from /api/categories."""
+    ok = spec["paths"]["/api/categories"]["get"]["responses"]["200"]
+    ref = ok["content"]["application/json"]["schema"]["$ref"]
+    schemas = spec["components"]["schemas"]
+    reply = schemas[ref.rsplit("/", 1)[1]]
+    item = reply["properties"]["categories"]["items"]["$ref"].rsplit("/", 1)[1]
+    category = schemas[item]
+    assert {"code", "prefix", "name", "name_vi", "name_en", "procedures"} <= set(category["required"])
+    procedure = schemas[category["properties"]["procedures"]["items"]["$ref"].rsplit("/", 1)[1]]
+    assert set(procedure["required"]) == {"name", "name_vi", "name_en"}

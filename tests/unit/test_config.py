@@ -82,3 +82,42 @@ def test_print_max_age_default_and_bounds():
         d = base()
         d["queue"]["print_max_age_s"] = bad
         assert "queue.print_max_age_s" in problems(d), bad
+
+
+def test_categories_list_their_common_procedures_in_both_languages():
+    """Issue #13 item 4: the kiosk shows a category's common procedures under its name."""
+    cfg = load_toml(None)
+    ht = cfg.category("HT")
+    assert [p.name for p in ht.procedures][:4] == [
+        "Đăng ký khai sinh",
+        "Đăng ký kết hôn",
+        "Xác nhận tình trạng hôn nhân",
+        "Đăng ký khai tử",
+    ]
+    assert ht.procedures[0].label("en") == "Birth registration"
+    assert "Chứng thực chữ ký" in [p.name for p in cfg.category("CT").procedures]
+    # every shipped category has 2–8 procedures, each named in Vietnamese and English
+    for c in cfg.categories:
+        assert 2 <= len(c.procedures) <= 8, c.code
+        assert all(p.name and p.name_en for p in c.procedures), c.code
+
+
+def test_procedures_are_optional_and_validated():
+    d = base()
+    del d["categories"][0]["procedures"]
+    d["categories"][1]["procedures"] = ["Chứng thực bản sao"]  # a plain string: Vietnamese only
+    cfg = parse_config(d)
+    assert cfg.categories[0].procedures == ()
+    assert cfg.categories[1].procedures[0].name == "Chứng thực bản sao"
+    assert cfg.categories[1].procedures[0].label("en") == "Chứng thực bản sao"
+    d = base()
+    d["categories"][0]["procedures"] = "Đăng ký khai sinh"
+    d["categories"][1]["procedures"] = [{"name_en": "no Vietnamese name"}, 3]
+    d["categories"][2]["procedures"] = [{"name": "x" * 101}]
+    d["categories"][3]["procedures"] = [f"Thủ tục {i}" for i in range(9)]
+    got = problems(d)
+    assert "danh sách" in got["categories[0].procedures"].vi
+    assert "categories[1].procedures[0].name" in got
+    assert "categories[1].procedures[1]" in got
+    assert "categories[2].procedures[0].name" in got
+    assert "8" in got["categories[3].procedures"].vi
