@@ -11,9 +11,11 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
+import httpx
 from redis import Redis as SyncRedis
 from rq import Queue
 
+from queue_server.adapters.jobs import QUEUE_NAME
 from queue_server.bootstrap import build_stores
 from queue_server.domain.config import SiteConfig, load_toml
 from queue_server.domain.holidays import is_public_holiday
@@ -22,7 +24,7 @@ from queue_server.store.connection import open_redis
 
 log = logging.getLogger("motcua.jobs")
 
-QUEUE_NAME = "motcua"
+HTTP_TIMEOUT_S = 10.0
 CLOSE_DAY_GRACE = timedelta(minutes=30)
 # Finished tickets stay in the live hash this long (the tracking page and
 # "find ticket" work on them); their events stay in the log for good.
@@ -101,3 +103,36 @@ def schedule_close_day(
             description=f"close day {at:%Y-%m-%d} for {cfg.site.id}",
         )
     return job_id
+
+
+class DeliveryFailed(RuntimeError):
+    """A gateway refused or did not take a message: RQ tries again (Retry)."""
+
+
+def deliver_http(request: dict) -> int:
+    """Send one notice to an HTTP gateway (an SMS gateway or Zalo ZNS), as
+    `adapters.notify` built it: {url, headers, content, kind, zalo}. A
+    status other than 2xx, a network error or a ZNS reply whose `error` is
+    not 0 fails the job, and RQ retries it. Logs the kind and the status,
+    never the phone or the text."""
+    kind = request.get("kind", "")
+    try:
+        r = httpx.post(
+            request["url"], headers=request["headers"], content=request["content"].encode(), timeout=HTTP_TIMEOUT_S
+        )
+    except httpx.HTTPError as e:
+        log.warning("notice %s: gateway unreachable (%s)", kind, type(e).__name__)
+        raise DeliveryFailed(f"{kind}: {type(e).__name__}") from None
+    if not 200 <= r.status_code < 300:
+        log.warning("notice %s: gateway answered %d", kind, r.status_code)
+        raise DeliveryFailed(f"{kind}: HTTP {r.status_code}")
+    if request.get("zalo"):
+        try:
+            err = r.json().get("error", -1)
+        except ValueError:
+            err = -1
+        if err != 0:
+            log.warning("notice %s: ZNS error %s", kind, err)
+            raise DeliveryFailed(f"{kind}: ZNS error {err}")
+    log.info("notice %s sent (%d)", kind, r.status_code)
+    return r.status_code
