@@ -130,7 +130,9 @@ def build_services(
         printing=printing,
         display=DisplayService(s.config, s.display, s.audit, s.pairings, s.accounts),
         admin=AdminService(s.config, s.accounts, s.audit, s.limiter),
-        appointments=AppointmentService(s.config, s.appointments, s.audit, s.tickets, printing),
+        appointments=AppointmentService(
+            s.config, s.appointments, s.audit, s.tickets, printing, notifier=notifier, limiter=s.limiter
+        ),
         outbox=OutboxService(outbox),
         notifier=notifier,
     )

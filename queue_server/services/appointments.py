@@ -29,6 +29,7 @@ from queue_server.domain.appointments import (
 )
 from queue_server.domain.config import SiteConfig
 from queue_server.domain.holidays import is_public_holiday
+from queue_server.domain.notify import Kind, Message, confirmation_text, otp_text, when
 from queue_server.domain.numbering import service_day
 from queue_server.domain.slots import (
     Slot,
@@ -42,14 +43,23 @@ from queue_server.domain.slots import (
     places_left,
 )
 from queue_server.errors import AppError
+from queue_server.services.notify import Notifier
 from queue_server.services.printing import PrintService
 from queue_server.services.tickets import TicketState, check_open
-from queue_server.store.appointments import AppointmentStore, token_digest
+from queue_server.store.appointments import AppointmentStore, OtpHold, new_otp, token_digest
 from queue_server.store.audit import AuditLog
 from queue_server.store.config_store import ConfigStore
+from queue_server.store.ratelimit import RateLimiter
 from queue_server.store.tickets import TicketStore
 
 MAX_NAME = 100
+OTP_MINUTES = 5
+OTP_TRIES = 5
+# codes sent to one phone, and codes typed for one phone's holds, per hour
+OTP_SENDS_PER_PHONE_HOUR = 5
+OTP_CHECKS_PER_PHONE_HOUR = 20
+HOUR_MS = 3600_000
+_OTP_RE = re.compile(r"^\d{6}\Z")
 
 
 def now_utc() -> datetime:
@@ -84,7 +94,7 @@ class BookingReply:
     start: str
     end: str
     status: str
-    """booked, cancelled, checked_in or no_show"""
+    """booked, or pending_otp (verify = "otp": POST …/verify with the code sent to the phone)"""
     manage_url: str
     """see, cancel or move the booking (holds the secret manage token)"""
     ics_url: str
@@ -213,6 +223,8 @@ class AppointmentService:
         tickets: TicketStore | None = None,
         printing: PrintService | None = None,
         clock: Callable[[], datetime] = now_utc,
+        notifier: Notifier | None = None,
+        limiter: RateLimiter | None = None,
     ):
         self.config = config
         self.store = store
@@ -220,6 +232,8 @@ class AppointmentService:
         self.tickets = tickets
         self.printing = printing
         self.clock = clock
+        self.notifier = notifier
+        self.limiter = limiter
 
     # -- helpers ----------------------------------------------------------------------
     @staticmethod
@@ -274,8 +288,10 @@ class AppointmentService:
         return SlotsReply(day.isoformat(), category, out)
 
     async def book(
-        self, category: str, start: object, name: object, phone: object, idem: str | None = None
+        self, category: str, start: object, name: object, phone: object, idem: str | None = None, lang: str = "vi"
     ) -> BookingReply:
+        """Book a slot; with verify = "otp" hold it OTP_MINUTES for the code
+        sent to the phone. The holder is sent the code, or the confirmation."""
         cfg = await self.config.get()
         self._category(cfg, category)
         if not offers_appointments(cfg, cfg.category(category)):
@@ -285,6 +301,13 @@ class AppointmentService:
         if e164 is None:
             raise AppError("invalid_phone")
         slot = self._slot(cfg, category, start, self.clock())
+        hold = None
+        if cfg.appointments.verify == "otp":
+            if self.limiter is not None:
+                await self.limiter.check(
+                    "otp-send", self.store.phone_key(e164), OTP_SENDS_PER_PHONE_HOUR, window_ms=HOUR_MS
+                )
+            hold = OtpHold(new_otp(), int(self.clock().timestamp() * 1000) + OTP_MINUTES * 60_000)
         booked = await self.store.book(
             slot,
             category,
@@ -293,8 +316,55 @@ class AppointmentService:
             per_phone=cfg.appointments.per_phone_per_day,
             keep_personal_days=cfg.appointments.keep_personal_days,
             idem=idem,
+            lang=lang,
+            otp=hold,
         )
+        a = booked.appointment
+        if not booked.replayed:
+            if hold is not None:
+                await self._notify(
+                    Message(e164, otp_text(hold.otp, OTP_MINUTES, a.lang), Kind.OTP, a.lang, {"otp": hold.otp}, a.id)
+                )
+            else:
+                await self.confirm(cfg, a, booked.token, e164)
+        return self.booking_reply(cfg, a, booked.token)
+
+    async def verify(self, appointment_id: str, otp: object) -> BookingReply:
+        """Book a held booking by the code sent to its phone (OTP_TRIES wrong
+        codes, or a code after OTP_MINUTES, release the hold); then the holder
+        is sent the confirmation."""
+        cfg = await self.config.get()
+        if not isinstance(otp, str) or not _OTP_RE.match(otp.strip()):
+            raise AppError("invalid_body", detail="“otp”: 6 chữ số / 6 digits", field="otp")
+        current = await self.store.get(appointment_id)
+        if self.limiter is not None and current.phone_key:
+            await self.limiter.check("otp-check", current.phone_key, OTP_CHECKS_PER_PHONE_HOUR, window_ms=HOUR_MS)
+        was_booked = current.status == AppointmentStatus.BOOKED
+        booked = await self.store.verify(
+            appointment_id, otp.strip(), per_phone=cfg.appointments.per_phone_per_day, max_tries=OTP_TRIES
+        )
+        if not was_booked:
+            p = await self.store.personal(appointment_id)
+            if p is not None:
+                await self.confirm(cfg, booked.appointment, booked.token, p.phone)
         return self.booking_reply(cfg, booked.appointment, booked.token)
+
+    # -- notices ----------------------------------------------------------------------
+    async def _notify(self, message: Message) -> None:
+        if self.notifier is not None:
+            await self.notifier.send(message)
+
+    def _data(self, cfg: SiteConfig, a: Appointment) -> dict[str, str]:
+        start, _ = self._times(cfg, a)
+        return {"code": a.code, "time": when(start, a.lang), "place": cfg.site.label(a.lang)}
+
+    async def confirm(self, cfg: SiteConfig, a: Appointment, token: str, phone: str) -> None:
+        """Send the holder her booking's code, time, place and manage link."""
+        start, _ = self._times(cfg, a)
+        manage, _ = self._urls(cfg, a, token)
+        place = cfg.site.label(a.lang)
+        text = confirmation_text(a.code, start, place, manage, a.lang)
+        await self._notify(Message(phone, text, Kind.CONFIRMATION, a.lang, self._data(cfg, a), a.id))
 
     def booking_reply(self, cfg: SiteConfig, a: Appointment, token: str) -> BookingReply:
         start, end = self._times(cfg, a)
