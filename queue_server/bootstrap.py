@@ -131,7 +131,7 @@ def build_services(
         display=DisplayService(s.config, s.display, s.audit, s.pairings, s.accounts),
         admin=AdminService(s.config, s.accounts, s.audit, s.limiter),
         appointments=AppointmentService(
-            s.config, s.appointments, s.audit, s.tickets, printing, notifier=notifier, limiter=s.limiter
+            s.config, s.appointments, s.audit, s.tickets, printing, notifier=notifier, limiter=s.limiter, jobs=jobs
         ),
         outbox=OutboxService(outbox),
         notifier=notifier,

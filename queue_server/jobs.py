@@ -16,10 +16,11 @@ from redis import Redis as SyncRedis
 from rq import Queue
 
 from queue_server.adapters.jobs import QUEUE_NAME
-from queue_server.bootstrap import build_stores
+from queue_server.bootstrap import build_services, build_stores
 from queue_server.domain.config import SiteConfig, load_toml
 from queue_server.domain.holidays import is_public_holiday
 from queue_server.domain.hours import sessions_on
+from queue_server.settings import Settings
 from queue_server.store.connection import open_redis
 
 log = logging.getLogger("motcua.jobs")
@@ -109,7 +110,7 @@ class DeliveryFailed(RuntimeError):
     """A gateway refused or did not take a message: RQ tries again (Retry)."""
 
 
-def deliver_http(request: dict) -> int:
+def deliver_http(redis_url: str, request: dict) -> int:
     """Send one notice to an HTTP gateway (an SMS gateway or Zalo ZNS), as
     `adapters.notify` built it: {url, headers, content, kind, zalo}. A
     status other than 2xx, a network error or a ZNS reply whose `error` is
@@ -136,3 +137,23 @@ def deliver_http(request: dict) -> int:
             raise DeliveryFailed(f"{kind}: ZNS error {err}")
     log.info("notice %s sent (%d)", kind, r.status_code)
     return r.status_code
+
+
+def send_reminder(redis_url: str, site_id: str, appointment_id: str, start_ms: int) -> bool:
+    """A booking's reminder (scheduled at booking, rescheduled on a move,
+    deleted on a cancel): sent through the site's notifier only if the
+    booking is still booked for the slot at `start_ms` -- so a reminder whose
+    cancel or move was lost sends nothing. Whether it sent."""
+
+    async def run() -> bool:
+        redis = open_redis(redis_url, max_connections=4)
+        try:
+            stores = await build_stores(redis, load_toml(None), site_id)
+            services = build_services(stores, Settings.from_env(redis_url=redis_url))
+            return await services.appointments.remind(appointment_id, start_ms)
+        finally:
+            await redis.aclose()
+
+    sent = asyncio.run(run())
+    log.info("reminder %s: %s", appointment_id, "sent" if sent else "not sent (cancelled or moved)")
+    return sent

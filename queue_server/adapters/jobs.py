@@ -40,6 +40,7 @@ class RqJobQueue:
         await asyncio.to_thread(
             self.queue.enqueue,
             func,
+            self.redis_url,
             *args,
             retry=retry,
             description=func.rsplit(".", 1)[-1],
@@ -53,6 +54,7 @@ class RqJobQueue:
             self.queue.enqueue_at(
                 at,
                 func,
+                self.redis_url,
                 *args,
                 job_id=job_id,
                 description=f"{func.rsplit('.', 1)[-1]} {job_id}",

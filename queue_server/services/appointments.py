@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 from typing import Any
 
 from icalendar import Calendar
@@ -29,7 +30,7 @@ from queue_server.domain.appointments import (
 )
 from queue_server.domain.config import SiteConfig
 from queue_server.domain.holidays import is_public_holiday
-from queue_server.domain.notify import Kind, Message, confirmation_text, otp_text, when
+from queue_server.domain.notify import Kind, Message, confirmation_text, otp_text, reminder_text, when
 from queue_server.domain.numbering import service_day
 from queue_server.domain.slots import (
     Slot,
@@ -43,7 +44,7 @@ from queue_server.domain.slots import (
     places_left,
 )
 from queue_server.errors import AppError
-from queue_server.services.notify import Notifier
+from queue_server.services.notify import JobQueue, Notifier
 from queue_server.services.printing import PrintService
 from queue_server.services.tickets import TicketState, check_open
 from queue_server.store.appointments import AppointmentStore, OtpHold, new_otp, token_digest
@@ -60,6 +61,9 @@ OTP_SENDS_PER_PHONE_HOUR = 5
 OTP_CHECKS_PER_PHONE_HOUR = 20
 HOUR_MS = 3600_000
 _OTP_RE = re.compile(r"^\d{6}\Z")
+REMIND_JOB = "queue_server.jobs.send_reminder"
+EVE_AT = clock_time(16, 0)  # the day before, site time
+REMINDERS = ("eve", "hour")
 
 
 def now_utc() -> datetime:
@@ -225,6 +229,7 @@ class AppointmentService:
         clock: Callable[[], datetime] = now_utc,
         notifier: Notifier | None = None,
         limiter: RateLimiter | None = None,
+        jobs: JobQueue | None = None,
     ):
         self.config = config
         self.store = store
@@ -234,6 +239,7 @@ class AppointmentService:
         self.clock = clock
         self.notifier = notifier
         self.limiter = limiter
+        self.jobs = jobs
 
     # -- helpers ----------------------------------------------------------------------
     @staticmethod
@@ -359,7 +365,9 @@ class AppointmentService:
         return {"code": a.code, "time": when(start, a.lang), "place": cfg.site.label(a.lang)}
 
     async def confirm(self, cfg: SiteConfig, a: Appointment, token: str, phone: str) -> None:
-        """Send the holder her booking's code, time, place and manage link."""
+        """Send the holder her booking's code, time, place and manage link, and
+        book its reminders."""
+        await self.schedule_reminders(cfg, a)
         start, _ = self._times(cfg, a)
         manage, _ = self._urls(cfg, a, token)
         place = cfg.site.label(a.lang)
@@ -399,6 +407,7 @@ class AppointmentService:
         await self._held(appointment_id, token)
         before, hold = self._limits(cfg)
         a = await self.store.cancel(appointment_id, token=token, before_ms=before, hold_ms=hold)
+        await self.cancel_reminders(cfg, a.id)
         return await self._reply(cfg, a)
 
     async def move(self, appointment_id: str, token: str, start: object) -> AppointmentReply:
@@ -415,6 +424,8 @@ class AppointmentService:
             before_ms=before,
             hold_ms=hold,
         )
+        if a.start_ms != current.start_ms:
+            await self.schedule_reminders(cfg, a)
         return await self._reply(cfg, a)
 
     async def ics(self, appointment_id: str, token: str) -> bytes:
@@ -443,6 +454,61 @@ class AppointmentService:
         ics: bytes = cal.to_ical()
         return ics
 
+    # -- reminders --------------------------------------------------------------------
+    @staticmethod
+    def reminder_job_id(cfg: SiteConfig, appointment_id: str, which: str) -> str:
+        return f"remind-{cfg.site.id}-{appointment_id}-{which}"
+
+    def reminder_times(self, cfg: SiteConfig, a: Appointment) -> dict[str, datetime]:
+        """When the reminders of `a` go out, in the site's zone: the day before
+        at 16:00 and an hour before the slot; those already past are left out."""
+        start, _ = self._times(cfg, a)
+        tz = cfg.site.tz
+        times = {
+            "eve": datetime.combine(start.date() - timedelta(days=1), EVE_AT, tzinfo=tz),
+            "hour": start - timedelta(hours=1),
+        }
+        now = self.clock()
+        return {k: v for k, v in times.items() if v > now}
+
+    async def schedule_reminders(self, cfg: SiteConfig, a: Appointment) -> None:
+        """(Re)book the reminder jobs of `a`; a reminder no longer due is dropped.
+        Each job carries the slot it reminds of, and sends nothing if the
+        booking has since been cancelled or moved."""
+        if self.jobs is None:
+            return
+        due = self.reminder_times(cfg, a)
+        for which in REMINDERS:
+            job_id = self.reminder_job_id(cfg, a.id, which)
+            if which in due:
+                await self.jobs.schedule(due[which], REMIND_JOB, cfg.site.id, a.id, a.start_ms, job_id=job_id)
+            else:
+                await self.jobs.cancel(job_id)
+
+    async def cancel_reminders(self, cfg: SiteConfig, appointment_id: str) -> None:
+        if self.jobs is None:
+            return
+        for which in REMINDERS:
+            await self.jobs.cancel(self.reminder_job_id(cfg, appointment_id, which))
+
+    async def remind(self, appointment_id: str, start_ms: int) -> bool:
+        """The reminder job: send the holder a reminder of the slot at `start_ms`,
+        unless the booking is gone, no longer booked, or moved to another slot."""
+        cfg = await self.config.get()
+        try:
+            a = await self.store.get(appointment_id)
+        except AppError:
+            return False
+        if a.status != AppointmentStatus.BOOKED or a.start_ms != start_ms:
+            return False
+        p = await self.store.personal(appointment_id)
+        if p is None:
+            return False
+        start, _ = self._times(cfg, a)
+        text = reminder_text(a.code, start, cfg.site.label(a.lang), a.lang)
+        await self._notify(Message(p.phone, text, Kind.REMINDER, a.lang, self._data(cfg, a), a.id))
+        return True
+
     # -- staff ------------------------------------------------------------------------
     async def day_list(self, day_text: str) -> DayReply:
         cfg = await self.config.get()
@@ -468,6 +534,7 @@ class AppointmentService:
         cfg = await self.config.get()
         before, hold = self._limits(cfg)
         a = await self.store.cancel(appointment_id, token=None, clerk=actor, before_ms=before, hold_ms=hold)
+        await self.cancel_reminders(cfg, a.id)
         await self.audit.record(actor, "appointment_cancel", a.code, appointment=a.id)
         return await self._reply(cfg, a)
 

@@ -26,8 +26,11 @@ class OutboxReader(Protocol):
 
 
 class JobQueue(Protocol):
+    """Background jobs (`queue_server.jobs`, named by dotted path). Each job is
+    called with the queue's Redis URL first, then the arguments given."""
+
     async def enqueue(self, func: str, *args: Any, retry_intervals: tuple[int, ...] = ()) -> None:
-        """Run `func` (a dotted path in queue_server.jobs) soon, retried after each interval."""
+        """Run `func` soon, retried after each interval."""
         ...
 
     async def schedule(self, at: datetime, func: str, *args: Any, job_id: str) -> None:
