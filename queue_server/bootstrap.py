@@ -118,6 +118,9 @@ def build_services(
     outbox = Outbox(outbox_dir(settings))
     notifier = notifier if notifier is not None else ConfiguredNotifier(s.config, outbox, jobs)
     printing = PrintService(s.config, s.tickets, s.printing, s.audit)
+    appointments = AppointmentService(
+        s.config, s.appointments, s.audit, s.tickets, printing, notifier=notifier, limiter=s.limiter, jobs=jobs
+    )
     return Services(
         settings=settings,
         site=SiteService(s.config),
@@ -129,10 +132,8 @@ def build_services(
         board=BoardService(s.config, s.tickets, s.events, s.display),
         printing=printing,
         display=DisplayService(s.config, s.display, s.audit, s.pairings, s.accounts),
-        admin=AdminService(s.config, s.accounts, s.audit, s.limiter),
-        appointments=AppointmentService(
-            s.config, s.appointments, s.audit, s.tickets, printing, notifier=notifier, limiter=s.limiter, jobs=jobs
-        ),
+        admin=AdminService(s.config, s.accounts, s.audit, s.limiter, appointments),
+        appointments=appointments,
         outbox=OutboxService(outbox),
         notifier=notifier,
     )

@@ -30,7 +30,16 @@ from queue_server.domain.appointments import (
 )
 from queue_server.domain.config import SiteConfig
 from queue_server.domain.holidays import is_public_holiday
-from queue_server.domain.notify import Kind, Message, confirmation_text, otp_text, reminder_text, when
+from queue_server.domain.hours import sessions_on
+from queue_server.domain.notify import (
+    Kind,
+    Message,
+    closure_text,
+    confirmation_text,
+    otp_text,
+    reminder_text,
+    when,
+)
 from queue_server.domain.numbering import service_day
 from queue_server.domain.slots import (
     Slot,
@@ -346,6 +355,8 @@ class AppointmentService:
         if self.limiter is not None and current.phone_key:
             await self.limiter.check("otp-check", current.phone_key, OTP_CHECKS_PER_PHONE_HOUR, window_ms=HOUR_MS)
         was_booked = current.status == AppointmentStatus.BOOKED
+        if not was_booked and self._closed(cfg, self._times(cfg, current)[0].date()):
+            raise AppError("slot_closed")  # closed since it was held: the hold lapses
         booked = await self.store.verify(
             appointment_id, otp.strip(), per_phone=cfg.appointments.per_phone_per_day, max_tries=OTP_TRIES
         )
@@ -508,6 +519,45 @@ class AppointmentService:
         text = reminder_text(a.code, start, cfg.site.label(a.lang), a.lang)
         await self._notify(Message(p.phone, text, Kind.REMINDER, a.lang, self._data(cfg, a), a.id))
         return True
+
+    # -- closures added later ---------------------------------------------------------
+    @staticmethod
+    def _closed(cfg: SiteConfig, day: date) -> bool:
+        holidays = is_public_holiday if cfg.hours.public_holidays else (lambda d: False)
+        return not sessions_on(day, cfg.hours, holidays)
+
+    async def cancel_for_closures(self, old: SiteConfig, new: SiteConfig, actor: str) -> list[str]:
+        """The days `new` closes that `old` kept open (a closure added, a swapped
+        working day taken back, holidays switched on): their bookings are
+        cancelled, one script each (an appointment_cancel event each, by
+        `actor`), their reminders deleted and their holders told. Their ids."""
+        tz = new.site.tz
+        today = self.clock().astimezone(tz).date()
+        horizon = max(old.appointments.days_ahead, new.appointments.days_ahead) + 1
+        cancelled: list[str] = []
+        for offset in range(horizon + 1):
+            day = today + timedelta(days=offset)
+            if not self._closed(new, day) or self._closed(old, day):
+                continue
+            for a, p in await self.store.day(day.strftime("%Y%m%d")):
+                if a.status != AppointmentStatus.BOOKED:
+                    continue  # an unverified hold cannot be verified on a closed day (verify) and lapses
+                try:
+                    done = await self.store.cancel(a.id, token=None, clerk=actor, before_ms=0, hold_ms=0)
+                except AppError as e:
+                    if e.code in ("appointment_not_booked", "appointment_not_found"):
+                        continue  # checked in or cancelled meanwhile
+                    raise
+                cancelled.append(done.id)
+                await self.cancel_reminders(new, done.id)
+                await self.audit.record(actor, "appointment_cancel", done.code, appointment=done.id, reason="closure")
+                if p is not None:
+                    start, _ = self._times(new, done)
+                    text = closure_text(done.code, start, new.site.label(done.lang), done.lang)
+                    await self._notify(
+                        Message(p.phone, text, Kind.CANCELLED, done.lang, self._data(new, done), done.id)
+                    )
+        return cancelled
 
     # -- staff ------------------------------------------------------------------------
     async def day_list(self, day_text: str) -> DayReply:

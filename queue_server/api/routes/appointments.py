@@ -86,6 +86,7 @@ async def book_appointment(request: Request, svc: Svc) -> BookingReply:
             "invalid_otp",
             "otp_expired",
             "phone_limit",
+            "slot_closed",
         ),
     ),
 )
