@@ -16,7 +16,8 @@ from redis import Redis as SyncRedis
 from rq import Queue
 
 from queue_server.adapters.jobs import QUEUE_NAME
-from queue_server.bootstrap import build_services, build_stores
+from queue_server.adapters.notify import Outbox
+from queue_server.bootstrap import Stores, build_services, build_stores, outbox_dir
 from queue_server.domain.config import SiteConfig, load_toml
 from queue_server.domain.holidays import is_public_holiday
 from queue_server.domain.hours import sessions_on
@@ -42,7 +43,7 @@ def close_day(redis_url: str, site_id: str, config_path: str | None = None, resc
     yesterday, should a run have been missed) not checked in by the end of
     their window as no-shows; then book tomorrow's run."""
 
-    async def run() -> tuple[int, int, int, SiteConfig]:
+    async def run() -> tuple[int, int, int, int, SiteConfig]:
         redis = open_redis(redis_url, max_connections=4)
         try:
             stores = await build_stores(redis, load_toml(config_path), site_id)
@@ -55,21 +56,34 @@ def close_day(redis_url: str, site_id: str, config_path: str | None = None, resc
             for day in (today - timedelta(days=1), today):
                 swept = await stores.appointments.sweep_no_shows(day.strftime("%Y%m%d"), late_ms=late_ms)
                 no_shows += len(swept)
-            return expired, purged, no_shows, cfg
+            forgotten = await forget_personal(stores, cfg)
+            return expired, purged, no_shows, forgotten, cfg
         finally:
             await redis.aclose()
 
-    expired, purged, no_shows, cfg = asyncio.run(run())
+    expired, purged, no_shows, forgotten, cfg = asyncio.run(run())
     log.info(
-        "close_day %s: %d tickets expired, %d old tickets purged, %d appointments not checked in",
+        "close_day %s: %d tickets expired, %d old tickets purged, %d appointments not checked in, "
+        "%d holders' name and phone deleted",
         site_id,
         expired,
         purged,
         no_shows,
+        forgotten,
     )
     if reschedule:
         schedule_close_day(queue_for(redis_url), cfg, redis_url, config_path)
     return expired
+
+
+async def forget_personal(stores: Stores, cfg: SiteConfig, settings: Settings | None = None) -> int:
+    """Delete the name and phone of bookings whose slot is more than
+    keep_personal_days old, and the outbox messages (they hold phones) as old."""
+    keep = cfg.appointments.keep_personal_days
+    forgotten = await stores.appointments.forget_personal(keep)
+    outbox = Outbox(outbox_dir(settings or Settings.from_env()))
+    await outbox.prune(stores.appointments.clock() - keep * 24 * 3600_000)
+    return forgotten
 
 
 def next_close_time(cfg: SiteConfig, now: datetime) -> datetime:

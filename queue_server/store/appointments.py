@@ -459,6 +459,25 @@ class AppointmentStore:
             raise AppError(str(reply["err"]))
         return CheckIn(str(reply["ticket"]), int(reply.get("ahead", 0)), bool(reply.get("late")))
 
+    async def forget_personal(self, keep_personal_days: int, *, scan_days: int = 60) -> int:
+        """Delete the name and phone of every booking whose slot began more than
+        `keep_personal_days` ago (the days `scan_days` before that are looked at
+        too, should runs have been missed); how many were forgotten."""
+        now = self.clock()
+        before = now - keep_personal_days * DAY_MS
+        k = self.keys
+        # the day keys are local dates: a day either side of the UTC one covers every zone
+        days = [time.strftime("%Y%m%d", time.gmtime(before / 1000 - d * 86_400)) for d in range(-1, scan_days + 2)]
+        pipe = self.redis.pipeline(transaction=False)
+        for day in days:
+            pipe.zrangebyscore(k.appointment_day(day), "-inf", f"({before}")
+        ids = [text(i) for found in await pipe.execute() for i in found if isinstance(i, (bytes, str))]
+        if not ids:
+            return 0
+        keys = [key for i in ids for key in (k.appointment(i), k.appointment_personal(i))]
+        reply = await self.scripts.run("forget_appointments", keys, {"before": before})
+        return len(reply.get("forgotten", []))
+
     async def sweep_no_shows(self, day: str, *, late_ms: int, clerk: str = "") -> list[str]:
         """Mark the day's bookings whose check-in window has closed unused as
         no-shows (one script); their ids."""

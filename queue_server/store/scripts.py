@@ -47,6 +47,7 @@ SCRIPT_NAMES = (
     "check_in_appointment",
     "no_show_appointments",
     "verify_appointment",
+    "forget_appointments",
 )
 RAW_SCRIPTS = ("rate_limit",)
 

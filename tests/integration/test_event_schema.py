@@ -90,6 +90,8 @@ async def drive_every_emitter(s, clock) -> None:
     )
     with pytest.raises(AppError, match="otp_expired"):  # appointment_release (expired)
         await appts.verify(lapsed.appointment.id, "654321", per_phone=2, max_tries=5)
+    clock.advance(40 * 24 * 3600_000)
+    assert await appts.forget_personal(30) > 0  # forget_appointments.lua (emits nothing)
     del c, d
 
 
