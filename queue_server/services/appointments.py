@@ -9,6 +9,7 @@ phone rule, the deadlines); the store's scripts hold what must be atomic."""
 from __future__ import annotations
 
 import hmac
+import logging
 import re
 import time
 import unicodedata
@@ -61,6 +62,8 @@ from queue_server.store.audit import AuditLog
 from queue_server.store.config_store import ConfigStore
 from queue_server.store.ratelimit import RateLimiter
 from queue_server.store.tickets import TicketStore
+
+log = logging.getLogger("motcua.appointments")
 
 MAX_NAME = 100
 OTP_MINUTES = 5
@@ -489,18 +492,25 @@ class AppointmentService:
         if self.jobs is None:
             return
         due = self.reminder_times(cfg, a)
-        for which in REMINDERS:
-            job_id = self.reminder_job_id(cfg, a.id, which)
-            if which in due:
-                await self.jobs.schedule(due[which], REMIND_JOB, cfg.site.id, a.id, a.start_ms, job_id=job_id)
-            else:
-                await self.jobs.cancel(job_id)
+        try:
+            for which in REMINDERS:
+                job_id = self.reminder_job_id(cfg, a.id, which)
+                if which in due:
+                    await self.jobs.schedule(due[which], REMIND_JOB, cfg.site.id, a.id, a.start_ms, job_id=job_id)
+                else:
+                    await self.jobs.cancel(job_id)
+        except Exception:  # the booking stands; only its reminder is missing
+            log.exception("reminders of %s not scheduled", a.id)
 
     async def cancel_reminders(self, cfg: SiteConfig, appointment_id: str) -> None:
+        """Delete the reminder jobs (one left behind sends nothing: `remind` checks the booking)."""
         if self.jobs is None:
             return
-        for which in REMINDERS:
-            await self.jobs.cancel(self.reminder_job_id(cfg, appointment_id, which))
+        try:
+            for which in REMINDERS:
+                await self.jobs.cancel(self.reminder_job_id(cfg, appointment_id, which))
+        except Exception:
+            log.exception("reminders of %s not deleted (they will find it cancelled)", appointment_id)
 
     async def remind(self, appointment_id: str, start_ms: int) -> bool:
         """The reminder job: send the holder a reminder of the slot at `start_ms`,

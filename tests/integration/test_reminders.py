@@ -37,7 +37,7 @@ def open_every_day() -> dict:
     return d
 
 
-def with_service(redis_url, body, clock=None, cfg=None):
+def with_service(redis_url, body, clock=None, cfg=None, jobs_url=None):
     cfg = cfg or parse_config(open_every_day())
 
     async def run():
@@ -51,7 +51,7 @@ def with_service(redis_url, body, clock=None, cfg=None):
             None,
             clock=clock or (lambda: datetime.now(UTC)),
             notifier=sent,
-            jobs=RqJobQueue(redis_url),
+            jobs=RqJobQueue(jobs_url or redis_url),
         )
         try:
             return await body(svc, sent)
@@ -167,3 +167,15 @@ def test_the_reminder_job_sends_only_for_a_booking_still_in_its_slot(redis_url, 
             await svc.cancel_reminders(cfg, b.id)
 
     with_service(redis_url, cleanup, cfg=cfg)
+
+
+def test_a_booking_stands_when_its_reminders_cannot_be_scheduled(redis_url):
+    from queue_server.redis_server import free_port
+
+    async def body(svc, sent):
+        b = await svc.book("HT", start(3, "08:00"), "An", "0912000111")  # the job queue's Redis is down
+        cancelled = await svc.cancel(b.id, b.manage_url.split("token=")[1])
+        return b, cancelled, [m.kind for m in sent.sent]
+
+    _, (b, cancelled, kinds) = with_service(redis_url, body, jobs_url=f"redis://127.0.0.1:{free_port()}/0")
+    assert b.status == "booked" and cancelled.status == "cancelled" and kinds == ["confirmation"]
