@@ -88,3 +88,60 @@ def throttled(anon):
     assert 429 in codes and set(codes) <= {404, 429}
     r = anon.post("/api/appointments/nope/verify", json={"otp": "000000"})
     assert r.status_code == 429 and r.json()["error"] == "rate_limited" and "retry-after" in r.headers
+
+
+def test_holds_race_like_bookings_over_http(redis_url):
+    """24 citizens for 3 places: 3 holds, 21 slot_full; the 3 verify while 24
+    more try: 3 booked, no one else gets in. No 5xx. (Its own server: the
+    other tests' codes do not count against this address's budget.)"""
+    srv = appointment_server(redis_url, verify="otp").start()
+    try:
+        holds_race(srv)
+    finally:
+        srv.close()
+
+
+def holds_race(srv):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    def race(calls):
+        gate = threading.Barrier(len(calls))
+
+        def one(call):
+            with httpx.Client(base_url=srv.base_url, timeout=30) as c:
+                gate.wait()
+                return call(c)
+
+        with ThreadPoolExecutor(len(calls)) as pool:
+            return list(pool.map(one, calls))
+
+    day = tomorrow(3)
+
+    def booker(i):
+        body = {"category": "HT", "start": start_at(day, "10:00"), "name": "Công dân", "phone": f"0915{i:06d}"}
+        return lambda c: c.post("/api/appointments", json=body)
+
+    for i in range(2):  # 2 of the slot's 5 places are held
+        assert booker(900 + i)(srv.client()).status_code == 201
+    replies = race([booker(i) for i in range(24)])
+    statuses = [r.status_code for r in replies]
+    assert all(s < 500 for s in statuses) and statuses.count(201) == 3, statuses
+    assert {r.json()["error"] for r in replies if r.status_code == 409} == {"slot_full"}
+    held = [r.json() for r in replies if r.status_code == 201]
+    assert {h["status"] for h in held} == {"pending_otp"}
+    admin = srv.login("admin")
+    codes = {h["id"]: otp_for(admin, h["id"]) for h in held}
+
+    def verifier(h):
+        return lambda c: c.post(f"/api/appointments/{h['id']}/verify", json={"otp": codes[h["id"]]})
+
+    replies = race([verifier(h) for h in held] + [booker(100 + i) for i in range(24)])
+    assert all(r.status_code < 500 for r in replies)
+    assert [r.status_code for r in replies[:3]] == [200, 200, 200]
+    assert {r.status_code for r in replies[3:]} == {409}
+    with srv.client() as c:
+        slots = c.get("/api/appointments/slots", params={"category": "HT", "date": day}).json()["slots"]
+    assert next(s for s in slots if s["start"] == start_at(day, "10:00"))["available"] == 0
