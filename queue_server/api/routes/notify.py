@@ -1,14 +1,16 @@
-"""The outbox: the latest notices written by the `outbox` notifier (admin)."""
+"""The outbox: the latest notices written by the `outbox` notifier (admin),
+as JSON and as a page (/admin/outbox)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Router, get
+from litestar import Response, Router, get
 from litestar.params import FromQuery
 
-from queue_server.api.auth import access, authorize
+from queue_server.api.auth import PUBLIC, access, authorize
 from queue_server.api.deps import Svc
+from queue_server.api.pages import page
 from queue_server.domain.accounts import Role
 
 ADMIN = access(roles=(Role.ADMIN,))
@@ -19,4 +21,14 @@ async def get_outbox(svc: Svc, limit: FromQuery[int] = 50) -> dict[str, Any]:
     return {"messages": await svc.outbox.latest(limit)}
 
 
-router = Router(path="/", route_handlers=[get_outbox], guards=[authorize])
+@get(
+    "/admin/outbox",
+    summary="The outbox page (HTML; its data needs the admin role)",
+    include_in_schema=False,
+    opt=PUBLIC,
+)
+async def outbox_page() -> Response[str]:
+    return page("counter_app", "outbox.html")
+
+
+router = Router(path="/", route_handlers=[get_outbox, outbox_page], guards=[authorize])
