@@ -8,6 +8,7 @@ phone rule, the deadlines); the store's scripts hold what must be atomic."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import re
@@ -492,13 +493,16 @@ class AppointmentService:
         if self.jobs is None:
             return
         due = self.reminder_times(cfg, a)
+        jobs = self.jobs
+        calls = []
+        for which in REMINDERS:
+            job_id = self.reminder_job_id(cfg, a.id, which)
+            if which in due:
+                calls.append(jobs.schedule(due[which], REMIND_JOB, cfg.site.id, a.id, a.start_ms, job_id=job_id))
+            else:
+                calls.append(jobs.cancel(job_id))
         try:
-            for which in REMINDERS:
-                job_id = self.reminder_job_id(cfg, a.id, which)
-                if which in due:
-                    await self.jobs.schedule(due[which], REMIND_JOB, cfg.site.id, a.id, a.start_ms, job_id=job_id)
-                else:
-                    await self.jobs.cancel(job_id)
+            await asyncio.gather(*calls)  # side by side: the booking's reply waits for one round, not two
         except Exception:  # the booking stands; only its reminder is missing
             log.exception("reminders of %s not scheduled", a.id)
 
@@ -507,8 +511,7 @@ class AppointmentService:
         if self.jobs is None:
             return
         try:
-            for which in REMINDERS:
-                await self.jobs.cancel(self.reminder_job_id(cfg, appointment_id, which))
+            await asyncio.gather(*(self.jobs.cancel(self.reminder_job_id(cfg, appointment_id, w)) for w in REMINDERS))
         except Exception:
             log.exception("reminders of %s not deleted (they will find it cancelled)", appointment_id)
 
