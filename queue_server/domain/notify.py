@@ -91,7 +91,8 @@ def zns_body(m: Message, template_id: str) -> dict[str, Any]:
         "phone": phone_84(m.to),
         "template_id": template_id,
         "template_data": dict(m.data),
-        "tracking_id": m.ref or m.kind,
+        # ours, echoed in Zalo's delivery callbacks: one per message (a booking gets several)
+        "tracking_id": f"{m.ref}-{m.kind}"[:48] if m.ref else m.kind,
     }
 
 

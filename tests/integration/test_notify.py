@@ -113,7 +113,7 @@ def test_zalo_zns_posts_the_template_message(redis_url, tmp_path):
         "phone": "84987650321",
         "template_id": "231445",
         "template_data": {"code": "K7M2QX", "time": "08:15 02/12/2026", "place": "UBND xã"},
-        "tracking_id": "bk1",
+        "tracking_id": "bk1-confirmation",
     }
     assert [x["kind"] for x in run_sync(outbox.latest(5))] == ["reminder"]
 

@@ -55,7 +55,7 @@ def test_zns_body_shape():
         "phone": "84912345678",
         "template_id": "231445",
         "template_data": {"code": "K7M2QX", "time": "08:15 02/12/2026"},
-        "tracking_id": "abc",
+        "tracking_id": "abc-confirmation",
     }
 
 
