@@ -132,6 +132,11 @@ def test_page_shows_counters_categories_and_a_wait_alert_within_a_second(live, p
     expect(row.locator(".serving")).to_contain_text("B001")
     expect(row.locator(".clerk")).to_have_text("lan")
 
+    # the sound, on request: a generated beep now (WebAudio), and one per new alert
+    page.click("#btn-sound")
+    expect(page.locator("#btn-sound")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("body")).to_have_attribute("data-beeps", "1")
+
     # an HT ticket that joined the queue its target wait (15 min) less 2.5 s ago
     joined = now_ms() - 15 * MIN + 2500
     backdated(live, joined, category="HT")
@@ -143,6 +148,7 @@ def test_page_shows_counters_categories_and_a_wait_alert_within_a_second(live, p
     expect(alert).to_contain_text("Hộ tịch")
     expect(page.locator('#categories tr[data-category="HT"]')).to_have_class("over")
     expect(page.locator("#alert-badge")).to_have_attribute("data-count", "1")
+    expect(page.locator("body")).to_have_attribute("data-beeps", "2")
     page.screenshot(path=str(artifact("supervisor.png")), full_page=True)
 
     # English one click away
