@@ -165,6 +165,7 @@ def render_report_pdf(
     _ratings(pdf, summary)
     _by_hour_chart(pdf, summary)
     _by_counter(pdf, summary)
+    _by_clerk(pdf, summary)
     _definitions(pdf, definitions)
     _signatures(pdf, signer_title, preparer)
     return bytes(pdf.output())
@@ -510,6 +511,25 @@ def _by_counter(pdf: FPDF, s: Mapping[str, Any]) -> None:
     _table(pdf, head, rows, (35, 30, 33, 30, 37), ("L", "R", "R", "R", "R"))
 
 
+def _by_clerk(pdf: FPDF, s: Mapping[str, Any]) -> None:
+    clerks = [c for c in s.get("by_clerk") or [] if isinstance(c, Mapping)]
+    if not clerks:
+        return
+    _heading(pdf, "VII. THEO CÁN BỘ TIẾP NHẬN")
+    rows = [
+        [
+            str(i),
+            str(c.get("name") or c.get("clerk") or ""),
+            fmt_int(c.get("served")),
+            fmt_minutes(_get(c.get("service_s"), "mean")),
+            fmt_minutes(_get(c.get("service_s"), "median")),
+        ]
+        for i, c in enumerate(clerks, 1)
+    ]
+    head = ["STT", "Cán bộ", "Đã phục vụ", "Phục vụ TB (phút)", "Phục vụ trung vị (phút)"]
+    _table(pdf, head, rows, (12, 58, 30, 32, 33), ("C", "L", "R", "R", "R"))
+
+
 def _definitions(pdf: FPDF, definitions: str) -> None:
     paragraphs = [_nfc(p.strip()) for p in definitions.splitlines() if p.strip()]
     if not paragraphs:
@@ -523,7 +543,7 @@ def _definitions(pdf: FPDF, definitions: str) -> None:
     fresh = pdf.h - MARGIN_TOP - MARGIN_BOTTOM
     # the signature never stands alone on a page: the definitions go with it
     room = needed if needed <= fresh else 30
-    _heading(pdf, "VII. CÁCH TÍNH CÁC CHỈ TIÊU", room=room)
+    _heading(pdf, "VIII. CÁCH TÍNH CÁC CHỈ TIÊU", room=room)
     pdf.set_font(FONT, "", 10.5)
     for p in paragraphs:
         pdf.multi_cell(pdf.epw, 5.2, p, align="J", new_x=XPos.LMARGIN, new_y=YPos.NEXT)

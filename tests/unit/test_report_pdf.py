@@ -95,6 +95,8 @@ def test_pdftotext_finds_the_header_title_figures_and_diacritics(report_pdf, tmp
     for cat in SUMMARY["by_category"]:
         assert cat["name"] in flat
     assert "Đất đai – Xây dựng – Môi trường" in flat
+    assert "Quầy 3 1.010 7,6 8,8 83,8%" in flat  # by counter: served, service, wait, service level
+    assert "1 nguyenvana 1.650 6,8 5,8" in flat  # by clerk: served, mean and median service
     # the definitions are printed
     assert "nội suy tuyến tính" in flat
 
