@@ -120,3 +120,32 @@ def test_every_answer_is_documented(server, spec):
     finally:
         admin.close()
     assert not wrong, "\n".join(wrong)
+
+
+# Our routes whose success is no JSON; Litestar's own /schema pages are left as they are.
+NOT_JSON = {("get", "/api/voice"): "audio/wav", ("get", "/api/tickets/{ticket_id}/qr.svg"): "image/svg+xml"}
+
+
+def test_success_replies_have_schemas(spec):
+    """Every JSON 2xx reply of ours names its shape (api/replies.py), so that
+    response_schema_conformance (tests/e2e/test_fuzz_openapi.py) checks it."""
+    schemas = spec["components"]["schemas"]
+    bare: list[str] = []
+    for path, method, op in _operations(spec):
+        if path.startswith("/schema"):
+            continue
+        ok = {s: r for s, r in op["responses"].items() if s.startswith("2")}
+        assert len(ok) == 1, (method, path, ok)
+        ((status, resp),) = ok.items()
+        if (method, path) in NOT_JSON:
+            assert list(resp["content"]) == [NOT_JSON[method, path]], (method, path)
+            continue
+        schema = resp["content"]["application/json"]["schema"]
+        ref = schema.get("$ref", "").removeprefix("#/components/schemas/")
+        if ref not in schemas or not schemas[ref].get("properties"):
+            bare.append(f"{method.upper()} {path} {status}: {schema}")
+    assert not bare, "\n".join(bare)
+    ticket = schemas["Ticket"]
+    assert {"id", "number", "status", "ahead", "eta_minutes", "track_url"} <= set(ticket["required"])
+    assert "print" not in schemas["IssuedTicket"]["required"]  # a kiosk's ticket only
+    assert schemas["Site"]["properties"]["next_open"] == {"oneOf": [{"type": "string"}, {"type": "null"}]}

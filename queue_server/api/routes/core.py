@@ -8,20 +8,23 @@ from typing import Any
 from litestar import Request, Router, get
 
 from queue_server import __version__
+from queue_server.api import replies
 from queue_server.api.auth import PUBLIC, authorize
 from queue_server.api.deps import Svc
 from queue_server.api.http import lang_of, limit
 from queue_server.api.openapi import documented
 
 
-@get("/healthz", summary="Liveness and Redis reachability", opt=PUBLIC)
+@get("/healthz", summary="Liveness and Redis reachability", opt=documented(PUBLIC, reply=replies.Health))
 async def healthz(svc: Svc) -> dict[str, Any]:
     await svc.site.ping()
     return {"status": "ok", "version": __version__}
 
 
 @get(
-    "/api/categories", summary="Procedure categories the kiosk offers", opt=documented(PUBLIC, errors=("rate_limited",))
+    "/api/categories",
+    summary="Procedure categories the kiosk offers",
+    opt=documented(PUBLIC, errors=("rate_limited",), reply=replies.Categories),
 )
 async def categories(request: Request, svc: Svc) -> dict[str, Any]:
     await limit(request)
@@ -31,7 +34,7 @@ async def categories(request: Request, svc: Svc) -> dict[str, Any]:
 @get(
     "/api/site",
     summary="Site name, time zone, opening state and next opening (public)",
-    opt=documented(PUBLIC, errors=("rate_limited",)),
+    opt=documented(PUBLIC, errors=("rate_limited",), reply=replies.Site),
 )
 async def site(request: Request, svc: Svc) -> dict[str, Any]:
     await limit(request)
