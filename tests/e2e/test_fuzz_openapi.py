@@ -13,25 +13,32 @@ and every phase (examples, coverage, fuzzing, stateful):
 Before the runs the test issues a few tickets and makes a throwaway clerk,
 a throwaway device and a display pairing; schemathesis draws the path and
 query parameters (``ticket_id``, ``number``, ``n``, ``username``,
-``device_id``, ``poll_id``) from these real values most of the time (a
-dictionary with a probability) and fuzzes them otherwise, so the routes
+``device_id``, ``poll_id``) and some body fields (a category, a ticket and
+its number, a rating level, the clerk's credentials, a counter, the pairing
+code) from these real values 3 times in 4 (a dictionary with a
+probability) and fuzzes them otherwise, so the routes
 answer their 2xx replies too and those are checked against their schemas,
 not only the error replies.
 
 Left out, and why:
 
-- ``POST /api/auth/logout`` in the staff run: it ends the session the run
-  is using, and every later request would be a 401 (the anonymous and kiosk
-  runs call it: 401 and 403).
+- ``POST /api/auth/logout`` and ``POST /api/auth/login`` in the staff run:
+  each ends the session the run is using (a login never keeps the session it
+  was sent with; the stateful phase logs in with an account it has just
+  created), and every later request would be a 401. The anonymous and kiosk
+  runs call both.
 - Nothing else. The other destructive admin calls act on the throwaway
   clerk and device (``username``, ``device_id``) or on made-up names, never
-  on the admin whose session the run uses; the staff run comes last, so
+  on the admin whose session the run uses: the run learns "admin" from
+  ``GET /api/admin/users``, and a password reset or new counters for it
+  would end the session, so a hook (``tests/e2e/fuzz_hooks.py``) sends such
+  a request to the throwaway clerk instead. The staff run comes last, so
   whatever it changes in the site's configuration (hours, counters,
   categories) cannot starve the runs before it; the module's server is its
   own (a fresh site).
 
 Bounded by ``--max-examples`` per operation and phase (``MOTCUA_FUZZ_EXAMPLES``,
-default 12) and one worker; a fixed seed (``MOTCUA_FUZZ_SEED``: another
+default 15) and one worker; a fixed seed (``MOTCUA_FUZZ_SEED``: another
 number, or ``random``) keeps CI repeatable. Each run's operation, test-case
 and request counts are printed in the terminal summary (section
 "schemathesis"); the test fails on any failed check or error, and also when
@@ -53,9 +60,10 @@ import pytest
 
 from tests.conftest import FUZZ_REPORT
 
+ROOT = Path(__file__).resolve().parents[2]
 CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance"
 SEED = os.environ.get("MOTCUA_FUZZ_SEED", "20261201")
-EXAMPLES = int(os.environ.get("MOTCUA_FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("MOTCUA_FUZZ_EXAMPLES", "15"))
 RUN_TIMEOUT_S = 600  # a hung run is killed and fails; not a timing assertion
 
 # Sanity floors: a run below one of them checked (nearly) nothing.
@@ -101,17 +109,25 @@ def fuzz_data(server):
     assert r.status_code == 201, r.text
     device_id = r.json()["device"]["id"]
     with server.client() as anon:
-        poll_id = anon.post("/api/display/pairing").json()["poll_id"]
+        pairing = anon.post("/api/display/pairing").json()
     values = {
         "path.ticket_id": [t["id"] for t in tickets],
         "query.number": [t["number"] for t in tickets],
-        "path.poll_id": [poll_id],
+        "path.poll_id": [pairing["poll_id"]],
+        "body.category": [c["code"] for c in kiosk.get("/api/categories").json()["categories"]],
+        "body.ticket": [t["id"] for t in tickets],
+        "body.number": [t["number"] for t in tickets],
+        "body.level": [1, 2, 3],
+        "body.username": ["fuzz-clerk", "fuzz-new"],  # the second one the staff run may create
+        "body.password": ["mat-khau-fuzz"],
     }
     staff_values = {
         **values,
         "path.n": [1, 2, 3],
         "path.username": ["fuzz-clerk"],
         "path.device_id": [device_id],
+        "body.counter": [1, 2, 3],
+        "body.code": [pairing["code"]],
     }
     session = admin.cookies.get("motcua_session")
     assert session
@@ -161,9 +177,10 @@ def _run(server, tmp_path: Path, name: str, headers: dict[str, str], values: dic
         cmd += ["--seed", SEED]
     for path in exclude:
         cmd += ["--exclude-path", path]
+    env = dict(os.environ, SCHEMATHESIS_HOOKS="tests.e2e.fuzz_hooks", PYTHONPATH=str(ROOT))
     started = time.monotonic()
     proc = subprocess.run(
-        cmd, cwd=work, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, stdin=subprocess.DEVNULL
+        cmd, cwd=work, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, stdin=subprocess.DEVNULL
     )
     took = time.monotonic() - started
     (work / "output.txt").write_text(proc.stdout + proc.stderr, "utf-8")
@@ -216,7 +233,7 @@ def test_schemathesis_finds_nothing(server, fuzz_data, tmp_path, request):
     templates = _templates(server)
     for name in ("anonymous", "kiosk", "staff"):
         headers, values = fuzz_data[name]
-        exclude = ("/api/auth/logout",) if name == "staff" else ()
+        exclude = ("/api/auth/logout", "/api/auth/login") if name == "staff" else ()
         proc, report, entries, took = _run(server, tmp_path, name, headers, values, exclude)
         line, ok_json, ok_ops = _summary(name, report, entries, took, templates)
         lines.append(line)
