@@ -43,11 +43,20 @@ class ErrorReply:
 
 
 # -- body schemas -------------------------------------------------------------------------------
-def string(description: str = "", max_length: int | None = None, enum: Iterable[str] | None = None) -> Schema:
+def string(
+    description: str = "",
+    max_length: int | None = None,
+    enum: Iterable[str] | None = None,
+    *,
+    min_length: int | None = None,
+    pattern: str | None = None,
+) -> Schema:
     return Schema(
         type=OpenAPIType.STRING,
         description=description or None,
         max_length=max_length,
+        min_length=min_length,
+        pattern=pattern,
         enum=list(enum) if enum is not None else None,
     )
 

@@ -22,6 +22,7 @@ CHECKED = documented(ADMIN, errors=("config_invalid",), reply=replies.UserReply)
 ROLE = string("The account's role", enum=[str(r) for r in Role])
 COUNTERS = array(integer(minimum=1), "The counters a clerk works at")
 DISPLAY_NAME = string("The name shown to colleagues", max_length=80)
+PASSWORD = string("8–200 characters", max_length=200, min_length=8)
 
 
 # -- configuration ---------------------------------------------------------------------
@@ -83,8 +84,10 @@ async def list_users(svc: Svc) -> dict[str, Any]:
         ADMIN,
         body=obj(
             required=("username", "password"),
-            username=string("Letters, digits, . _ - (kept lower-case)"),
-            password=string("8–200 characters"),
+            username=string(
+                "2–32 letters, digits, . _ - (kept lower-case)", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,31}$"
+            ),
+            password=PASSWORD,
             role=ROLE,
             counters=COUNTERS,
             display_name=DISPLAY_NAME,
@@ -124,7 +127,7 @@ async def update_user(request: Request, svc: Svc, user: CurrentUser, username: F
     summary="Reset a user's password (admin)",
     opt=documented(
         ADMIN,
-        body=obj(required=("password",), password=string("8–200 characters")),
+        body=obj(required=("password",), password=PASSWORD),
         errors=("config_invalid",),
         reply=replies.Ok,
     ),
@@ -203,7 +206,7 @@ async def create_device(request: Request, svc: Svc, user: CurrentUser) -> dict[s
         ADMIN,
         body=obj(
             required=("code",),
-            code=string(f"The {CODE_DIGITS}-digit code the display shows"),
+            code=string(f"The {CODE_DIGITS}-digit code the display shows", pattern=rf"^[0-9]{{{CODE_DIGITS}}}$"),
             name=string("A name for the display", max_length=60),
         ),
         errors=("config_invalid", "pairing_not_found", "pairing_expired"),

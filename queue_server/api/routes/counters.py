@@ -55,7 +55,7 @@ async def call_next(request: Request, svc: Svc, user: CurrentUser, n: FromPath[i
         body=obj(
             description="One of the two: the ticket's id, or today's number",
             ticket=string("A ticket id"),
-            number=string("Today's number, e.g. A015 (an ASCII letter and digits)"),
+            number=string("Today's number, e.g. A015 (an ASCII letter and digits)", pattern=r"^[A-Za-z][0-9]{1,6}$"),
         ),
         errors=(*ACTS, "counter_paused", "ticket_not_found", "ticket_not_waiting"),
         reply=replies.Acted,

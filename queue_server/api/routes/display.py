@@ -9,7 +9,7 @@ from typing import Any
 
 from litestar import Request, Response, Router, get, post, put
 from litestar.openapi import ResponseSpec
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 
 from display.chime import chime_wav
 from display.voice import VoiceCache, VoiceUnavailable, clean_text, espeak_path
@@ -101,8 +101,9 @@ def _voice_cache(request: Request, svc: Services) -> VoiceCache:
         )
     },
 )
-async def voice(request: Request, svc: Svc) -> Response[Any]:
-    text = clean_text(request.query_params.get("text", ""))
+async def voice(request: Request, svc: Svc, text: FromQuery[str] = "") -> Response[Any]:
+    """``?text=``: the phrase, e.g. "Mời công dân có số A015 đến quầy số 3"."""
+    text = clean_text(text)
     if not text:
         raise AppError("invalid_body", detail="thiếu “text” / missing “text”")
     cache = _voice_cache(request, svc)
