@@ -78,8 +78,8 @@ def _toml(value) -> str:
 
 
 def _config(headers: dict[str, str], values: dict[str, list]) -> str:
-    """schemathesis.toml: the run's headers, and real values for the path and
-    query parameters, drawn 3 times in 4 (fuzzed otherwise)."""
+    """schemathesis.toml: the run's headers, and real values for path, query
+    and body fields, drawn 3 times in 4 (fuzzed otherwise)."""
     lines = ["headers = { " + ", ".join(f"{_toml(k)} = {_toml(v)}" for k, v in headers.items()) + " }", ""]
     params = []
     for name, vals in values.items():

@@ -149,3 +149,12 @@ def test_success_replies_have_schemas(spec):
     assert {"id", "number", "status", "ahead", "eta_minutes", "track_url"} <= set(ticket["required"])
     assert "print" not in schemas["IssuedTicket"]["required"]  # a kiosk's ticket only
     assert schemas["Site"]["properties"]["next_open"] == {"oneOf": [{"type": "string"}, {"type": "null"}]}
+
+
+def test_query_parameters_are_declared(spec, server):
+    """A route reads only the query parameters its OpenAPI names: /api/voice
+    read ?text= unseen, so no client or fuzzer could know it."""
+    params = spec["paths"]["/api/voice"]["get"]["parameters"]
+    assert [(p["name"], p["in"]) for p in params] == [("text", "query")]
+    r = server.login("admin").get("/api/voice", params={"text": "   "})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_body"
