@@ -12,7 +12,12 @@ configuration's sections) are objects of any members.
 No ``from __future__ import annotations`` here: a TypedDict does not see
 ``NotRequired`` in a string annotation and would list the key as required."""
 
-from typing import Any, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
+
+from queue_server.domain.accounts import DeviceKind, Role
+from queue_server.domain.model import CounterStatus, Source, TicketStatus
+
+PrinterState = Literal["online", "offline", "paper_low", "paper_out"]
 
 
 # -- small parts ------------------------------------------------------------------------------------
@@ -71,7 +76,7 @@ class PrintQueued(TypedDict):
     queued: bool
     job: str | None
     state: NotRequired[str | None]
-    printer: str
+    printer: PrinterState
     ok: bool
 
 
@@ -82,9 +87,9 @@ class Ticket(TypedDict):
     number: str
     category: str
     category_name: str
-    status: str
+    status: TicketStatus
     priority: bool
-    source: str
+    source: Source
     issued_at: int
     counter: int | None
     called_at: int | None
@@ -146,16 +151,16 @@ class Acted(TypedDict):
     replayed: NotRequired[bool]
 
 
-class CounterStatus(TypedDict):
+class CounterStatusChange(TypedDict):
     counter: int
-    status: str
+    status: CounterStatus
     changed: bool
 
 
 class CounterState(TypedDict):
     counter: int
     name: str
-    status: str
+    status: CounterStatus
     categories: list[str]
     ticket: str | None
     number: str | None
@@ -172,7 +177,7 @@ class Counters(TypedDict):
 class CounterInfo(TypedDict):
     number: int
     name: str
-    status: str
+    status: CounterStatus
     enabled: bool
     categories: list[CategoryBrief]
 
@@ -212,7 +217,7 @@ class ListedTicket(TypedDict):
     category: str
     category_name: str
     priority: bool
-    source: str
+    source: Source
     counter: int | None
     wait_ms: NotRequired[int]
     finished_at: NotRequired[int | None]
@@ -256,7 +261,7 @@ class BoardSite(TypedDict):
 class BoardCounter(TypedDict):
     counter: int
     name: str
-    status: str
+    status: CounterStatus
     number: str | None
     category: str | None
     category_name: str | None
@@ -277,7 +282,7 @@ class BoardWaiting(TypedDict):
 class Voice(TypedDict):
     muted: bool
     volume: int
-    reading: str
+    reading: Literal["digits", "natural"]
     template: str
 
 
@@ -301,7 +306,7 @@ class Board(TypedDict):
 
 # -- printing ---------------------------------------------------------------------------------------------
 class PrinterStatus(TypedDict):
-    status: str
+    status: PrinterState
     ok: bool
     agent_connected: bool
     message: str
@@ -314,8 +319,7 @@ class PrinterStatus(TypedDict):
 
 
 class TicketPrint(TypedDict):
-    state: str
-    """queued, printed, not_printed or none."""
+    state: Literal["queued", "printed", "not_printed", "none"]
     attempts: int | None
     error: str
     reason: NotRequired[str]
@@ -333,7 +337,7 @@ class Reprint(TypedDict):
 # -- staff and devices ---------------------------------------------------------------------------------------
 class User(TypedDict):
     username: str
-    role: str
+    role: Role
     counters: list[int]
     display_name: str
     disabled: bool
@@ -342,7 +346,7 @@ class User(TypedDict):
 class Device(TypedDict):
     id: str
     name: str
-    kind: str
+    kind: DeviceKind
     created_at: int
     revoked: bool
     counter: int | None
@@ -350,7 +354,7 @@ class Device(TypedDict):
 
 class ListedDevice(Device):
     last_seen_at: int | None
-    state: str
+    state: Literal["online", "offline", "never", "revoked"]
 
 
 class LoggedIn(TypedDict):
@@ -402,9 +406,9 @@ class Pairing(TypedDict):
 
 
 class PairingState(TypedDict):
-    status: str
-    """waiting, or paired (then once with the token)."""
+    status: Literal["waiting", "paired"]
     token: NotRequired[str]
+    """Once, when an admin paired the display."""
 
 
 # -- admin ----------------------------------------------------------------------------------------------------

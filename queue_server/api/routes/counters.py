@@ -134,7 +134,7 @@ async def _set_status(svc: Svc, user: CurrentUser, n: int, status: CounterStatus
 @post(
     "/api/counters/{n:int}/pause",
     status_code=200,
-    opt=documented(AT_COUNTER, reply=replies.CounterStatus),
+    opt=documented(AT_COUNTER, reply=replies.CounterStatusChange),
     summary="Pause the counter (no calls until resumed)",
 )
 async def pause(svc: Svc, user: CurrentUser, n: FromPath[int]) -> dict[str, Any]:
@@ -145,7 +145,7 @@ async def pause(svc: Svc, user: CurrentUser, n: FromPath[int]) -> dict[str, Any]
     "/api/counters/{n:int}/resume",
     status_code=200,
     summary="Resume a paused counter",
-    opt=documented(AT_COUNTER, reply=replies.CounterStatus),
+    opt=documented(AT_COUNTER, reply=replies.CounterStatusChange),
 )
 async def resume(svc: Svc, user: CurrentUser, n: FromPath[int]) -> dict[str, Any]:
     return await _set_status(svc, user, n, CounterStatus.OPEN)
