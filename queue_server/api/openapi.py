@@ -3,10 +3,10 @@ shape we send, `ErrorReply` (``{"error", "message"}``), under each status a
 route can give, and the JSON bodies that routes read with `read_json` are
 declared (Litestar sees no ``data`` parameter, so it would document none).
 
-A handler says what it reads and what it may refuse in its ``opt``
-(`documented`); `document` turns that, the route's declared `Access`, its
-method, path parameters and body limit into the schema's responses and
-request body. The statuses come from the error catalog (`errors.CATALOG`),
+A handler says what it reads, what it may refuse and what it answers in
+its ``opt`` (`documented`); `document` turns that, the route's declared
+`Access`, its method, path parameters and body limit into the schema's
+responses (the success reply's shape from `api.replies`) and request body. The statuses come from the error catalog (`errors.CATALOG`),
 so a code and its documented status cannot drift apart."""
 
 from __future__ import annotations
