@@ -286,6 +286,21 @@ class Voice(TypedDict):
     template: str
 
 
+class RecentCall(TypedDict):
+    """A call on the board, with the words it shows and says."""
+
+    type: str
+    number: str
+    counter: int
+    category: str
+    category_name: str
+    category_name_en: str
+    ts: int
+    seq: NotRequired[int]
+    text: NotRequired[str]
+    speech: NotRequired[str]
+
+
 class Board(TypedDict):
     """The board's snapshot (the websocket sends the same first)."""
 
@@ -294,8 +309,8 @@ class Board(TypedDict):
     now: int
     site: BoardSite
     counters: list[BoardCounter]
-    recent: list[dict[str, Any]]
-    """The latest calls, newest first, with the words the board shows and says."""
+    recent: list[RecentCall]
+    """The latest calls, newest first."""
     waiting: list[BoardWaiting]
     waiting_total: int
     seats: int
@@ -305,6 +320,15 @@ class Board(TypedDict):
 
 
 # -- printing ---------------------------------------------------------------------------------------------
+class NotPrinted(TypedDict):
+    """A first print dropped unprinted: too old, or the ticket no longer waiting."""
+
+    ticket: str
+    number: str
+    reason: str
+    at: int
+
+
 class PrinterStatus(TypedDict):
     status: PrinterState
     ok: bool
@@ -314,8 +338,8 @@ class PrinterStatus(TypedDict):
     updated_at: int | None
     seen_at: int | None
     pending_jobs: int
-    not_printed: list[dict[str, Any]]
-    """The latest first prints dropped unprinted, newest first."""
+    not_printed: list[NotPrinted]
+    """The latest, newest first."""
 
 
 class TicketPrint(TypedDict):
