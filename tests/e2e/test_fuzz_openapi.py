@@ -38,7 +38,7 @@ Left out, and why:
   own (a fresh site).
 
 Bounded by ``--max-examples`` per operation and phase (``MOTCUA_FUZZ_EXAMPLES``,
-default 15) and one worker; a fixed seed (``MOTCUA_FUZZ_SEED``: another
+default 12) and one worker; a fixed seed (``MOTCUA_FUZZ_SEED``: another
 number, or ``random``) keeps CI repeatable. Each run's operation, test-case
 and request counts are printed in the terminal summary (section
 "schemathesis"); the test fails on any failed check or error, and also when
@@ -63,7 +63,7 @@ from tests.conftest import FUZZ_REPORT
 ROOT = Path(__file__).resolve().parents[2]
 CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance"
 SEED = os.environ.get("MOTCUA_FUZZ_SEED", "20261201")
-EXAMPLES = int(os.environ.get("MOTCUA_FUZZ_EXAMPLES", "15"))
+EXAMPLES = int(os.environ.get("MOTCUA_FUZZ_EXAMPLES", "12"))
 RUN_TIMEOUT_S = 600  # a hung run is killed and fails; not a timing assertion
 
 # Sanity floors: a run below one of them checked (nearly) nothing.
