@@ -12,8 +12,10 @@ from typing import Any
 from litestar import Request, Response, Router, WebSocket, get, websocket
 from litestar.exceptions import WebSocketDisconnect
 
+from queue_server.api import replies
 from queue_server.api.auth import PUBLIC, SESSION_COOKIE, access, authorize, caller, socket_principal
 from queue_server.api.deps import Live, Svc
+from queue_server.api.openapi import documented
 from queue_server.api.pages import message_page, page
 from queue_server.api.ws import serve_feed
 from queue_server.domain.accounts import Role
@@ -49,7 +51,7 @@ async def supervisor_page(request: Request) -> Response[str]:
 
 @get(
     "/api/supervisor",
-    opt=access(roles=SUPERVISING),
+    opt=documented(access(roles=SUPERVISING), reply=replies.SupervisorSnapshot),
     summary="The supervisor view's snapshot: queues, counters, today's figures, alerts",
 )
 async def supervisor_state(svc: Svc) -> dict[str, Any]:
