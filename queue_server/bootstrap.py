@@ -29,6 +29,7 @@ from queue_server.services.notify import JobQueue, Notifier, OutboxService
 from queue_server.services.printing import PrintService
 from queue_server.services.ratings import RatingService
 from queue_server.services.site import SiteService
+from queue_server.services.supervisor import SupervisorService
 from queue_server.services.tickets import TicketService
 from queue_server.settings import Settings
 from queue_server.store.accounts import Accounts
@@ -102,6 +103,7 @@ class Services:
     appointments: AppointmentService
     outbox: OutboxService
     notifier: Notifier
+    supervisor: SupervisorService
 
 
 def outbox_dir(settings: Settings) -> Path:
@@ -136,4 +138,5 @@ def build_services(
         appointments=appointments,
         outbox=OutboxService(outbox),
         notifier=notifier,
+        supervisor=SupervisorService(s.config, s.tickets, s.events),
     )
