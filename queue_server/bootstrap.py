@@ -11,9 +11,12 @@ added by `queue_server.api.app` only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from redis.asyncio import Redis
 
+from queue_server.adapters.jobs import RqJobQueue
+from queue_server.adapters.notify import ConfiguredNotifier, Outbox
 from queue_server.domain.config import SiteConfig
 from queue_server.services.admin import AdminService
 from queue_server.services.appointments import AppointmentService
@@ -22,6 +25,7 @@ from queue_server.services.board import BoardService
 from queue_server.services.counters import CounterService
 from queue_server.services.display import DisplayService
 from queue_server.services.limits import Limits
+from queue_server.services.notify import JobQueue, Notifier, OutboxService
 from queue_server.services.printing import PrintService
 from queue_server.services.ratings import RatingService
 from queue_server.services.site import SiteService
@@ -97,12 +101,28 @@ class Services:
     display: DisplayService
     admin: AdminService
     appointments: AppointmentService
+    outbox: OutboxService
+    notifier: Notifier
     supervisor: SupervisorService
 
 
-def build_services(stores: Stores, settings: Settings) -> Services:
+def outbox_dir(settings: Settings) -> Path:
+    return Path(settings.data_dir) / "outbox"
+
+
+def build_services(
+    stores: Stores, settings: Settings, *, notifier: Notifier | None = None, jobs: JobQueue | None = None
+) -> Services:
+    """`notifier` (default: the one [notify] of the live configuration names,
+    the outbox under the data dir) and `jobs` (default: RQ on settings.redis_url)."""
     s = stores
+    jobs = jobs if jobs is not None else RqJobQueue(settings.redis_url)
+    outbox = Outbox(outbox_dir(settings))
+    notifier = notifier if notifier is not None else ConfiguredNotifier(s.config, outbox, jobs)
     printing = PrintService(s.config, s.tickets, s.printing, s.audit)
+    appointments = AppointmentService(
+        s.config, s.appointments, s.audit, s.tickets, printing, notifier=notifier, limiter=s.limiter, jobs=jobs
+    )
     return Services(
         settings=settings,
         site=SiteService(s.config),
@@ -114,7 +134,9 @@ def build_services(stores: Stores, settings: Settings) -> Services:
         board=BoardService(s.config, s.tickets, s.events, s.display),
         printing=printing,
         display=DisplayService(s.config, s.display, s.audit, s.pairings, s.accounts),
-        admin=AdminService(s.config, s.accounts, s.audit, s.limiter),
-        appointments=AppointmentService(s.config, s.appointments, s.audit, s.tickets, printing),
+        admin=AdminService(s.config, s.accounts, s.audit, s.limiter, appointments),
+        appointments=appointments,
+        outbox=OutboxService(outbox),
+        notifier=notifier,
         supervisor=SupervisorService(s.config, s.tickets, s.events),
     )

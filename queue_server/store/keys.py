@@ -201,7 +201,8 @@ class Keys:
         return self._k("appt", "hour", category, hour)
 
     def appointment_held(self, category: str, slot: str) -> str:
-        """ZSET cancelled places of a slot not yet back on sale: id -> ms it returns."""
+        """ZSET cancelled places of a slot not yet back on sale, and bookings held
+        for their OTP: id -> ms the place returns."""
         return self._k("appt", "held", category, slot)
 
     def appointment_held_hour(self, category: str, hour: str) -> str:
@@ -211,6 +212,10 @@ class Keys:
     def appointment_phone(self, day: str, phone_key: str) -> str:
         """SET the ids one phone (by its digest, never the number) booked on a day (YYYYMMDD)."""
         return self._k("appt", "phone", day, phone_key)
+
+    def appointment_phone_pending(self, day: str, phone_key: str) -> str:
+        """ZSET the bookings one phone holds for their OTP on a day: id -> ms the hold lapses."""
+        return self._k("appt", "phonep", day, phone_key)
 
     def appointment_day(self, day: str) -> str:
         """ZSET the bookings of a day (YYYYMMDD): id -> slot start (ms)."""
