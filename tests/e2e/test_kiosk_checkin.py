@@ -11,6 +11,7 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from queue_server.domain.appointments import CODE_ALPHABET
 from queue_server.domain.config import WEEKDAYS
@@ -169,3 +170,27 @@ def test_check_in_screen_goes_back_when_idle_and_speaks_english(srv, browser):
         assert re.search("lịch hẹn", page.inner_text("#appt-btn"))
     finally:
         ctx.close()
+
+
+def test_the_counter_app_marks_appointment_tickets_with_their_slot(srv, page):
+    from tests.e2e.test_counter_app import open_counter
+
+    a = _book(srv, phone="0905123459")
+    t = srv.device("kiosk").post("/api/appointments/check-in", json={"code": a["code"]}).json()
+    walk_in = srv.device("kiosk").post("/api/tickets", json={"category": "HT"}).json()
+    slot = a["start"][11:16]
+    open_counter(page, srv)
+    row = page.locator(f'#waiting tr[data-number="{t["number"]}"] .appt-slot')
+    expect(row).to_have_text(f"Hẹn {slot}")
+    expect(page.locator(f'#waiting tr[data-number="{walk_in["number"]}"] .appt-slot')).to_have_count(0)
+    page.screenshot(path=str(artifact("counter_appointment_waiting.png")), full_page=True)
+    lan = srv.login("lan")
+    while True:  # serve what waits before it (earlier tests' tickets), then the appointment
+        called = lan.post("/api/counters/1/next").json()["ticket"]
+        if called["id"] == t["id"]:
+            break
+        lan.post("/api/counters/1/done")
+    expect(page.locator("#ticket-card")).to_have_attribute("data-ticket", t["id"])
+    expect(page.locator("#ticket-number .appt-slot")).to_have_text(f"Hẹn {slot}")
+    expect(page.locator("#ticket-source")).to_contain_text(f"Lịch hẹn lúc {slot}")
+    page.screenshot(path=str(artifact("counter_appointment_current.png")), full_page=True)
