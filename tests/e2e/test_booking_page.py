@@ -19,7 +19,7 @@ from queue_server.redis_server import free_port
 from tests.browser import artifact
 from tests.e2e.appointment_helpers import SESSIONS, TZ, start_at
 from tests.helpers import run_sync, test_config_dict
-from tests.server import ServerHandle, seed_accounts, write_toml
+from tests.server import PASSWORD, ServerHandle, seed_accounts, write_toml
 
 pytestmark = pytest.mark.browser
 PHONE = {"viewport": {"width": 360, "height": 740}, "locale": "vi-VN", "timezone_id": "Asia/Ho_Chi_Minh"}
@@ -214,3 +214,37 @@ def test_the_text_on_personal_data_is_configurable(srv):
         assert "Our own text." in c.get("/book/privacy?lang=en").text
     finally:
         assert admin.put("/api/admin/config", json={"appointments": appts}).status_code == 200
+
+
+def test_the_supervisors_list_of_a_day_prints(srv, browser):
+    when = day(3)
+    first = book_api(srv, "13:30", phone="0911 000 111", when=when)
+    second = book_api(srv, "07:45", phone="0911 000 222", when=when)
+    ctx = browser.new_context(viewport={"width": 1100, "height": 700}, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
+    page = ctx.new_page()
+    try:
+        page.goto(f"{srv.base_url}/appointments?date={when}")
+        page.fill("#username", "sup")
+        page.fill("#password", PASSWORD)
+        page.click("#login-submit")
+        page.wait_for_selector(f"body[data-loaded='{when}']")
+        rows = page.locator("#list tbody tr")
+        codes = rows.evaluate_all("rs => rs.map(r => r.dataset.code)")
+        assert codes[:1] == [second["code"]] and first["code"] in codes  # in slot order
+        row = page.locator(f"#list tr[data-code='{first['code']}']")
+        assert row.locator("td.time").inner_text() == "13:30"
+        assert row.locator("td.name").inner_text() == "Người Khác"
+        assert row.locator("td.phone").inner_text() == "09xx xxx 111"
+        assert "Đã đặt" in row.inner_text()
+        page.on("dialog", lambda d: d.accept())
+        row.locator("button[data-action='cancel']").click()
+        page.wait_for_selector(f"#list tr[data-code='{first['code']}'][data-status='cancelled']")
+        assert "Đã hủy" in page.inner_text(f"#list tr[data-code='{first['code']}']")
+        assert "0911000111" not in page.content() and "911000111" not in page.content()
+        page.screenshot(path=str(artifact("supervisor_appointments.png")), full_page=True)
+        page.emulate_media(media="print")
+        assert page.is_hidden("header.bar") and page.is_hidden("#btn-print") and page.is_visible("#print-head")
+        assert when[8:10] + "/" + when[5:7] in page.inner_text("#print-title")
+        page.screenshot(path=str(artifact("supervisor_appointments_print.png")), full_page=True)
+    finally:
+        ctx.close()
