@@ -101,7 +101,7 @@ class SiteService:
             "ticket_footer": cfg.site.ticket_footer,
         }
 
-    async def booking(self, now: datetime, lang: str) -> dict[str, Any]:
+    async def booking(self, now: datetime) -> dict[str, Any]:
         """What the booking page /book starts from: the bookable categories
         and the days it offers (today .. today + days_ahead), each open or
         closed (a Sunday, a holiday, a closure)."""

@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery
 
 from queue_server.api.auth import PUBLIC, authorize
 from queue_server.api.deps import Svc
-from queue_server.api.http import lang_of, limit
+from queue_server.api.http import limit
 from queue_server.api.pages import SECURITY_HEADERS, message_page, page_with, text_page
 from queue_server.api.routes.kiosk import qr_svg
 from queue_server.domain.appointments import normalize_code
@@ -37,7 +37,7 @@ def _not_found() -> Response:
 @get("/book", summary="The booking page for a phone", include_in_schema=False, opt=PUBLIC)
 async def book_page(request: Request, svc: Svc) -> Response[str]:
     await limit(request)
-    return page_with("printer.web", "book.html", await svc.site.booking(datetime.now(UTC), lang_of(request)))
+    return page_with("printer.web", "book.html", await svc.site.booking(datetime.now(UTC)))
 
 
 @get(
@@ -58,7 +58,7 @@ async def manage_page(
         if e.code != "appointment_not_found":
             raise
         return _not_found()
-    return page_with("printer.web", "book.html", await svc.site.booking(datetime.now(UTC), lang_of(request)))
+    return page_with("printer.web", "book.html", await svc.site.booking(datetime.now(UTC)))
 
 
 @get("/book/privacy", summary="The full text on personal data", include_in_schema=False, opt=PUBLIC)
