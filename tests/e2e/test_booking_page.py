@@ -202,11 +202,28 @@ def test_pages_answer_bad_input_with_a_vietnamese_page(srv):
     assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
 
 
-def test_the_text_on_personal_data_is_configurable(srv):
+def test_the_text_on_personal_data_is_configurable(srv, browser):
     admin = srv.login("admin")
     appts = admin.get("/api/admin/config").json()["config"]["appointments"]
-    own = {**appts, "privacy_text": "Văn bản riêng của xã.\n\nĐoạn hai.", "privacy_text_en": "Our own text."}
-    assert admin.put("/api/admin/config", json={"appointments": own}).status_code == 200
+    ctx = browser.new_context(viewport={"width": 1100, "height": 900}, locale="vi-VN")
+    page = ctx.new_page()
+    try:  # Admin › Đơn vị & giờ làm việc keeps the text and the retention
+        page.goto(f"{srv.base_url}/admin")
+        page.fill("#username", "admin")
+        page.fill("#password", PASSWORD)
+        page.click("#login-form button[type=submit]")
+        page.click('#tabs button[data-tab="general"]')
+        assert "13/2023" in page.get_attribute("#appt-privacy", "placeholder")
+        assert page.input_value("#appt-keep-days") == str(appts["keep_personal_days"])
+        page.fill("#appt-privacy", "Văn bản riêng của xã.\n\nĐoạn hai.")
+        page.fill("#appt-privacy-en", "Our own text.")
+        page.fill("#appt-keep-days", "20")
+        page.click("#save-general")
+        page.wait_for_function("document.getElementById('msg').textContent.includes('Đã lưu')")
+    finally:
+        ctx.close()
+    saved = admin.get("/api/admin/config").json()["config"]["appointments"]
+    assert saved["keep_personal_days"] == 20 and saved["enabled"] is True
     try:
         c = srv.client()
         vi = c.get("/book/privacy").text
