@@ -181,6 +181,14 @@ def test_a_slot_taken_meanwhile_and_the_english_page(srv, browser):
         assert document_step(page) == "slot"
         assert "Khung giờ này đã hết chỗ" in page.inner_text("#err-slot")
         assert page.locator(f"#slots button[data-start='{start_at(day(3), '10:00')}']").is_disabled()
+        # the same phone already holds its 2 bookings of the day: said next to the phone number
+        for hhmm in ("14:00", "14:15"):
+            book_api(srv, hhmm, phone="0903 111 222", when=day(3))
+        page.click(f"#slots button[data-start='{start_at(day(3), '10:15')}']")
+        assert page.input_value("#phone") == "0903 111 222"  # kept from before
+        page.click("#confirm")
+        page.wait_for_function("document.getElementById('err-phone').textContent.length > 0")
+        assert "đã đặt đủ 2 lịch hẹn" in page.inner_text("#err-phone") and page.inner_text("#err-form") == ""
     finally:
         ctx.close()
 
