@@ -25,6 +25,7 @@ from queue_server.services.limits import Limits
 from queue_server.services.printing import PrintService
 from queue_server.services.ratings import RatingService
 from queue_server.services.site import SiteService
+from queue_server.services.supervisor import SupervisorService
 from queue_server.services.tickets import TicketService
 from queue_server.settings import Settings
 from queue_server.store.accounts import Accounts
@@ -96,6 +97,7 @@ class Services:
     display: DisplayService
     admin: AdminService
     appointments: AppointmentService
+    supervisor: SupervisorService
 
 
 def build_services(stores: Stores, settings: Settings) -> Services:
@@ -114,4 +116,5 @@ def build_services(stores: Stores, settings: Settings) -> Services:
         display=DisplayService(s.config, s.display, s.audit, s.pairings, s.accounts),
         admin=AdminService(s.config, s.accounts, s.audit, s.limiter),
         appointments=AppointmentService(s.config, s.appointments, s.audit, s.tickets, printing),
+        supervisor=SupervisorService(s.config, s.tickets, s.events),
     )
