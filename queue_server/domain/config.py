@@ -153,6 +153,10 @@ class Appointments:
     reserve_walk_in_share: float = 0.5
     # a cancelled place goes back on sale this long after the cancel
     release_delay_minutes: int = 5
+    # the full text on the handling of personal data that /book links to
+    # ("" = the built-in text citing Nghị định 13/2023/NĐ-CP)
+    privacy_text: str = ""
+    privacy_text_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -576,6 +580,8 @@ def _parse_appointments(c: _Collector, a: Any) -> Appointments:
             c.number(a, "reserve_walk_in_share", "appointments.reserve_walk_in_share", lo=0, hi=1, default=0.5)
         ),
         release_delay_minutes=whole("release_delay_minutes", 0, 120),
+        privacy_text=c.text(a, "privacy_text", "appointments.privacy_text", required=False, max_len=20_000),
+        privacy_text_en=c.text(a, "privacy_text_en", "appointments.privacy_text_en", required=False, max_len=20_000),
     )
 
 

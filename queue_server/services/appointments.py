@@ -113,7 +113,8 @@ class BookingReply:
     status: str
     """booked, or pending_otp (verify = "otp": POST …/verify with the code sent to the phone)"""
     manage_url: str
-    """see, cancel or move the booking (holds the secret manage token)"""
+    """the holder's page to see, cancel or move the booking (/book/manage/{id}?token=…, the secret
+    manage token; the JSON is GET /api/appointments/{id}?token=…)"""
     ics_url: str
 
 
@@ -278,8 +279,12 @@ class AppointmentService:
         return start, start + timedelta(minutes=cfg.appointments.slot_minutes)
 
     def _urls(self, cfg: SiteConfig, a: Appointment, token: str) -> tuple[str, str]:
-        base = f"{cfg.site.public_url}/api/appointments/{a.id}"
-        return f"{base}?token={token}", f"{base}/calendar.ics?token={token}"
+        """The holder's page (/book/manage/{id}, see, cancel, move) and the .ics."""
+        base = cfg.site.public_url
+        return (
+            f"{base}/book/manage/{a.id}?token={token}",
+            f"{base}/api/appointments/{a.id}/calendar.ics?token={token}",
+        )
 
     async def _held(self, appointment_id: str, token: str) -> Appointment:
         """The booking its holder names by id and manage token (a wrong token: not found)."""
