@@ -1,0 +1,379 @@
+"""Report definitions, written once (issue #11).
+
+Pure functions of decoded events (dicts as `store.events.decode_event` gives
+them: `type`, `ts`, `ticket`, ...). No I/O here. Every figure of the summary,
+the exports and the page comes from `summarize`; `DEFINITIONS` is the text
+printed in every export's notes and in the README.
+
+A ticket is counted in the period of its issue event (the site's time zone).
+Its *category* and *source* are those of its issue event (what the citizen
+chose at the kiosk, or the booking); its *counter* and *clerk* are those of
+its last `call` (the counter that served it, or called it last).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+WAIT_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
+    ("0-5", 0, 5 * 60),
+    ("5-15", 5 * 60, 15 * 60),
+    ("15-30", 15 * 60, 30 * 60),
+    ("30-60", 30 * 60, 60 * 60),
+    ("60+", 60 * 60, None),
+)
+
+DEFINITIONS: tuple[tuple[str, str, str], ...] = (
+    (
+        "issued",
+        "Số phát: các số có sự kiện phát số trong kỳ (theo múi giờ của điểm); chia theo nguồn: "
+        "trực tiếp (walk_in), đặt lịch (appointment).",
+        "Issued: tickets whose issue event falls in the period (site time zone); by source: walk-in, appointment.",
+    ),
+    (
+        "served",
+        "Đã phục vụ: các số đã được hoàn thành (done).",
+        "Served: tickets that reached done.",
+    ),
+    (
+        "no_show",
+        "Vắng mặt: số có kết quả cuối cùng là vắng mặt (số được gọi lại vào hàng rồi được phục vụ "
+        "thì tính là đã phục vụ).",
+        "No-show: tickets whose final outcome is a no-show (a requeued and then served ticket is served).",
+    ),
+    (
+        "expired",
+        "Hết hạn: số còn chờ hoặc đang phục vụ khi kết thúc ngày (việc cuối ngày đóng lại).",
+        "Expired: tickets still waiting or called when the end-of-day job closed the day.",
+    ),
+    (
+        "transferred",
+        "Chuyển: số được chuyển sang lĩnh vực hoặc quầy khác ít nhất một lần.",
+        "Transferred: tickets transferred to another category or counter at least once.",
+    ),
+    (
+        "wait",
+        "Thời gian chờ (của số đã phục vụ): từ lúc phát số (số đặt lịch: lúc muộn hơn giữa giờ "
+        "check-in và giờ bắt đầu khung giờ) đến lần gọi (call) cuối cùng trước khi hoàn thành; "
+        "gọi lại (recall) không tính là một lần gọi.",
+        "Wait (of a served ticket): from its issue (an appointment: the later of check-in and the slot's "
+        "start) to the last call before its done; a recall is not a call.",
+    ),
+    (
+        "service",
+        "Thời gian phục vụ: từ lần gọi đó đến khi hoàn thành.",
+        "Service time: from that call to done.",
+    ),
+    (
+        "statistics",
+        "Trung bình, trung vị và phân vị 90 (p90) với nội suy tuyến tính giữa các hạng (như numpy và "
+        "quantile_cont của DuckDB); JSON tính bằng giây, tệp xuất tính bằng phút (một chữ số thập phân).",
+        "Mean, median and p90 with linear interpolation between ranks (numpy's default, DuckDB's "
+        "quantile_cont); seconds in JSON, minutes with one decimal in exports.",
+    ),
+    (
+        "service_level",
+        "Mức đáp ứng: tỷ lệ số đã phục vụ có thời gian chờ không quá thời gian chờ mục tiêu của lĩnh vực.",
+        "Service level: the share of served tickets whose wait is at most their category's target wait.",
+    ),
+    (
+        "wait_buckets",
+        "Nhóm thời gian chờ: 0–5, 5–15, 15–30, 30–60 và trên 60 phút (mỗi nhóm gồm cận dưới, không gồm cận trên).",
+        "Wait buckets: 0–5, 5–15, 15–30, 30–60 and 60+ minutes (each includes its lower bound, not its upper).",
+    ),
+    (
+        "ratings",
+        "Đánh giá: số lượt theo từng mức (giữ nguyên mức và thang); tỷ lệ hài lòng: hai mức cao nhất của thang.",
+        "Ratings: the count per raw level and scale; satisfied share: the top two levels of the scale.",
+    ),
+    (
+        "appointments",
+        "Lịch hẹn (theo khung giờ trong kỳ): đã đặt, đã hủy, check-in đúng giờ, check-in muộn, vắng mặt; "
+        "tỷ lệ lượt đến đặt lịch trực tuyến = số phát có nguồn đặt lịch / số phát.",
+        "Appointments (by their slot in the period): booked, cancelled, checked in on time, late, no-show; "
+        "share of visits booked online = issued tickets of source appointment / issued.",
+    ),
+    (
+        "grouping",
+        "Lĩnh vực và nguồn của một số là của sự kiện phát số; quầy và cán bộ là của lần gọi cuối cùng.",
+        "A ticket's category and source are those of its issue event; its counter and clerk those of its last call.",
+    ),
+)
+
+
+def definitions_text(lang: str = "vi") -> str:
+    col = 2 if lang == "en" else 1
+    return "\n".join(f"- {d[col]}" for d in DEFINITIONS)
+
+
+# -- statistics -------------------------------------------------------------------
+def quantile(sorted_values: Sequence[float], q: float) -> float | None:
+    """Linear interpolation between ranks (numpy's default, DuckDB's quantile_cont)."""
+    n = len(sorted_values)
+    if n == 0:
+        return None
+    pos = (n - 1) * q
+    lo = math.floor(pos)
+    hi = min(lo + 1, n - 1)
+    frac = pos - lo
+    return float(sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * frac)
+
+
+def stats(values: Iterable[float]) -> dict[str, float | None]:
+    """mean, median, p90, max of seconds (None for none)."""
+    v = sorted(values)
+    if not v:
+        return {"mean": None, "median": None, "p90": None, "max": None}
+    return {
+        "mean": sum(v) / len(v),
+        "median": quantile(v, 0.5),
+        "p90": quantile(v, 0.9),
+        "max": float(v[-1]),
+    }
+
+
+def bucket_of(wait_s: float) -> str:
+    for name, lo, hi in WAIT_BUCKETS:
+        if wait_s >= lo and (hi is None or wait_s < hi):
+            return name
+    return WAIT_BUCKETS[0][0]  # a negative wait (clock skew) counts as 0
+
+
+# -- one ticket's story -------------------------------------------------------------
+@dataclass
+class TicketFacts:
+    ticket: str
+    issued_ms: int
+    category: str
+    source: str
+    start_ms: int  # what the wait is measured from
+    outcome: str = "waiting"  # waiting | called | done | no_show | expired
+    transferred: bool = False
+    counter: int | None = None  # of the last call
+    clerk: str = ""  # of the last call
+    last_call_ms: int | None = None
+    wait_s: float | None = None  # served only
+    service_s: float | None = None  # served only
+    ratings: list[tuple[int, int]] = field(default_factory=list)  # (level, scale)
+
+
+def _int(v: Any) -> int | None:
+    if v is None or v == "":
+        return None
+    return int(v)
+
+
+def fold_tickets(events: Iterable[Mapping[str, Any]]) -> dict[str, TicketFacts]:
+    """Every ticket with an issue event among `events` (oldest first) and what
+    happened to it. Events of tickets not issued among them are ignored."""
+    out: dict[str, TicketFacts] = {}
+    checkins: dict[str, tuple[int, int, bool]] = {}  # ticket -> (check-in ms, slot start ms, late)
+    for e in events:
+        t = e.get("type")
+        if t == "appointment_checkin":
+            checkins[str(e.get("ticket") or "")] = (int(e["ts"]), int(e.get("start") or 0), e.get("late") in (True, "1", 1))
+            continue
+        tid = e.get("ticket")
+        if not tid:
+            continue
+        if t == "issue":
+            ts = int(e["ts"])
+            start = ts
+            ci = checkins.get(str(tid))
+            if e.get("source") == "appointment" and ci is not None and not ci[2]:
+                start = max(ci[0], ci[1])
+            out[str(tid)] = TicketFacts(
+                ticket=str(tid),
+                issued_ms=ts,
+                category=str(e.get("category") or ""),
+                source=str(e.get("source") or "walk_in"),
+                start_ms=start,
+            )
+            continue
+        f = out.get(str(tid))
+        if f is None:
+            continue
+        ts = int(e["ts"])
+        if t == "call":
+            f.outcome = "called"
+            f.last_call_ms = ts
+            f.counter = _int(e.get("counter"))
+            f.clerk = str(e.get("clerk") or "")
+        elif t == "done":
+            f.outcome = "done"
+            if f.last_call_ms is not None:
+                f.wait_s = (f.last_call_ms - f.start_ms) / 1000
+                f.service_s = (ts - f.last_call_ms) / 1000
+        elif t == "no_show":
+            f.outcome = "no_show"
+        elif t == "requeue":
+            f.outcome = "waiting"
+        elif t == "expire":
+            f.outcome = "expired"
+        elif t == "transfer":
+            f.transferred = True
+            f.outcome = "waiting"
+        elif t == "rating":
+            f.ratings.append((int(e["level"]), int(e["scale"])))
+    return out
+
+
+# -- the period and its filters ----------------------------------------------------------
+@dataclass(frozen=True)
+class Filters:
+    category: str | None = None
+    counter: int | None = None
+    clerk: str | None = None
+    source: str | None = None
+
+    def keep(self, f: TicketFacts) -> bool:
+        return (
+            (self.category is None or f.category == self.category)
+            and (self.counter is None or f.counter == self.counter)
+            and (self.clerk is None or f.clerk == self.clerk)
+            and (self.source is None or f.source == self.source)
+        )
+
+
+def period_bounds(start: date, end: date, tz: ZoneInfo) -> tuple[int, int]:
+    """[from 00:00, the day after `end` 00:00) in the site's zone, as ms."""
+    lo = datetime.combine(start, datetime.min.time(), tzinfo=tz)
+    hi = datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+    return int(lo.timestamp() * 1000), int(hi.timestamp() * 1000)
+
+
+def local_dt(ms: int, tz: ZoneInfo) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz)
+
+
+# -- the summary --------------------------------------------------------------------
+def _group(facts: Sequence[TicketFacts], targets: Mapping[str, float]) -> dict[str, Any]:
+    served = [f for f in facts if f.outcome == "done" and f.wait_s is not None]
+    waits = [f.wait_s for f in served if f.wait_s is not None]
+    within = sum(1 for f in served if f.wait_s is not None and f.wait_s <= targets.get(f.category, math.inf))
+    return {
+        "issued": len(facts),
+        "served": len(served),
+        "no_show": sum(1 for f in facts if f.outcome == "no_show"),
+        "expired": sum(1 for f in facts if f.outcome == "expired"),
+        "transferred": sum(1 for f in facts if f.transferred),
+        "wait_s": stats(waits),
+        "service_s": stats(f.service_s for f in served if f.service_s is not None),
+        "service_level": within / len(served) if served else None,
+    }
+
+
+def _ratings(facts: Sequence[TicketFacts], scale: int) -> dict[str, Any]:
+    rs = [r for f in facts for r in f.ratings]
+    top = max([scale, *(s for _, s in rs)]) if rs else scale
+    by_level = {str(i): 0 for i in range(1, top + 1)}
+    for level, _ in rs:
+        by_level[str(level)] = by_level.get(str(level), 0) + 1
+    satisfied = sum(1 for level, s in rs if level >= s - 1)
+    return {"count": len(rs), "by_level": by_level, "satisfied_share": satisfied / len(rs) if rs else None}
+
+
+def _appointments(
+    events: Iterable[Mapping[str, Any]], lo: int, hi: int, category: str | None, issued: Sequence[TicketFacts]
+) -> dict[str, Any]:
+    state: dict[str, dict[str, Any]] = {}
+    for e in events:
+        t = str(e.get("type") or "")
+        if not t.startswith("appointment_"):
+            continue
+        a = state.setdefault(str(e["appointment"]), {"status": "booked", "booked": False})
+        a["category"] = e.get("category")
+        if t == "appointment_book":
+            a["booked"] = True
+            a["start"] = int(e["start"])
+        elif t == "appointment_move":
+            a["start"] = int(e["start"])
+        elif t == "appointment_cancel":
+            a["status"] = "cancelled"
+        elif t == "appointment_checkin":
+            a["status"] = "late" if e.get("late") in (True, "1", 1) else "on_time"
+        elif t == "appointment_no_show":
+            a["status"] = "no_show"
+    rows = [
+        a
+        for a in state.values()
+        if a["booked"] and lo <= a.get("start", -1) < hi and (category is None or a["category"] == category)
+    ]
+    online = sum(1 for f in issued if f.source == "appointment")
+    return {
+        "booked": len(rows),
+        "cancelled": sum(1 for a in rows if a["status"] == "cancelled"),
+        "checked_in_on_time": sum(1 for a in rows if a["status"] == "on_time"),
+        "checked_in_late": sum(1 for a in rows if a["status"] == "late"),
+        "no_show": sum(1 for a in rows if a["status"] == "no_show"),
+        "online_share": online / len(issued) if issued else None,
+    }
+
+
+def _by(facts: Sequence[TicketFacts], key: str, fn: Any, targets: Mapping[str, float]) -> list[dict[str, Any]]:
+    groups: dict[Any, list[TicketFacts]] = {}
+    for f in facts:
+        k = fn(f)
+        if k is None:
+            continue
+        groups.setdefault(k, []).append(f)
+    return [{key: k, **_group(groups[k], targets)} for k in sorted(groups)]
+
+
+def summarize(
+    events: Sequence[Mapping[str, Any]],
+    *,
+    start: date,
+    end: date,
+    tz: ZoneInfo,
+    targets_s: Mapping[str, float],
+    rating_scale: int = 3,
+    filters: Filters = Filters(),
+    daily: bool = False,
+) -> dict[str, Any]:
+    """The period's summary (issue #11's shape) from its events, oldest first.
+
+    `events` must hold every event of the tickets issued in the period and the
+    appointment events of the bookings whose slot is in it; others are ignored.
+    `targets_s`: each category's target wait in seconds. `daily` adds
+    `by_category_day` (the CSV export's rows).
+    """
+    lo, hi = period_bounds(start, end, tz)
+    facts = [f for f in fold_tickets(events).values() if lo <= f.issued_ms < hi and filters.keep(f)]
+    facts.sort(key=lambda f: f.issued_ms)
+    whole = _group(facts, targets_s)
+    buckets = {name: 0 for name, _, _ in WAIT_BUCKETS}
+    for f in facts:
+        if f.outcome == "done" and f.wait_s is not None:
+            buckets[bucket_of(f.wait_s)] += 1
+    appt_cat = filters.category
+    out: dict[str, Any] = {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "totals": {k: whole[k] for k in ("issued", "served", "no_show", "expired", "transferred")},
+        "by_source": {
+            s: sum(1 for f in facts if f.source == s)
+            for s in sorted({"walk_in", "appointment", *(f.source for f in facts)})
+        },
+        "wait_s": whole["wait_s"],
+        "service_s": whole["service_s"],
+        "service_level": whole["service_level"],
+        "wait_buckets": buckets,
+        "ratings": _ratings(facts, rating_scale),
+        "by_category": _by(facts, "category", lambda f: f.category, targets_s),
+        "by_counter": _by(facts, "counter", lambda f: f.counter, targets_s),
+        "by_clerk": _by(facts, "clerk", lambda f: f.clerk if f.last_call_ms is not None else None, targets_s),
+        "by_hour": _by(facts, "hour", lambda f: local_dt(f.issued_ms, tz).hour, targets_s),
+        "appointments": _appointments(events, lo, hi, appt_cat, facts),
+    }
+    if daily:
+        rows = _by(facts, "key", lambda f: (local_dt(f.issued_ms, tz).date().isoformat(), f.category), targets_s)
+        out["by_category_day"] = [{"day": r["key"][0], "category": r["key"][1], **r} for r in rows]
+        for r in out["by_category_day"]:
+            del r["key"]
+    return out
