@@ -8,6 +8,7 @@ motcua user add NAME ...   create or reset a staff account
 motcua user passwd NAME    set a new password (a forgotten admin password)
 motcua device add NAME ... create a device token (shown once)
 motcua config check        validate the site configuration
+motcua archive             append new events to the Parquet archive, trim the stream
 motcua test                install what the suite needs, then run it
 """
 
@@ -102,6 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("close-day", help="expire every ticket still waiting (normally scheduled)")
     _add_common(p)
 
+    p = sub.add_parser("archive", help="append new events to the Parquet archive, trim the stream (normally scheduled)")
+    _add_common(p)
+    p.add_argument("--window-days", type=int, default=35, help="days of events the stream keeps (default 35)")
+
     p = sub.add_parser("test", help="install what the suite needs (Chromium, redis-server) and run pytest")
     p.add_argument("pytest_args", nargs=argparse.REMAINDER)
     return parser
@@ -121,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         "device": _cmd_device,
         "config": _cmd_config,
         "close-day": _cmd_close_day,
+        "archive": _cmd_archive,
         "test": _cmd_test,
     }[args.command]
     try:
@@ -307,6 +313,25 @@ def _cmd_close_day(args) -> int:
     async def run(svc):
         n = await svc.tickets.close_day(actor="cli")
         print(f"Đã kết thúc ngày: {n} số còn chờ được đóng.")
+
+    _with_store(args, run)
+    return 0
+
+
+def _cmd_archive(args) -> int:
+    import time
+
+    from queue_server.store.archive import EventArchive
+    from queue_server.store.scripts import Scripts
+
+    async def run(svc):
+        cfg = await svc.config.get()
+        archive = EventArchive(svc.events.redis, svc.keys, Scripts(svc.events.redis), Path(args.data_dir))
+        done = await archive.run(cfg.site.tz, int(time.time() * 1000), args.window_days)
+        print(
+            f"Đã lưu trữ {done.archived} sự kiện (đến {done.checkpoint or '–'}), "
+            f"đã cắt {done.trimmed} khỏi luồng. / {done.archived} events archived, {done.trimmed} trimmed."
+        )
 
     _with_store(args, run)
     return 0

@@ -176,7 +176,11 @@ def fold_tickets(events: Iterable[Mapping[str, Any]]) -> dict[str, TicketFacts]:
     for e in events:
         t = e.get("type")
         if t == "appointment_checkin":
-            checkins[str(e.get("ticket") or "")] = (int(e["ts"]), int(e.get("start") or 0), e.get("late") in (True, "1", 1))
+            checkins[str(e.get("ticket") or "")] = (
+                int(e["ts"]),
+                int(e.get("start") or 0),
+                e.get("late") in (True, "1", 1),
+            )
             continue
         tid = e.get("ticket")
         if not tid:

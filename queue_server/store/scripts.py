@@ -46,6 +46,7 @@ SCRIPT_NAMES = (
     "move_appointment",
     "check_in_appointment",
     "no_show_appointments",
+    "archive_commit",
 )
 RAW_SCRIPTS = ("rate_limit",)
 
