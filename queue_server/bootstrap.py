@@ -11,6 +11,7 @@ added by `queue_server.api.app` only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from redis.asyncio import Redis
 
@@ -24,11 +25,13 @@ from queue_server.services.display import DisplayService
 from queue_server.services.limits import Limits
 from queue_server.services.printing import PrintService
 from queue_server.services.ratings import RatingService
+from queue_server.services.reports import ReportService
 from queue_server.services.site import SiteService
 from queue_server.services.tickets import TicketService
 from queue_server.settings import Settings
 from queue_server.store.accounts import Accounts
 from queue_server.store.appointments import AppointmentStore
+from queue_server.store.archive import EventArchive
 from queue_server.store.audit import AuditLog
 from queue_server.store.config_store import ConfigStore
 from queue_server.store.display_settings import DisplaySettings
@@ -56,11 +59,15 @@ class Stores:
     pairings: Pairings
     limiter: RateLimiter
     appointments: AppointmentStore
+    archive: EventArchive
 
 
-async def build_stores(redis: Redis, seed: SiteConfig, site_id: str | None = None) -> Stores:
+async def build_stores(
+    redis: Redis, seed: SiteConfig, site_id: str | None = None, data_dir: Path | str = "var"
+) -> Stores:
     """The stores of site `site_id` (default: the seed's), seeding its
-    configuration in Redis unless it has one."""
+    configuration in Redis unless it has one. The event archive lives under
+    `data_dir`."""
     keys = Keys(site_id or seed.site.id)
     scripts = Scripts(redis)
     config = ConfigStore(redis, keys, scripts, seed)
@@ -77,6 +84,7 @@ async def build_stores(redis: Redis, seed: SiteConfig, site_id: str | None = Non
         pairings=Pairings(redis, keys),
         limiter=RateLimiter(redis, scripts, keys),
         appointments=AppointmentStore(redis, keys, scripts),
+        archive=EventArchive(redis, keys, scripts, Path(data_dir)),
     )
 
 
@@ -96,6 +104,7 @@ class Services:
     display: DisplayService
     admin: AdminService
     appointments: AppointmentService
+    reports: ReportService
 
 
 def build_services(stores: Stores, settings: Settings) -> Services:
@@ -114,4 +123,5 @@ def build_services(stores: Stores, settings: Settings) -> Services:
         display=DisplayService(s.config, s.display, s.audit, s.pairings, s.accounts),
         admin=AdminService(s.config, s.accounts, s.audit, s.limiter),
         appointments=AppointmentService(s.config, s.appointments, s.audit, s.tickets, printing),
+        reports=ReportService(s.config, s.archive),
     )

@@ -321,13 +321,9 @@ def _cmd_close_day(args) -> int:
 def _cmd_archive(args) -> int:
     import time
 
-    from queue_server.store.archive import EventArchive
-    from queue_server.store.scripts import Scripts
-
     async def run(svc):
         cfg = await svc.config.get()
-        archive = EventArchive(svc.events.redis, svc.keys, Scripts(svc.events.redis), Path(args.data_dir))
-        done = await archive.run(cfg.site.tz, int(time.time() * 1000), args.window_days)
+        done = await svc.archive.run(cfg.site.tz, int(time.time() * 1000), args.window_days)
         print(
             f"Đã lưu trữ {done.archived} sự kiện (đến {done.checkpoint or '–'}), "
             f"đã cắt {done.trimmed} khỏi luồng. / {done.archived} events archived, {done.trimmed} trimmed."

@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
     async def startup(app: Litestar) -> None:
         redis = open_redis(settings.redis_url, settings.redis_max_connections)
         app.state.redis = redis
-        stores = await build_stores(redis, seed or load_toml(settings.config_path))
+        stores = await build_stores(redis, seed or load_toml(settings.config_path), data_dir=settings.data_dir)
         services = build_services(stores, settings)
         broadcaster = Broadcaster(redis, stores.keys.channel)
         await broadcaster.start()

@@ -1,0 +1,175 @@
+"""Period reports (issue #11): the summary of a period and its filters, from
+the Parquet archive plus the stream's events not yet archived, by the
+definitions of domain/reports.py."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, TypedDict, cast
+
+from queue_server.domain.config import SiteConfig
+from queue_server.domain.reports import Filters, period_bounds, summarize
+from queue_server.errors import AppError
+from queue_server.store.archive import EventArchive
+from queue_server.store.config_store import ConfigStore
+
+MAX_DAYS = 3 * 366
+SOURCES = ("walk_in", "appointment")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
+_CLERK = re.compile(r"^[A-Za-z0-9_.@-]{1,64}\Z")
+
+
+class Stats(TypedDict):
+    mean: float | None
+    median: float | None
+    p90: float | None
+    max: float | None
+
+
+class Totals(TypedDict):
+    issued: int
+    served: int
+    no_show: int
+    expired: int
+    transferred: int
+
+
+class GroupRow(TypedDict, total=False):
+    """One row of by_category (`category`), by_counter (`counter`), by_clerk
+    (`clerk`) or by_hour (`hour`, 0–23 of the issue, site time)."""
+
+    category: str
+    counter: int
+    clerk: str
+    hour: int
+    issued: int
+    served: int
+    no_show: int
+    expired: int
+    transferred: int
+    wait_s: Stats
+    service_s: Stats
+    service_level: float | None
+
+
+WaitBuckets = TypedDict("WaitBuckets", {"0-5": int, "5-15": int, "15-30": int, "30-60": int, "60+": int})
+
+
+class Ratings(TypedDict):
+    count: int
+    by_level: dict[str, int]
+    satisfied_share: float | None
+
+
+class AppointmentFigures(TypedDict):
+    booked: int
+    cancelled: int
+    checked_in_on_time: int
+    checked_in_late: int
+    no_show: int
+    online_share: float | None
+
+
+SummaryReply = TypedDict(
+    "SummaryReply",
+    {
+        "from": str,
+        "to": str,
+        "totals": Totals,
+        "by_source": dict[str, int],
+        "wait_s": Stats,
+        "service_s": Stats,
+        "service_level": float | None,
+        "wait_buckets": WaitBuckets,
+        "ratings": Ratings,
+        "by_category": list[GroupRow],
+        "by_counter": list[GroupRow],
+        "by_clerk": list[GroupRow],
+        "by_hour": list[GroupRow],
+        "appointments": AppointmentFigures,
+    },
+)
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+    filters: Filters
+
+
+def _date(raw: str | None, name: str) -> date:
+    if raw is None or not _DATE.match(raw):
+        raise AppError("invalid_period", detail=f"“{name}”: YYYY-MM-DD")
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise AppError("invalid_period", detail=f"“{name}”: YYYY-MM-DD") from None
+
+
+def parse_period(
+    cfg: SiteConfig,
+    start: str | None,
+    end: str | None,
+    category: str | None = None,
+    counter: str | None = None,
+    clerk: str | None = None,
+    source: str | None = None,
+) -> Period:
+    """The period and filters of a request, checked (AppError 400 otherwise)."""
+    lo, hi = _date(start, "from"), _date(end, "to")
+    if hi < lo:
+        raise AppError("invalid_period", detail="“from” > “to”")
+    if (hi - lo).days + 1 > MAX_DAYS:
+        raise AppError("invalid_period", detail=f"≤ {MAX_DAYS}")
+    if category is not None and cfg.category(category) is None:
+        raise AppError("invalid_filter", filter="category")
+    n: int | None = None
+    if counter is not None:
+        if not counter.isdigit() or len(counter) > 4 or cfg.counter(int(counter)) is None:
+            raise AppError("invalid_filter", filter="counter")
+        n = int(counter)
+    if clerk is not None and not _CLERK.match(clerk):
+        raise AppError("invalid_filter", filter="clerk")
+    if source is not None and source not in SOURCES:
+        raise AppError("invalid_filter", filter="source")
+    return Period(lo, hi, Filters(category=category, counter=n, clerk=clerk, source=source))
+
+
+class ReportService:
+    def __init__(self, config: ConfigStore, archive: EventArchive):
+        self.config = config
+        self.archive = archive
+
+    async def period(self, *args: str | None) -> tuple[SiteConfig, Period]:
+        cfg = await self.config.get()
+        return cfg, parse_period(cfg, *args)
+
+    async def compute(self, cfg: SiteConfig, p: Period, daily: bool = False) -> dict[str, Any]:
+        tz = cfg.site.tz
+        lo, hi = period_bounds(p.start, p.end, tz)
+        events = await self.archive.report_events(lo, hi, tz)
+        return summarize(
+            events,
+            start=p.start,
+            end=p.end,
+            tz=tz,
+            targets_s={c.code: c.target_wait_min * 60 for c in cfg.categories},
+            rating_scale=cfg.queue.rating_scale,
+            filters=p.filters,
+            daily=daily,
+        )
+
+    async def summary(
+        self,
+        start: str | None,
+        end: str | None,
+        category: str | None = None,
+        counter: str | None = None,
+        clerk: str | None = None,
+        source: str | None = None,
+    ) -> SummaryReply:
+        cfg, p = await self.period(start, end, category, counter, clerk, source)
+        return cast(SummaryReply, await self.compute(cfg, p))
