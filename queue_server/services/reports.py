@@ -4,14 +4,20 @@ definitions of domain/reports.py."""
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from datetime import date
+from importlib import util
 from typing import Any, TypedDict, cast
+
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 from queue_server.domain.config import SiteConfig
 from queue_server.domain.reports import Filters, period_bounds, summarize
 from queue_server.errors import AppError
+from queue_server.services.exports import BOM, summary_csv, summary_xlsx
 from queue_server.store.archive import EventArchive
 from queue_server.store.config_store import ConfigStore
 
@@ -19,6 +25,16 @@ MAX_DAYS = 3 * 366
 SOURCES = ("walk_in", "appointment")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
 _CLERK = re.compile(r"^[A-Za-z0-9_.@-]{1,64}\Z")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# the PDF renderer (issue #11, built elsewhere); offered when its module is there
+PDF_MODULE = "queue_server.services.report_pdf"
+
+
+@dataclass(frozen=True)
+class Export:
+    content: bytes
+    media_type: str
+    filename: str
 
 
 class Stats(TypedDict):
@@ -173,3 +189,47 @@ class ReportService:
     ) -> SummaryReply:
         cfg, p = await self.period(start, end, category, counter, clerk, source)
         return cast(SummaryReply, await self.compute(cfg, p))
+
+    def formats(self) -> tuple[str, ...]:
+        return ("csv", "xlsx", "pdf") if util.find_spec(PDF_MODULE) is not None else ("csv", "xlsx")
+
+    async def export(
+        self,
+        fmt: str | None,
+        start: str | None,
+        end: str | None,
+        category: str | None = None,
+        counter: str | None = None,
+        clerk: str | None = None,
+        source: str | None = None,
+    ) -> Export:
+        """The period's report as a file: csv or xlsx (pdf once its renderer exists)."""
+        if fmt not in self.formats():
+            raise AppError("unsupported_format", format=str(fmt or "")[:20])
+        cfg, p = await self.period(start, end, category, counter, clerk, source)
+        summary = await self.compute(cfg, p, daily=fmt == "csv")
+        name = f"bao-cao-{cfg.site.id}-{p.start.isoformat()}-{p.end.isoformat()}"
+        label = p.start.isoformat() if p.start == p.end else f"{p.start.isoformat()} – {p.end.isoformat()}"
+        if fmt == "csv":
+            return Export(summary_csv(summary), "text/csv; charset=utf-8", name + ".csv")
+        if fmt == "xlsx":
+            return Export(summary_xlsx(summary, cfg.site.name, label), XLSX, name + ".xlsx")
+        render = __import__(PDF_MODULE, fromlist=["render_report_pdf"]).render_report_pdf
+        pdf: bytes = render(summary, cfg.site, label)
+        return Export(pdf, "application/pdf", name + ".pdf")
+
+    async def events_export(self, fmt: str | None, start: str | None, end: str | None) -> Export:
+        """The raw events of the period (archive and stream), csv or parquet."""
+        if fmt not in ("csv", "parquet"):
+            raise AppError("unsupported_format", format=str(fmt or "")[:20])
+        cfg, p = await self.period(start, end)
+        tz = cfg.site.tz
+        lo, hi = period_bounds(p.start, p.end, tz)
+        table = await self.archive.events_table(lo, hi, tz)
+        name = f"su-kien-{cfg.site.id}-{p.start.isoformat()}-{p.end.isoformat()}"
+        buf = io.BytesIO()
+        if fmt == "parquet":
+            pq.write_table(table, buf, compression="zstd")
+            return Export(buf.getvalue(), "application/vnd.apache.parquet", name + ".parquet")
+        pacsv.write_csv(table, buf)
+        return Export(BOM.encode() + buf.getvalue(), "text/csv; charset=utf-8", name + ".csv")

@@ -265,3 +265,16 @@ class EventArchive:
             return con.execute(
                 "SELECT * FROM read_parquet(?) WHERE ts >= ? AND ts < ? ORDER BY id_ms, id_seq", [files, lo_ms, hi_ms]
             ).to_arrow_table()
+
+    async def events_table(self, lo_ms: int, hi_ms: int, tz: ZoneInfo) -> pa.Table:
+        """Every event with `ts` in [lo, hi): the archive's and the stream's not
+        yet archived, once each, in log order."""
+        cp = await self.checkpoint()
+        live = [r for r in await self.read_live(cp) if isinstance(r.get("ts"), int) and lo_ms <= r["ts"] < hi_ms]
+        archived = await asyncio.to_thread(self.export_events, lo_ms, hi_ms, tz)
+        ids = {r["id"] for r in live}
+        if ids:
+            keep = [i for i, sid in enumerate(archived.column("id").to_pylist()) if sid not in ids]
+            archived = archived.take(keep)
+        tail = pa.Table.from_pylist(live, schema=ARROW_SCHEMA)
+        return pa.concat_tables([archived.cast(ARROW_SCHEMA), tail])

@@ -354,3 +354,108 @@ def test_only_supervisors_and_admins_read_reports(srv):
     assert srv.login("admin").get("/api/reports/summary", params=q).status_code == 200
     empty = srv.login("sup").get("/api/reports/summary", params=q).json()
     assert empty["totals"]["issued"] == 0 and empty["wait_s"]["mean"] is None
+
+
+def _today_summary(srv, sup):
+    today = datetime.now(TZ).date().isoformat()
+    got = ok(sup.get("/api/reports/summary", params={"from": today, "to": today}))
+    if got["totals"]["issued"] == 0:  # run alone: play the day first
+        play_the_day(srv)
+        got = ok(sup.get("/api/reports/summary", params={"from": today, "to": today}))
+    return today, got
+
+
+def mins(s):
+    return None if s is None else round(s / 60, 1)
+
+
+def test_csv_export_opens_with_the_bom_and_matches_the_summary(srv):
+    import csv
+    import io
+
+    sup = srv.login("sup")
+    today, got = _today_summary(srv, sup)
+    r = sup.get("/api/reports/export", params={"from": today, "to": today, "format": "csv"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert "attachment" in r.headers["content-disposition"]
+    assert r.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    head = rows[0]
+    assert head[:3] == ["Ngày / Day", "Lĩnh vực / Category", "Số phát / Issued"]
+    body = [row for row in rows[1:] if row and row[0] == today]
+    by_cat = {c["category"]: c for c in got["by_category"]}
+    assert sorted(row[1] for row in body) == sorted(by_cat)
+    col = {h: i for i, h in enumerate(head)}
+    for row in body:
+        c = by_cat[row[1]]
+        assert int(row[col["Số phát / Issued"]]) == c["issued"]
+        assert int(row[col["Đã phục vụ / Served"]]) == c["served"]
+        mean = row[col["Chờ TB (phút) / Wait mean (min)"]]
+        assert (float(mean) if mean else None) == mins(c["wait_s"]["mean"])
+    total = next(row for row in rows if len(row) > 1 and row[1] == "Tổng / Total")
+    assert int(total[col["Số phát / Issued"]]) == got["totals"]["issued"]
+    assert float(total[col["Chờ p90 (phút) / Wait p90 (min)"]]) == mins(got["wait_s"]["p90"])
+    assert any("Định nghĩa" in (row[0] if row else "") for row in rows)
+
+
+def test_xlsx_export_opens_in_openpyxl_with_the_summary_figures_and_charts(srv):
+    import io
+
+    import openpyxl
+
+    sup = srv.login("sup")
+    today, got = _today_summary(srv, sup)
+    r = sup.get("/api/reports/export", params={"from": today, "to": today, "format": "xlsx"})
+    assert r.status_code == 200, r.text
+    wb = openpyxl.load_workbook(io.BytesIO(r.content))
+    assert wb.sheetnames == ["summary", "by category", "by counter", "by clerk", "by hour", "ratings", "definitions"]
+    summary = {row[0]: row[1] for row in wb["summary"].iter_rows(min_row=5, values_only=True) if row[0]}
+    assert summary["Số phát / Issued"] == got["totals"]["issued"]
+    assert summary["Đã phục vụ / Served"] == got["totals"]["served"]
+    assert summary["Vắng mặt / No-show"] == got["totals"]["no_show"]
+    assert summary["Chờ TB (phút) / Wait mean (min)"] == mins(got["wait_s"]["mean"])
+    assert summary["Phục vụ p90 (phút) / Service p90 (min)"] == mins(got["service_s"]["p90"])
+    assert summary["Mức đáp ứng (%) / Service level (%)"] == round(got["service_level"] * 100, 1)
+    assert summary["Lịch hẹn đã đặt / Appointments booked"] == got["appointments"]["booked"]
+    for name, key, field in (
+        ("by category", "by_category", "category"),
+        ("by counter", "by_counter", "counter"),
+        ("by clerk", "by_clerk", "clerk"),
+        ("by hour", "by_hour", "hour"),
+    ):
+        rows = list(wb[name].iter_rows(min_row=2, values_only=True))
+        assert [row[0] for row in rows] == [g[field] for g in got[key]], name
+        for row, g in zip(rows, got[key], strict=True):
+            assert row[1:6] == tuple(g[k] for k in ("issued", "served", "no_show", "expired", "transferred"))
+            assert row[6] == mins(g["wait_s"]["mean"]) and row[10] == mins(g["service_s"]["mean"])
+        assert wb[name]._charts, f"{name}: no chart"
+    ratings = {row[0]: row[1] for row in wb["ratings"].iter_rows(min_row=2, values_only=True)}
+    assert {str(k): v for k, v in ratings.items() if isinstance(k, int)} == got["ratings"]["by_level"]
+    assert ratings["Tổng / Total"] == got["ratings"]["count"]
+    assert wb["ratings"]._charts and wb["summary"]._charts
+    defs = [row for row in wb["definitions"].iter_rows(min_row=2, values_only=True)]
+    assert any("lần gọi (call) cuối cùng" in (row[1] or "") for row in defs)
+
+
+def test_unsupported_export_formats_and_the_raw_events(srv):
+    import io
+
+    import pyarrow.parquet as pq
+
+    sup, admin = srv.login("sup"), srv.login("admin")
+    today, got = _today_summary(srv, sup)
+    q = {"from": today, "to": today}
+    for fmt in ("pdf", "doc", None):
+        r = sup.get("/api/reports/export", params={**q, "format": fmt} if fmt else q)
+        assert (r.status_code, r.json()["error"]) == (400, "unsupported_format"), r.text
+    # raw events: admin only, csv (with BOM) and parquet, each event once
+    assert sup.get("/api/events/export", params={**q, "format": "csv"}).status_code == 403
+    p = admin.get("/api/events/export", params={**q, "format": "parquet"})
+    assert p.status_code == 200, p.text
+    table = pq.read_table(io.BytesIO(p.content))
+    ids = table.column("id").to_pylist()
+    assert len(ids) == len(set(ids)) and table.column("type").to_pylist().count("issue") == got["totals"]["issued"]
+    c = admin.get("/api/events/export", params={**q, "format": "csv"})
+    assert c.content.startswith(b"\xef\xbb\xbf") and c.content.decode("utf-8-sig").count("\n") == len(ids) + 1
+    bad = admin.get("/api/events/export", params={**q, "format": "xlsx"})
+    assert bad.json()["error"] == "unsupported_format"

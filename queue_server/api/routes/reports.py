@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Router, get
+from litestar import Response, Router, get
 from litestar.params import QueryParameter
 
 from queue_server.api.auth import access, authorize
 from queue_server.api.deps import Svc
 from queue_server.api.openapi import documented
 from queue_server.domain.accounts import Role
-from queue_server.services.reports import SummaryReply
+from queue_server.services.reports import Export, SummaryReply
 
 SUPERVISORS = access(roles=(Role.SUPERVISOR, Role.ADMIN))
 PERIOD_ERRORS = ("invalid_period", "invalid_filter")
@@ -42,4 +42,45 @@ async def summary(
     return await svc.reports.summary(from_, to, category, counter, clerk, source)
 
 
-router = Router(path="/", route_handlers=[summary], guards=[authorize])
+Format = Annotated[str | None, QueryParameter(name="format", description="the file format")]
+
+
+def _file(export: Export) -> Response[bytes]:
+    return Response(
+        export.content,
+        media_type=export.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{export.filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@get(
+    "/api/reports/export",
+    summary="The period's report as a file: format=csv (UTF-8 with BOM) or xlsx (supervisor, admin)",
+    opt=documented(SUPERVISORS, errors=(*PERIOD_ERRORS, "unsupported_format")),
+)
+async def export(
+    svc: Svc,
+    fmt: Format = None,
+    from_: From = None,
+    to: To = None,
+    category: Category = None,
+    counter: CounterN = None,
+    clerk: Clerk = None,
+    source: Source = None,
+) -> Response[bytes]:
+    return _file(await svc.reports.export(fmt, from_, to, category, counter, clerk, source))
+
+
+@get(
+    "/api/events/export",
+    summary="The raw events of a period: format=csv or parquet (admin)",
+    opt=documented(access(roles=(Role.ADMIN,)), errors=("invalid_period", "unsupported_format")),
+)
+async def events_export(svc: Svc, fmt: Format = None, from_: From = None, to: To = None) -> Response[bytes]:
+    return _file(await svc.reports.events_export(fmt, from_, to))
+
+
+router = Router(path="/", route_handlers=[summary, export, events_export], guards=[authorize])
