@@ -347,8 +347,46 @@ def summarize(
     `targets_s`: each category's target wait in seconds. `daily` adds
     `by_category_day` (the CSV export's rows).
     """
+    return summarize_facts(
+        list(fold_tickets(events).values()),
+        events,
+        start=start,
+        end=end,
+        tz=tz,
+        targets_s=targets_s,
+        rating_scale=rating_scale,
+        filters=filters,
+        daily=daily,
+    )
+
+
+def summarize_facts(
+    tickets: Iterable[TicketFacts],
+    appointment_events: Iterable[Mapping[str, Any]],
+    *,
+    start: date,
+    end: date,
+    tz: ZoneInfo,
+    targets_s: Mapping[str, float],
+    rating_scale: int = 3,
+    filters: Filters = Filters(),
+    daily: bool = False,
+) -> dict[str, Any]:
+    """The summary from tickets' facts (fold_tickets, or FACTS_SQL's rows
+    through facts_from_rows) and the bookings' events."""
     lo, hi = period_bounds(start, end, tz)
-    facts = [f for f in fold_tickets(events).values() if lo <= f.issued_ms < hi and filters.keep(f)]
+    events = appointment_events
+    facts = [f for f in tickets if lo <= f.issued_ms < hi and filters.keep(f)]
+    hours: dict[int, datetime] = {}
+
+    def local_hour(ms: int) -> datetime:
+        """The local clock hour of `ms` (zones move by whole quarter hours at most: one lookup per UTC quarter)."""
+        q = ms // 900_000
+        at = hours.get(q)
+        if at is None:
+            at = hours[q] = local_dt(q * 900_000, tz)
+        return at
+
     facts.sort(key=lambda f: f.issued_ms)
     whole = _group(facts, targets_s)
     buckets = {name: 0 for name, _, _ in WAIT_BUCKETS}
@@ -372,12 +410,93 @@ def summarize(
         "by_category": _by(facts, "category", lambda f: f.category, targets_s),
         "by_counter": _by(facts, "counter", lambda f: f.counter, targets_s),
         "by_clerk": _by(facts, "clerk", lambda f: f.clerk if f.last_call_ms is not None else None, targets_s),
-        "by_hour": _by(facts, "hour", lambda f: local_dt(f.issued_ms, tz).hour, targets_s),
+        "by_hour": _by(facts, "hour", lambda f: local_hour(f.issued_ms).hour, targets_s),
         "appointments": _appointments(events, lo, hi, appt_cat, facts),
     }
     if daily:
-        rows = _by(facts, "key", lambda f: (local_dt(f.issued_ms, tz).date().isoformat(), f.category), targets_s)
+        rows = _by(facts, "key", lambda f: (local_hour(f.issued_ms).date().isoformat(), f.category), targets_s)
         out["by_category_day"] = [{"day": r["key"][0], "category": r["key"][1], **r} for r in rows]
         for r in out["by_category_day"]:
             del r["key"]
+    return out
+
+
+# -- the same fold in SQL, for DuckDB over the archive -----------------------------
+# FACTS_SQL is fold_tickets as one query over a relation `ev` (the archive's
+# columns id_ms, id_seq, type, ts, ticket, category, source, counter, clerk,
+# level, scale, start, late): one row per ticket issued in [$lo, $hi).
+# tests/integration/test_reports_sql.py keeps the two equal on generated days.
+FACTS_SQL = """
+WITH e AS (
+  SELECT *, row_number() OVER (ORDER BY id_ms, id_seq) AS ord FROM ev WHERE ticket IS NOT NULL AND ticket <> ''
+),
+iss AS (
+  SELECT ticket, min_by(ts, ord) AS issued_ms, min_by(category, ord) AS category, min_by(source, ord) AS source,
+         min(ord) AS issue_ord
+  FROM e WHERE type = 'issue' GROUP BY ticket
+),
+ci AS (
+  SELECT ticket, max_by(ts, ord) AS ci_ms, max_by("start", ord) AS slot_ms, max_by(late, ord) AS late, max(ord) AS ci_ord
+  FROM e WHERE type = 'appointment_checkin' GROUP BY ticket
+),
+h AS (
+  SELECT e.ticket,
+    max_by(type, ord) FILTER (WHERE type IN ('call', 'done', 'no_show', 'requeue', 'expire', 'transfer')) AS last_type,
+    max_by(ts, ord) FILTER (WHERE type = 'call') AS last_call_ms,
+    max_by(counter, ord) FILTER (WHERE type = 'call') AS counter,
+    max_by(clerk, ord) FILTER (WHERE type = 'call') AS clerk,
+    max_by(ts, ord) FILTER (WHERE type = 'done') AS done_ms,
+    count(*) FILTER (WHERE type = 'transfer') > 0 AS transferred,
+    list(level ORDER BY ord) FILTER (WHERE type = 'rating') AS levels,
+    list(scale ORDER BY ord) FILTER (WHERE type = 'rating') AS scales
+  FROM e JOIN iss ON e.ticket = iss.ticket AND e.ord > iss.issue_ord
+  GROUP BY e.ticket
+)
+SELECT iss.ticket, issued_ms, category, source,
+  CASE WHEN source = 'appointment' AND ci.ticket IS NOT NULL AND ci_ord < issue_ord AND NOT coalesce(late, false)
+       THEN greatest(ci_ms, slot_ms) ELSE issued_ms END AS start_ms,
+  last_type, coalesce(transferred, false) AS transferred, counter, clerk, last_call_ms, done_ms, levels, scales
+FROM iss LEFT JOIN ci ON ci.ticket = iss.ticket LEFT JOIN h ON h.ticket = iss.ticket
+WHERE issued_ms >= $lo AND issued_ms < $hi
+"""
+FACTS_COLUMNS = (
+    "ticket",
+    "issued_ms",
+    "category",
+    "source",
+    "start_ms",
+    "last_type",
+    "transferred",
+    "counter",
+    "clerk",
+    "last_call_ms",
+    "done_ms",
+    "levels",
+    "scales",
+)
+_OUTCOME = {"call": "called", "done": "done", "no_show": "no_show", "expire": "expired"}
+
+
+def facts_from_rows(rows: Iterable[Sequence[Any]]) -> list[TicketFacts]:
+    """FACTS_SQL's rows (in FACTS_COLUMNS order) as TicketFacts."""
+    out = []
+    for ticket, issued, cat, source, begin, last, transferred, counter, clerk, call, done, levels, scales in rows:
+        outcome = _OUTCOME.get(last, "waiting") if last else "waiting"
+        f = TicketFacts(
+            ticket=ticket,
+            issued_ms=issued,
+            category=cat or "",
+            source=source or "walk_in",
+            start_ms=begin,
+            outcome=outcome,
+            transferred=bool(transferred),
+            counter=counter,
+            clerk=(clerk or "") if call is not None else "",
+            last_call_ms=call,
+            ratings=list(zip(levels or (), scales or (), strict=True)),
+        )
+        if outcome == "done" and call is not None and done is not None:
+            f.wait_s = (call - begin) / 1000
+            f.service_s = (done - call) / 1000
+        out.append(f)
     return out

@@ -15,7 +15,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from queue_server.domain.config import SiteConfig
-from queue_server.domain.reports import Filters, period_bounds, summarize
+from queue_server.domain.reports import Filters, facts_from_rows, period_bounds, summarize_facts
 from queue_server.errors import AppError
 from queue_server.services.exports import BOM, summary_csv, summary_xlsx
 from queue_server.store.archive import EventArchive
@@ -166,9 +166,10 @@ class ReportService:
     async def compute(self, cfg: SiteConfig, p: Period, daily: bool = False) -> dict[str, Any]:
         tz = cfg.site.tz
         lo, hi = period_bounds(p.start, p.end, tz)
-        events = await self.archive.report_events(lo, hi, tz)
-        return summarize(
-            events,
+        rows, appointment_events = await self.archive.report_facts(lo, hi, tz)
+        return summarize_facts(
+            facts_from_rows(rows),
+            appointment_events,
             start=p.start,
             end=p.end,
             tz=tz,

@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 from redis.asyncio import Redis
 
 from queue_server.domain.events import SCHEMA, decode
+from queue_server.domain.reports import FACTS_SQL
 from queue_server.store.connection import entries
 from queue_server.store.keys import Keys
 from queue_server.store.scripts import Scripts
@@ -266,6 +267,50 @@ class EventArchive:
         return [e for e in archived if e["id"] not in seen] + [
             {c: e.get(c) for c in REPORT_COLUMNS} for e in live if e.get("type") in REPORT_TYPES
         ]
+
+    async def report_facts(
+        self, lo_ms: int, hi_ms: int, tz: ZoneInfo
+    ) -> tuple[list[tuple[Any, ...]], list[dict[str, Any]]]:
+        """What a report of [lo, hi) needs, from the files and the stream's
+        events after the checkpoint (each event once): one row per ticket
+        issued in the period (domain/reports.py FACTS_SQL, FACTS_COLUMNS) and
+        the events of the bookings whose slot is in it."""
+        live = await self.read_live(await self.checkpoint())
+        return await asyncio.to_thread(self._facts, lo_ms, hi_ms, tz, live)
+
+    def _facts(
+        self, lo_ms: int, hi_ms: int, tz: ZoneInfo, live: list[dict[str, Any]]
+    ) -> tuple[list[tuple[Any, ...]], list[dict[str, Any]]]:
+        files = self._files(lo_ms, hi_ms, tz, APPOINTMENT_LOOKBACK)
+        tail = pa.Table.from_pylist(live, schema=ARROW_SCHEMA)
+        cols = ", ".join(f'"{c}"' for c in ("id", "id_ms", "id_seq", *REPORT_COLUMNS[1:], "from_start"))
+        ticket_types = ", ".join(f"'{t}'" for t in REPORT_TYPES if not t.startswith("appointment_"))
+        in_tickets = f"((type IN ({ticket_types}) OR type = 'appointment_checkin') AND ts >= $lo AND ts < $hi_out)"
+        in_appts = (
+            "(type LIKE 'appointment_%'"
+            ' AND (("start" >= $lo AND "start" < $hi) OR (from_start >= $lo AND from_start < $hi)))'
+        )
+        with duckdb.connect() as con:
+            con.register("tail", tail)
+            sources = [f"SELECT {cols} FROM tail"]
+            if files:
+                sources.insert(0, f"SELECT {cols} FROM read_parquet($files) WHERE id NOT IN (SELECT id FROM tail)")
+            con.execute(
+                "CREATE TEMP TABLE ev AS SELECT * FROM ("
+                + " UNION ALL ".join(sources)
+                + f") WHERE {in_tickets} OR {in_appts}",
+                {"files": files, "lo": lo_ms, "hi": hi_ms, "hi_out": hi_ms + 86_400_000}
+                if files
+                else {"lo": lo_ms, "hi": hi_ms, "hi_out": hi_ms + 86_400_000},
+            )
+            facts = con.execute(FACTS_SQL, {"lo": lo_ms, "hi": hi_ms}).fetchall()
+            cur = con.execute(
+                'SELECT type, ts, appointment, category, "start", late FROM ev'
+                " WHERE type LIKE 'appointment_%' ORDER BY id_ms, id_seq"
+            )
+            names = [d[0] for d in cur.description]
+            appts = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        return facts, appts
 
     def export_events(self, lo_ms: int, hi_ms: int, tz: ZoneInfo) -> pa.Table:
         """The raw archived events with `ts` in [lo, hi), every column."""
