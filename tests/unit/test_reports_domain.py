@@ -188,3 +188,11 @@ def test_definitions_are_bilingual():
     assert all(vi and en and vi != en for _, vi, en in DEFINITIONS)
     assert "lần gọi (call) cuối cùng" in definitions_text("vi")
     assert "last call before its done" in definitions_text("en")
+
+
+def test_the_readme_prints_every_definition():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    for _, vi, en in DEFINITIONS:
+        assert vi in readme and en in readme
