@@ -8,9 +8,10 @@ from typing import Annotated
 from litestar import Response, Router, get
 from litestar.params import QueryParameter
 
-from queue_server.api.auth import access, authorize
+from queue_server.api.auth import PUBLIC, access, authorize
 from queue_server.api.deps import Svc
 from queue_server.api.openapi import documented
+from queue_server.api.pages import page
 from queue_server.domain.accounts import Role
 from queue_server.services.reports import Export, SummaryReply
 
@@ -83,4 +84,14 @@ async def events_export(svc: Svc, fmt: Format = None, from_: From = None, to: To
     return _file(await svc.reports.events_export(fmt, from_, to))
 
 
-router = Router(path="/", route_handlers=[summary, export, events_export], guards=[authorize])
+@get(
+    "/reports",
+    summary="The reports page (HTML; its API needs a supervisor or an admin)",
+    include_in_schema=False,
+    opt=PUBLIC,
+)
+async def reports_page() -> Response[str]:
+    return page("counter_app", "reports.html")
+
+
+router = Router(path="/", route_handlers=[summary, export, events_export, reports_page], guards=[authorize])
