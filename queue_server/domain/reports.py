@@ -428,7 +428,7 @@ def summarize_facts(
 # tests/integration/test_reports_sql.py keeps the two equal on generated days.
 FACTS_SQL = """
 WITH e AS (
-  SELECT *, row_number() OVER (ORDER BY id_ms, id_seq) AS ord FROM ev WHERE ticket IS NOT NULL AND ticket <> ''
+  SELECT *, {'m': id_ms, 's': id_seq} AS ord FROM ev WHERE ticket IS NOT NULL AND ticket <> ''
 ),
 iss AS (
   SELECT ticket, min_by(ts, ord) AS issued_ms, min_by(category, ord) AS category, min_by(source, ord) AS source,
@@ -499,4 +499,166 @@ def facts_from_rows(rows: Iterable[Sequence[Any]]) -> list[TicketFacts]:
             f.wait_s = (call - begin) / 1000
             f.service_s = (done - call) / 1000
         out.append(f)
+    return out
+
+
+# SUMMARY_SQL aggregates FACTS_SQL's rows (a table `facts`) as summarize_facts
+# does, in one pass with grouping sets: the whole period, by category, counter,
+# clerk, hour, source and day x category. `targets` (category, target_s) and
+# `clock` (q: ms // 900000, hour, day: the local clock of each quarter hour of
+# the period, from clock_rows) are registered beside it. Filters are $category,
+# $counter, $clerk, $source (NULL: all).
+SUMMARY_SQL = """
+WITH f AS (
+  SELECT facts.*, clock.hour, clock.day,
+    CASE last_type WHEN 'call' THEN 'called' WHEN 'done' THEN 'done' WHEN 'no_show' THEN 'no_show'
+                   WHEN 'expire' THEN 'expired' ELSE 'waiting' END AS outcome,
+    CASE WHEN last_type = 'done' AND last_call_ms IS NOT NULL AND done_ms IS NOT NULL
+         THEN (last_call_ms - start_ms) / 1000.0 END AS wait_s,
+    CASE WHEN last_type = 'done' AND last_call_ms IS NOT NULL AND done_ms IS NOT NULL
+         THEN (done_ms - last_call_ms) / 1000.0 END AS service_s,
+    CASE WHEN last_call_ms IS NOT NULL THEN coalesce(clerk, '') END AS by_clerk,
+    coalesce(targets.target_s, 'infinity'::DOUBLE) AS target_s
+  FROM facts
+  JOIN clock ON clock.q = facts.issued_ms // 900000
+  LEFT JOIN targets ON targets.category = facts.category
+  WHERE ($category IS NULL OR facts.category = $category)
+    AND ($counter IS NULL OR facts.counter = $counter)
+    AND ($clerk IS NULL OR (last_call_ms IS NOT NULL AND coalesce(facts.clerk, '') = $clerk))
+    AND ($source IS NULL OR coalesce(facts.source, 'walk_in') = $source)
+)
+SELECT
+  CASE WHEN GROUPING(category) = 0 AND GROUPING(day) = 1 THEN 'category'
+       WHEN GROUPING(counter) = 0 THEN 'counter'
+       WHEN GROUPING(by_clerk) = 0 THEN 'clerk'
+       WHEN GROUPING(hour) = 0 THEN 'hour'
+       WHEN GROUPING(source) = 0 THEN 'source'
+       WHEN GROUPING(day) = 0 THEN 'category_day'
+       ELSE 'all' END AS grp,
+  category, counter, by_clerk AS clerk, hour, coalesce(source, 'walk_in') AS source, day,
+  count(*) AS issued,
+  count(*) FILTER (WHERE wait_s IS NOT NULL) AS served,
+  count(*) FILTER (WHERE outcome = 'no_show') AS no_show,
+  count(*) FILTER (WHERE outcome = 'expired') AS expired,
+  count(*) FILTER (WHERE transferred) AS transferred,
+  avg(wait_s), quantile_cont(wait_s, 0.5), quantile_cont(wait_s, 0.9), max(wait_s),
+  avg(service_s), quantile_cont(service_s, 0.5), quantile_cont(service_s, 0.9), max(service_s),
+  count(*) FILTER (WHERE wait_s <= target_s) AS within,
+  count(*) FILTER (WHERE wait_s < 300) AS b0,
+  count(*) FILTER (WHERE wait_s >= 300 AND wait_s < 900) AS b1,
+  count(*) FILTER (WHERE wait_s >= 900 AND wait_s < 1800) AS b2,
+  count(*) FILTER (WHERE wait_s >= 1800 AND wait_s < 3600) AS b3,
+  count(*) FILTER (WHERE wait_s >= 3600) AS b4
+FROM f
+GROUP BY GROUPING SETS ((), (category), (counter), (by_clerk), (hour), (source), (day, category))
+"""
+RATINGS_SQL = """
+SELECT level, scale, count(*) FROM (
+  SELECT unnest(levels) AS level, unnest(scales) AS scale FROM facts
+  JOIN clock ON clock.q = facts.issued_ms // 900000
+  WHERE levels IS NOT NULL
+    AND ($category IS NULL OR facts.category = $category)
+    AND ($counter IS NULL OR facts.counter = $counter)
+    AND ($clerk IS NULL OR (last_call_ms IS NOT NULL AND coalesce(facts.clerk, '') = $clerk))
+    AND ($source IS NULL OR coalesce(facts.source, 'walk_in') = $source)
+) GROUP BY level, scale
+"""
+
+
+def clock_rows(lo_ms: int, hi_ms: int, tz: ZoneInfo) -> list[tuple[int, int, str]]:
+    """(quarter-hour index, local hour, local day) of every quarter hour of
+    [lo, hi): the site's clock for SUMMARY_SQL (zones differ from UTC by whole
+    quarter hours)."""
+    out = []
+    for q in range(lo_ms // 900_000, -(-hi_ms // 900_000)):
+        at = local_dt(q * 900_000, tz)
+        out.append((q, at.hour, at.date().isoformat()))
+    return out
+
+
+def filter_params(filters: Filters) -> dict[str, Any]:
+    return {"category": filters.category, "counter": filters.counter, "clerk": filters.clerk, "source": filters.source}
+
+
+def _stats_of(v: Sequence[Any]) -> dict[str, float | None]:
+    return {k: None if x is None else float(x) for k, x in zip(("mean", "median", "p90", "max"), v, strict=True)}
+
+
+def summary_from_groups(
+    groups: Iterable[Sequence[Any]],
+    ratings: Iterable[Sequence[Any]],
+    appointment_events: Iterable[Mapping[str, Any]],
+    *,
+    start: date,
+    end: date,
+    tz: ZoneInfo,
+    rating_scale: int = 3,
+    filters: Filters = Filters(),
+    daily: bool = False,
+) -> dict[str, Any]:
+    """summarize_facts's result from SUMMARY_SQL's and RATINGS_SQL's rows."""
+    lo, hi = period_bounds(start, end, tz)
+    by: dict[str, list[dict[str, Any]]] = {}
+    whole: dict[str, Any] | None = None
+    for row in groups:
+        grp, cat, counter, clerk, hour, source, day, issued, served, no_show, expired, transferred = row[:12]
+        g = {
+            "issued": int(issued),
+            "served": int(served),
+            "no_show": int(no_show),
+            "expired": int(expired),
+            "transferred": int(transferred),
+            "wait_s": _stats_of(row[12:16]),
+            "service_s": _stats_of(row[16:20]),
+            "service_level": int(row[20]) / int(served) if served else None,
+        }
+        if grp == "all":
+            whole = {**g, "buckets": dict(zip((b[0] for b in WAIT_BUCKETS), map(int, row[21:26]), strict=True))}
+        elif grp == "category":
+            by.setdefault("category", []).append({"category": cat, **g})
+        elif grp == "counter" and counter is not None:
+            by.setdefault("counter", []).append({"counter": int(counter), **g})
+        elif grp == "clerk" and clerk is not None:
+            by.setdefault("clerk", []).append({"clerk": clerk, **g})
+        elif grp == "hour":
+            by.setdefault("hour", []).append({"hour": int(hour), **g})
+        elif grp == "source":
+            by.setdefault("source", []).append({"source": source, "issued": int(issued)})
+        elif grp == "category_day":
+            by.setdefault("category_day", []).append({"day": day, "category": cat, **g})
+    if whole is None or whole["issued"] == 0:
+        whole = {**_group([], {}), "buckets": {b[0]: 0 for b in WAIT_BUCKETS}}
+    rs = [(int(level), int(scale), int(n)) for level, scale, n in ratings]
+    top = max([rating_scale, *(s for _, s, _ in rs)])
+    by_level = {str(i): 0 for i in range(1, top + 1)}
+    for level, _, n in rs:
+        by_level[str(level)] = by_level.get(str(level), 0) + n
+    count = sum(n for _, _, n in rs)
+    satisfied = sum(n for level, s, n in rs if level >= s - 1)
+    sources = {"walk_in": 0, "appointment": 0} | {r["source"]: r["issued"] for r in by.get("source", [])}
+    online = sources.get("appointment", 0)
+    appts = _appointments(appointment_events, lo, hi, filters.category, [])
+    appts["online_share"] = online / whole["issued"] if whole["issued"] else None
+
+    def rows(key: str) -> list[dict[str, Any]]:
+        return sorted(by.get(key, []), key=lambda r: r[key])
+
+    out: dict[str, Any] = {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "totals": {k: whole[k] for k in ("issued", "served", "no_show", "expired", "transferred")},
+        "by_source": dict(sorted(sources.items())),
+        "wait_s": whole["wait_s"],
+        "service_s": whole["service_s"],
+        "service_level": whole["service_level"],
+        "wait_buckets": whole["buckets"],
+        "ratings": {"count": count, "by_level": by_level, "satisfied_share": satisfied / count if count else None},
+        "by_category": rows("category"),
+        "by_counter": rows("counter"),
+        "by_clerk": rows("clerk"),
+        "by_hour": rows("hour"),
+        "appointments": appts,
+    }
+    if daily:
+        out["by_category_day"] = sorted(by.get("category_day", []), key=lambda r: (r["day"], r["category"]))
     return out

@@ -15,7 +15,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from queue_server.domain.config import SiteConfig
-from queue_server.domain.reports import Filters, facts_from_rows, period_bounds, summarize_facts
+from queue_server.domain.reports import Filters, filter_params, period_bounds, summary_from_groups
 from queue_server.errors import AppError
 from queue_server.services.exports import BOM, summary_csv, summary_xlsx
 from queue_server.store.archive import EventArchive
@@ -166,14 +166,17 @@ class ReportService:
     async def compute(self, cfg: SiteConfig, p: Period, daily: bool = False) -> dict[str, Any]:
         tz = cfg.site.tz
         lo, hi = period_bounds(p.start, p.end, tz)
-        rows, appointment_events = await self.archive.report_facts(lo, hi, tz)
-        return summarize_facts(
-            facts_from_rows(rows),
+        targets = {c.code: c.target_wait_min * 60 for c in cfg.categories}
+        groups, ratings, appointment_events = await self.archive.report_groups(
+            lo, hi, tz, targets, filter_params(p.filters)
+        )
+        return summary_from_groups(
+            groups,
+            ratings,
             appointment_events,
             start=p.start,
             end=p.end,
             tz=tz,
-            targets_s={c.code: c.target_wait_min * 60 for c in cfg.categories},
             rating_scale=cfg.queue.rating_scale,
             filters=p.filters,
             daily=daily,

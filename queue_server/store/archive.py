@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from redis.asyncio import Redis
 
 from queue_server.domain.events import SCHEMA, decode
-from queue_server.domain.reports import FACTS_SQL
+from queue_server.domain.reports import FACTS_COLUMNS, FACTS_SQL, RATINGS_SQL, SUMMARY_SQL, clock_rows
 from queue_server.store.connection import entries
 from queue_server.store.keys import Keys
 from queue_server.store.scripts import Scripts
@@ -278,9 +278,11 @@ class EventArchive:
         live = await self.read_live(await self.checkpoint())
         return await asyncio.to_thread(self._facts, lo_ms, hi_ms, tz, live)
 
-    def _facts(
-        self, lo_ms: int, hi_ms: int, tz: ZoneInfo, live: list[dict[str, Any]]
-    ) -> tuple[list[tuple[Any, ...]], list[dict[str, Any]]]:
+    def _load(
+        self, con: duckdb.DuckDBPyConnection, lo_ms: int, hi_ms: int, tz: ZoneInfo, live: list[dict[str, Any]]
+    ) -> None:
+        """Tables `ev` (the period's report events, archive and tail, once
+        each) and `facts` (FACTS_SQL) in `con`."""
         files = self._files(lo_ms, hi_ms, tz, APPOINTMENT_LOOKBACK)
         tail = pa.Table.from_pylist(live, schema=ARROW_SCHEMA)
         cols = ", ".join(f'"{c}"' for c in ("id", "id_ms", "id_seq", *REPORT_COLUMNS[1:], "from_start"))
@@ -290,27 +292,74 @@ class EventArchive:
             "(type LIKE 'appointment_%'"
             ' AND (("start" >= $lo AND "start" < $hi) OR (from_start >= $lo AND from_start < $hi)))'
         )
+        con.register("tail", tail)
+        sources = [f"SELECT {cols} FROM tail"]
+        params: dict[str, Any] = {"lo": lo_ms, "hi": hi_ms, "hi_out": hi_ms + 86_400_000}
+        if files:
+            sources.insert(0, f"SELECT {cols} FROM read_parquet($files) WHERE id NOT IN (SELECT id FROM tail)")
+            params["files"] = files
+        union = " UNION ALL ".join(sources)
+        con.execute(f"CREATE TEMP TABLE ev AS SELECT * FROM ({union}) WHERE {in_tickets} OR {in_appts}", params)
+        con.execute("CREATE TEMP TABLE facts AS " + FACTS_SQL, {"lo": lo_ms, "hi": hi_ms})
+
+    def _appointment_events(self, con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+        cur = con.execute(
+            'SELECT type, ts, appointment, category, "start", late FROM ev'
+            " WHERE type LIKE 'appointment_%' ORDER BY id_ms, id_seq"
+        )
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def _facts(
+        self, lo_ms: int, hi_ms: int, tz: ZoneInfo, live: list[dict[str, Any]]
+    ) -> tuple[list[tuple[Any, ...]], list[dict[str, Any]]]:
         with duckdb.connect() as con:
-            con.register("tail", tail)
-            sources = [f"SELECT {cols} FROM tail"]
-            if files:
-                sources.insert(0, f"SELECT {cols} FROM read_parquet($files) WHERE id NOT IN (SELECT id FROM tail)")
-            con.execute(
-                "CREATE TEMP TABLE ev AS SELECT * FROM ("
-                + " UNION ALL ".join(sources)
-                + f") WHERE {in_tickets} OR {in_appts}",
-                {"files": files, "lo": lo_ms, "hi": hi_ms, "hi_out": hi_ms + 86_400_000}
-                if files
-                else {"lo": lo_ms, "hi": hi_ms, "hi_out": hi_ms + 86_400_000},
+            self._load(con, lo_ms, hi_ms, tz, live)
+            facts = con.execute("SELECT " + ", ".join(FACTS_COLUMNS) + " FROM facts").fetchall()
+            return facts, self._appointment_events(con)
+
+    async def report_groups(
+        self, lo_ms: int, hi_ms: int, tz: ZoneInfo, targets_s: Mapping[str, float], filters: Mapping[str, Any]
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[dict[str, Any]]]:
+        """SUMMARY_SQL's and RATINGS_SQL's rows for [lo, hi) with `filters`
+        (domain/reports.py filter_params), and the bookings' events."""
+        live = await self.read_live(await self.checkpoint())
+        return await asyncio.to_thread(self._groups, lo_ms, hi_ms, tz, live, targets_s, filters)
+
+    def _groups(
+        self,
+        lo_ms: int,
+        hi_ms: int,
+        tz: ZoneInfo,
+        live: list[dict[str, Any]],
+        targets_s: Mapping[str, float],
+        filters: Mapping[str, Any],
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[dict[str, Any]]]:
+        clock = clock_rows(lo_ms, hi_ms, tz)
+        with duckdb.connect() as con:
+            self._load(con, lo_ms, hi_ms, tz, live)
+            con.register(
+                "clock",
+                pa.table(
+                    {
+                        "q": pa.array([c[0] for c in clock], pa.int64()),
+                        "hour": pa.array([c[1] for c in clock], pa.int32()),
+                        "day": pa.array([c[2] for c in clock], pa.string()),
+                    }
+                ),
             )
-            facts = con.execute(FACTS_SQL, {"lo": lo_ms, "hi": hi_ms}).fetchall()
-            cur = con.execute(
-                'SELECT type, ts, appointment, category, "start", late FROM ev'
-                " WHERE type LIKE 'appointment_%' ORDER BY id_ms, id_seq"
+            con.register(
+                "targets",
+                pa.table(
+                    {
+                        "category": pa.array(list(targets_s), pa.string()),
+                        "target_s": pa.array([float(v) for v in targets_s.values()], pa.float64()),
+                    }
+                ),
             )
-            names = [d[0] for d in cur.description]
-            appts = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-        return facts, appts
+            groups = con.execute(SUMMARY_SQL, dict(filters)).fetchall()
+            ratings = con.execute(RATINGS_SQL, dict(filters)).fetchall()
+            return groups, ratings, self._appointment_events(con)
 
     def export_events(self, lo_ms: int, hi_ms: int, tz: ZoneInfo) -> pa.Table:
         """The raw archived events with `ts` in [lo, hi), every column."""
