@@ -504,7 +504,7 @@ def facts_from_rows(rows: Iterable[Sequence[Any]]) -> list[TicketFacts]:
 
 # SUMMARY_SQL aggregates FACTS_SQL's rows (a table `facts`) as summarize_facts
 # does, in one pass with grouping sets: the whole period, by category, counter,
-# clerk, hour, source and day x category. `targets` (category, target_s) and
+# clerk, hour, source and (with summary_sql(daily=True)) day x category. `targets` (category, target_s) and
 # `clock` (q: ms // 900000, hour, day: the local clock of each quarter hour of
 # the period, from clock_rows) are registered beside it. Filters are $category,
 # $counter, $clerk, $source (NULL: all).
@@ -550,8 +550,16 @@ SELECT
   count(*) FILTER (WHERE wait_s >= 1800 AND wait_s < 3600) AS b3,
   count(*) FILTER (WHERE wait_s >= 3600) AS b4
 FROM f
-GROUP BY GROUPING SETS ((), (category), (counter), (by_clerk), (hour), (source), (day, category))
+GROUP BY GROUPING SETS ((), (category), (counter), (by_clerk), (hour), (source){daily})
 """
+
+
+def summary_sql(daily: bool) -> str:
+    """SUMMARY_SQL, with the (day, category) rows only when asked (the CSV's;
+    otherwise the cheaper (day) rows, which summary_from_groups ignores)."""
+    return SUMMARY_SQL.replace("{daily}", ", (day, category)" if daily else ", (day)")
+
+
 RATINGS_SQL = """
 SELECT level, scale, count(*) FROM (
   SELECT unnest(levels) AS level, unnest(scales) AS scale FROM facts

@@ -168,7 +168,7 @@ class ReportService:
         lo, hi = period_bounds(p.start, p.end, tz)
         targets = {c.code: c.target_wait_min * 60 for c in cfg.categories}
         groups, ratings, appointment_events = await self.archive.report_groups(
-            lo, hi, tz, targets, filter_params(p.filters)
+            lo, hi, tz, targets, filter_params(p.filters), daily
         )
         return summary_from_groups(
             groups,

@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from redis.asyncio import Redis
 
 from queue_server.domain.events import SCHEMA, decode
-from queue_server.domain.reports import FACTS_COLUMNS, FACTS_SQL, RATINGS_SQL, SUMMARY_SQL, clock_rows
+from queue_server.domain.reports import FACTS_COLUMNS, FACTS_SQL, RATINGS_SQL, clock_rows, summary_sql
 from queue_server.store.connection import entries
 from queue_server.store.keys import Keys
 from queue_server.store.scripts import Scripts
@@ -83,6 +83,35 @@ REPORT_COLUMNS = (
     "start",
     "late",
 )
+_TICKET_FILTER = (
+    "(type IN ('issue', 'call', 'done', 'no_show', 'requeue', 'expire', 'transfer', 'rating', 'appointment_checkin'))"
+)
+_SLOT_FILTER = '(("start" >= $lo AND "start" < $hi) OR (from_start >= $lo AND from_start < $hi))'
+
+
+_COLS = ", ".join(f'"{c}"' for c in ("id", "id_ms", "id_seq", *REPORT_COLUMNS[1:], "from_start"))
+
+
+def _month(d: date) -> date:
+    return d.replace(day=1)
+
+
+def _next_month(m: date) -> date:
+    return (m.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _days(a: date, b: date) -> list[date]:
+    """The days from a up to b (excluded)."""
+    return [a + timedelta(days=i) for i in range((b - a).days)]
+
+
+def bounds(day: date, tz: ZoneInfo) -> tuple[int, int]:
+    """A local day as [start, end) ms."""
+    lo = datetime.combine(day, datetime.min.time(), tzinfo=tz)
+    hi = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+    return int(lo.timestamp() * 1000), int(hi.timestamp() * 1000)
+
+
 # bookings are made up to this long before their slot
 APPOINTMENT_LOOKBACK = timedelta(days=62)
 
@@ -278,29 +307,113 @@ class EventArchive:
         live = await self.read_live(await self.checkpoint())
         return await asyncio.to_thread(self._facts, lo_ms, hi_ms, tz, live)
 
+    # -- the monthly cache of closed months -------------------------------------------------
+    def cache_paths(self, month: date) -> tuple[Path, Path]:
+        """A closed month's cached facts (FACTS_SQL's rows of the tickets issued
+        in it) and its appointment events (those with `ts` in it)."""
+        d = self.dir.parent / "cache"
+        return d / f"facts-{month:%Y-%m}.parquet", d / f"appointments-{month:%Y-%m}.parquet"
+
+    def _month_sources(self, month: date) -> list[Path]:
+        """The event files a month's cache is made of: its days and the next day."""
+        end = _next_month(month)
+        return [self.day_path(d) for d in _days(month, end)] + [self.day_path(end)]
+
+    def _month_fresh(self, month: date) -> bool:
+        paths = self.cache_paths(month)
+        if not all(p.exists() for p in paths):
+            return False
+        newest = max((p.stat().st_mtime_ns for p in self._month_sources(month) if p.exists()), default=0)
+        return min(p.stat().st_mtime_ns for p in paths) >= newest
+
+    def _copy(self, con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
+        tmp = path.with_name(path.name + ".tmp")
+        target = str(tmp).replace("'", "''")
+        con.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet)")
+        os.replace(tmp, path)
+
+    def _build_month(self, con: duckdb.DuckDBPyConnection, month: date, tz: ZoneInfo) -> None:
+        lo = bounds(month, tz)[0]
+        hi = bounds(_next_month(month), tz)[0]
+        files = [str(p) for p in self._month_sources(month) if p.exists()]
+        cols = _COLS
+        if files:
+            con.execute(
+                f"CREATE TEMP TABLE ev AS SELECT {cols} FROM read_parquet($files) WHERE ts >= $lo AND ts < $hi_out",
+                {"files": files, "lo": lo, "hi_out": hi + 86_400_000},
+            )
+        else:
+            con.execute(f"CREATE TEMP TABLE ev AS SELECT {cols} FROM tail LIMIT 0")
+        facts_path, appts_path = self.cache_paths(month)
+        facts_path.parent.mkdir(parents=True, exist_ok=True)
+        con.execute("CREATE TEMP TABLE fb AS " + FACTS_SQL, {"lo": lo, "hi": hi})
+        self._copy(con, f"SELECT {', '.join(FACTS_COLUMNS)} FROM fb ORDER BY issued_ms", facts_path)
+        self._copy(
+            con,
+            f"SELECT {cols} FROM ev WHERE type LIKE 'appointment_%' AND ts >= {lo} AND ts < {hi} ORDER BY id_ms, id_seq",
+            appts_path,
+        )
+        con.execute("DROP TABLE fb")
+        con.execute("DROP TABLE ev")
+
     def _load(
         self, con: duckdb.DuckDBPyConnection, lo_ms: int, hi_ms: int, tz: ZoneInfo, live: list[dict[str, Any]]
     ) -> None:
-        """Tables `ev` (the period's report events, archive and tail, once
-        each) and `facts` (FACTS_SQL) in `con`."""
-        files = self._files(lo_ms, hi_ms, tz, APPOINTMENT_LOOKBACK)
-        tail = pa.Table.from_pylist(live, schema=ARROW_SCHEMA)
-        cols = ", ".join(f'"{c}"' for c in ("id", "id_ms", "id_seq", *REPORT_COLUMNS[1:], "from_start"))
-        ticket_types = ", ".join(f"'{t}'" for t in REPORT_TYPES if not t.startswith("appointment_"))
-        in_tickets = f"((type IN ({ticket_types}) OR type = 'appointment_checkin') AND ts >= $lo AND ts < $hi_out)"
-        in_appts = (
-            "(type LIKE 'appointment_%'"
-            ' AND (("start" >= $lo AND "start" < $hi) OR (from_start >= $lo AND from_start < $hi)))'
-        )
-        con.register("tail", tail)
-        sources = [f"SELECT {cols} FROM tail"]
+        """Tables `ev` (the report events: those of the tickets not covered by
+        the cache and the bookings' events of the period; archive and tail,
+        each event once) and `facts` (FACTS_SQL's rows of every ticket issued
+        in [lo, hi)).
+
+        A month is closed once its last day is two days old and no stream
+        event from its last day on is left unarchived; its facts and booking
+        events are cached (`cache/*-YYYY-MM.parquet`), and made again when an
+        events file of its days (or of the next day) changes."""
+        con.register("tail", pa.Table.from_pylist(live, schema=ARROW_SCHEMA))
+        tail_ts = [r["ts"] for r in live if isinstance(r.get("ts"), int)]
+        tail_day = datetime.fromtimestamp(min(tail_ts) / 1000, tz).date() if tail_ts else None
+        today = datetime.now(tz).date()
+        first = datetime.fromtimestamp(lo_ms / 1000, tz).date()
+        last = datetime.fromtimestamp((hi_ms - 1) / 1000, tz).date()
+
+        def closed(month: date) -> bool:
+            end = _next_month(month) - timedelta(days=1)
+            return end <= today - timedelta(days=2) and (tail_day is None or end + timedelta(days=1) < tail_day)
+
+        have = self.days()
+        oldest = have[0] if have else first
+        months: list[date] = []  # closed months from the bookings' lookback to the split
+        m = _month(max(oldest, first - APPOINTMENT_LOOKBACK))
+        while m <= _month(last) and closed(m):
+            months.append(m)
+            m = _next_month(m)
+        appt_split = bounds(m, tz)[0]  # the bookings' events before it are cached
+        split = max(lo_ms, appt_split)  # the tickets' facts before it are cached
+        for month in months:
+            if not self._month_fresh(month):
+                self._build_month(con, month, tz)
+        files = [str(self.day_path(d)) for d in have if bounds(d, tz)[1] > appt_split and d <= last + timedelta(days=1)]
+        appt = f"type LIKE 'appointment_%' AND {_SLOT_FILTER}"
+        live_rows = f"(({_TICKET_FILTER} AND ts >= {split} AND ts < $hi_out) OR ({appt} AND ts >= {appt_split}))"
+        parts = [f"SELECT {_COLS} FROM tail WHERE {live_rows}"]
         params: dict[str, Any] = {"lo": lo_ms, "hi": hi_ms, "hi_out": hi_ms + 86_400_000}
         if files:
-            sources.insert(0, f"SELECT {cols} FROM read_parquet($files) WHERE id NOT IN (SELECT id FROM tail)")
+            parts.append(
+                f"SELECT {_COLS} FROM read_parquet($files) WHERE {live_rows} AND id NOT IN (SELECT id FROM tail)"
+            )
             params["files"] = files
-        union = " UNION ALL ".join(sources)
-        con.execute(f"CREATE TEMP TABLE ev AS SELECT * FROM ({union}) WHERE {in_tickets} OR {in_appts}", params)
-        con.execute("CREATE TEMP TABLE facts AS " + FACTS_SQL, {"lo": lo_ms, "hi": hi_ms})
+        cached_appts = [str(self.cache_paths(mm)[1]) for mm in months]
+        if cached_appts:
+            parts.append(f"SELECT {_COLS} FROM read_parquet($appts) WHERE {appt} AND ts < {appt_split}")
+            params["appts"] = cached_appts
+        con.execute("CREATE TEMP TABLE ev AS " + " UNION ALL ".join(parts), params)
+        fcols = ", ".join(FACTS_COLUMNS)
+        con.execute(f"CREATE TEMP TABLE facts AS SELECT {fcols} FROM ({FACTS_SQL})", {"lo": split, "hi": hi_ms})
+        cached_facts = [str(self.cache_paths(mm)[0]) for mm in months if bounds(_next_month(mm), tz)[0] > lo_ms]
+        if cached_facts:
+            con.execute(
+                f"INSERT INTO facts SELECT {fcols} FROM read_parquet($files) WHERE issued_ms >= $lo AND issued_ms < $hi",
+                {"files": cached_facts, "lo": lo_ms, "hi": min(split, hi_ms)},
+            )
 
     def _appointment_events(self, con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         cur = con.execute(
@@ -319,12 +432,18 @@ class EventArchive:
             return facts, self._appointment_events(con)
 
     async def report_groups(
-        self, lo_ms: int, hi_ms: int, tz: ZoneInfo, targets_s: Mapping[str, float], filters: Mapping[str, Any]
+        self,
+        lo_ms: int,
+        hi_ms: int,
+        tz: ZoneInfo,
+        targets_s: Mapping[str, float],
+        filters: Mapping[str, Any],
+        daily: bool = False,
     ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[dict[str, Any]]]:
         """SUMMARY_SQL's and RATINGS_SQL's rows for [lo, hi) with `filters`
         (domain/reports.py filter_params), and the bookings' events."""
         live = await self.read_live(await self.checkpoint())
-        return await asyncio.to_thread(self._groups, lo_ms, hi_ms, tz, live, targets_s, filters)
+        return await asyncio.to_thread(self._groups, lo_ms, hi_ms, tz, live, targets_s, filters, daily)
 
     def _groups(
         self,
@@ -334,6 +453,7 @@ class EventArchive:
         live: list[dict[str, Any]],
         targets_s: Mapping[str, float],
         filters: Mapping[str, Any],
+        daily: bool,
     ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[dict[str, Any]]]:
         clock = clock_rows(lo_ms, hi_ms, tz)
         with duckdb.connect() as con:
@@ -357,7 +477,7 @@ class EventArchive:
                     }
                 ),
             )
-            groups = con.execute(SUMMARY_SQL, dict(filters)).fetchall()
+            groups = con.execute(summary_sql(daily), dict(filters)).fetchall()
             ratings = con.execute(RATINGS_SQL, dict(filters)).fetchall()
             return groups, ratings, self._appointment_events(con)
 

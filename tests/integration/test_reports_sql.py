@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -73,26 +73,63 @@ def close(a, b, path="$"):
         assert a == b, f"{path}: {a!r} != {b!r}"
 
 
+@pytest.mark.parametrize("when", ["closed_month", "recent"])
 @pytest.mark.parametrize(
     "filters",
     [Filters(), Filters(category="HT"), Filters(counter=3), Filters(clerk="canbo2"), Filters(source="appointment")],
     ids=["all", "category", "counter", "clerk", "source"],
 )
-def test_the_sql_summary_equals_the_python_summary(tmp_path, filters):
+def test_the_sql_summary_equals_the_python_summary(tmp_path, filters, when):
+    """A closed month answers from the monthly cache, recent days from the events."""
     cfg = load_toml(None)
     tz = cfg.site.tz
     archive = EventArchive(NoRedis(), Keys("sqltest"), None, tmp_path)
     events = []
-    for day, evs in history(cfg, date(2026, 11, 28), 5, 150, 11):
+    upto = date(2026, 10, 31) if when == "closed_month" else datetime.now(tz).date()
+    for day, evs in history(cfg, upto, 7, 150, 11):
         archive.import_events(evs, tz, day.toordinal() * 100_000)
         events += evs
     events.sort(key=lambda e: e["ts"])
-    start, end = date(2026, 11, 24), date(2026, 11, 26)
+    start, end = upto - timedelta(days=6), upto - timedelta(days=2)
     lo, hi = period_bounds(start, end, tz)
     targets = {c.code: c.target_wait_min * 60 for c in cfg.categories}
-    groups, ratings, appts = asyncio.run(archive.report_groups(lo, hi, tz, targets, filter_params(filters)))
+    groups, ratings, appts = asyncio.run(archive.report_groups(lo, hi, tz, targets, filter_params(filters), daily=True))
     kw = {"start": start, "end": end, "tz": tz, "rating_scale": 3, "filters": filters, "daily": True}
     sql = summary_from_groups(groups, ratings, appts, **kw)
     py = summarize(events, targets_s=targets, **kw)
     assert py["totals"]["issued"] > 0 and py["totals"]["served"] > 0
     close(sql, py)
+
+
+def test_cached_day_facts_answer_the_same_and_follow_new_events(tmp_path):
+    cfg = load_toml(None)
+    tz = cfg.site.tz
+    archive = EventArchive(NoRedis(), Keys("sqltest"), None, tmp_path)
+    days = list(history(cfg, date(2026, 10, 31), 5, 100, 4))  # Mon 26 - Fri 30 October: a closed month
+    for day, evs in days[:-1]:
+        archive.import_events(evs, tz, day.toordinal() * 100_000)
+    start, end = date(2026, 10, 26), date(2026, 10, 30)
+    lo, hi = period_bounds(start, end, tz)
+    targets = {c.code: c.target_wait_min * 60 for c in cfg.categories}
+
+    def summary():
+        g, r, a = asyncio.run(archive.report_groups(lo, hi, tz, targets, filter_params(Filters())))
+        return summary_from_groups(g, r, a, start=start, end=end, tz=tz)
+
+    first = summary()
+    cache = archive.cache_paths(start)
+    assert all(p.exists() for p in cache) and [p.name for p in cache] == [
+        "facts-2026-10.parquet",
+        "appointments-2026-10.parquet",
+    ]
+    built = cache[0].stat().st_mtime_ns
+    close(summary(), first)  # from the cache
+    # the last day's events arrive: the month's cache is made again, the figures grow
+    day, evs = days[-1]
+    archive.import_events(evs, tz, day.toordinal() * 100_000)
+    later = summary()
+    assert cache[0].stat().st_mtime_ns > built  # made again
+    assert later["totals"]["issued"] == first["totals"]["issued"] + sum(e["type"] == "issue" for e in evs)
+    everything = [e for _, evs in days for e in evs]
+    everything.sort(key=lambda e: e["ts"])
+    close(later, summarize(everything, start=start, end=end, tz=tz, targets_s=targets))
