@@ -18,6 +18,8 @@ entry newer than the checkpoint is never trimmed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -191,6 +193,18 @@ class EventArchive:
             return []
         return sorted(date.fromisoformat(p.stem) for p in self.dir.glob("*.parquet"))
 
+    @contextlib.contextmanager
+    def _writer(self) -> Any:
+        """One writer at a time (the minute's job, close-day's run, demo-data):
+        an exclusive lock on the archive's lock file."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with open(self.dir / ".lock", "a+b") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
     def import_events(self, events: Iterable[Mapping[str, Any]], tz: ZoneInfo, first_seq: int = 0) -> int:
         """Backdated events (typed, as domain/demo.py makes them) straight into
         the files, with ids `ts-n` (n counting from `first_seq`: the same
@@ -200,7 +214,8 @@ class EventArchive:
             ts = int(e["ts"])
             row = {k: v for k, v in e.items() if k in COLUMNS}
             rows.append({**row, "id": f"{ts}-{n}", "id_ms": ts, "id_seq": n, "extra": None})
-        return self.write_rows(rows, tz)
+        with self._writer():
+            return self.write_rows(rows, tz)
 
     async def checkpoint(self) -> str:
         v = await self.redis.get(self.keys.archive_checkpoint)
@@ -218,7 +233,15 @@ class EventArchive:
     async def run(self, tz: ZoneInfo, now_ms: int, window_days: int = 35, batch: int = 10_000) -> ArchiveRun:
         """Append every event after the checkpoint to the files, move the
         checkpoint, then trim the stream to `window_days` (never past the
-        checkpoint)."""
+        checkpoint). Runs alone: a second run waits for the first."""
+        lock = self._writer()
+        await asyncio.to_thread(lock.__enter__)
+        try:
+            return await self._run(tz, now_ms, window_days, batch)
+        finally:
+            lock.__exit__(None, None, None)
+
+    async def _run(self, tz: ZoneInfo, now_ms: int, window_days: int, batch: int) -> ArchiveRun:
         cp = await self.checkpoint()
         start = "(" + cp if cp else "-"
         written = 0

@@ -214,3 +214,27 @@ def test_the_archive_command(redis_url, tmp_path):
     assert "events archived" in r.stdout
     files = list((tmp_path / "archive" / cfg.site.id / "events").glob("*.parquet"))
     assert "issue" in {t for f in files for t in pq.read_table(f).column("type").to_pylist()}
+
+
+def test_two_runs_at_once_lose_nothing(redis_url, tmp_path):
+    import asyncio
+
+    cfg = test_config()
+    tz = cfg.site.tz
+
+    async def go():
+        s = await make_store(redis_url, cfg)
+        try:
+            for _ in range(30):
+                await s.issue("HT")
+            now = int(time.time() * 1000)
+            a, b = archive_of(s, tmp_path), archive_of(s, tmp_path)
+            runs = await asyncio.gather(a.run(tz, now, batch=7), b.run(tz, now, batch=5))
+            total = await s.redis.xlen(s.keys.events)
+            assert sum(r.archived for r in runs) == total
+            ids = [r for d in a.days() for r in pq.read_table(a.day_path(d)).column("id").to_pylist()]
+            assert len(ids) == len(set(ids)) == total
+        finally:
+            await s.redis.aclose()
+
+    run_sync(go())
