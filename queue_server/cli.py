@@ -361,6 +361,7 @@ def _cmd_demo_data(args) -> int:
             # ids are unique per day: the day's ordinal keeps days apart
             total += await asyncio.to_thread(svc.archive.import_events, events, tz, day.toordinal() * 100_000)
             tickets += sum(1 for e in events if e["type"] == "issue")
+        await asyncio.to_thread(svc.archive.warm, tz)
         print(f"Đã tạo {tickets} số, {total} sự kiện trong {args.days} ngày. / {tickets} tickets, {total} events.")
 
     _with_store(args, run)

@@ -102,6 +102,13 @@ def _next_month(m: date) -> date:
     return (m.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
+def _closed(month: date, today: date, tail_day: date | None) -> bool:
+    """A month whose last day is two days old, with no stream event left
+    unarchived from that day on: its figures no longer change."""
+    end = _next_month(month) - timedelta(days=1)
+    return end <= today - timedelta(days=2) and (tail_day is None or end + timedelta(days=1) < tail_day)
+
+
 def _days(a: date, b: date) -> list[date]:
     """The days from a up to b (excluded)."""
     return [a + timedelta(days=i) for i in range((b - a).days)]
@@ -237,7 +244,12 @@ class EventArchive:
         lock = self._writer()
         await asyncio.to_thread(lock.__enter__)
         try:
-            return await self._run(tz, now_ms, window_days, batch)
+            done = await self._run(tz, now_ms, window_days, batch)
+            tail = await self.read_live(done.checkpoint)
+            ts = [r["ts"] for r in tail if isinstance(r.get("ts"), int)]
+            tail_day = datetime.fromtimestamp(min(ts) / 1000, tz).date() if ts else None
+            await asyncio.to_thread(self.warm, tz, tail_day)
+            return done
         finally:
             lock.__exit__(None, None, None)
 
@@ -379,6 +391,24 @@ class EventArchive:
         con.execute("DROP TABLE fb")
         con.execute("DROP TABLE ev")
 
+    def warm(self, tz: ZoneInfo, tail_day: date | None = None) -> int:
+        """Make the cache of every closed month that lacks a fresh one (the
+        archive job runs it, so a report rarely pays for it); returns how many."""
+        have = self.days()
+        if not have:
+            return 0
+        today = datetime.now(tz).date()
+        built = 0
+        with duckdb.connect() as con:
+            con.register("tail", ARROW_SCHEMA.empty_table())
+            m = _month(have[0])
+            while m <= _month(have[-1]) and _closed(m, today, tail_day):
+                if not self._month_fresh(m):
+                    self._build_month(con, m, tz)
+                    built += 1
+                m = _next_month(m)
+        return built
+
     def _load(
         self, con: duckdb.DuckDBPyConnection, lo_ms: int, hi_ms: int, tz: ZoneInfo, live: list[dict[str, Any]]
     ) -> None:
@@ -398,15 +428,11 @@ class EventArchive:
         first = datetime.fromtimestamp(lo_ms / 1000, tz).date()
         last = datetime.fromtimestamp((hi_ms - 1) / 1000, tz).date()
 
-        def closed(month: date) -> bool:
-            end = _next_month(month) - timedelta(days=1)
-            return end <= today - timedelta(days=2) and (tail_day is None or end + timedelta(days=1) < tail_day)
-
         have = self.days()
         oldest = have[0] if have else first
         months: list[date] = []  # closed months from the bookings' lookback to the split
         m = _month(max(oldest, first - APPOINTMENT_LOOKBACK))
-        while m <= _month(last) and closed(m):
+        while m <= _month(last) and _closed(m, today, tail_day):
             months.append(m)
             m = _next_month(m)
         appt_split = bounds(m, tz)[0]  # the bookings' events before it are cached

@@ -133,3 +133,20 @@ def test_cached_day_facts_answer_the_same_and_follow_new_events(tmp_path):
     everything = [e for _, evs in days for e in evs]
     everything.sort(key=lambda e: e["ts"])
     close(later, summarize(everything, start=start, end=end, tz=tz, targets_s=targets))
+
+
+def test_warm_makes_the_closed_months_once(tmp_path):
+    cfg = load_toml(None)
+    tz = cfg.site.tz
+    archive = EventArchive(NoRedis(), Keys("sqltest"), None, tmp_path)
+    for day, evs in history(cfg, date(2026, 10, 3), 5, 40, 2):  # 28 Sep - 2 Oct: two closed months
+        archive.import_events(evs, tz, day.toordinal() * 100_000)
+    assert archive.warm(tz) == 2
+    made = [p.stat().st_mtime_ns for m in (date(2026, 9, 1), date(2026, 10, 1)) for p in archive.cache_paths(m)]
+    assert archive.warm(tz) == 0
+    lo, hi = period_bounds(date(2026, 9, 28), date(2026, 10, 2), tz)
+    targets = {c.code: c.target_wait_min * 60 for c in cfg.categories}
+    g, r, a = asyncio.run(archive.report_groups(lo, hi, tz, targets, filter_params(Filters())))
+    assert summary_from_groups(g, r, a, start=date(2026, 9, 28), end=date(2026, 10, 2), tz=tz)["totals"]["issued"] > 0
+    again = [p.stat().st_mtime_ns for m in (date(2026, 9, 1), date(2026, 10, 1)) for p in archive.cache_paths(m)]
+    assert again == made  # the report used the cache as it was
