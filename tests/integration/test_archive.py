@@ -106,6 +106,15 @@ def test_archive_job_in_a_real_worker_keeps_the_window_and_the_past_still_answer
             assert summary["totals"]["issued"] == 1 and summary["totals"]["served"] == 1
             assert summary["wait_s"]["mean"] == 600.0 and summary["service_s"]["mean"] == 300.0
             assert summary["by_clerk"][0]["clerk"] == "an"
+            # and through the reports service: the past quarter, from the archive alone
+            from queue_server.bootstrap import build_services, build_stores
+            from queue_server.settings import Settings
+
+            svc = build_services(await build_stores(s.redis, cfg, data_dir=tmp_path), Settings())
+            q_start = (old_day - timedelta(days=45)).isoformat()
+            q = await svc.reports.summary(q_start, (old_day + timedelta(days=30)).isoformat())
+            assert q["totals"]["issued"] == 1 and q["totals"]["served"] == 1
+            assert q["wait_s"]["mean"] == 600.0 and q["by_counter"][0]["counter"] == 1
         finally:
             await s.redis.aclose()
 
