@@ -314,6 +314,7 @@ def _appointments(
         "cancelled": sum(1 for a in rows if a["status"] == "cancelled"),
         "checked_in_on_time": sum(1 for a in rows if a["status"] == "on_time"),
         "checked_in_late": sum(1 for a in rows if a["status"] == "late"),
+        "checked_in": sum(1 for a in rows if a["status"] in ("on_time", "late")),
         "no_show": sum(1 for a in rows if a["status"] == "no_show"),
         "online_share": online / len(issued) if issued else None,
     }

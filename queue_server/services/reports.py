@@ -8,7 +8,6 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import date
-from importlib import util
 from typing import Any, TypedDict, cast
 
 import pyarrow.csv as pacsv
@@ -26,8 +25,8 @@ SOURCES = ("walk_in", "appointment")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
 _CLERK = re.compile(r"^[A-Za-z0-9_.@-]{1,64}\Z")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# the PDF renderer (issue #11, built elsewhere); offered when its module is there
-PDF_MODULE = "queue_server.services.report_pdf"
+# pdf joins when the renderer (queue_server/reporting/pdf.py on main) is merged
+FORMATS = ("csv", "xlsx")
 
 
 @dataclass(frozen=True)
@@ -53,10 +52,12 @@ class Totals(TypedDict):
 
 
 class GroupRow(TypedDict, total=False):
-    """One row of by_category (`category`), by_counter (`counter`), by_clerk
-    (`clerk`) or by_hour (`hour`, 0–23 of the issue, site time)."""
+    """One row of by_category (`category` and its `name`), by_counter
+    (`counter`), by_clerk (`clerk`) or by_hour (`hour`, 0–23 of the issue,
+    site time)."""
 
     category: str
+    name: str
     counter: int
     clerk: str
     hour: int
@@ -84,6 +85,7 @@ class AppointmentFigures(TypedDict):
     cancelled: int
     checked_in_on_time: int
     checked_in_late: int
+    checked_in: int
     no_show: int
     online_share: float | None
 
@@ -170,7 +172,7 @@ class ReportService:
         groups, ratings, appointment_events = await self.archive.report_groups(
             lo, hi, tz, targets, filter_params(p.filters), daily
         )
-        return summary_from_groups(
+        out = summary_from_groups(
             groups,
             ratings,
             appointment_events,
@@ -181,6 +183,10 @@ class ReportService:
             filters=p.filters,
             daily=daily,
         )
+        for row in out["by_category"]:
+            cat = cfg.category(row["category"])
+            row["name"] = cat.name if cat else row["category"]
+        return out
 
     async def summary(
         self,
@@ -194,9 +200,6 @@ class ReportService:
         cfg, p = await self.period(start, end, category, counter, clerk, source)
         return cast(SummaryReply, await self.compute(cfg, p))
 
-    def formats(self) -> tuple[str, ...]:
-        return ("csv", "xlsx", "pdf") if util.find_spec(PDF_MODULE) is not None else ("csv", "xlsx")
-
     async def export(
         self,
         fmt: str | None,
@@ -207,8 +210,8 @@ class ReportService:
         clerk: str | None = None,
         source: str | None = None,
     ) -> Export:
-        """The period's report as a file: csv or xlsx (pdf once its renderer exists)."""
-        if fmt not in self.formats():
+        """The period's report as a file: csv or xlsx (pdf once its renderer is merged)."""
+        if fmt not in FORMATS:
             raise AppError("unsupported_format", format=str(fmt or "")[:20])
         cfg, p = await self.period(start, end, category, counter, clerk, source)
         summary = await self.compute(cfg, p, daily=fmt == "csv")
@@ -216,11 +219,7 @@ class ReportService:
         label = p.start.isoformat() if p.start == p.end else f"{p.start.isoformat()} – {p.end.isoformat()}"
         if fmt == "csv":
             return Export(summary_csv(summary), "text/csv; charset=utf-8", name + ".csv")
-        if fmt == "xlsx":
-            return Export(summary_xlsx(summary, cfg.site.name, label), XLSX, name + ".xlsx")
-        render = __import__(PDF_MODULE, fromlist=["render_report_pdf"]).render_report_pdf
-        pdf: bytes = render(summary, cfg.site, label)
-        return Export(pdf, "application/pdf", name + ".pdf")
+        return Export(summary_xlsx(summary, cfg.site.name, label), XLSX, name + ".xlsx")
 
     async def events_export(self, fmt: str | None, start: str | None, end: str | None) -> Export:
         """The raw events of the period (archive and stream), csv or parquet."""

@@ -140,6 +140,7 @@ def test_an_appointment_waits_from_the_later_of_check_in_and_slot():
         "cancelled": 1,
         "checked_in_on_time": 1,
         "checked_in_late": 1,
+        "checked_in": 2,
         "no_show": 1,
         "online_share": 1 / 3,
     }
