@@ -542,8 +542,8 @@ SELECT
   count(*) FILTER (WHERE outcome = 'no_show') AS no_show,
   count(*) FILTER (WHERE outcome = 'expired') AS expired,
   count(*) FILTER (WHERE transferred) AS transferred,
-  avg(wait_s), quantile_cont(wait_s, 0.5), quantile_cont(wait_s, 0.9), max(wait_s),
-  avg(service_s), quantile_cont(service_s, 0.5), quantile_cont(service_s, 0.9), max(service_s),
+  avg(wait_s), quantile_cont(wait_s, [0.5, 0.9]), max(wait_s),
+  avg(service_s), quantile_cont(service_s, [0.5, 0.9]), max(service_s),
   count(*) FILTER (WHERE wait_s <= target_s) AS within,
   count(*) FILTER (WHERE wait_s < 300) AS b0,
   count(*) FILTER (WHERE wait_s >= 300 AND wait_s < 900) AS b1,
@@ -590,7 +590,11 @@ def filter_params(filters: Filters) -> dict[str, Any]:
 
 
 def _stats_of(v: Sequence[Any]) -> dict[str, float | None]:
-    return {k: None if x is None else float(x) for k, x in zip(("mean", "median", "p90", "max"), v, strict=True)}
+    """(mean, [median, p90] or None, max) -> the stats dict."""
+    mean, qs, mx = v
+    median, p90 = qs if qs is not None else (None, None)
+    values = (mean, median, p90, mx)
+    return {k: None if x is None else float(x) for k, x in zip(("mean", "median", "p90", "max"), values, strict=True)}
 
 
 def summary_from_groups(
@@ -617,12 +621,12 @@ def summary_from_groups(
             "no_show": int(no_show),
             "expired": int(expired),
             "transferred": int(transferred),
-            "wait_s": _stats_of(row[12:16]),
-            "service_s": _stats_of(row[16:20]),
-            "service_level": int(row[20]) / int(served) if served else None,
+            "wait_s": _stats_of(row[12:15]),
+            "service_s": _stats_of(row[15:18]),
+            "service_level": int(row[18]) / int(served) if served else None,
         }
         if grp == "all":
-            whole = {**g, "buckets": dict(zip((b[0] for b in WAIT_BUCKETS), map(int, row[21:26]), strict=True))}
+            whole = {**g, "buckets": dict(zip((b[0] for b in WAIT_BUCKETS), map(int, row[19:24]), strict=True))}
         elif grp == "category":
             by.setdefault("category", []).append({"category": cat, **g})
         elif grp == "counter" and counter is not None:
