@@ -28,12 +28,14 @@ from queue_server.services.limits import Limits
 from queue_server.services.notify import JobQueue, Notifier, OutboxService
 from queue_server.services.printing import PrintService
 from queue_server.services.ratings import RatingService
+from queue_server.services.reports import ReportService
 from queue_server.services.site import SiteService
 from queue_server.services.supervisor import SupervisorService
 from queue_server.services.tickets import TicketService
 from queue_server.settings import Settings
 from queue_server.store.accounts import Accounts
 from queue_server.store.appointments import AppointmentStore
+from queue_server.store.archive import EventArchive
 from queue_server.store.audit import AuditLog
 from queue_server.store.config_store import ConfigStore
 from queue_server.store.display_settings import DisplaySettings
@@ -61,11 +63,15 @@ class Stores:
     pairings: Pairings
     limiter: RateLimiter
     appointments: AppointmentStore
+    archive: EventArchive
 
 
-async def build_stores(redis: Redis, seed: SiteConfig, site_id: str | None = None) -> Stores:
+async def build_stores(
+    redis: Redis, seed: SiteConfig, site_id: str | None = None, data_dir: Path | str = "var"
+) -> Stores:
     """The stores of site `site_id` (default: the seed's), seeding its
-    configuration in Redis unless it has one."""
+    configuration in Redis unless it has one. The event archive lives under
+    `data_dir`."""
     keys = Keys(site_id or seed.site.id)
     scripts = Scripts(redis)
     config = ConfigStore(redis, keys, scripts, seed)
@@ -82,6 +88,7 @@ async def build_stores(redis: Redis, seed: SiteConfig, site_id: str | None = Non
         pairings=Pairings(redis, keys),
         limiter=RateLimiter(redis, scripts, keys),
         appointments=AppointmentStore(redis, keys, scripts),
+        archive=EventArchive(redis, keys, scripts, Path(data_dir)),
     )
 
 
@@ -104,6 +111,7 @@ class Services:
     outbox: OutboxService
     notifier: Notifier
     supervisor: SupervisorService
+    reports: ReportService
 
 
 def outbox_dir(settings: Settings) -> Path:
@@ -139,4 +147,5 @@ def build_services(
         outbox=OutboxService(outbox),
         notifier=notifier,
         supervisor=SupervisorService(s.config, s.tickets, s.events),
+        reports=ReportService(s.config, s.archive),
     )
