@@ -9,19 +9,15 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 from redis import Redis
 from websockets.sync.client import connect
 
-from queue_server.domain.config import WEEKDAYS
-from queue_server.redis_server import free_port
-from tests.e2e.appointment_helpers import TZ
+from tests.e2e.appointment_helpers import next_checkin_slot as next_slot
+from tests.e2e.appointment_helpers import round_the_clock_server
 from tests.e2e.print_agent_helpers import start_agent, stop_agent, wait_for
-from tests.helpers import run_sync, test_config_dict
-from tests.server import ServerHandle, seed_accounts, write_toml
 
 NAME = "Zebulon Quàng Thị Xyzzy"
 PHONE = "0986 420 137"
@@ -33,30 +29,11 @@ def leaks(text: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def srv(redis_url, tmp_path_factory):
-    d = test_config_dict()
-    for day in WEEKDAYS:
-        d["hours"][day] = ["00:00-23:59"]
-    d["hours"] |= {"public_holidays": False, "closures": []}
-    d["appointments"] |= {"enabled": True, "book_until_minutes": 0, "checkin_early_minutes": 240}
-    d["categories"][0]["appointment_capacity"] = 5
-    path = tmp_path_factory.mktemp("site") / "site.toml"
-    write_toml(d, path)
-    handle = ServerHandle(redis_url=redis_url, site_id=d["site"]["id"], config_path=path, port=free_port())
-    handle.tokens = run_sync(seed_accounts(redis_url, handle.site_id))
+def srv(redis_url):
+    handle = round_the_clock_server(redis_url)
     handle.start()
     yield handle
     handle.close()
-
-
-def next_slot(client) -> str:
-    now = datetime.now(TZ)
-    for day in (now.date(), now.date().fromordinal(now.date().toordinal() + 1)):
-        slots = client.get("/api/appointments/slots", params={"category": "HT", "date": day.isoformat()}).json()
-        for s in slots["slots"]:
-            if s["available"] > 0 and (datetime.fromisoformat(s["start"]) - now).total_seconds() < 3 * 3600:
-                return s["start"]
-    raise AssertionError("no slot within the check-in window")
 
 
 def drain(ws, until, timeout: float = 10.0) -> list[str]:

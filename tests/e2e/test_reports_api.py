@@ -16,32 +16,21 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from queue_server.domain.config import WEEKDAYS
-from queue_server.redis_server import free_port
 from queue_server.store.connection import open_redis
 from queue_server.store.events import EventLog
-from tests.e2e.appointment_helpers import TZ
-from tests.helpers import run_sync, test_config_dict
-from tests.server import ServerHandle, seed_accounts, write_toml
+from tests.e2e.appointment_helpers import TZ, round_the_clock_server
+from tests.helpers import run_sync
 
 TARGET_MIN = {"HT": 15, "CT": 10, "DD": 20, "XH": 15, "KD": 15, "KH": 10}
 
 
 @pytest.fixture(scope="module")
-def srv(redis_url, tmp_path_factory):
-    d = test_config_dict()
-    for day in WEEKDAYS:
-        d["hours"][day] = ["00:00-23:59"]
-    d["hours"] |= {"public_holidays": False, "closures": []}
-    d["appointments"] |= {"enabled": True, "book_until_minutes": 0, "checkin_early_minutes": 240}
-    for c in d["categories"]:
-        c["target_wait_min"] = TARGET_MIN[c["code"]]
-        if c["code"] == "HT":
-            c["appointment_capacity"] = 5
-    path = tmp_path_factory.mktemp("site") / "site.toml"
-    write_toml(d, path)
-    handle = ServerHandle(redis_url=redis_url, site_id=d["site"]["id"], config_path=path, port=free_port())
-    handle.tokens = run_sync(seed_accounts(redis_url, handle.site_id))
+def srv(redis_url):
+    def targets(d):
+        for c in d["categories"]:
+            c["target_wait_min"] = TARGET_MIN[c["code"]]
+
+    handle = round_the_clock_server(redis_url, tweak=targets)
     handle.start()
     yield handle
     handle.close()
