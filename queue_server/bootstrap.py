@@ -21,6 +21,7 @@ from queue_server.services.auth import AuthService
 from queue_server.services.board import BoardService
 from queue_server.services.counters import CounterService
 from queue_server.services.display import DisplayService
+from queue_server.services.health import HealthService
 from queue_server.services.limits import Limits
 from queue_server.services.printing import PrintService
 from queue_server.services.ratings import RatingService
@@ -33,7 +34,8 @@ from queue_server.store.audit import AuditLog
 from queue_server.store.config_store import ConfigStore
 from queue_server.store.display_settings import DisplaySettings
 from queue_server.store.events import EventLog
-from queue_server.store.keys import Keys
+from queue_server.store.health import HealthProbe
+from queue_server.store.keys import JOBS_QUEUE, Keys
 from queue_server.store.pairing import Pairings
 from queue_server.store.printing import PrintQueue
 from queue_server.store.ratelimit import RateLimiter
@@ -56,6 +58,7 @@ class Stores:
     pairings: Pairings
     limiter: RateLimiter
     appointments: AppointmentStore
+    health: HealthProbe
 
 
 async def build_stores(redis: Redis, seed: SiteConfig, site_id: str | None = None) -> Stores:
@@ -77,6 +80,7 @@ async def build_stores(redis: Redis, seed: SiteConfig, site_id: str | None = Non
         pairings=Pairings(redis, keys),
         limiter=RateLimiter(redis, scripts, keys),
         appointments=AppointmentStore(redis, keys, scripts),
+        health=HealthProbe(redis),
     )
 
 
@@ -96,6 +100,7 @@ class Services:
     display: DisplayService
     admin: AdminService
     appointments: AppointmentService
+    health: HealthService
 
 
 def build_services(stores: Stores, settings: Settings) -> Services:
@@ -114,4 +119,7 @@ def build_services(stores: Stores, settings: Settings) -> Services:
         display=DisplayService(s.config, s.display, s.audit, s.pairings, s.accounts),
         admin=AdminService(s.config, s.accounts, s.audit, s.limiter),
         appointments=AppointmentService(s.config, s.appointments, s.audit, s.tickets, printing),
+        health=HealthService(
+            s.health, s.printing, settings.data_dir, JOBS_QUEUE, settings.min_free_disk_mb, settings.ready_require
+        ),
     )

@@ -19,10 +19,11 @@ from queue_server.domain.config import SiteConfig, load_toml
 from queue_server.domain.holidays import is_public_holiday
 from queue_server.domain.hours import sessions_on
 from queue_server.store.connection import open_redis
+from queue_server.store.keys import JOBS_QUEUE
 
 log = logging.getLogger("motcua.jobs")
 
-QUEUE_NAME = "motcua"
+QUEUE_NAME = JOBS_QUEUE
 CLOSE_DAY_GRACE = timedelta(minutes=30)
 # Finished tickets stay in the live hash this long (the tracking page and
 # "find ticket" work on them); their events stay in the log for good.

@@ -34,6 +34,14 @@ class Settings:
     # full garbage collections only when the board is quiet (queue_server/gcpolicy.py);
     # off = CPython's own thresholds
     gc_deferred: bool = True
+    # /readyz: the data dir's file system needs this much free space
+    min_free_disk_mb: int = 500
+    # /readyz: the checks that make it 503 (services/health.py)
+    ready_require: tuple[str, ...] = ("redis", "aof", "disk")
+    # /metrics answers only with `Authorization: Bearer <token>`; empty = /metrics is off (401)
+    metrics_token: str = ""
+    # logs as one JSON object per line (api/jsonlog.py)
+    log_json: bool = False
     extra: dict = field(default_factory=dict)
 
     @property
@@ -60,6 +68,12 @@ class Settings:
             redis_max_connections=int(env.get("MOTCUA_REDIS_MAX_CONNECTIONS", "64")),
             fanout_threads=int(env.get("MOTCUA_FANOUT_THREADS", "0")),
             gc_deferred=_env_bool("MOTCUA_GC_DEFERRED", True),
+            min_free_disk_mb=int(env.get("MOTCUA_MIN_FREE_DISK_MB", "500")),
+            ready_require=tuple(
+                x.strip() for x in env.get("MOTCUA_READY_REQUIRE", "redis,aof,disk").split(",") if x.strip()
+            ),
+            metrics_token=env.get("MOTCUA_METRICS_TOKEN", ""),
+            log_json=_env_bool("MOTCUA_LOG_JSON", False),
         )
         if overrides:
             s = cls(**{**s.__dict__, **overrides})

@@ -26,6 +26,16 @@ def priority_queue(category: str) -> str:
     return f"qp:{category}"
 
 
+# The RQ queue the worker listens on (jobs.py enqueues there).
+JOBS_QUEUE = "motcua"
+
+
+def rq_workers_key(queue_name: str) -> str:
+    """RQ's own set of the workers listening on a queue (members are their
+    hash keys, ``rq:worker:<name>``); not a site's key: RQ names it."""
+    return f"rq:workers:{queue_name}"
+
+
 def counter_queue(counter: int) -> str:
     return f"qc:{counter}"
 
