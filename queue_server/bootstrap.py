@@ -23,6 +23,7 @@ from queue_server.services.counters import CounterService
 from queue_server.services.display import DisplayService
 from queue_server.services.health import HealthService
 from queue_server.services.limits import Limits
+from queue_server.services.metrics import MetricsService
 from queue_server.services.printing import PrintService
 from queue_server.services.ratings import RatingService
 from queue_server.services.site import SiteService
@@ -101,6 +102,7 @@ class Services:
     admin: AdminService
     appointments: AppointmentService
     health: HealthService
+    metrics: MetricsService
 
 
 def build_services(stores: Stores, settings: Settings) -> Services:
@@ -122,4 +124,5 @@ def build_services(stores: Stores, settings: Settings) -> Services:
         health=HealthService(
             s.health, s.printing, settings.data_dir, JOBS_QUEUE, settings.min_free_disk_mb, settings.ready_require
         ),
+        metrics=MetricsService(s.config, s.tickets, s.printing),
     )

@@ -1,13 +1,18 @@
-"""Operations: readiness (`/readyz`). `/healthz` (liveness) is in core.py."""
+"""Operations: readiness (`/readyz`) and Prometheus metrics (`/metrics`).
+`/healthz` (liveness) is in core.py."""
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
-from litestar import Response, Router, get
+from litestar import Request, Response, Router, get
 
 from queue_server.api.auth import PUBLIC, authorize
 from queue_server.api.deps import Svc
+from queue_server.api.metrics import CONTENT_TYPE
+from queue_server.api.openapi import documented
+from queue_server.errors import AppError
 
 
 def not_ready_message(failed: list[str]) -> str:
@@ -36,4 +41,25 @@ async def readyz(svc: Svc) -> Response[dict[str, Any]]:
     )
 
 
-router = Router(path="/", route_handlers=[readyz], guards=[authorize])
+def _metrics_token_ok(request: Request, token: str) -> bool:
+    if not token:  # no MOTCUA_METRICS_TOKEN: /metrics is off
+        return False
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+@get(
+    "/metrics",
+    summary="Prometheus metrics (Authorization: Bearer $MOTCUA_METRICS_TOKEN)",
+    opt=documented(PUBLIC, errors=("metrics_unauthorized",)),
+    media_type=CONTENT_TYPE,
+)
+async def metrics(request: Request, svc: Svc) -> Response[bytes]:
+    """Public route that checks its own token: the metrics token is no user's or device's."""
+    if not _metrics_token_ok(request, svc.settings.metrics_token):
+        raise AppError("metrics_unauthorized")
+    body = request.app.state.metrics.render(await svc.metrics.queues(), await svc.metrics.print_jobs())
+    return Response(body, media_type=CONTENT_TYPE)
+
+
+router = Router(path="/", route_handlers=[readyz, metrics], guards=[authorize])
