@@ -18,6 +18,7 @@ from queue_server.domain.config import SiteConfig
 from queue_server.services.admin import AdminService
 from queue_server.services.appointments import AppointmentService
 from queue_server.services.auth import AuthService
+from queue_server.services.backups import BackupStatus
 from queue_server.services.board import BoardService
 from queue_server.services.counters import CounterService
 from queue_server.services.display import DisplayService
@@ -32,6 +33,7 @@ from queue_server.settings import Settings
 from queue_server.store.accounts import Accounts
 from queue_server.store.appointments import AppointmentStore
 from queue_server.store.audit import AuditLog
+from queue_server.store.backups import BackupLog
 from queue_server.store.config_store import ConfigStore
 from queue_server.store.display_settings import DisplaySettings
 from queue_server.store.events import EventLog
@@ -60,6 +62,7 @@ class Stores:
     limiter: RateLimiter
     appointments: AppointmentStore
     health: HealthProbe
+    backups: BackupLog
 
 
 async def build_stores(redis: Redis, seed: SiteConfig, site_id: str | None = None) -> Stores:
@@ -82,6 +85,7 @@ async def build_stores(redis: Redis, seed: SiteConfig, site_id: str | None = Non
         limiter=RateLimiter(redis, scripts, keys),
         appointments=AppointmentStore(redis, keys, scripts),
         health=HealthProbe(redis),
+        backups=BackupLog(redis, keys),
     )
 
 
@@ -103,6 +107,7 @@ class Services:
     appointments: AppointmentService
     health: HealthService
     metrics: MetricsService
+    backups: BackupStatus
 
 
 def build_services(stores: Stores, settings: Settings) -> Services:
@@ -125,4 +130,5 @@ def build_services(stores: Stores, settings: Settings) -> Services:
             s.health, s.printing, settings.data_dir, JOBS_QUEUE, settings.min_free_disk_mb, settings.ready_require
         ),
         metrics=MetricsService(s.config, s.tickets, s.printing),
+        backups=BackupStatus(s.backups, settings),
     )

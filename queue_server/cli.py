@@ -8,6 +8,8 @@ motcua user add NAME ...   create or reset a staff account
 motcua user passwd NAME    set a new password (a forgotten admin password)
 motcua device add NAME ... create a device token (shown once)
 motcua config check        validate the site configuration
+motcua backup [--to DIR]   a dated snapshot of the data (.tar.gz)
+motcua restore FILE        put a backup back onto an empty data dir
 motcua test                install what the suite needs, then run it
 """
 
@@ -102,6 +104,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("close-day", help="expire every ticket still waiting (normally scheduled)")
     _add_common(p)
 
+    p = sub.add_parser("backup", help="write a dated backup archive (Redis snapshot, event archive, config, devices)")
+    _add_common(p)
+    p.add_argument("--to", default=None, help="where to write it (default: $MOTCUA_BACKUP_DIR, else DATA_DIR/backups)")
+    p.add_argument("--keep-days", type=int, default=None, help="delete backups older than this (default 14)")
+
+    p = sub.add_parser("restore", help="restore a backup onto an empty data dir (refuses a live one)")
+    p.add_argument("file")
+    p.add_argument(
+        "--data-dir", default=os.environ.get("MOTCUA_DATA_DIR", "var"), help="where local data lives (default ./var)"
+    )
+    p.add_argument("--force", action="store_true", help="restore over existing data (moved aside, not deleted)")
+
     p = sub.add_parser("test", help="install what the suite needs (Chromium, redis-server) and run pytest")
     p.add_argument("pytest_args", nargs=argparse.REMAINDER)
     return parser
@@ -121,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         "device": _cmd_device,
         "config": _cmd_config,
         "close-day": _cmd_close_day,
+        "backup": _cmd_backup,
+        "restore": _cmd_restore,
         "test": _cmd_test,
     }[args.command]
     try:
@@ -309,6 +325,57 @@ def _cmd_close_day(args) -> int:
         print(f"Đã kết thúc ngày: {n} số còn chờ được đóng.")
 
     _with_store(args, run)
+    return 0
+
+
+def _cmd_backup(args) -> int:
+    from queue_server import redis_server
+    from queue_server.backup import BackupError, run_backup
+    from queue_server.local import resolve_redis_url
+    from queue_server.settings import Settings
+
+    data_dir = Path(args.data_dir)
+    settings = Settings.from_env(data_dir=data_dir)
+    dest = Path(args.to) if args.to else settings.backup_path
+    keep = args.keep_days if args.keep_days is not None else settings.backup_keep_days
+    temp = None
+    try:
+        url = resolve_redis_url(args.redis_url, data_dir)
+    except SystemExit:  # nothing running: the data dir's own server, for the length of the command
+        temp = redis_server.start(data_dir / "redis")
+        url = temp.url
+    try:
+
+        async def site(svc):
+            return await svc.config.get()
+
+        cfg = _with_store(argparse.Namespace(redis_url=url, data_dir=args.data_dir, config=args.config), site)
+        result = run_backup(url, data_dir, dest, cfg.site.id, cfg.site.tz, keep)
+    except BackupError as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    finally:
+        if temp:
+            temp.stop()
+    print(f"Đã sao lưu / backed up: {result.file} ({result.size:,} bytes)")
+    return 0
+
+
+def _cmd_restore(args) -> int:
+    from queue_server.backup import BackupError, restore
+
+    try:
+        out = restore(Path(args.file), Path(args.data_dir), force=args.force)
+    except BackupError as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    print(
+        f"Đã khôi phục bản sao lưu {out['created_at']} của {out['site']} vào {Path(args.data_dir).resolve()}: "
+        f"{out['keys']} khoá. / Restored the {out['created_at']} backup of {out['site']}: {out['keys']} keys."
+    )
+    for aside in out["moved"]:
+        print(f"  Dữ liệu cũ được giữ ở / the old data is kept in: {aside}")
+    print("Chạy `motcua up` để khởi động. / Run `motcua up` to start.")
     return 0
 
 

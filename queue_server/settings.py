@@ -42,6 +42,9 @@ class Settings:
     metrics_token: str = ""
     # logs as one JSON object per line (api/jsonlog.py)
     log_json: bool = False
+    # backups (queue_server/backup.py): where, and how many days they are kept
+    backup_dir: Path | None = None  # None = data_dir/backups
+    backup_keep_days: int = 14
     extra: dict = field(default_factory=dict)
 
     @property
@@ -49,6 +52,10 @@ class Settings:
         # one more than the cores: while one thread holds the GIL to pick up
         # its sockets, the cores stay busy sending (bench/bench_display.py)
         return self.fanout_threads if self.fanout_threads > 0 else min(4, (os.cpu_count() or 1) + 1)
+
+    @property
+    def backup_path(self) -> Path:
+        return self.backup_dir or self.data_dir / "backups"
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -74,6 +81,8 @@ class Settings:
             ),
             metrics_token=env.get("MOTCUA_METRICS_TOKEN", ""),
             log_json=_env_bool("MOTCUA_LOG_JSON", False),
+            backup_dir=Path(env["MOTCUA_BACKUP_DIR"]) if env.get("MOTCUA_BACKUP_DIR") else None,
+            backup_keep_days=int(env.get("MOTCUA_BACKUP_KEEP_DAYS", "14")),
         )
         if overrides:
             s = cls(**{**s.__dict__, **overrides})

@@ -22,7 +22,7 @@ from queue_server.api.openapi import document
 from queue_server.api.routes import all_routers
 from queue_server.bootstrap import build_services, build_stores
 from queue_server.domain.config import SiteConfig, load_toml
-from queue_server.jobs import queue_for, schedule_close_day
+from queue_server.jobs import queue_for, schedule_backup, schedule_close_day
 from queue_server.live import gcpolicy
 from queue_server.live.board_feed import BoardFeed
 from queue_server.live.broadcaster import Broadcaster
@@ -63,6 +63,19 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
             )
         except Exception as e:  # the desk works without it; say so in the log
             log.warning("could not schedule close-day job: %s", e)
+        try:  # and tonight's backup (queue_server/backup.py), also idempotent per day
+            await asyncio.to_thread(
+                schedule_backup,
+                queue_for(settings.redis_url),
+                cfg.site.id,
+                cfg.site.timezone,
+                settings.redis_url,
+                str(settings.data_dir.resolve()),
+                str(settings.backup_path.resolve()),
+                settings.backup_keep_days,
+            )
+        except Exception as e:
+            log.warning("could not schedule the backup job: %s", e)
 
     async def shutdown(app: Litestar) -> None:
         live = getattr(app.state, "live", None)

@@ -112,6 +112,11 @@ class Keys:
         return self._k("config")
 
     @property
+    def backup_last(self) -> str:
+        """STRING JSON {at, file, size, ok, error}: the last backup's result (store/backups.py)."""
+        return self._k("backup", "last")
+
+    @property
     def settings(self) -> str:
         return self._k("settings")
 

@@ -8,10 +8,11 @@ from typing import Any
 
 from litestar import Request, Response, Router, get
 
-from queue_server.api.auth import PUBLIC, authorize
+from queue_server.api.auth import PUBLIC, access, authorize
 from queue_server.api.deps import Svc
 from queue_server.api.metrics import CONTENT_TYPE
 from queue_server.api.openapi import documented
+from queue_server.domain.accounts import Role
 from queue_server.errors import AppError
 
 
@@ -62,4 +63,13 @@ async def metrics(request: Request, svc: Svc) -> Response[bytes]:
     return Response(body, media_type=CONTENT_TYPE)
 
 
-router = Router(path="/", route_handlers=[readyz, metrics], guards=[authorize])
+@get(
+    "/api/admin/backup",
+    summary="The last backup's result, where backups go, how long they are kept (admin)",
+    opt=access(roles=(Role.ADMIN,)),
+)
+async def backup_status(svc: Svc) -> dict[str, Any]:
+    return await svc.backups.status()
+
+
+router = Router(path="/", route_handlers=[readyz, metrics, backup_status], guards=[authorize])
