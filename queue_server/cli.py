@@ -10,6 +10,7 @@ motcua device add NAME ... create a device token (shown once)
 motcua config check        validate the site configuration
 motcua backup [--to DIR]   a dated snapshot of the data (.tar.gz)
 motcua restore FILE        put a backup back onto an empty data dir
+motcua migrate             bring the data up to this version's layout
 motcua test                install what the suite needs, then run it
 """
 
@@ -116,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--force", action="store_true", help="restore over existing data (moved aside, not deleted)")
 
+    p = sub.add_parser("migrate", help="run the data migrations (also run by up and serve at start)")
+    _add_common(p)
+    p.add_argument("--all", action="store_true", help="every site found in Redis, not only the configured one")
+
     p = sub.add_parser("test", help="install what the suite needs (Chromium, redis-server) and run pytest")
     p.add_argument("pytest_args", nargs=argparse.REMAINDER)
     return parser
@@ -137,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         "close-day": _cmd_close_day,
         "backup": _cmd_backup,
         "restore": _cmd_restore,
+        "migrate": _cmd_migrate,
         "test": _cmd_test,
     }[args.command]
     try:
@@ -170,11 +176,14 @@ def _cmd_config(args) -> int:
 def _cmd_serve(args) -> int:
     import uvicorn
 
-    from queue_server.local import resolve_redis_url
+    from queue_server.local import prepare_schema, resolve_redis_url
 
     os.environ["MOTCUA_REDIS_URL"] = resolve_redis_url(args.redis_url, Path(args.data_dir))
     if args.config:
         os.environ["MOTCUA_CONFIG"] = str(Path(args.config).resolve())
+    code = prepare_schema(os.environ["MOTCUA_REDIS_URL"], os.environ.get("MOTCUA_CONFIG"), quiet=True)
+    if code:  # data newer than this code: refuse, non-zero
+        return code
     os.environ["MOTCUA_DATA_DIR"] = args.data_dir
     uvicorn.run(
         "queue_server.api.app:create_app",
@@ -377,6 +386,23 @@ def _cmd_restore(args) -> int:
         print(f"  Dữ liệu cũ được giữ ở / the old data is kept in: {aside}")
     print("Chạy `motcua up` để khởi động. / Run `motcua up` to start.")
     return 0
+
+
+def _cmd_migrate(args) -> int:
+    from queue_server import redis_server
+    from queue_server.local import prepare_schema, resolve_redis_url
+
+    temp = None
+    try:
+        url = resolve_redis_url(args.redis_url, Path(args.data_dir))
+    except SystemExit:  # nothing running: the data dir's own server, for the length of the command
+        temp = redis_server.start(Path(args.data_dir) / "redis")
+        url = temp.url
+    try:
+        return prepare_schema(url, args.config, all_sites=args.all)
+    finally:
+        if temp:
+            temp.stop()
 
 
 def _cmd_up(args) -> int:

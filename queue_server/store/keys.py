@@ -112,6 +112,16 @@ class Keys:
         return self._k("config")
 
     @property
+    def schema_version(self) -> str:
+        """STRING the layout version of this site's data (store/migrations.py); absent = 1."""
+        return self._k("schema")
+
+    @property
+    def migration_lock(self) -> str:
+        """STRING held (with a TTL) while one process migrates the site."""
+        return self._k("schema", "lock")
+
+    @property
     def backup_last(self) -> str:
         """STRING JSON {at, file, size, ok, error}: the last backup's result (store/backups.py)."""
         return self._k("backup", "last")
