@@ -11,6 +11,7 @@ motcua config check        validate the site configuration
 motcua backup [--to DIR]   a dated snapshot of the data (.tar.gz)
 motcua restore FILE        put a backup back onto an empty data dir
 motcua migrate             bring the data up to this version's layout
+motcua service install     systemd units to run it for years
 motcua test                install what the suite needs, then run it
 """
 
@@ -121,6 +122,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.add_argument("--all", action="store_true", help="every site found in Redis, not only the configured one")
 
+    p = sub.add_parser("service", help="systemd units (Ubuntu, Debian; WSL2 with systemd)")
+    ss = p.add_subparsers(dest="action", required=True)
+    a = ss.add_parser("install", help="write systemd units for motcua up (or API, worker, print agent with --split)")
+    a.add_argument("--dry-run", action="store_true", help="print the units, write nothing")
+    a.add_argument("--split", action="store_true", help="API, worker and print agent as units of their own")
+    a.add_argument("--user", default=None, help="the account the units run as (default: the one calling sudo)")
+    a.add_argument("--data-dir", default=os.environ.get("MOTCUA_DATA_DIR", "var"), help="the data dir (default ./var)")
+    a.add_argument("--config", default=os.environ.get("MOTCUA_CONFIG"), help="site TOML")
+    a.add_argument("--port", type=int, default=8000)
+    a.add_argument("--redis-url", default="redis://127.0.0.1:6379/0", help="--split: the system's Redis")
+    a.add_argument("--printer", default=None, help="--split: the print agent's --printer (default: virtual)")
+    a.add_argument("--unit-dir", default="/etc/systemd/system", help="where to write the units")
+
     p = sub.add_parser("test", help="install what the suite needs (Chromium, redis-server) and run pytest")
     p.add_argument("pytest_args", nargs=argparse.REMAINDER)
     return parser
@@ -143,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         "backup": _cmd_backup,
         "restore": _cmd_restore,
         "migrate": _cmd_migrate,
+        "service": _cmd_service,
         "test": _cmd_test,
     }[args.command]
     try:
@@ -403,6 +418,29 @@ def _cmd_migrate(args) -> int:
     finally:
         if temp:
             temp.stop()
+
+
+def _cmd_service(args) -> int:
+    from queue_server.service import ServiceOptions, default_user, install
+
+    opts = ServiceOptions(
+        data_dir=Path(args.data_dir).absolute(),
+        user=args.user or default_user(),
+        port=args.port,
+        config=Path(args.config).absolute() if args.config else None,
+        split=args.split,
+        redis_url=args.redis_url,
+        printer=args.printer,
+    )
+    try:
+        print(install(opts, Path(args.unit_dir), dry_run=args.dry_run))
+    except PermissionError as e:
+        print(
+            f"Không ghi được {e.filename}: hãy chạy bằng sudo. / Cannot write {e.filename}: run it with sudo.",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
 
 
 def _cmd_up(args) -> int:
