@@ -145,6 +145,7 @@ def make_backup(
         rdb = _rdb_path(r)
         sites = _site_ids(r)
         per_site: dict[str, tuple[bytes, bytes]] = {}
+        schemas = {sid: int(r.get(Keys(sid).schema_version) or 1) for sid in sites}
         for sid in sites:
             keys = Keys(sid)
             config = r.get(keys.config) or b"{}"
@@ -163,6 +164,7 @@ def make_backup(
         "created_at": now.astimezone(tz).isoformat(timespec="seconds"),
         "site": site_id,
         "sites": sites,
+        "schema_versions": schemas,  # store/migrations.py: `up` migrates older data, refuses newer
         "keys": dbsize,
         "redis_version": redis_version,
         "motcua_version": __version__,
