@@ -104,7 +104,9 @@ def test_restore_drill(tmp_path, site):
             assert f"archive/{cfg.site.id}/events/2026-01-05.parquet" in names
             manifest = json.loads(tar.extractfile("manifest.json").read())
             assert manifest["site"] == cfg.site.id and manifest["keys"] > 0
-            assert manifest["schema_versions"][cfg.site.id] == 1  # filled through the stores, never started by up/serve: no version stamped yet
+            assert (
+                manifest["schema_versions"][cfg.site.id] == 1
+            )  # filled through the stores, never started by up/serve: no version stamped yet
             devices = json.loads(tar.extractfile(f"sites/{cfg.site.id}/devices.json").read())
             assert "kiosk-sanh" in {d["name"] for d in devices}
             assert not any("tok" in json.dumps(d) for d in devices)
