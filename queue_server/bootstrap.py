@@ -28,6 +28,7 @@ from queue_server.services.metrics import MetricsService
 from queue_server.services.printing import PrintService
 from queue_server.services.ratings import RatingService
 from queue_server.services.site import SiteService
+from queue_server.services.supervisor import SupervisorService
 from queue_server.services.tickets import TicketService
 from queue_server.settings import Settings
 from queue_server.store.accounts import Accounts
@@ -105,6 +106,7 @@ class Services:
     display: DisplayService
     admin: AdminService
     appointments: AppointmentService
+    supervisor: SupervisorService
     health: HealthService
     metrics: MetricsService
     backups: BackupStatus
@@ -126,6 +128,7 @@ def build_services(stores: Stores, settings: Settings) -> Services:
         display=DisplayService(s.config, s.display, s.audit, s.pairings, s.accounts),
         admin=AdminService(s.config, s.accounts, s.audit, s.limiter),
         appointments=AppointmentService(s.config, s.appointments, s.audit, s.tickets, printing),
+        supervisor=SupervisorService(s.config, s.tickets, s.events),
         health=HealthService(
             s.health, s.printing, settings.data_dir, JOBS_QUEUE, settings.min_free_disk_mb, settings.ready_require
         ),

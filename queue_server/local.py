@@ -105,6 +105,24 @@ async def _site_ids(url: str) -> list[str]:
         await redis.aclose()
 
 
+def _say(text: str, error: bool = False) -> None:
+    """A line for the terminal, or, with MOTCUA_LOG_JSON=true, a JSON log line
+    like the API's (api/jsonlog.py), so the log stays one object per line."""
+    from queue_server.settings import _env_bool
+
+    stream = sys.stderr if error else sys.stdout
+    if not _env_bool("MOTCUA_LOG_JSON", False):
+        print(text, file=stream)
+        return
+    import logging
+
+    from queue_server.api.jsonlog import JsonFormatter
+
+    level = logging.ERROR if error else logging.INFO
+    record = logging.LogRecord("motcua.migrations", level, __file__, 0, text, None, None)
+    print(JsonFormatter().format(record), file=stream, flush=True)
+
+
 def prepare_schema(url: str, config_path: str | None, all_sites: bool = False, quiet: bool = False) -> int:
     """Check the data's schema version and run the migrations it needs
     (store/migrations.py), for the configured site (or every site in Redis).
@@ -118,14 +136,14 @@ def prepare_schema(url: str, config_path: str | None, all_sites: bool = False, q
     try:
         reports = asyncio.run(_migrate(url, sorted(sites)))
     except (SchemaTooNew, MigrationBusy) as e:
-        print(str(e), file=sys.stderr)
+        _say(str(e), error=True)
         return 3
     for r in reports:
         for line in r.applied:
-            print(f"Nâng cấp dữ liệu / migrated {r.site}: {line}")
+            _say(f"Nâng cấp dữ liệu / migrated {r.site}: {line}")
         if not quiet and not r.applied:
             state = "mới, đã ghi phiên bản / new, stamped" if r.fresh else "đã cập nhật / up to date"
-            print(f"{r.site}: lược đồ / schema v{r.version} ({state})")
+            _say(f"{r.site}: lược đồ / schema v{r.version} ({state})")
     return 0
 
 

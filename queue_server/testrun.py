@@ -1,5 +1,5 @@
-"""`motcua test`: install what pip cannot (Debian's chromium and
-redis-server, when missing and we are root), run the gates (lint, format,
+"""`motcua test`: install what pip cannot (Debian's chromium, redis-server,
+espeak-ng and poppler-utils, when missing and we are root), run the gates (lint, format,
 types, layers), then the whole suite."""
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ APT_PACKAGES = {  # executable -> Debian package
     CHROMIUM: "chromium",
     "redis-server": "redis-server",
     "espeak-ng": "espeak-ng",
+    # the PDF report's tests read it back (pdftotext) and photograph it (pdftoppm)
+    "pdftotext": "poppler-utils",
 }
 
 

@@ -9,6 +9,9 @@ import pytest
 
 from queue_server import redis_server
 
+# lines for the terminal summary's "schemathesis" section (tests/e2e/test_fuzz_openapi.py)
+FUZZ_REPORT = pytest.StashKey[list[str]]()
+
 
 @pytest.fixture(scope="session")
 def redis_proc():
@@ -68,3 +71,12 @@ def pytest_collection_modifyitems(session, config, items):
     sync API is running, this thread has a running event loop and a plain
     asyncio.run() in a later test would fail."""
     items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """What the schemathesis runs covered, shown without ``-s``."""
+    lines = config.stash.get(FUZZ_REPORT, [])
+    if lines:
+        terminalreporter.section("schemathesis")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -3,16 +3,17 @@ shape we send, `ErrorReply` (``{"error", "message"}``), under each status a
 route can give, and the JSON bodies that routes read with `read_json` are
 declared (Litestar sees no ``data`` parameter, so it would document none).
 
-A handler says what it reads and what it may refuse in its ``opt``
-(`documented`); `document` turns that, the route's declared `Access`, its
-method, path parameters and body limit into the schema's responses and
-request body. The statuses come from the error catalog (`errors.CATALOG`),
+A handler says what it reads, what it may refuse and what it answers in
+its ``opt`` (`documented`); `document` turns that, the route's declared
+`Access`, its method, path parameters and body limit into the schema's
+responses (the success reply's shape from `api.replies`) and request body. The statuses come from the error catalog (`errors.CATALOG`),
 so a code and its documented status cannot drift apart."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 from litestar import Litestar
@@ -42,11 +43,20 @@ class ErrorReply:
 
 
 # -- body schemas -------------------------------------------------------------------------------
-def string(description: str = "", max_length: int | None = None, enum: Iterable[str] | None = None) -> Schema:
+def string(
+    description: str = "",
+    max_length: int | None = None,
+    enum: Iterable[str] | None = None,
+    *,
+    min_length: int | None = None,
+    pattern: str | None = None,
+) -> Schema:
     return Schema(
         type=OpenAPIType.STRING,
         description=description or None,
         max_length=max_length,
+        min_length=min_length,
+        pattern=pattern,
         enum=list(enum) if enum is not None else None,
     )
 
@@ -80,16 +90,40 @@ def obj(description: str = "", required: Iterable[str] = (), free: bool = False,
 class Doc:
     body: Schema | None = None
     errors: tuple[str, ...] = field(default=())
+    reply: Any = None
+    media: str | None = None
 
 
-def documented(access: Mapping[str, Any], *, body: Schema | None = None, errors: Iterable[str] = ()) -> dict[str, Any]:
+def documented(
+    access: Mapping[str, Any],
+    *,
+    body: Schema | None = None,
+    errors: Iterable[str] = (),
+    reply: Any = None,
+    media: str | None = None,
+) -> dict[str, Any]:
     """A handler's ``opt``: its access (`api.auth.access`), the JSON body it
-    reads and the error codes it may answer beyond those its access, method,
-    path and body already imply."""
+    reads, the error codes it may answer beyond those its access, method,
+    path and body already imply, and what it answers on success: `reply`,
+    the shape of its JSON (a TypedDict of `api.replies`), or `media`, the
+    type of a reply that is no JSON (``audio/wav``)."""
     unknown = [c for c in errors if c not in CATALOG]
     if unknown:
         raise KeyError(f"unknown error codes {unknown}")
-    return {**access, "doc": Doc(body=body, errors=tuple(errors))}
+    return {**access, "doc": Doc(body=body, errors=tuple(errors), reply=reply, media=media)}
+
+
+def _success(handler: HTTPRouteHandler, doc: Doc) -> dict[int, ResponseSpec]:
+    description = handler.response_description or HTTPStatus(handler.status_code).phrase
+    if doc.reply is not None:
+        spec = ResponseSpec(data_container=doc.reply, description=description, generate_examples=False)
+    elif doc.media is not None:
+        spec = ResponseSpec(
+            data_container=bytes, media_type=doc.media, description=description, generate_examples=False
+        )
+    else:
+        return {}
+    return {handler.status_code: spec}
 
 
 def error_codes(handler: HTTPRouteHandler, method: str, path_params: Iterable[str]) -> list[str]:
@@ -159,7 +193,7 @@ def document(app: Litestar) -> None:
                 codes = error_codes(handler, method, params)
             else:  # the OpenAPI schema's own routes, behind api.http.limit_guard
                 codes = ["invalid_body", "not_found", "rate_limited", "unavailable"]
-            handler.responses = {**_responses(codes), **(handler.responses or {})}
-            doc = handler.opt.get("doc")
-            if doc is not None and doc.body is not None:
+            doc = handler.opt.get("doc") or Doc()
+            handler.responses = {**_responses(codes), **(handler.responses or {}), **_success(handler, doc)}
+            if doc.body is not None:
                 handler.operation_class = _with_body(doc.body, handler.resolve_request_max_body_size())

@@ -127,6 +127,8 @@ class QueueRules:
     # the number, and a late ticket would land in the next person's hand.
     # Staff reprints always print.
     print_max_age_s: int = 60
+    # the supervisor view flags a counter paused for this long (minutes)
+    pause_alert_minutes: int = 15
 
 
 @dataclass(frozen=True)
@@ -408,6 +410,9 @@ def parse_config(data: dict[str, Any]) -> SiteConfig:
         rating_scale=int(c.number(q, "rating_scale", "queue.rating_scale", lo=3, hi=5, default=3, integer=True)),
         print_max_age_s=int(
             c.number(q, "print_max_age_s", "queue.print_max_age_s", lo=5, hi=3600, default=60, integer=True)
+        ),
+        pause_alert_minutes=int(
+            c.number(q, "pause_alert_minutes", "queue.pause_alert_minutes", lo=1, hi=480, default=15, integer=True)
         ),
     )
     if rules.rating_scale not in (3, 5):

@@ -126,6 +126,8 @@ def _counter_states(cfg: SiteConfig, rows: Sequence[Mapping[str, Any]]) -> list[
                 "category": h.get("category") or None,
                 "called_at": int(h["called_at"]) if h.get("called_at") and h.get("ticket") else None,
                 "clerk": h.get("clerk") or None,
+                # when the counter last changed between open and paused (counter_status.lua)
+                "since": int(h["since"]) if h.get("since") else None,
             }
         )
     return out
@@ -589,6 +591,16 @@ class TicketStore:
             pipe.zcard(self.keys.queue(normal_queue(c.code)))
         rows = await pipe.execute()
         return {c.code: int(rows[2 * i]) + int(rows[2 * i + 1]) for i, c in enumerate(cfg.categories)}
+
+    async def issued_today(self, cfg: SiteConfig) -> dict[str, int]:
+        """Tickets issued today per category: the day's number sequences the
+        issue script increments (one GET each, no scan)."""
+        day = service_day(self.clock(), cfg.site.tz)
+        pipe = self.redis.pipeline(transaction=False)
+        for c in cfg.categories:
+            pipe.get(self.keys.sequence(day, c.code))
+        rows = await pipe.execute()
+        return {c.code: int(v) if v else 0 for c, v in zip(cfg.categories, rows, strict=True)}
 
     async def counter_queue_counts(self, cfg: SiteConfig) -> dict[int, int]:
         pipe = self.redis.pipeline(transaction=False)

@@ -145,6 +145,8 @@ def test_json_logs_one_object_per_line_in_the_site_time_zone(redis_url, monkeypa
     finally:
         srv.close()
     lines = [ln for ln in srv.log_path.read_text("utf-8").splitlines() if ln.strip()]
+    bad = [ln for ln in lines if not ln.startswith("{")]
+    assert not bad, bad[:5]
     records = [json.loads(ln) for ln in lines]  # every line is one JSON object
     access = [r for r in records if r["logger"] == "uvicorn.access"]
     assert any(r["path"] == "/api/categories" and r["status"] == 200 for r in access), access

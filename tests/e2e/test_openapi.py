@@ -133,3 +133,46 @@ def test_the_kiosks_categories_reply_is_declared_with_its_procedures(spec):
     assert {"code", "prefix", "name", "name_vi", "name_en", "procedures"} <= set(category["required"])
     procedure = schemas[category["properties"]["procedures"]["items"]["$ref"].rsplit("/", 1)[1]]
     assert set(procedure["required"]) == {"name", "name_vi", "name_en"}
+
+
+# Our routes whose success is no JSON; Litestar's own /schema pages are left as they are.
+NOT_JSON = {
+    ("get", "/api/voice"): "audio/wav",
+    ("get", "/api/tickets/{ticket_id}/qr.svg"): "image/svg+xml",
+    ("get", "/api/appointments/{appointment_id}/calendar.ics"): "text/calendar",
+    ("get", "/metrics"): "text/plain",  # Prometheus exposition
+}
+
+
+def test_success_replies_have_schemas(spec):
+    """Every JSON 2xx reply of ours names its shape (api/replies.py), so that
+    response_schema_conformance (tests/e2e/test_fuzz_openapi.py) checks it."""
+    schemas = spec["components"]["schemas"]
+    bare: list[str] = []
+    for path, method, op in _operations(spec):
+        if path.startswith("/schema"):
+            continue
+        ok = {s: r for s, r in op["responses"].items() if s.startswith("2")}
+        assert len(ok) == 1, (method, path, ok)
+        ((status, resp),) = ok.items()
+        if (method, path) in NOT_JSON:
+            assert list(resp["content"]) == [NOT_JSON[method, path]], (method, path)
+            continue
+        schema = resp["content"]["application/json"]["schema"]
+        ref = schema.get("$ref", "").removeprefix("#/components/schemas/")
+        if ref not in schemas or not schemas[ref].get("properties"):
+            bare.append(f"{method.upper()} {path} {status}: {schema}")
+    assert not bare, "\n".join(bare)
+    ticket = schemas["Ticket"]
+    assert {"id", "number", "status", "ahead", "eta_minutes", "track_url"} <= set(ticket["required"])
+    assert "print" not in schemas["IssuedTicket"]["required"]  # a kiosk's ticket only
+    assert schemas["Site"]["properties"]["next_open"] == {"oneOf": [{"type": "string"}, {"type": "null"}]}
+
+
+def test_query_parameters_are_declared(spec, server):
+    """A route reads only the query parameters its OpenAPI names: /api/voice
+    read ?text= unseen, so no client or fuzzer could know it."""
+    params = spec["paths"]["/api/voice"]["get"]["parameters"]
+    assert [(p["name"], p["in"]) for p in params] == [("text", "query")]
+    r = server.login("admin").get("/api/voice", params={"text": "   "})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_body"

@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, Router, get, post, put
 from litestar.params import FromPath, FromQuery
 
+from queue_server.api import replies
 from queue_server.api.auth import access, authorize
 from queue_server.api.deps import CurrentUser, Svc
 from queue_server.api.http import field, lang_of, read_json
@@ -17,14 +18,17 @@ from queue_server.services.display import CODE_DIGITS
 
 ADMIN = access(roles=(Role.ADMIN,))
 # a refused field is config_invalid, naming it (services/admin.problem)
-CHECKED = documented(ADMIN, errors=("config_invalid",))
+CHECKED = documented(ADMIN, errors=("config_invalid",), reply=replies.UserReply)
 ROLE = string("The account's role", enum=[str(r) for r in Role])
 COUNTERS = array(integer(minimum=1), "The counters a clerk works at")
 DISPLAY_NAME = string("The name shown to colleagues", max_length=80)
+PASSWORD = string("8–200 characters", max_length=200, min_length=8)
 
 
 # -- configuration ---------------------------------------------------------------------
-@get("/api/admin/config", summary="The live site configuration (admin)", opt=ADMIN)
+@get(
+    "/api/admin/config", summary="The live site configuration (admin)", opt=documented(ADMIN, reply=replies.ConfigReply)
+)
 async def get_config(svc: Svc) -> dict[str, Any]:
     cfg = await svc.admin.site_config()
     return {"config": cfg.to_dict(), "sections": list(SECTIONS)}
@@ -47,6 +51,7 @@ async def get_config(svc: Svc) -> dict[str, Any]:
             counters=array(obj(free=True)),
         ),
         errors=("config_invalid",),
+        reply=replies.ConfigReply,
     ),
 )
 async def put_config(request: Request, svc: Svc, user: CurrentUser) -> dict[str, Any]:
@@ -55,13 +60,17 @@ async def put_config(request: Request, svc: Svc, user: CurrentUser) -> dict[str,
     return {"config": cfg.to_dict()}
 
 
-@get("/api/admin/holidays", summary="Vietnam's public holidays for a year, with the site's closures (admin)", opt=ADMIN)
+@get(
+    "/api/admin/holidays",
+    summary="Vietnam's public holidays for a year, with the site's closures (admin)",
+    opt=documented(ADMIN, reply=replies.Holidays),
+)
 async def get_holidays(svc: Svc, year: FromQuery[int | None] = None) -> dict[str, Any]:
     return await svc.admin.holidays(year)
 
 
 # -- users ---------------------------------------------------------------------------------
-@get("/api/admin/users", summary="Staff accounts (admin)", opt=ADMIN)
+@get("/api/admin/users", summary="Staff accounts (admin)", opt=documented(ADMIN, reply=replies.Users))
 async def list_users(svc: Svc) -> dict[str, Any]:
     return {"users": [u.public() for u in await svc.admin.users()]}
 
@@ -75,13 +84,16 @@ async def list_users(svc: Svc) -> dict[str, Any]:
         ADMIN,
         body=obj(
             required=("username", "password"),
-            username=string("Letters, digits, . _ - (kept lower-case)"),
-            password=string("8–200 characters"),
+            username=string(
+                "2–32 letters, digits, . _ - (kept lower-case)", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,31}$"
+            ),
+            password=PASSWORD,
             role=ROLE,
             counters=COUNTERS,
             display_name=DISPLAY_NAME,
         ),
         errors=("config_invalid",),
+        reply=replies.UserReply,
     ),
 )
 async def create_user(request: Request, svc: Svc, user: CurrentUser) -> dict[str, Any]:
@@ -99,6 +111,7 @@ async def create_user(request: Request, svc: Svc, user: CurrentUser) -> dict[str
         ADMIN,
         body=obj(description="Only what changes", role=ROLE, counters=COUNTERS, display_name=DISPLAY_NAME),
         errors=("config_invalid",),
+        reply=replies.UserReply,
     ),
 )
 async def update_user(request: Request, svc: Svc, user: CurrentUser, username: FromPath[str]) -> dict[str, Any]:
@@ -113,7 +126,10 @@ async def update_user(request: Request, svc: Svc, user: CurrentUser, username: F
     status_code=200,
     summary="Reset a user's password (admin)",
     opt=documented(
-        ADMIN, body=obj(required=("password",), password=string("8–200 characters")), errors=("config_invalid",)
+        ADMIN,
+        body=obj(required=("password",), password=PASSWORD),
+        errors=("config_invalid",),
+        reply=replies.Ok,
     ),
 )
 async def reset_password(request: Request, svc: Svc, user: CurrentUser, username: FromPath[str]) -> dict[str, Any]:
@@ -123,7 +139,12 @@ async def reset_password(request: Request, svc: Svc, user: CurrentUser, username
     return {"ok": True}
 
 
-@post("/api/admin/users/{username:str}/unlock", status_code=200, summary="Lift a login lockout (admin)", opt=ADMIN)
+@post(
+    "/api/admin/users/{username:str}/unlock",
+    status_code=200,
+    summary="Lift a login lockout (admin)",
+    opt=documented(ADMIN, reply=replies.Ok),
+)
 async def unlock_user(svc: Svc, user: CurrentUser, username: FromPath[str]) -> dict[str, Any]:
     await svc.admin.unlock(username, user.username)
     return {"ok": True}
@@ -146,7 +167,9 @@ async def enable_user(request: Request, svc: Svc, user: CurrentUser, username: F
 
 # -- devices -------------------------------------------------------------------------------------
 @get(
-    "/api/admin/devices", summary="Device tokens (kiosk, display, printer, rating); never the tokens (admin)", opt=ADMIN
+    "/api/admin/devices",
+    summary="Device tokens (kiosk, display, printer, rating); never the tokens (admin)",
+    opt=documented(ADMIN, reply=replies.Devices),
 )
 async def list_devices(svc: Svc) -> dict[str, Any]:
     return {"devices": await svc.admin.devices()}
@@ -166,6 +189,7 @@ async def list_devices(svc: Svc) -> dict[str, Any]:
             counter=integer("The counter a rating tablet faces (required for kind rating)", minimum=1),
         ),
         errors=("config_invalid",),
+        reply=replies.CreatedDevice,
     ),
 )
 async def create_device(request: Request, svc: Svc, user: CurrentUser) -> dict[str, Any]:
@@ -182,10 +206,11 @@ async def create_device(request: Request, svc: Svc, user: CurrentUser) -> dict[s
         ADMIN,
         body=obj(
             required=("code",),
-            code=string(f"The {CODE_DIGITS}-digit code the display shows"),
+            code=string(f"The {CODE_DIGITS}-digit code the display shows", pattern=rf"^[0-9]{{{CODE_DIGITS}}}$"),
             name=string("A name for the display", max_length=60),
         ),
         errors=("config_invalid", "pairing_not_found", "pairing_expired"),
+        reply=replies.PairedDevice,
     ),
     summary="Pair the display showing this code: it gets a new display token (admin)",
 )
@@ -203,7 +228,7 @@ async def pair_display(request: Request, svc: Svc, user: CurrentUser) -> dict[st
     "/api/admin/devices/{device_id:str}/revoke",
     status_code=200,
     summary="Revoke a device token at once (admin)",
-    opt=ADMIN,
+    opt=documented(ADMIN, reply=replies.Ok),
 )
 async def revoke_device(svc: Svc, user: CurrentUser, device_id: FromPath[str]) -> dict[str, Any]:
     await svc.admin.revoke_device(device_id, user.username)
@@ -218,7 +243,7 @@ async def revoke_device(svc: Svc, user: CurrentUser, device_id: FromPath[str]) -
 @get(
     "/api/admin/audit",
     summary="Recent audit log entries, newest first (admin, supervisor)",
-    opt=access(roles=(Role.ADMIN, Role.SUPERVISOR)),
+    opt=documented(access(roles=(Role.ADMIN, Role.SUPERVISOR)), reply=replies.Audit),
 )
 async def audit_log(svc: Svc, count: FromQuery[int] = 200, actor: FromQuery[str | None] = None) -> dict[str, Any]:
     return {"entries": await svc.admin.audit_entries(count, actor)}

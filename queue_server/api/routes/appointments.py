@@ -175,7 +175,7 @@ async def move_appointment(
 @get(
     "/api/appointments/{appointment_id:str}/calendar.ics",
     summary="A booking as an iCalendar file, in the site's time zone (its holder, ?token=)",
-    opt=documented(PUBLIC, errors=HOLDER_ERRORS),
+    opt=documented(PUBLIC, errors=HOLDER_ERRORS, media="text/calendar"),
 )
 async def appointment_ics(
     request: Request, svc: Svc, appointment_id: FromPath[str], token: FromQuery[str]

@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import Cookie
 
+from queue_server.api import replies
 from queue_server.api.auth import CSRF_COOKIE, PUBLIC, SESSION_COOKIE, access, authorize, caller
 from queue_server.api.deps import CurrentUser, Svc
 from queue_server.api.http import client_ip, field, read_json
@@ -35,6 +36,7 @@ def _cookies(svc: Services, sid: str, csrf: str, max_age: int | None) -> list[Co
         PUBLIC,
         body=obj(required=("username", "password"), username=string(), password=string()),
         errors=("login_failed", "account_locked", "rate_limited"),
+        reply=replies.LoggedIn,
     ),
     summary="Staff login: sets an HttpOnly session cookie, returns the CSRF token",
 )
@@ -51,7 +53,9 @@ async def login(request: Request, svc: Svc) -> Response[Any]:
     )
 
 
-@post("/api/auth/logout", status_code=200, summary="End the session", opt=access(users=True))
+@post(
+    "/api/auth/logout", status_code=200, summary="End the session", opt=documented(access(users=True), reply=replies.Ok)
+)
 async def logout(request: Request, svc: Svc, user: CurrentUser) -> Response[Any]:
     await svc.auth.logout(user, request.cookies.get(SESSION_COOKIE, ""))
     return Response(content={"ok": True}, cookies=_cookies(svc, "", "", 0))
@@ -60,7 +64,7 @@ async def logout(request: Request, svc: Svc, user: CurrentUser) -> Response[Any]
 @get(
     "/api/auth/me",
     summary="The logged-in user, or the device behind a token",
-    opt=documented(PUBLIC, errors=("unauthorized",)),
+    opt=documented(PUBLIC, errors=("unauthorized",), reply=replies.Me),
 )
 async def me(request: Request) -> dict[str, Any]:
     p = await caller(request)

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request, Router, WebSocket, get, websocket
 
+from queue_server.api import replies
 from queue_server.api.auth import PUBLIC, authorize, caller
 from queue_server.api.deps import Live, Svc
 from queue_server.api.http import limit
@@ -19,7 +20,7 @@ from queue_server.live.board_feed import prebuilt
 @get(
     "/api/board",
     summary="Board snapshot: counters, recent calls, waiting counts (numbers only)",
-    opt=documented(PUBLIC, errors=("rate_limited",)),
+    opt=documented(PUBLIC, errors=("rate_limited",), reply=replies.Board),
 )
 async def board(request: Request, svc: Svc) -> dict[str, Any]:
     await limit(request)

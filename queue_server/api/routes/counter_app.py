@@ -19,9 +19,11 @@ from litestar import Request, Response, Router, WebSocket, get, websocket
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath
 
+from queue_server.api import replies
 from queue_server.api.auth import PUBLIC, SESSION_COOKIE, access, authorize, socket_principal
 from queue_server.api.deps import Live, Svc
 from queue_server.api.http import lang_of
+from queue_server.api.openapi import documented
 from queue_server.api.pages import SECURITY_HEADERS, asset_name_ok, page
 from queue_server.api.ws import serve_feed
 from queue_server.errors import AppError
@@ -52,7 +54,7 @@ async def admin_page() -> Response[str]:
 
 @get(
     "/api/counters/{n:int}/state",
-    opt=access(counter=True),
+    opt=documented(access(counter=True), reply=replies.CounterSnapshot),
     summary="The counter app's snapshot: state, ticket, queue preview, today's stats",
 )
 async def counter_state(request: Request, svc: Svc, n: FromPath[int]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Request, Router, get, post
 from litestar.params import FromPath
 
+from queue_server.api import replies
 from queue_server.api.auth import access, authorize
 from queue_server.api.deps import CurrentUser, Svc
 from queue_server.api.http import field, lang_of, read_json
@@ -39,7 +40,7 @@ def _reply(request: Request, acted: Acted) -> dict[str, Any]:
 @post(
     "/api/counters/{n:int}/next",
     status_code=200,
-    opt=documented(AT_COUNTER, errors=(*ACTS, "counter_paused", "queue_empty")),
+    opt=documented(AT_COUNTER, errors=(*ACTS, "counter_paused", "queue_empty"), reply=replies.Acted),
     summary="Finish the current ticket (if any) and call the next",
 )
 async def call_next(request: Request, svc: Svc, user: CurrentUser, n: FromPath[int]) -> dict[str, Any]:
@@ -54,9 +55,10 @@ async def call_next(request: Request, svc: Svc, user: CurrentUser, n: FromPath[i
         body=obj(
             description="One of the two: the ticket's id, or today's number",
             ticket=string("A ticket id"),
-            number=string("Today's number, e.g. A015 (an ASCII letter and digits)"),
+            number=string("Today's number, e.g. A015 (an ASCII letter and digits)", pattern=r"^[A-Za-z][0-9]{1,6}$"),
         ),
         errors=(*ACTS, "counter_paused", "ticket_not_found", "ticket_not_waiting"),
+        reply=replies.Acted,
     ),
     summary="Call a specific waiting ticket by number or id",
 )
@@ -75,7 +77,7 @@ async def call_specific(request: Request, svc: Svc, user: CurrentUser, n: FromPa
     "/api/counters/{n:int}/recall",
     status_code=200,
     summary="Announce the current ticket again",
-    opt=documented(AT_COUNTER, errors=(*ACTS, "no_current_ticket")),
+    opt=documented(AT_COUNTER, errors=(*ACTS, "no_current_ticket"), reply=replies.Acted),
 )
 async def recall(request: Request, svc: Svc, user: CurrentUser, n: FromPath[int]) -> dict[str, Any]:
     return _reply(request, await svc.counters.recall(n, user, _idem(request)))
@@ -85,7 +87,7 @@ async def recall(request: Request, svc: Svc, user: CurrentUser, n: FromPath[int]
     "/api/counters/{n:int}/done",
     status_code=200,
     summary="The current citizen was served",
-    opt=documented(AT_COUNTER, errors=(*ACTS, "no_current_ticket")),
+    opt=documented(AT_COUNTER, errors=(*ACTS, "no_current_ticket"), reply=replies.Acted),
 )
 async def done(request: Request, svc: Svc, user: CurrentUser, n: FromPath[int]) -> dict[str, Any]:
     return _reply(request, await svc.counters.finish(n, user, TicketStatus.DONE, _idem(request)))
@@ -95,7 +97,7 @@ async def done(request: Request, svc: Svc, user: CurrentUser, n: FromPath[int]) 
     "/api/counters/{n:int}/no-show",
     status_code=200,
     summary="The called citizen did not come",
-    opt=documented(AT_COUNTER, errors=(*ACTS, "no_current_ticket")),
+    opt=documented(AT_COUNTER, errors=(*ACTS, "no_current_ticket"), reply=replies.Acted),
 )
 async def no_show(request: Request, svc: Svc, user: CurrentUser, n: FromPath[int]) -> dict[str, Any]:
     return _reply(request, await svc.counters.finish(n, user, TicketStatus.NO_SHOW, _idem(request)))
@@ -112,6 +114,7 @@ async def no_show(request: Request, svc: Svc, user: CurrentUser, n: FromPath[int
             counter=integer("A counter number", minimum=1),
         ),
         errors=(*ACTS, "no_current_ticket", "transfer_target", "unknown_category"),
+        reply=replies.Acted,
     ),
     summary="Send the current ticket to a category or a counter",
 )
@@ -129,18 +132,30 @@ async def _set_status(svc: Svc, user: CurrentUser, n: int, status: CounterStatus
 
 
 @post(
-    "/api/counters/{n:int}/pause", status_code=200, opt=AT_COUNTER, summary="Pause the counter (no calls until resumed)"
+    "/api/counters/{n:int}/pause",
+    status_code=200,
+    opt=documented(AT_COUNTER, reply=replies.CounterStatusChange),
+    summary="Pause the counter (no calls until resumed)",
 )
 async def pause(svc: Svc, user: CurrentUser, n: FromPath[int]) -> dict[str, Any]:
     return await _set_status(svc, user, n, CounterStatus.PAUSED)
 
 
-@post("/api/counters/{n:int}/resume", status_code=200, summary="Resume a paused counter", opt=AT_COUNTER)
+@post(
+    "/api/counters/{n:int}/resume",
+    status_code=200,
+    summary="Resume a paused counter",
+    opt=documented(AT_COUNTER, reply=replies.CounterStatusChange),
+)
 async def resume(svc: Svc, user: CurrentUser, n: FromPath[int]) -> dict[str, Any]:
     return await _set_status(svc, user, n, CounterStatus.OPEN)
 
 
-@get("/api/counters", summary="All counters with their state (staff)", opt=access(users=True))
+@get(
+    "/api/counters",
+    summary="All counters with their state (staff)",
+    opt=documented(access(users=True), reply=replies.Counters),
+)
 async def list_counters(svc: Svc, user: CurrentUser) -> dict[str, Any]:
     return {"counters": await svc.counters.states(user)}
 

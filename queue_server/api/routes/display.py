@@ -9,10 +9,11 @@ from typing import Any
 
 from litestar import Request, Response, Router, get, post, put
 from litestar.openapi import ResponseSpec
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 
 from display.chime import chime_wav
 from display.voice import VoiceCache, VoiceUnavailable, clean_text, espeak_path
+from queue_server.api import replies
 from queue_server.api.auth import PUBLIC, access, authorize, caller
 from queue_server.api.deps import CurrentUser, Svc
 from queue_server.api.http import lang_of, limit, read_json
@@ -90,7 +91,7 @@ def _voice_cache(request: Request, svc: Services) -> VoiceCache:
     "/api/voice",
     summary="Vietnamese speech (WAV) rendered offline by espeak-ng (cached per phrase), "
     "or joined from pre-rendered word clips when espeak-ng is missing",
-    opt=documented(DISPLAY_OR_STAFF, errors=("invalid_body",)),
+    opt=documented(DISPLAY_OR_STAFF, errors=("invalid_body",), media="audio/wav"),
     responses={
         503: ResponseSpec(
             data_container=ErrorReply,
@@ -100,8 +101,9 @@ def _voice_cache(request: Request, svc: Services) -> VoiceCache:
         )
     },
 )
-async def voice(request: Request, svc: Svc) -> Response[Any]:
-    text = clean_text(request.query_params.get("text", ""))
+async def voice(request: Request, svc: Svc, text: FromQuery[str] = "") -> Response[Any]:
+    """``?text=``: the phrase, e.g. "Mời công dân có số A015 đến quầy số 3"."""
+    text = clean_text(text)
     if not text:
         raise AppError("invalid_body", detail="thiếu “text” / missing “text”")
     cache = _voice_cache(request, svc)
@@ -143,7 +145,11 @@ async def _settings(svc: Services) -> dict[str, Any]:
     return {**await svc.display.read(), "offline_voice": espeak_path() is not None}
 
 
-@get("/api/display/settings", summary="The board's notice line and voice settings", opt=DISPLAY_OR_STAFF)
+@get(
+    "/api/display/settings",
+    summary="The board's notice line and voice settings",
+    opt=documented(DISPLAY_OR_STAFF, reply=replies.DisplaySettings),
+)
 async def get_display_settings(svc: Svc) -> dict[str, Any]:
     return await _settings(svc)
 
@@ -152,7 +158,9 @@ async def get_display_settings(svc: Svc) -> dict[str, Any]:
     "/api/display/settings",
     request_max_body_size=8_000,
     summary="Set the notice line and voice settings (admin)",
-    opt=documented(access(roles=(Role.ADMIN,)), body=DISPLAY_SETTINGS, errors=("invalid_body",)),
+    opt=documented(
+        access(roles=(Role.ADMIN,)), body=DISPLAY_SETTINGS, errors=("invalid_body",), reply=replies.DisplaySettings
+    ),
 )
 async def put_display_settings(request: Request, svc: Svc, user: CurrentUser) -> dict[str, Any]:
     """Body: ``{"notice": "...", "voice": {"muted": false, "volume": 80,
@@ -168,7 +176,7 @@ async def put_display_settings(request: Request, svc: Svc, user: CurrentUser) ->
     "/api/display/pairing",
     status_code=201,
     summary="Start pairing a display: a code to show, a poll id (public)",
-    opt=documented(PUBLIC, errors=("rate_limited",)),
+    opt=documented(PUBLIC, errors=("rate_limited",), reply=replies.Pairing),
 )
 async def start_pairing(request: Request, svc: Svc) -> dict[str, Any]:
     await limit(request, "pair", 20)
@@ -178,7 +186,7 @@ async def start_pairing(request: Request, svc: Svc) -> dict[str, Any]:
 
 @get(
     "/api/display/pairing/{poll_id:str}",
-    opt=documented(PUBLIC, errors=("pairing_expired", "rate_limited")),
+    opt=documented(PUBLIC, errors=("pairing_expired", "rate_limited"), reply=replies.PairingState),
     summary="A pairing's state; the display token, once, when an admin paired it (public)",
 )
 async def poll_pairing(request: Request, svc: Svc, poll_id: FromPath[str]) -> dict[str, str]:

@@ -54,7 +54,7 @@ def qr_svg(data: str) -> bytes:
 
 @get(
     "/api/tickets/{ticket_id:str}/qr.svg",
-    opt=documented(PUBLIC, errors=("ticket_not_found", "rate_limited")),
+    opt=documented(PUBLIC, errors=("ticket_not_found", "rate_limited"), media="image/svg+xml"),
     summary="QR code of a ticket's tracking link (public; the id is unguessable)",
 )
 async def ticket_qr(request: Request, svc: Svc, ticket_id: FromPath[str]) -> Response[bytes]:

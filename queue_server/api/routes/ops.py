@@ -8,6 +8,7 @@ from typing import Any
 
 from litestar import Request, Response, Router, get
 
+from queue_server.api import replies
 from queue_server.api.auth import PUBLIC, access, authorize
 from queue_server.api.deps import Svc
 from queue_server.api.metrics import CONTENT_TYPE
@@ -24,7 +25,7 @@ def not_ready_message(failed: list[str]) -> str:
 @get(
     "/readyz",
     summary="Readiness: Redis, AOF, free disk (required); worker heartbeat, print agent (reported)",
-    opt=PUBLIC,
+    opt=documented(PUBLIC, reply=replies.Readiness),
 )
 async def readyz(svc: Svc) -> Response[dict[str, Any]]:
     r = await svc.health.ready()
@@ -52,7 +53,7 @@ def _metrics_token_ok(request: Request, token: str) -> bool:
 @get(
     "/metrics",
     summary="Prometheus metrics (Authorization: Bearer $MOTCUA_METRICS_TOKEN)",
-    opt=documented(PUBLIC, errors=("metrics_unauthorized",)),
+    opt=documented(PUBLIC, errors=("metrics_unauthorized",), media="text/plain"),
     media_type=CONTENT_TYPE,
 )
 async def metrics(request: Request, svc: Svc) -> Response[bytes]:
@@ -66,7 +67,7 @@ async def metrics(request: Request, svc: Svc) -> Response[bytes]:
 @get(
     "/api/admin/backup",
     summary="The last backup's result, where backups go, how long they are kept (admin)",
-    opt=access(roles=(Role.ADMIN,)),
+    opt=documented(access(roles=(Role.ADMIN,)), reply=replies.BackupStatus),
 )
 async def backup_status(svc: Svc) -> dict[str, Any]:
     return await svc.backups.status()

@@ -20,6 +20,7 @@ from typing import Any
 from litestar import Request, Router, WebSocket, get, post, websocket
 from litestar.params import FromPath
 
+from queue_server.api import replies
 from queue_server.api.auth import PUBLIC, access, authorize, device_of
 from queue_server.api.deps import CurrentUser, Svc
 from queue_server.api.http import lang_of
@@ -36,7 +37,10 @@ SEEN_EVERY_SECONDS = 10
 @get(
     "/api/printer/status",
     summary="Ticket printer status (kiosk, printer device or staff)",
-    opt=access(roles=STAFF, devices=(DeviceKind.KIOSK, DeviceKind.PRINTER, DeviceKind.DISPLAY)),
+    opt=documented(
+        access(roles=STAFF, devices=(DeviceKind.KIOSK, DeviceKind.PRINTER, DeviceKind.DISPLAY)),
+        reply=replies.PrinterStatus,
+    ),
 )
 async def printer_status(request: Request, svc: Svc) -> dict[str, Any]:
     return await svc.printing.status(lang_of(request))
@@ -45,7 +49,9 @@ async def printer_status(request: Request, svc: Svc) -> dict[str, Any]:
 @get(
     "/api/tickets/{ticket_id:str}/print",
     summary="Whether a kiosk ticket has been printed (kiosk or staff)",
-    opt=documented(access(roles=STAFF, devices=(DeviceKind.KIOSK,)), errors=("ticket_not_found",)),
+    opt=documented(
+        access(roles=STAFF, devices=(DeviceKind.KIOSK,)), errors=("ticket_not_found",), reply=replies.TicketPrint
+    ),
 )
 async def ticket_print_state(request: Request, svc: Svc, ticket_id: FromPath[str]) -> dict[str, Any]:
     return await svc.printing.ticket_state(ticket_id, lang_of(request))
@@ -55,7 +61,7 @@ async def ticket_print_state(request: Request, svc: Svc, ticket_id: FromPath[str
     "/api/tickets/{ticket_id:str}/reprint",
     status_code=202,
     summary="Print a ticket again (staff)",
-    opt=documented(access(roles=STAFF), errors=("ticket_not_found",)),
+    opt=documented(access(roles=STAFF), errors=("ticket_not_found",), reply=replies.Reprint),
 )
 async def reprint(request: Request, svc: Svc, user: CurrentUser, ticket_id: FromPath[str]) -> dict[str, Any]:
     return await svc.printing.reprint(ticket_id, user.username, lang_of(request))

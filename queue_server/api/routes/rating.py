@@ -9,6 +9,7 @@ from typing import Any
 from litestar import Request, Response, Router, WebSocket, get, post, websocket
 from litestar.params import FromPath
 
+from queue_server.api import replies
 from queue_server.api.auth import PUBLIC, access, authorize, device_of, socket_principal
 from queue_server.api.deps import Caller, Live, Svc
 from queue_server.api.http import field, read_json
@@ -120,6 +121,7 @@ async def rate_ws(socket: WebSocket, svc: Svc, live: Live, n: FromPath[int]) -> 
             "rating_closed",
             "invalid_rating",
         ),
+        reply=replies.RatedAtCounter,
     ),
     summary="Rate the ticket just served at counter n (rating tablet token)",
 )

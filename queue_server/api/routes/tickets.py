@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, Router, get, post
 from litestar.params import FromPath, FromQuery
 
+from queue_server.api import replies
 from queue_server.api.auth import PUBLIC, access, authorize, caller, check_access
 from queue_server.api.deps import Caller, CurrentUser, Svc
 from queue_server.api.http import field, lang_of, limit, read_json
@@ -34,6 +35,7 @@ def _view(state: TicketState, lang: str, staff: bool = False) -> dict[str, Any]:
             priority=boolean("A priority ticket (when the site issues them)"),
         ),
         errors=("unknown_category", "category_disabled", "priority_disabled", "site_closed", "rate_limited"),
+        reply=replies.IssuedTicket,
     ),
 )
 async def issue_ticket(request: Request, svc: Svc, caller: Caller) -> dict[str, Any]:
@@ -60,7 +62,7 @@ async def issue_ticket(request: Request, svc: Svc, caller: Caller) -> dict[str, 
 @get(
     "/api/tickets/{ticket_id:str}",
     summary="A ticket's live status (public; the id is unguessable)",
-    opt=documented(PUBLIC, errors=("ticket_not_found", "rate_limited")),
+    opt=documented(PUBLIC, errors=("ticket_not_found", "rate_limited"), reply=replies.Ticket),
 )
 async def get_ticket(request: Request, svc: Svc, ticket_id: FromPath[str]) -> dict[str, Any]:
     await limit(request)
@@ -70,7 +72,7 @@ async def get_ticket(request: Request, svc: Svc, ticket_id: FromPath[str]) -> di
 @get(
     "/api/tickets",
     summary="Find today's ticket by number (staff)",
-    opt=documented(access(roles=STAFF), errors=("invalid_body", "ticket_not_found")),
+    opt=documented(access(roles=STAFF), errors=("invalid_body", "ticket_not_found"), reply=replies.StaffTicket),
 )
 async def find_ticket(request: Request, svc: Svc, number: FromQuery[str]) -> dict[str, Any]:
     return _view(await svc.tickets.find(number), lang_of(request), staff=True)
@@ -79,7 +81,7 @@ async def find_ticket(request: Request, svc: Svc, number: FromQuery[str]) -> dic
 @get(
     "/api/tickets/{ticket_id:str}/events",
     summary="A ticket's events from the log (staff)",
-    opt=documented(access(roles=STAFF), errors=("ticket_not_found",)),
+    opt=documented(access(roles=STAFF), errors=("ticket_not_found",), reply=replies.TicketEvents),
 )
 async def get_ticket_events(svc: Svc, ticket_id: FromPath[str]) -> dict[str, Any]:
     return {"events": await svc.tickets.history(ticket_id)}
@@ -101,6 +103,7 @@ async def get_ticket_events(svc: Svc, ticket_id: FromPath[str]) -> dict[str, Any
             "already_rated",
             "invalid_rating",
         ),
+        reply=replies.Rated,
     ),
     summary="Rate the service once (public or rating tablet)",
 )
@@ -120,7 +123,7 @@ async def rate_ticket(request: Request, svc: Svc, ticket_id: FromPath[str]) -> d
 @post(
     "/api/tickets/{ticket_id:str}/requeue",
     status_code=200,
-    opt=documented(access(roles=STAFF), errors=("ticket_not_found", "not_no_show")),
+    opt=documented(access(roles=STAFF), errors=("ticket_not_found", "not_no_show"), reply=replies.StaffTicket),
     summary="Return a no-show citizen to the queue (staff)",
 )
 async def requeue_ticket(request: Request, svc: Svc, user: CurrentUser, ticket_id: FromPath[str]) -> dict[str, Any]:
