@@ -31,6 +31,9 @@
       printer_none: "Chưa có dịch vụ trạng thái máy in (GET /api/printer/status).",
       refresh: "Tải lại", ts: "Thời điểm", actor: "Người thực hiện", action: "Thao tác", audit_target: "Đối tượng", detail: "Chi tiết",
       confirm_revoke: "Thu hồi thiết bị này? Thiết bị sẽ ngừng hoạt động ngay.", pw_done: "Đã đặt lại mật khẩu; các phiên cũ đã kết thúc.",
+      appt_data: "Lịch hẹn trực tuyến – dữ liệu cá nhân", keep_days: "Xóa họ tên, số điện thoại sau (ngày kể từ giờ hẹn)",
+      privacy_vi: "Thông báo xử lý dữ liệu cá nhân (trang /book/privacy)", privacy_en: "Thông báo bằng tiếng Anh",
+      privacy_ph: "Để trống: dùng văn bản mặc định theo Nghị định 13/2023/NĐ-CP. Cách đoạn bằng một dòng trống.",
       queue_rules: "Quy tắc hàng chờ", rating_scale: "Thang đánh giá (3 hoặc 5 mức)", debounce: "Chống bấm đúp “Gọi tiếp” (ms)",
       factor: "Hệ số chống chờ quá lâu", priority_enabled: "Cấp số ưu tiên", priority_label: "Đối tượng ưu tiên",
       enforce: "Chỉ cấp số trong giờ làm việc",
@@ -68,6 +71,9 @@
       printer_none: "No printer status service yet (GET /api/printer/status).",
       refresh: "Refresh", ts: "Time", actor: "Actor", action: "Action", audit_target: "Target", detail: "Detail",
       confirm_revoke: "Revoke this device? It stops working at once.", pw_done: "Password reset; old sessions ended.",
+      appt_data: "Online appointments – personal data", keep_days: "Delete name and phone after (days after the slot)",
+      privacy_vi: "Notice on personal data, Vietnamese (/book/privacy)", privacy_en: "Notice in English",
+      privacy_ph: "Empty: the built-in text citing Decree 13/2023/ND-CP. Separate paragraphs with a blank line.",
       queue_rules: "Queue rules", rating_scale: "Rating scale (3 or 5 levels)", debounce: "“Next” double-press guard (ms)",
       factor: "Long-wait factor", priority_enabled: "Priority tickets", priority_label: "Who gets priority",
       enforce: "Issue tickets only during office hours",
@@ -175,6 +181,13 @@
       enforce: E("input", { id: "hours-enforce", type: "checkbox", checked: h.enforce }),
     };
     const numOr = (x) => (x.value === "" || isNaN(Number(x.value)) ? x.value : Number(x.value));
+    const a = c.appointments || {};
+    const af = {
+      keep: E("input", { id: "appt-keep-days", type: "number", value: a.keep_personal_days }),
+      vi: E("textarea", { id: "appt-privacy", rows: 8, style: "width:100%", placeholder: t("privacy_ph") }),
+      en: E("textarea", { id: "appt-privacy-en", rows: 5, style: "width:100%", placeholder: t("privacy_ph") }),
+    };
+    af.vi.value = a.privacy_text || ""; af.en.value = a.privacy_text_en || "";
     const save = E("button", { class: "act primary", id: "save-general", onclick: async () => {
       const hours = { public_holidays: useHol.checked, closures: lines(closures.value), extra_open_days: lines(extra.value),
         enforce: qf.enforce.checked };
@@ -183,7 +196,8 @@
       if (await saveConfig({ site: { name: f.name.value, name_en: f.name_en.value, seats: Number.isInteger(seats) ? seats : f.seats.value,
         ticket_footer: f.footer.value, public_url: f.url.value }, hours,
         queue: { rating_scale: Number(qf.scale.value), next_debounce_ms: numOr(qf.debounce), starvation_factor: numOr(qf.factor),
-          priority_enabled: qf.priority.checked, priority_label: qf.label.value } })) open("general");
+          priority_enabled: qf.priority.checked, priority_label: qf.label.value },
+        appointments: { keep_personal_days: numOr(af.keep), privacy_text: af.vi.value, privacy_text_en: af.en.value } })) open("general");
     } }, t("save"));
     const year = E("input", { type: "number", id: "hol-year", value: MC.siteYear(S.cfg.site.timezone), style: "width:6em", "aria-label": t("year") });
     const holBody = E("tbody");
@@ -207,6 +221,9 @@
         E("h2", {}, t("sessions")), DAYS.map((d) => row(d, days[d])), row("enforce", qf.enforce)),
       E("div", { class: "card" }, E("h2", {}, t("queue_rules")), row("rating_scale", qf.scale), row("debounce", qf.debounce),
         row("factor", qf.factor), row("priority_enabled", qf.priority), row("priority_label", qf.label)),
+      E("div", { class: "card" }, E("h2", {}, t("appt_data")), row("keep_days", af.keep),
+        E("p", {}, E("label", { for: "appt-privacy" }, t("privacy_vi"))), af.vi,
+        E("p", {}, E("label", { for: "appt-privacy-en" }, t("privacy_en"))), af.en),
       E("div", { class: "card" }, E("h2", {}, t("holidays")),
         E("p", {}, E("label", {}, useHol, " ", t("use_holidays"))),
         E("p", {}, t("year"), " ", year),

@@ -16,6 +16,7 @@
       defaults: "Mặc định", close: "Đóng", change: "Đổi", press_key: "Nhấn một phím…",
       a_next: "Gọi tiếp", a_recall: "Gọi lại", a_noshow: "Vắng mặt", a_transfer: "Chuyển", a_done: "Xong",
       a_pause: "Tạm dừng", a_resume: "Tiếp tục", a_call: "Gọi số…", a_reprint: "In lại phiếu",
+      slot_at: "Hẹn {t}", slot_title: "Lịch hẹn lúc {t}: phục vụ theo giờ hẹn",
       src_walk_in: "Trực tiếp", src_appointment: "Đặt lịch hẹn", src_transfer: "Được chuyển đến",
       st_open: "Đang mở", st_paused: "Tạm dừng", st_closed: "Đóng",
       online: "Trực tuyến", offline: "Mất kết nối – đang kết nối lại…",
@@ -45,6 +46,7 @@
       defaults: "Defaults", close: "Close", change: "Change", press_key: "Press a key…",
       a_next: "Next", a_recall: "Recall", a_noshow: "No-show", a_transfer: "Transfer", a_done: "Done",
       a_pause: "Pause", a_resume: "Resume", a_call: "Call number…", a_reprint: "Reprint",
+      slot_at: "Booked {t}", slot_title: "Appointment at {t}: served at its time",
       src_walk_in: "Walk-in", src_appointment: "Appointment", src_transfer: "Transferred",
       st_open: "Open", st_paused: "Paused", st_closed: "Closed",
       online: "Online", offline: "Disconnected – reconnecting…",
@@ -182,11 +184,13 @@
     $("ticket-card").dataset.ticket = tk ? tk.id : "";
     if (tk) {
       $("ticket-number").textContent = tk.number;
+      if (tk.slot_start != null) $("ticket-number").append(slotBadge(tk.slot_start));
       const cat = d.all_categories.find((c) => c.code === tk.category);
       $("ticket-category").textContent = (cat ? (MC.lang === "en" && cat.name_en ? cat.name_en : cat.name) : tk.category)
         + (tk.priority ? ` (${t("priority")})` : "");
       $("ticket-source").textContent = t("src_" + tk.source) +
-        (tk.source === "transfer" && tk.original_category && tk.original_category !== tk.category ? ` (${tk.original_category} → ${tk.category})` : "");
+        (tk.source === "transfer" && tk.original_category && tk.original_category !== tk.category ? ` (${tk.original_category} → ${tk.category})` : "") +
+        (tk.slot_start != null ? ` · ${t("slot_title", { t: clock(tk.slot_start) })}` : "");
       $("ticket-source").dataset.source = tk.source;
       $("ticket-waited").textContent = MC.dur(tk.waited_ms);
       $("ticket-calls").textContent = tk.calls;
@@ -221,12 +225,16 @@
   };
   const clock = (ms) => new Date(ms).toLocaleTimeString(MC.lang === "en" ? "en-GB" : "vi-VN",
     { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: S.tz || undefined });
+  // an appointment's ticket: its slot time, as a badge by the number
+  const slotBadge = (ms) => MC.el("span", { class: "appt-slot", "data-slot": clock(ms), title: t("slot_title", { t: clock(ms) }) },
+    t("slot_at", { t: clock(ms) }));
   function renderLists(d) {
     const wl = d.waiting || [], nl = d.no_shows || [];
     const wb = $("waiting").querySelector("tbody"); wb.textContent = "";
     for (const w of wl) {
       wb.append(MC.el("tr", { "data-ticket": w.id, "data-number": w.number },
-        MC.el("td", { class: "num" }, w.number, w.priority ? MC.el("small", { class: "muted" }, ` (${t("priority")})`) : null),
+        MC.el("td", { class: "num" }, w.number, w.priority ? MC.el("small", { class: "muted" }, ` (${t("priority")})`) : null,
+          w.slot_start != null ? slotBadge(w.slot_start) : null),
         MC.el("td", {}, catName(d, w.category, w.category_name)),
         MC.el("td", { class: "wait", "data-wait": w.wait_ms }, MC.dur(w.wait_ms)),
         MC.el("td", {}, MC.el("button", { class: "act", "data-action": "call", type: "button",

@@ -11,9 +11,12 @@ added by `queue_server.api.app` only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from redis.asyncio import Redis
 
+from queue_server.adapters.jobs import QUEUE_NAME, RqJobQueue
+from queue_server.adapters.notify import ConfiguredNotifier, Outbox
 from queue_server.domain.config import SiteConfig
 from queue_server.services.admin import AdminService
 from queue_server.services.appointments import AppointmentService
@@ -25,6 +28,7 @@ from queue_server.services.display import DisplayService
 from queue_server.services.health import HealthService
 from queue_server.services.limits import Limits
 from queue_server.services.metrics import MetricsService
+from queue_server.services.notify import JobQueue, Notifier, OutboxService
 from queue_server.services.printing import PrintService
 from queue_server.services.ratings import RatingService
 from queue_server.services.site import SiteService
@@ -39,7 +43,7 @@ from queue_server.store.config_store import ConfigStore
 from queue_server.store.display_settings import DisplaySettings
 from queue_server.store.events import EventLog
 from queue_server.store.health import HealthProbe
-from queue_server.store.keys import JOBS_QUEUE, Keys
+from queue_server.store.keys import Keys
 from queue_server.store.pairing import Pairings
 from queue_server.store.printing import PrintQueue
 from queue_server.store.ratelimit import RateLimiter
@@ -106,15 +110,31 @@ class Services:
     display: DisplayService
     admin: AdminService
     appointments: AppointmentService
+    outbox: OutboxService
+    notifier: Notifier
     supervisor: SupervisorService
     health: HealthService
     metrics: MetricsService
     backups: BackupStatus
 
 
-def build_services(stores: Stores, settings: Settings) -> Services:
+def outbox_dir(settings: Settings) -> Path:
+    return Path(settings.data_dir) / "outbox"
+
+
+def build_services(
+    stores: Stores, settings: Settings, *, notifier: Notifier | None = None, jobs: JobQueue | None = None
+) -> Services:
+    """`notifier` (default: the one [notify] of the live configuration names,
+    the outbox under the data dir) and `jobs` (default: RQ on settings.redis_url)."""
     s = stores
+    jobs = jobs if jobs is not None else RqJobQueue(settings.redis_url)
+    outbox = Outbox(outbox_dir(settings))
+    notifier = notifier if notifier is not None else ConfiguredNotifier(s.config, outbox, jobs)
     printing = PrintService(s.config, s.tickets, s.printing, s.audit)
+    appointments = AppointmentService(
+        s.config, s.appointments, s.audit, s.tickets, printing, notifier=notifier, limiter=s.limiter, jobs=jobs
+    )
     return Services(
         settings=settings,
         site=SiteService(s.config),
@@ -126,11 +146,13 @@ def build_services(stores: Stores, settings: Settings) -> Services:
         board=BoardService(s.config, s.tickets, s.events, s.display),
         printing=printing,
         display=DisplayService(s.config, s.display, s.audit, s.pairings, s.accounts),
-        admin=AdminService(s.config, s.accounts, s.audit, s.limiter),
-        appointments=AppointmentService(s.config, s.appointments, s.audit, s.tickets, printing),
+        admin=AdminService(s.config, s.accounts, s.audit, s.limiter, appointments),
+        appointments=appointments,
+        outbox=OutboxService(outbox),
+        notifier=notifier,
         supervisor=SupervisorService(s.config, s.tickets, s.events),
         health=HealthService(
-            s.health, s.printing, settings.data_dir, JOBS_QUEUE, settings.min_free_disk_mb, settings.ready_require
+            s.health, s.printing, settings.data_dir, QUEUE_NAME, settings.min_free_disk_mb, settings.ready_require
         ),
         metrics=MetricsService(s.config, s.tickets, s.printing),
         backups=BackupStatus(s.backups, settings),

@@ -118,6 +118,16 @@ CATALOG: dict[str, tuple[int, str, str]] = {
         "Không thể đặt lịch vào khung giờ này (đã đóng hoặc không có).",
         "This slot cannot be booked (closed or not offered).",
     ),
+    "invalid_otp": (
+        400,
+        "Mã xác nhận không đúng. Còn {tries_left} lần thử.",
+        "Wrong confirmation code. {tries_left} tries left.",
+    ),
+    "otp_expired": (
+        400,
+        "Mã xác nhận đã hết hạn, chỗ đã được trả lại. Vui lòng đặt lại.",
+        "The confirmation code has expired and the place was released. Please book again.",
+    ),
     "appointment_not_found": (404, "Không tìm thấy lịch hẹn.", "Appointment not found."),
     "appointment_not_booked": (
         409,

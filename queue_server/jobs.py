@@ -14,19 +14,22 @@ from datetime import time as dtime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx
 from redis import Redis as SyncRedis
 from rq import Queue
 
-from queue_server.bootstrap import build_stores
+from queue_server.adapters.jobs import QUEUE_NAME
+from queue_server.adapters.notify import Outbox
+from queue_server.bootstrap import Stores, build_services, build_stores, outbox_dir
 from queue_server.domain.config import SiteConfig, load_toml
 from queue_server.domain.holidays import is_public_holiday
 from queue_server.domain.hours import sessions_on
+from queue_server.settings import Settings
 from queue_server.store.connection import open_redis
-from queue_server.store.keys import JOBS_QUEUE
 
 log = logging.getLogger("motcua.jobs")
 
-QUEUE_NAME = JOBS_QUEUE
+HTTP_TIMEOUT_S = 10.0
 CLOSE_DAY_GRACE = timedelta(minutes=30)
 # Finished tickets stay in the live hash this long (the tracking page and
 # "find ticket" work on them); their events stay in the log for good.
@@ -43,7 +46,7 @@ def close_day(redis_url: str, site_id: str, config_path: str | None = None, resc
     yesterday, should a run have been missed) not checked in by the end of
     their window as no-shows; then book tomorrow's run."""
 
-    async def run() -> tuple[int, int, int, SiteConfig]:
+    async def run() -> tuple[int, int, int, int, SiteConfig]:
         redis = open_redis(redis_url, max_connections=4)
         try:
             stores = await build_stores(redis, load_toml(config_path), site_id)
@@ -56,21 +59,34 @@ def close_day(redis_url: str, site_id: str, config_path: str | None = None, resc
             for day in (today - timedelta(days=1), today):
                 swept = await stores.appointments.sweep_no_shows(day.strftime("%Y%m%d"), late_ms=late_ms)
                 no_shows += len(swept)
-            return expired, purged, no_shows, cfg
+            forgotten = await forget_personal(stores, cfg)
+            return expired, purged, no_shows, forgotten, cfg
         finally:
             await redis.aclose()
 
-    expired, purged, no_shows, cfg = asyncio.run(run())
+    expired, purged, no_shows, forgotten, cfg = asyncio.run(run())
     log.info(
-        "close_day %s: %d tickets expired, %d old tickets purged, %d appointments not checked in",
+        "close_day %s: %d tickets expired, %d old tickets purged, %d appointments not checked in, "
+        "%d holders' name and phone deleted",
         site_id,
         expired,
         purged,
         no_shows,
+        forgotten,
     )
     if reschedule:
         schedule_close_day(queue_for(redis_url), cfg, redis_url, config_path)
     return expired
+
+
+async def forget_personal(stores: Stores, cfg: SiteConfig, settings: Settings | None = None) -> int:
+    """Delete the name and phone of bookings whose slot is more than
+    keep_personal_days old, and the outbox messages (they hold phones) as old."""
+    keep = cfg.appointments.keep_personal_days
+    forgotten = await stores.appointments.forget_personal(keep)
+    outbox = Outbox(outbox_dir(settings or Settings.from_env()))
+    await outbox.prune(stores.appointments.clock() - keep * 24 * 3600_000)
+    return forgotten
 
 
 def next_close_time(cfg: SiteConfig, now: datetime) -> datetime:
@@ -172,3 +188,56 @@ def schedule_backup(
             job_timeout=1800,
         )
     return job_id
+
+
+class DeliveryFailed(RuntimeError):
+    """A gateway refused or did not take a message: RQ tries again (Retry)."""
+
+
+def deliver_http(redis_url: str, request: dict) -> int:
+    """Send one notice to an HTTP gateway (an SMS gateway or Zalo ZNS), as
+    `adapters.notify` built it: {url, headers, content, kind, zalo}. A
+    status other than 2xx, a network error or a ZNS reply whose `error` is
+    not 0 fails the job, and RQ retries it. Logs the kind and the status,
+    never the phone or the text."""
+    kind = request.get("kind", "")
+    try:
+        r = httpx.post(
+            request["url"], headers=request["headers"], content=request["content"].encode(), timeout=HTTP_TIMEOUT_S
+        )
+    except httpx.HTTPError as e:
+        log.warning("notice %s: gateway unreachable (%s)", kind, type(e).__name__)
+        raise DeliveryFailed(f"{kind}: {type(e).__name__}") from None
+    if not 200 <= r.status_code < 300:
+        log.warning("notice %s: gateway answered %d", kind, r.status_code)
+        raise DeliveryFailed(f"{kind}: HTTP {r.status_code}")
+    if request.get("zalo"):
+        try:
+            err = r.json().get("error", -1)
+        except ValueError:
+            err = -1
+        if err != 0:
+            log.warning("notice %s: ZNS error %s", kind, err)
+            raise DeliveryFailed(f"{kind}: ZNS error {err}")
+    log.info("notice %s sent (%d)", kind, r.status_code)
+    return r.status_code
+
+
+def send_reminder(redis_url: str, site_id: str, appointment_id: str, start_ms: int) -> bool:
+    """A booking's reminder (scheduled at booking, rescheduled on a move,
+    deleted on a cancel): sent through the site's notifier only if the
+    booking is still booked for the slot at `start_ms` -- so a reminder whose
+    cancel or move was lost sends nothing. Whether it sent."""
+
+    async def run() -> bool:
+        redis = open_redis(redis_url, max_connections=4)
+        try:
+            stores = await build_stores(redis, load_toml(None), site_id)
+            services = build_services(stores, Settings.from_env(redis_url=redis_url))
+            return await services.appointments.remind(appointment_id, start_ms)
+        finally:
+            await redis.aclose()
+
+    sent = asyncio.run(run())
+    log.info("reminder %s: %s", appointment_id, "sent" if sent else "not sent (cancelled or moved)")
+    return sent

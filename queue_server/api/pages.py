@@ -8,6 +8,7 @@ HTML message, never a stack trace.
 from __future__ import annotations
 
 import html
+import json
 import re
 from functools import lru_cache
 from importlib import resources
@@ -53,3 +54,22 @@ def message_page(
 .en{{color:#555;font-size:.9em}}</style></head><body><h1{hid}>{html.escape(title_vi)}</h1><p>{html.escape(body_vi)}</p>{en}
 </body></html>"""
     return Response(content=doc, status_code=status, media_type=MediaType.HTML, headers=SECURITY_HEADERS)
+
+
+def page_with(package: str, name: str, boot: object) -> Response:
+    """An HTML file whose `/*BOOT*/null` becomes `boot` as JSON (safe inside a <script>)."""
+    data = json.dumps(boot, ensure_ascii=False).replace("<", "\\u003c").replace("\u2028", "\\u2028")
+    text = _read(package, name).replace("/*BOOT*/null", data.replace("\u2029", "\\u2029"), 1)
+    return Response(content=text, media_type=MediaType.HTML, headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
+
+
+def text_page(title: str, text: str, lang: str = "vi", back: str = "") -> Response:
+    """A page of plain text (paragraphs split on blank lines), e.g. the note on personal data."""
+    paras = "".join(f"<p>{html.escape(p.strip())}</p>" for p in text.split("\n\n") if p.strip())
+    link = f'<p><a href="{html.escape(back)}">{"← Back" if lang == "en" else "← Quay lại"}</a></p>' if back else ""
+    doc = f"""<!doctype html><html lang="{html.escape(lang)}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1"><title>{html.escape(title)}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:40em;margin:1em auto;padding:0 1em;font-size:1.05em;line-height:1.5;
+color:#102040}}h1{{font-size:1.3em}}p{{white-space:pre-line}}a{{color:#0b4f9c}}</style></head>
+<body><h1>{html.escape(title)}</h1>{paras}{link}</body></html>"""
+    return Response(content=doc, media_type=MediaType.HTML, headers={**SECURITY_HEADERS, "Cache-Control": "no-cache"})

@@ -23,6 +23,8 @@ class AppointmentStatus(StrEnum):
     CHECKED_IN = "checked_in"
     NO_SHOW = "no_show"
     LATE = "late"  # came after the check-in window: served as a walk-in, not a no-show
+    PENDING_OTP = "pending_otp"  # held until its holder types the code sent to her phone
+    EXPIRED = "expired"  # a hold released unverified (too late, too many wrong codes)
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class Appointment:
     phone_key: str = ""
     cancelled_by: str = ""
     ticket: str = ""  # the ticket of its check-in
+    lang: str = "vi"  # the language it was booked in (its notices)
+    otp_expires: int = 0  # a pending_otp hold lapses then (ms)
 
     @classmethod
     def from_hash(cls, h: dict[str, str]) -> Appointment:
@@ -53,6 +57,8 @@ class Appointment:
             phone_key=h.get("phone_key", ""),
             cancelled_by=h.get("cancelled_by", ""),
             ticket=h.get("ticket", ""),
+            lang=h.get("lang") or "vi",
+            otp_expires=int(h.get("otp_expires") or 0),
         )
 
 

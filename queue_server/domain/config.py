@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from queue_server.domain.notify import CHANNELS, NotifyConfig
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CODE_RE = re.compile(r"^[A-Z][A-Z0-9]{0,5}$")
 _PREFIX_RE = re.compile(r"^[A-Z]$")
@@ -151,6 +153,10 @@ class Appointments:
     reserve_walk_in_share: float = 0.5
     # a cancelled place goes back on sale this long after the cancel
     release_delay_minutes: int = 5
+    # the full text on the handling of personal data that /book links to
+    # ("" = the built-in text citing Nghị định 13/2023/NĐ-CP)
+    privacy_text: str = ""
+    privacy_text_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -181,6 +187,7 @@ class SiteConfig:
     counters: tuple[Counter, ...]
     extra: dict[str, Any] = field(default_factory=dict)
     appointments: Appointments = field(default_factory=Appointments)
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
 
     # -- lookups -------------------------------------------------------
     def category(self, code: str) -> Category | None:
@@ -217,6 +224,7 @@ class SiteConfig:
                 for c in self.counters
             ],
             "appointments": asdict(self.appointments),
+            "notify": {**asdict(self.notify), "retry_intervals": list(self.notify.retry_intervals)},
         }
         d.update(self.extra)
         return d
@@ -510,10 +518,11 @@ def parse_config(data: dict[str, Any]) -> SiteConfig:
             )
 
     appointments = _parse_appointments(c, data.get("appointments", {}))
+    notify = _parse_notify(c, data.get("notify", {}))
 
     if c.problems:
         raise ConfigError(c.problems)
-    known = {"site", "hours", "queue", "categories", "counters", "appointments"}
+    known = {"site", "hours", "queue", "categories", "counters", "appointments", "notify"}
     extra = {k: v for k, v in data.items() if k not in known}
     return SiteConfig(
         site=site,
@@ -523,6 +532,7 @@ def parse_config(data: dict[str, Any]) -> SiteConfig:
         counters=tuple(counters),
         extra=extra,
         appointments=appointments,
+        notify=notify,
     )
 
 
@@ -570,6 +580,69 @@ def _parse_appointments(c: _Collector, a: Any) -> Appointments:
             c.number(a, "reserve_walk_in_share", "appointments.reserve_walk_in_share", lo=0, hi=1, default=0.5)
         ),
         release_delay_minutes=whole("release_delay_minutes", 0, 120),
+        privacy_text=c.text(a, "privacy_text", "appointments.privacy_text", required=False, max_len=20_000),
+        privacy_text_en=c.text(a, "privacy_text_en", "appointments.privacy_text_en", required=False, max_len=20_000),
+    )
+
+
+def _parse_notify(c: _Collector, n: Any) -> NotifyConfig:
+    if not isinstance(n, dict):
+        c.add("notify", "phải là một bảng", "must be a table")
+        return NotifyConfig()
+    d = NotifyConfig()
+    channel = n.get("channel", d.channel)
+    if channel not in CHANNELS:
+        c.add("notify.channel", f"chỉ nhận {', '.join(CHANNELS)}", f"must be one of {', '.join(CHANNELS)}")
+        channel = d.channel
+
+    def url(key: str, default: str) -> str:
+        v = c.text(n, key, f"notify.{key}", required=False, default=default, max_len=500)
+        if v and not v.startswith(("http://", "https://")):
+            c.add(f"notify.{key}", "phải bắt đầu bằng http:// hoặc https://", "must start with http:// or https://")
+        return v
+
+    header = c.text(n, "sms_auth_header", "notify.sms_auth_header", required=False, max_len=1000)
+    if header and ":" not in header:
+        c.add("notify.sms_auth_header", "dạng “Tên: giá trị”", "as “Name: value”")
+    templates = n.get("zns_templates", {})
+    if not isinstance(templates, dict) or not all(
+        isinstance(k, str) and isinstance(v, (str, int)) and not isinstance(v, bool) for k, v in templates.items()
+    ):
+        c.add("notify.zns_templates", "bảng loại tin -> mã mẫu ZNS", "a table of message kind -> ZNS template id")
+        templates = {}
+    intervals = n.get("retry_intervals", list(d.retry_intervals))
+    if (
+        not isinstance(intervals, list)
+        or len(intervals) > 10
+        or not all(isinstance(x, int) and not isinstance(x, bool) and 0 <= x <= 86_400 for x in intervals)
+    ):
+        c.add("notify.retry_intervals", "tối đa 10 số giây 0–86400", "at most 10 numbers of seconds 0–86400")
+        intervals = list(d.retry_intervals)
+    if channel == "sms_http" and not n.get("sms_url"):
+        c.add("notify.sms_url", "cần địa chỉ cổng SMS", "the SMS gateway URL is required")
+    if channel == "zalo_zns" and not n.get("zns_access_token"):
+        c.add("notify.zns_access_token", "cần access_token của Zalo OA", "the Zalo OA access_token is required")
+    return NotifyConfig(
+        channel=str(channel),
+        sms_url=url("sms_url", ""),
+        sms_auth_header=header,
+        sms_body_template=c.text(
+            n,
+            "sms_body_template",
+            "notify.sms_body_template",
+            required=False,
+            default=d.sms_body_template,
+            max_len=4000,
+        )
+        or d.sms_body_template,
+        sms_content_type=c.text(
+            n, "sms_content_type", "notify.sms_content_type", required=False, default=d.sms_content_type, max_len=100
+        )
+        or d.sms_content_type,
+        zns_url=url("zns_url", d.zns_url) or d.zns_url,
+        zns_access_token=c.text(n, "zns_access_token", "notify.zns_access_token", required=False, max_len=2000),
+        zns_templates={str(k): str(v) for k, v in templates.items()},
+        retry_intervals=tuple(intervals),
     )
 
 

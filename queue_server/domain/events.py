@@ -191,6 +191,23 @@ class AppointmentBookEvent(AppointmentEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class AppointmentHoldEvent(AppointmentEvent):
+    """A slot was held for a booking until its holder types the OTP sent to her
+    (book_appointment.lua with verify = "otp"; verify_appointment.lua books it)."""
+
+    TYPE: ClassVar[str] = "appointment_hold"
+    until_ms: int = _f("the hold lapses at this time, ms since the epoch, unless verified")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppointmentReleaseEvent(AppointmentEvent):
+    """A hold for an OTP was released unverified (verify_appointment.lua)."""
+
+    TYPE: ClassVar[str] = "appointment_release"
+    reason: str = _f("expired (the code came too late), tries (too many wrong codes) or phone_limit")
+
+
+@dataclass(frozen=True, kw_only=True)
 class AppointmentCancelEvent(AppointmentEvent):
     """A booking was cancelled (cancel_appointment.lua)."""
 
@@ -238,6 +255,8 @@ RECORDS: tuple[type[Event], ...] = (
     ConfigEvent,
     NoticeEvent,
     AppointmentBookEvent,
+    AppointmentHoldEvent,
+    AppointmentReleaseEvent,
     AppointmentCancelEvent,
     AppointmentMoveEvent,
     AppointmentCheckinEvent,

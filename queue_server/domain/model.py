@@ -47,6 +47,8 @@ class EventType(StrEnum):
     APPOINTMENT_MOVE = "appointment_move"
     APPOINTMENT_CHECKIN = "appointment_checkin"
     APPOINTMENT_NO_SHOW = "appointment_no_show"
+    APPOINTMENT_HOLD = "appointment_hold"
+    APPOINTMENT_RELEASE = "appointment_release"
 
 
 @dataclass

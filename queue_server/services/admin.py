@@ -15,15 +15,16 @@ from queue_server.domain.config import ConfigError, Problem, SiteConfig
 from queue_server.domain.holidays import public_holidays
 from queue_server.domain.passwords import password_problem
 from queue_server.errors import AppError
+from queue_server.services.appointments import AppointmentService
 from queue_server.services.input import field
 from queue_server.store.accounts import Accounts
 from queue_server.store.audit import AuditLog
 from queue_server.store.config_store import ConfigStore
 from queue_server.store.ratelimit import RateLimiter
 
-SECTIONS = ("site", "hours", "queue", "categories", "counters", "appointments")
+SECTIONS = ("site", "hours", "queue", "categories", "counters", "appointments", "notify")
 ONLINE_MS = 3 * 60_000  # a device in contact this recently is shown online (contact is written once a minute)
-MERGED = ("site", "hours", "queue", "appointments")  # dict sections: merge keys; list sections: replace
+MERGED = ("site", "hours", "queue", "appointments", "notify")  # dict sections: merge keys; list sections: replace
 
 
 def config_problems(lang: str, problems: list[Problem]) -> AppError:
@@ -61,11 +62,19 @@ def _password(lang: str, pw: str) -> str:
 
 
 class AdminService:
-    def __init__(self, config: ConfigStore, accounts: Accounts, audit: AuditLog, limiter: RateLimiter):
+    def __init__(
+        self,
+        config: ConfigStore,
+        accounts: Accounts,
+        audit: AuditLog,
+        limiter: RateLimiter,
+        appointments: AppointmentService | None = None,
+    ):
         self.config = config
         self.accounts = accounts
         self.audit = audit
         self.limiter = limiter
+        self.appointments = appointments
 
     # -- configuration ------------------------------------------------------------------
     async def site_config(self) -> SiteConfig:
@@ -80,7 +89,8 @@ class AdminService:
                 f"chỉ được sửa các mục: {', '.join(SECTIONS)}",
                 f"only these sections: {', '.join(SECTIONS)}",
             )
-        current = (await self.config.get()).to_dict()
+        before = await self.config.get()
+        current = before.to_dict()
         new = copy.deepcopy(current)
         for section, value in data.items():
             if section in MERGED:
@@ -97,6 +107,9 @@ class AdminService:
         except ConfigError as e:
             raise config_problems(lang, e.problems) from None
         await self.audit.record(actor, "config", ",".join(data), sections=list(data))
+        if "hours" in data and self.appointments is not None:
+            # a closure added later cancels the bookings on it and tells their holders
+            await self.appointments.cancel_for_closures(before, cfg, actor)
         return cfg
 
     async def holidays(self, year: int | None) -> dict[str, Any]:

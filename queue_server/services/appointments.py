@@ -8,13 +8,16 @@ phone rule, the deadlines); the store's scripts hold what must be atomic."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import logging
 import re
 import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 from typing import Any
 
 from icalendar import Calendar
@@ -29,6 +32,16 @@ from queue_server.domain.appointments import (
 )
 from queue_server.domain.config import SiteConfig
 from queue_server.domain.holidays import is_public_holiday
+from queue_server.domain.hours import sessions_on
+from queue_server.domain.notify import (
+    Kind,
+    Message,
+    closure_text,
+    confirmation_text,
+    otp_text,
+    reminder_text,
+    when,
+)
 from queue_server.domain.numbering import service_day
 from queue_server.domain.slots import (
     Slot,
@@ -42,14 +55,28 @@ from queue_server.domain.slots import (
     places_left,
 )
 from queue_server.errors import AppError
+from queue_server.services.notify import JobQueue, Notifier
 from queue_server.services.printing import PrintService
 from queue_server.services.tickets import TicketState, check_open
-from queue_server.store.appointments import AppointmentStore, token_digest
+from queue_server.store.appointments import AppointmentStore, OtpHold, new_otp, token_digest
 from queue_server.store.audit import AuditLog
 from queue_server.store.config_store import ConfigStore
+from queue_server.store.ratelimit import RateLimiter
 from queue_server.store.tickets import TicketStore
 
+log = logging.getLogger("motcua.appointments")
+
 MAX_NAME = 100
+OTP_MINUTES = 5
+OTP_TRIES = 5
+# codes sent to one phone, and codes typed for one phone's holds, per hour
+OTP_SENDS_PER_PHONE_HOUR = 5
+OTP_CHECKS_PER_PHONE_HOUR = 20
+HOUR_MS = 3600_000
+_OTP_RE = re.compile(r"^\d{6}\Z")
+REMIND_JOB = "queue_server.jobs.send_reminder"
+EVE_AT = clock_time(16, 0)  # the day before, site time
+REMINDERS = ("eve", "hour")
 
 
 def now_utc() -> datetime:
@@ -84,9 +111,10 @@ class BookingReply:
     start: str
     end: str
     status: str
-    """booked, cancelled, checked_in or no_show"""
+    """booked, or pending_otp (verify = "otp": POST …/verify with the code sent to the phone)"""
     manage_url: str
-    """see, cancel or move the booking (holds the secret manage token)"""
+    """the holder's page to see, cancel or move the booking (/book/manage/{id}?token=…, the secret
+    manage token; the JSON is GET /api/appointments/{id}?token=…)"""
     ics_url: str
 
 
@@ -213,6 +241,9 @@ class AppointmentService:
         tickets: TicketStore | None = None,
         printing: PrintService | None = None,
         clock: Callable[[], datetime] = now_utc,
+        notifier: Notifier | None = None,
+        limiter: RateLimiter | None = None,
+        jobs: JobQueue | None = None,
     ):
         self.config = config
         self.store = store
@@ -220,6 +251,9 @@ class AppointmentService:
         self.tickets = tickets
         self.printing = printing
         self.clock = clock
+        self.notifier = notifier
+        self.limiter = limiter
+        self.jobs = jobs
 
     # -- helpers ----------------------------------------------------------------------
     @staticmethod
@@ -245,8 +279,12 @@ class AppointmentService:
         return start, start + timedelta(minutes=cfg.appointments.slot_minutes)
 
     def _urls(self, cfg: SiteConfig, a: Appointment, token: str) -> tuple[str, str]:
-        base = f"{cfg.site.public_url}/api/appointments/{a.id}"
-        return f"{base}?token={token}", f"{base}/calendar.ics?token={token}"
+        """The holder's page (/book/manage/{id}, see, cancel, move) and the .ics."""
+        base = cfg.site.public_url
+        return (
+            f"{base}/book/manage/{a.id}?token={token}",
+            f"{base}/api/appointments/{a.id}/calendar.ics?token={token}",
+        )
 
     async def _held(self, appointment_id: str, token: str) -> Appointment:
         """The booking its holder names by id and manage token (a wrong token: not found)."""
@@ -274,8 +312,10 @@ class AppointmentService:
         return SlotsReply(day.isoformat(), category, out)
 
     async def book(
-        self, category: str, start: object, name: object, phone: object, idem: str | None = None
+        self, category: str, start: object, name: object, phone: object, idem: str | None = None, lang: str = "vi"
     ) -> BookingReply:
+        """Book a slot; with verify = "otp" hold it OTP_MINUTES for the code
+        sent to the phone. The holder is sent the code, or the confirmation."""
         cfg = await self.config.get()
         self._category(cfg, category)
         if not offers_appointments(cfg, cfg.category(category)):
@@ -285,6 +325,13 @@ class AppointmentService:
         if e164 is None:
             raise AppError("invalid_phone")
         slot = self._slot(cfg, category, start, self.clock())
+        hold = None
+        if cfg.appointments.verify == "otp":
+            if self.limiter is not None:
+                await self.limiter.check(
+                    "otp-send", self.store.phone_key(e164), OTP_SENDS_PER_PHONE_HOUR, window_ms=HOUR_MS
+                )
+            hold = OtpHold(new_otp(), int(self.clock().timestamp() * 1000) + OTP_MINUTES * 60_000)
         booked = await self.store.book(
             slot,
             category,
@@ -293,8 +340,59 @@ class AppointmentService:
             per_phone=cfg.appointments.per_phone_per_day,
             keep_personal_days=cfg.appointments.keep_personal_days,
             idem=idem,
+            lang=lang,
+            otp=hold,
         )
+        a = booked.appointment
+        if not booked.replayed:
+            if hold is not None:
+                await self._notify(
+                    Message(e164, otp_text(hold.otp, OTP_MINUTES, a.lang), Kind.OTP, a.lang, {"otp": hold.otp}, a.id)
+                )
+            else:
+                await self.confirm(cfg, a, booked.token, e164)
+        return self.booking_reply(cfg, a, booked.token)
+
+    async def verify(self, appointment_id: str, otp: object) -> BookingReply:
+        """Book a held booking by the code sent to its phone (OTP_TRIES wrong
+        codes, or a code after OTP_MINUTES, release the hold); then the holder
+        is sent the confirmation."""
+        cfg = await self.config.get()
+        if not isinstance(otp, str) or not _OTP_RE.match(otp.strip()):
+            raise AppError("invalid_body", detail="“otp”: 6 chữ số / 6 digits", field="otp")
+        current = await self.store.get(appointment_id)
+        if self.limiter is not None and current.phone_key:
+            await self.limiter.check("otp-check", current.phone_key, OTP_CHECKS_PER_PHONE_HOUR, window_ms=HOUR_MS)
+        was_booked = current.status == AppointmentStatus.BOOKED
+        if not was_booked and self._closed(cfg, self._times(cfg, current)[0].date()):
+            raise AppError("slot_closed")  # closed since it was held: the hold lapses
+        booked = await self.store.verify(
+            appointment_id, otp.strip(), per_phone=cfg.appointments.per_phone_per_day, max_tries=OTP_TRIES
+        )
+        if not was_booked:
+            p = await self.store.personal(appointment_id)
+            if p is not None:
+                await self.confirm(cfg, booked.appointment, booked.token, p.phone)
         return self.booking_reply(cfg, booked.appointment, booked.token)
+
+    # -- notices ----------------------------------------------------------------------
+    async def _notify(self, message: Message) -> None:
+        if self.notifier is not None:
+            await self.notifier.send(message)
+
+    def _data(self, cfg: SiteConfig, a: Appointment) -> dict[str, str]:
+        start, _ = self._times(cfg, a)
+        return {"code": a.code, "time": when(start, a.lang), "place": cfg.site.label(a.lang)}
+
+    async def confirm(self, cfg: SiteConfig, a: Appointment, token: str, phone: str) -> None:
+        """Send the holder her booking's code, time, place and manage link, and
+        book its reminders."""
+        await self.schedule_reminders(cfg, a)
+        start, _ = self._times(cfg, a)
+        manage, _ = self._urls(cfg, a, token)
+        place = cfg.site.label(a.lang)
+        text = confirmation_text(a.code, start, place, manage, a.lang)
+        await self._notify(Message(phone, text, Kind.CONFIRMATION, a.lang, self._data(cfg, a), a.id))
 
     def booking_reply(self, cfg: SiteConfig, a: Appointment, token: str) -> BookingReply:
         start, end = self._times(cfg, a)
@@ -329,6 +427,7 @@ class AppointmentService:
         await self._held(appointment_id, token)
         before, hold = self._limits(cfg)
         a = await self.store.cancel(appointment_id, token=token, before_ms=before, hold_ms=hold)
+        await self.cancel_reminders(cfg, a.id)
         return await self._reply(cfg, a)
 
     async def move(self, appointment_id: str, token: str, start: object) -> AppointmentReply:
@@ -345,6 +444,8 @@ class AppointmentService:
             before_ms=before,
             hold_ms=hold,
         )
+        if a.start_ms != current.start_ms:
+            await self.schedule_reminders(cfg, a)
         return await self._reply(cfg, a)
 
     async def ics(self, appointment_id: str, token: str) -> bytes:
@@ -373,6 +474,109 @@ class AppointmentService:
         ics: bytes = cal.to_ical()
         return ics
 
+    # -- reminders --------------------------------------------------------------------
+    @staticmethod
+    def reminder_job_id(cfg: SiteConfig, appointment_id: str, which: str) -> str:
+        return f"remind-{cfg.site.id}-{appointment_id}-{which}"
+
+    def reminder_times(self, cfg: SiteConfig, a: Appointment) -> dict[str, datetime]:
+        """When the reminders of `a` go out, in the site's zone: the day before
+        at 16:00 and an hour before the slot; those already past are left out."""
+        start, _ = self._times(cfg, a)
+        tz = cfg.site.tz
+        times = {
+            "eve": datetime.combine(start.date() - timedelta(days=1), EVE_AT, tzinfo=tz),
+            "hour": start - timedelta(hours=1),
+        }
+        now = self.clock()
+        return {k: v for k, v in times.items() if v > now}
+
+    async def schedule_reminders(self, cfg: SiteConfig, a: Appointment) -> None:
+        """(Re)book the reminder jobs of `a`; a reminder no longer due is dropped.
+        Each job carries the slot it reminds of, and sends nothing if the
+        booking has since been cancelled or moved."""
+        if self.jobs is None:
+            return
+        due = self.reminder_times(cfg, a)
+        jobs = self.jobs
+        calls = []
+        for which in REMINDERS:
+            job_id = self.reminder_job_id(cfg, a.id, which)
+            if which in due:
+                calls.append(jobs.schedule(due[which], REMIND_JOB, cfg.site.id, a.id, a.start_ms, job_id=job_id))
+            else:
+                calls.append(jobs.cancel(job_id))
+        try:
+            await asyncio.gather(*calls)  # side by side: the booking's reply waits for one round, not two
+        except Exception:  # the booking stands; only its reminder is missing
+            log.exception("reminders of %s not scheduled", a.id)
+
+    async def cancel_reminders(self, cfg: SiteConfig, appointment_id: str) -> None:
+        """Delete the reminder jobs (one left behind sends nothing: `remind` checks the booking)."""
+        if self.jobs is None:
+            return
+        try:
+            await asyncio.gather(*(self.jobs.cancel(self.reminder_job_id(cfg, appointment_id, w)) for w in REMINDERS))
+        except Exception:
+            log.exception("reminders of %s not deleted (they will find it cancelled)", appointment_id)
+
+    async def remind(self, appointment_id: str, start_ms: int) -> bool:
+        """The reminder job: send the holder a reminder of the slot at `start_ms`,
+        unless the booking is gone, no longer booked, or moved to another slot."""
+        cfg = await self.config.get()
+        try:
+            a = await self.store.get(appointment_id)
+        except AppError:
+            return False
+        if a.status != AppointmentStatus.BOOKED or a.start_ms != start_ms:
+            return False
+        p = await self.store.personal(appointment_id)
+        if p is None:
+            return False
+        start, _ = self._times(cfg, a)
+        text = reminder_text(a.code, start, cfg.site.label(a.lang), a.lang)
+        await self._notify(Message(p.phone, text, Kind.REMINDER, a.lang, self._data(cfg, a), a.id))
+        return True
+
+    # -- closures added later ---------------------------------------------------------
+    @staticmethod
+    def _closed(cfg: SiteConfig, day: date) -> bool:
+        holidays = is_public_holiday if cfg.hours.public_holidays else (lambda d: False)
+        return not sessions_on(day, cfg.hours, holidays)
+
+    async def cancel_for_closures(self, old: SiteConfig, new: SiteConfig, actor: str) -> list[str]:
+        """The days `new` closes that `old` kept open (a closure added, a swapped
+        working day taken back, holidays switched on): their bookings are
+        cancelled, one script each (an appointment_cancel event each, by
+        `actor`), their reminders deleted and their holders told. Their ids."""
+        tz = new.site.tz
+        today = self.clock().astimezone(tz).date()
+        horizon = max(old.appointments.days_ahead, new.appointments.days_ahead) + 1
+        cancelled: list[str] = []
+        for offset in range(horizon + 1):
+            day = today + timedelta(days=offset)
+            if not self._closed(new, day) or self._closed(old, day):
+                continue
+            for a, p in await self.store.day(day.strftime("%Y%m%d")):
+                if a.status != AppointmentStatus.BOOKED:
+                    continue  # an unverified hold cannot be verified on a closed day (verify) and lapses
+                try:
+                    done = await self.store.cancel(a.id, token=None, clerk=actor, before_ms=0, hold_ms=0)
+                except AppError as e:
+                    if e.code in ("appointment_not_booked", "appointment_not_found"):
+                        continue  # checked in or cancelled meanwhile
+                    raise
+                cancelled.append(done.id)
+                await self.cancel_reminders(new, done.id)
+                await self.audit.record(actor, "appointment_cancel", done.code, appointment=done.id, reason="closure")
+                if p is not None:
+                    start, _ = self._times(new, done)
+                    text = closure_text(done.code, start, new.site.label(done.lang), done.lang)
+                    await self._notify(
+                        Message(p.phone, text, Kind.CANCELLED, done.lang, self._data(new, done), done.id)
+                    )
+        return cancelled
+
     # -- staff ------------------------------------------------------------------------
     async def day_list(self, day_text: str) -> DayReply:
         cfg = await self.config.get()
@@ -398,6 +602,7 @@ class AppointmentService:
         cfg = await self.config.get()
         before, hold = self._limits(cfg)
         a = await self.store.cancel(appointment_id, token=None, clerk=actor, before_ms=before, hold_ms=hold)
+        await self.cancel_reminders(cfg, a.id)
         await self.audit.record(actor, "appointment_cancel", a.code, appointment=a.id)
         return await self._reply(cfg, a)
 

@@ -14,7 +14,7 @@ from queue_server.domain.accounts import User
 from queue_server.domain.config import SiteConfig
 from queue_server.domain.model import CounterStatus, Ticket, TicketStatus
 from queue_server.errors import AppError
-from queue_server.services.views import category_brief, staff_ticket_view
+from queue_server.services.views import category_brief, slot_start, staff_ticket_view
 from queue_server.store.audit import AuditLog
 from queue_server.store.config_store import ConfigStore
 from queue_server.store.events import EventLog
@@ -39,6 +39,7 @@ def _brief(t: Ticket, cfg: SiteConfig, lang: str) -> dict[str, Any]:
         "priority": t.priority,
         "source": str(t.source),
         "counter": t.counter,
+        "slot_start": slot_start(t),
     }
 
 

@@ -33,6 +33,18 @@ def ticket_view(t: Ticket, cfg: SiteConfig, pos: Position | None = None, lang: s
     }
 
 
+def slot_start(t: Ticket) -> int | None:
+    """The slot (ms) of a ticket checked in for a booking; None for any other ticket
+    (a late arrival's walk-in ticket too: it is served as a walk-in)."""
+    raw = t.extra.get("slot_start")
+    if str(t.source) != "appointment" or raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return None
+
+
 def staff_ticket_view(t: Ticket, cfg: SiteConfig, pos: Position | None = None, lang: str = "vi") -> dict[str, Any]:
     """Adds what clerks need: who served it and where a transfer points."""
     v = ticket_view(t, cfg, pos, lang)
@@ -43,6 +55,7 @@ def staff_ticket_view(t: Ticket, cfg: SiteConfig, pos: Position | None = None, l
             "calls": t.calls,
             "queued_at": t.queued_at,
             "original_category": t.original_category,
+            "slot_start": slot_start(t),
         }
     )
     return v

@@ -56,6 +56,19 @@ def unseal(sealed: str, idem: str) -> str:
     return base64.urlsafe_b64encode(raw).decode()
 
 
+def otp_digest(appointment_id: str, otp: str) -> str:
+    """What the record keeps of an OTP (never the code)."""
+    return hashlib.sha256(f"motcua-otp:{appointment_id}:{otp}".encode()).hexdigest()
+
+
+def _otp_pad(appointment_id: str, otp: str) -> str:
+    return f"otp:{appointment_id}:{otp}"
+
+
+def new_otp() -> str:
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
 def new_token() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(TOKEN_BYTES)).decode()
 
@@ -67,6 +80,14 @@ class Booked:
     appointment: Appointment
     token: str
     replayed: bool = False
+
+
+@dataclass(frozen=True)
+class OtpHold:
+    """Book as a hold until `expires_ms`, to be verified with `otp` (sent to the phone)."""
+
+    otp: str
+    expires_ms: int
 
 
 @dataclass(frozen=True)
@@ -92,6 +113,10 @@ class AppointmentStore:
         self.keys = keys
         self.scripts = scripts
         self.clock = clock
+
+    def phone_key(self, phone: str) -> str:
+        """The phone as keys and limits name it: a digest, never the number."""
+        return self._phone_key(phone)
 
     def _phone_key(self, phone: str) -> str:
         return hashlib.sha256(f"{self.keys.site}:{phone}".encode()).hexdigest()[:32]
@@ -162,9 +187,11 @@ class AppointmentStore:
         per_phone: int,
         keep_personal_days: int,
         idem: str | None = None,
+        lang: str = "vi",
+        otp: OtpHold | None = None,
     ) -> Booked:
-        """Book `slot` (its capacity and hour budget as the domain computed them).
-        Raises AppError slot_full / phone_limit."""
+        """Book `slot` (its capacity and hour budget as the domain computed them),
+        or with `otp` hold it for verify(). Raises AppError slot_full / phone_limit."""
         k = self.keys
         token = new_token()
         appointment_id = secrets.token_urlsafe(12)
@@ -193,6 +220,10 @@ class AppointmentStore:
             "channel": k.channel,
             "use_idem": bool(idem),
             "idem_ttl": IDEMPOTENCY_TTL_MS,
+            "lang": "en" if lang == "en" else "vi",
+            "otp": otp_digest(appointment_id, otp.otp) if otp else "",
+            "otp_sealed": seal(token, _otp_pad(appointment_id, otp.otp)) if otp else "",
+            "otp_expires": otp.expires_ms if otp else 0,
         }
         keys = [
             k.appointment(appointment_id),
@@ -207,6 +238,7 @@ class AppointmentStore:
             k.events,
             k.event_seq,
             self._idem_key(idem),
+            k.appointment_phone_pending(day, phone_key),
         ]
         reply = await self._run("book_appointment", keys, args, per_phone=per_phone)
         replayed = bool(reply.get("replayed"))
@@ -337,6 +369,40 @@ class AppointmentStore:
             return await self.get(appointment_id)
         raise AppError("conflict", detail="retry")
 
+    async def verify(self, appointment_id: str, otp: str, *, per_phone: int, max_tries: int) -> Booked:
+        """Book a held booking by the OTP sent to its phone: the booking and its
+        manage token. Raises invalid_otp (tries_left), otp_expired, phone_limit,
+        appointment_not_booked, appointment_not_found."""
+        h = await self._record(appointment_id)
+        k = self.keys
+        keys = [
+            k.appointment(appointment_id),
+            *self._slot_keys(h["category"], h["slot"], h["hour"]),
+            k.appointment_phone(h["day"], h["phone_key"]),
+            k.appointment_phone_pending(h["day"], h["phone_key"]),
+            k.events,
+            k.event_seq,
+        ]
+        args = {
+            "id": appointment_id,
+            "otp": otp_digest(appointment_id, otp),
+            "max_tries": max_tries,
+            "per_phone": per_phone,
+            "sets_expire_at": int(h["start"]) + DAY_MS,
+            "now": self.clock(),
+            "channel": k.channel,
+        }
+        reply = await self.scripts.reply("verify_appointment", keys, args)
+        err = reply.get("err")
+        if err == "invalid_otp":
+            raise AppError("invalid_otp", tries_left=int(reply.get("tries_left", 0)))
+        if err == "phone_limit":
+            raise AppError("phone_limit", limit=per_phone)
+        if err:
+            raise AppError(str(err))
+        token = unseal(str(reply["otp_sealed"]), _otp_pad(appointment_id, otp))
+        return Booked(await self.get(appointment_id), token)
+
     # -- the day of the appointment ---------------------------------------------------
     async def check_in(
         self,
@@ -392,6 +458,25 @@ class AppointmentStore:
         if "err" in reply:
             raise AppError(str(reply["err"]))
         return CheckIn(str(reply["ticket"]), int(reply.get("ahead", 0)), bool(reply.get("late")))
+
+    async def forget_personal(self, keep_personal_days: int, *, scan_days: int = 60) -> int:
+        """Delete the name and phone of every booking whose slot began more than
+        `keep_personal_days` ago (the days `scan_days` before that are looked at
+        too, should runs have been missed); how many were forgotten."""
+        now = self.clock()
+        before = now - keep_personal_days * DAY_MS
+        k = self.keys
+        # the day keys are local dates: a day either side of the UTC one covers every zone
+        days = [time.strftime("%Y%m%d", time.gmtime(before / 1000 - d * 86_400)) for d in range(-1, scan_days + 2)]
+        pipe = self.redis.pipeline(transaction=False)
+        for day in days:
+            pipe.zrangebyscore(k.appointment_day(day), "-inf", f"({before}")
+        ids = [text(i) for found in await pipe.execute() for i in found if isinstance(i, (bytes, str))]
+        if not ids:
+            return 0
+        keys = [key for i in ids for key in (k.appointment(i), k.appointment_personal(i))]
+        reply = await self.scripts.run("forget_appointments", keys, {"before": before})
+        return len(reply.get("forgotten", []))
 
     async def sweep_no_shows(self, day: str, *, late_ms: int, clerk: str = "") -> list[str]:
         """Mark the day's bookings whose check-in window has closed unused as

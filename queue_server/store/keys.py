@@ -26,10 +26,6 @@ def priority_queue(category: str) -> str:
     return f"qp:{category}"
 
 
-# The RQ queue the worker listens on (jobs.py enqueues there).
-JOBS_QUEUE = "motcua"
-
-
 def rq_workers_key(queue_name: str) -> str:
     """RQ's own set of the workers listening on a queue (members are their
     hash keys, ``rq:worker:<name>``); not a site's key: RQ names it."""
@@ -226,7 +222,8 @@ class Keys:
         return self._k("appt", "hour", category, hour)
 
     def appointment_held(self, category: str, slot: str) -> str:
-        """ZSET cancelled places of a slot not yet back on sale: id -> ms it returns."""
+        """ZSET cancelled places of a slot not yet back on sale, and bookings held
+        for their OTP: id -> ms the place returns."""
         return self._k("appt", "held", category, slot)
 
     def appointment_held_hour(self, category: str, hour: str) -> str:
@@ -236,6 +233,10 @@ class Keys:
     def appointment_phone(self, day: str, phone_key: str) -> str:
         """SET the ids one phone (by its digest, never the number) booked on a day (YYYYMMDD)."""
         return self._k("appt", "phone", day, phone_key)
+
+    def appointment_phone_pending(self, day: str, phone_key: str) -> str:
+        """ZSET the bookings one phone holds for their OTP on a day: id -> ms the hold lapses."""
+        return self._k("appt", "phonep", day, phone_key)
 
     def appointment_day(self, day: str) -> str:
         """ZSET the bookings of a day (YYYYMMDD): id -> slot start (ms)."""

@@ -46,6 +46,8 @@ SCRIPT_NAMES = (
     "move_appointment",
     "check_in_appointment",
     "no_show_appointments",
+    "verify_appointment",
+    "forget_appointments",
 )
 RAW_SCRIPTS = ("rate_limit",)
 

@@ -83,7 +83,7 @@ def test_book_view_and_calendar(srv, anon):
     assert (b["category"], b["start"], b["status"]) == ("HT", start_at(day, "08:00"), "booked")
     assert len(b["code"]) == 6 and set(b["code"]) <= set(CODE_ALPHABET)
     token = token_of(b)
-    assert b["manage_url"] == f"http://localhost:8000/api/appointments/{b['id']}?token={token}"  # the site's public_url
+    assert b["manage_url"] == f"http://localhost:8000/book/manage/{b['id']}?token={token}"  # the site's public_url
     assert b["ics_url"] == f"http://localhost:8000/api/appointments/{b['id']}/calendar.ics?token={token}"
     # the slot shows one place fewer
     slots = anon.get("/api/appointments/slots", params={"category": "HT", "date": day}).json()["slots"]

@@ -61,6 +61,9 @@ PUBLIC_HTTP = {
     ("GET", "/api/appointments/{appointment_id:str}"),
     ("POST", "/api/appointments/{appointment_id:str}/move"),
     ("GET", "/api/appointments/{appointment_id:str}/calendar.ics"),
+    # verify = "otp": the booker types the 6-digit code sent to her phone (5 tries
+    # a booking, throttled per phone and per address)
+    ("POST", "/api/appointments/{appointment_id:str}/verify"),
 }
 PUBLIC_WS = {"/ws/tickets/{ticket_id:str}"}
 # Pages outside /api/ are static shells; their data comes from the APIs above.

@@ -13,7 +13,7 @@ from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 
 from queue_server import redis_server
-from queue_server.store.keys import JOBS_QUEUE
+from queue_server.adapters.jobs import QUEUE_NAME
 from queue_server.store.printing import PrintQueue
 from queue_server.store.scripts import Scripts
 from tests.helpers import run_sync
@@ -99,7 +99,7 @@ def test_readyz_sees_a_running_worker(own):
     # a worker that stopped cleanly unregisters: no worker again
     check = _until(lambda: not (ch := c.get("/readyz").json()["checks"]["worker"])["ok"] and ch)
     assert check and check["ok"] is False
-    assert not Redis.from_url(proc.url).smembers(f"rq:workers:{JOBS_QUEUE}")
+    assert not Redis.from_url(proc.url).smembers(f"rq:workers:{QUEUE_NAME}")
 
 
 def test_readyz_fails_when_aof_is_off(own):

@@ -147,7 +147,7 @@ def test_kiosk_needs_a_kiosk_token(live):
 def test_priority_appointment_english_and_return_to_start(live, page):
     page.clock.install()
     _open_kiosk(page, live)
-    # the appointment entry is a placeholder screen for now
+    # the appointment entry opens the check-in screen (tests/e2e/test_kiosk_checkin.py)
     page.click("#appt-btn")
     page.wait_for_selector("#appt:not(.hidden)")
     assert "lịch hẹn" in page.inner_text("#appt").lower()
@@ -397,7 +397,7 @@ def test_the_ticket_and_error_screens_are_large(live, browser, screen):
     ctx, page = _kiosk_on(browser, live, screen)
     try:
         big = min(SCREENS[screen]) >= 1080
-        # the appointment entry (a placeholder for now): large words and a large way back
+        # the check-in screen: large words, a large keypad and a large way back
         page.click("#appt-btn")
         page.wait_for_selector("#appt:not(.hidden)")
         page.screenshot(path=str(artifact(f"kiosk_appt_{screen}.png")))

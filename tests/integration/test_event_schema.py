@@ -8,8 +8,12 @@ emitted at least once in the run. A field added on either side alone fails.
 
 from __future__ import annotations
 
+import pytest
+
 from queue_server.domain.events import EVENT_TYPES, SCHEMA, decode, parse, text_fields
 from queue_server.domain.model import CounterStatus, EventType, TicketStatus
+from queue_server.errors import AppError
+from queue_server.store.appointments import OtpHold
 from queue_server.store.display_settings import DisplaySettings
 from queue_server.store.events import decode_event
 from tests.helpers import Clock, appointment_store, make_slot, make_store, run_sync, test_config_dict
@@ -70,6 +74,24 @@ async def drive_every_emitter(s, clock) -> None:
         coming.appointment, prefix="A", day=missed.appointment.day, early_ms=30 * MIN, late_ms=15 * MIN, device="k1"
     )  # appointment_checkin (and its ticket's issue)
     await appts.sweep_no_shows(missed.appointment.day, late_ms=15 * MIN)  # appointment_no_show
+    held_slot = make_slot(clock.now + 5 * 3600_000)
+    held = await appts.book(
+        held_slot,
+        "HT",
+        name="D",
+        phone="+84912000004",
+        per_phone=2,
+        keep_personal_days=30,
+        otp=OtpHold("123456", clock.now + 5 * MIN),
+    )  # appointment_hold
+    await appts.verify(held.appointment.id, "123456", per_phone=2, max_tries=5)  # verify_appointment: book
+    lapsed = await appts.book(
+        held_slot, "HT", name="E", phone="+84912000005", per_phone=2, keep_personal_days=30, otp=OtpHold("654321", 1)
+    )
+    with pytest.raises(AppError, match="otp_expired"):  # appointment_release (expired)
+        await appts.verify(lapsed.appointment.id, "654321", per_phone=2, max_tries=5)
+    clock.advance(40 * 24 * 3600_000)
+    assert await appts.forget_personal(30) > 0  # forget_appointments.lua (emits nothing)
     del c, d
 
 

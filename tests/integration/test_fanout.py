@@ -61,6 +61,24 @@ def next_event(ws, want_type: str, timeout: float = 5.0) -> dict:
                 return {**msg, "event": ev}
 
 
+def next_events(ws, want: tuple[str, ...], timeout: float = 5.0) -> dict[str, dict]:
+    """For each wanted type, the first board message holding such an event
+    (its "event" set to it). Consecutive events may come in one message (an
+    issue and a call written back to back, batched by the board feed)."""
+    deadline = time.monotonic() + timeout
+    found: dict[str, dict] = {}
+    while len(found) < len(want):
+        left = deadline - time.monotonic()
+        assert left > 0, f"no {sorted(set(want) - set(found))} event within {timeout}s"
+        msg = json.loads(ws.recv(timeout=left))
+        if msg.get("type") != "event":
+            continue
+        for ev in msg.get("events") or [msg["event"]]:
+            if ev["type"] in want and ev["type"] not in found:
+                found[ev["type"]] = {**msg, "event": ev}
+    return found
+
+
 def test_call_through_a_reaches_display_on_b(pair):
     a, b = pair
     a.reset()
@@ -97,8 +115,8 @@ def test_out_of_process_writer_reaches_displays_on_both(pair, redis_url):
         t, called = asyncio.run(write())
         assert called.ticket.id == t.id
         for ws in (ws_a, ws_b):
-            issue = next_event(ws, "issue")
-            call = next_event(ws, "call")
+            got = next_events(ws, ("issue", "call"))
+            issue, call = got["issue"], got["call"]
             assert issue["event"]["number"] == t.number
             assert call["event"]["seq"] == issue["event"]["seq"] + 1
             c5 = next(c for c in call["board"]["counters"] if c["counter"] == 5)

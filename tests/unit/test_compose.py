@@ -21,3 +21,14 @@ def test_compose_services():
     dockerfile = s["api"]["build"]["dockerfile_inline"]
     for package in ("queue_server", "display", "printer", "counter_app"):
         assert f"COPY {package} " in dockerfile
+
+
+def test_api_and_worker_share_the_data_dir():
+    """The outbox the admin reads (API) also gets the worker's reminders."""
+    d = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    s = d["services"]
+    data = s["api"]["environment"]["MOTCUA_DATA_DIR"]
+    assert s["worker"]["environment"]["MOTCUA_DATA_DIR"] == data
+    api_vol = [v for v in s["api"]["volumes"] if v.endswith(":" + data)]
+    assert api_vol and api_vol == [v for v in s["worker"]["volumes"] if v.endswith(":" + data)]
+    assert api_vol[0].split(":")[0] in d["volumes"]

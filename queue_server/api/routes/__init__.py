@@ -22,6 +22,8 @@ MODULES = (
     "queue_server.api.routes.rating",  # the rating tablet /rate/{n}
     "queue_server.api.routes.admin",  # admin pages and APIs
     "queue_server.api.routes.appointments",  # online appointments (issue 10)
+    "queue_server.api.routes.notify",  # the notices' outbox (admin)
+    "queue_server.api.routes.booking",  # the citizen's booking pages /book (issue 10)
     "queue_server.api.routes.supervisor",  # the supervisor live view (issue 11)
     "queue_server.api.routes.ops",  # /readyz, /metrics (issue 14)
 )

@@ -20,6 +20,8 @@ from queue_server.services.views import ticket_view
 SUPERVISORS = access(roles=(Role.SUPERVISOR, Role.ADMIN))
 START = string("The slot's start as GET /api/appointments/slots gives it, e.g. 2026-12-02T07:30:00+07:00")
 HOLDER_ERRORS = ("rate_limited", "appointment_not_found")
+# codes typed from one address per minute (each booking also allows 5 tries)
+OTP_PER_ADDRESS_MINUTE = 10
 
 
 def _idem(request: Request) -> str | None:
@@ -65,7 +67,33 @@ async def book_appointment(request: Request, svc: Svc) -> BookingReply:
         field(data, "name", str),
         field(data, "phone", str),
         idem=_idem(request),
+        lang=lang_of(request),
     )
+
+
+@post(
+    "/api/appointments/{appointment_id:str}/verify",
+    request_max_body_size=1_000,
+    status_code=200,
+    summary="Confirm a booking held for its OTP with the 6-digit code sent to the phone (public)",
+    opt=documented(
+        PUBLIC,
+        body=obj(required=("otp",), otp=string("The 6-digit code sent to the phone", max_length=20)),
+        errors=(
+            "rate_limited",
+            "appointment_not_found",
+            "appointment_not_booked",
+            "invalid_otp",
+            "otp_expired",
+            "phone_limit",
+            "slot_closed",
+        ),
+    ),
+)
+async def verify_appointment(request: Request, svc: Svc, appointment_id: FromPath[str]) -> BookingReply:
+    await limit(request, "otp", per_minute=OTP_PER_ADDRESS_MINUTE)
+    data = await read_json(request)
+    return await svc.appointments.verify(appointment_id, field(data, "otp", str))
 
 
 @post(
@@ -198,6 +226,7 @@ router = Router(
     route_handlers=[
         list_slots,
         book_appointment,
+        verify_appointment,
         check_in,
         day_list,
         get_appointment,

@@ -53,6 +53,16 @@ async def admin_page() -> Response[str]:
 
 
 @get(
+    "/appointments",
+    summary="A day's appointments for the supervisor, printable (HTML; GET /api/appointments needs staff)",
+    include_in_schema=False,
+    opt=PUBLIC,
+)
+async def appointments_page() -> Response[str]:
+    return page("counter_app", "appointments.html")
+
+
+@get(
     "/api/counters/{n:int}/state",
     opt=documented(access(counter=True), reply=replies.CounterSnapshot),
     summary="The counter app's snapshot: state, ticket, queue preview, today's stats",
@@ -142,5 +152,7 @@ async def static_asset(name: FromPath[str]) -> Response[str]:
 
 
 router = Router(
-    path="/", route_handlers=[counter_page, admin_page, counter_state, counter_ws, static_asset], guards=[authorize]
+    path="/",
+    route_handlers=[counter_page, admin_page, appointments_page, counter_state, counter_ws, static_asset],
+    guards=[authorize],
 )
