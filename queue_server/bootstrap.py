@@ -31,12 +31,14 @@ from queue_server.services.metrics import MetricsService
 from queue_server.services.notify import JobQueue, Notifier, OutboxService
 from queue_server.services.printing import PrintService
 from queue_server.services.ratings import RatingService
+from queue_server.services.reports import ReportService
 from queue_server.services.site import SiteService
 from queue_server.services.supervisor import SupervisorService
 from queue_server.services.tickets import TicketService
 from queue_server.settings import Settings
 from queue_server.store.accounts import Accounts
 from queue_server.store.appointments import AppointmentStore
+from queue_server.store.archive import EventArchive
 from queue_server.store.audit import AuditLog
 from queue_server.store.backups import BackupLog
 from queue_server.store.config_store import ConfigStore
@@ -66,13 +68,17 @@ class Stores:
     pairings: Pairings
     limiter: RateLimiter
     appointments: AppointmentStore
+    archive: EventArchive
     health: HealthProbe
     backups: BackupLog
 
 
-async def build_stores(redis: Redis, seed: SiteConfig, site_id: str | None = None) -> Stores:
+async def build_stores(
+    redis: Redis, seed: SiteConfig, site_id: str | None = None, data_dir: Path | str = "var"
+) -> Stores:
     """The stores of site `site_id` (default: the seed's), seeding its
-    configuration in Redis unless it has one."""
+    configuration in Redis unless it has one. The event archive lives under
+    `data_dir`."""
     keys = Keys(site_id or seed.site.id)
     scripts = Scripts(redis)
     config = ConfigStore(redis, keys, scripts, seed)
@@ -89,6 +95,7 @@ async def build_stores(redis: Redis, seed: SiteConfig, site_id: str | None = Non
         pairings=Pairings(redis, keys),
         limiter=RateLimiter(redis, scripts, keys),
         appointments=AppointmentStore(redis, keys, scripts),
+        archive=EventArchive(redis, keys, scripts, Path(data_dir)),
         health=HealthProbe(redis),
         backups=BackupLog(redis, keys),
     )
@@ -113,6 +120,7 @@ class Services:
     outbox: OutboxService
     notifier: Notifier
     supervisor: SupervisorService
+    reports: ReportService
     health: HealthService
     metrics: MetricsService
     backups: BackupStatus
@@ -151,6 +159,7 @@ def build_services(
         outbox=OutboxService(outbox),
         notifier=notifier,
         supervisor=SupervisorService(s.config, s.tickets, s.events),
+        reports=ReportService(s.config, s.archive),
         health=HealthService(
             s.health, s.printing, settings.data_dir, QUEUE_NAME, settings.min_free_disk_mb, settings.ready_require
         ),

@@ -8,6 +8,8 @@ motcua user add NAME ...   create or reset a staff account
 motcua user passwd NAME    set a new password (a forgotten admin password)
 motcua device add NAME ... create a device token (shown once)
 motcua config check        validate the site configuration
+motcua demo-data           a realistic backdated history in the archive
+motcua archive             append new events to the Parquet archive, trim the stream
 motcua backup [--to DIR]   a dated snapshot of the data (.tar.gz)
 motcua restore FILE        put a backup back onto an empty data dir
 motcua migrate             bring the data up to this version's layout
@@ -106,6 +108,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("close-day", help="expire every ticket still waiting (normally scheduled)")
     _add_common(p)
 
+    p = sub.add_parser("archive", help="append new events to the Parquet archive, trim the stream (normally scheduled)")
+    _add_common(p)
+    p.add_argument("--window-days", type=int, default=35, help="days of events the stream keeps (default 35)")
+
+    p = sub.add_parser("demo-data", help="fill the archive with a realistic backdated history (for the reports)")
+    _add_common(p)
+    p.add_argument("--days", type=int, default=90, help="calendar days before today (default 90)")
+    p.add_argument("--per-day", type=int, default=300, help="tickets on each working day (default 300)")
+    p.add_argument("--seed", type=int, default=1)
+
     p = sub.add_parser("backup", help="write a dated backup archive (Redis snapshot, event archive, config, devices)")
     _add_common(p)
     p.add_argument("--to", default=None, help="where to write it (default: $MOTCUA_BACKUP_DIR, else DATA_DIR/backups)")
@@ -154,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         "device": _cmd_device,
         "config": _cmd_config,
         "close-day": _cmd_close_day,
+        "archive": _cmd_archive,
+        "demo-data": _cmd_demo_data,
         "backup": _cmd_backup,
         "restore": _cmd_restore,
         "migrate": _cmd_migrate,
@@ -347,6 +361,48 @@ def _cmd_close_day(args) -> int:
     async def run(svc):
         n = await svc.tickets.close_day(actor="cli")
         print(f"Đã kết thúc ngày: {n} số còn chờ được đóng.")
+
+    _with_store(args, run)
+    return 0
+
+
+def _cmd_archive(args) -> int:
+    import time
+
+    async def run(svc):
+        cfg = await svc.config.get()
+        done = await svc.archive.run(cfg.site.tz, int(time.time() * 1000), args.window_days)
+        print(
+            f"Đã lưu trữ {done.archived} sự kiện (đến {done.checkpoint or '–'}), "
+            f"đã cắt {done.trimmed} khỏi luồng. / {done.archived} events archived, {done.trimmed} trimmed."
+        )
+
+    _with_store(args, run)
+    return 0
+
+
+def _cmd_demo_data(args) -> int:
+    from datetime import UTC, datetime
+
+    from queue_server.domain.demo import history
+    from queue_server.domain.holidays import is_public_holiday
+
+    if args.days < 1 or args.per_day < 1:
+        print("--days và --per-day phải ≥ 1 / must be at least 1", file=sys.stderr)
+        return 2
+
+    async def run(svc):
+        cfg = await svc.config.get()
+        tz = cfg.site.tz
+        today = datetime.now(UTC).astimezone(tz).date()
+        holiday = is_public_holiday if cfg.hours.public_holidays else (lambda d: False)
+        total = tickets = 0
+        for day, events in history(cfg, today, args.days, args.per_day, args.seed, holiday):
+            # ids are unique per day: the day's ordinal keeps days apart
+            total += await asyncio.to_thread(svc.archive.import_events, events, tz, day.toordinal() * 100_000)
+            tickets += sum(1 for e in events if e["type"] == "issue")
+        await asyncio.to_thread(svc.archive.warm, tz)
+        print(f"Đã tạo {tickets} số, {total} sự kiện trong {args.days} ngày. / {tickets} tickets, {total} events.")
 
     _with_store(args, run)
     return 0

@@ -153,6 +153,17 @@ CATALOG: dict[str, tuple[int, str, str]] = {
     "method_not_allowed": (405, "Phương thức không được hỗ trợ.", "Method not allowed."),
     "config_invalid": (400, "Cấu hình không hợp lệ: {detail}", "Invalid configuration: {detail}"),
     "conflict": (409, "{detail}", "{detail}"),
+    "invalid_period": (
+        400,
+        "Kỳ báo cáo không hợp lệ ({detail}): dùng from và to dạng YYYY-MM-DD, from không sau to.",
+        "Invalid report period ({detail}): send from and to as YYYY-MM-DD, from not after to.",
+    ),
+    "invalid_filter": (400, "Bộ lọc “{filter}” không hợp lệ.", "Invalid filter “{filter}”."),
+    "unsupported_format": (
+        400,
+        "Định dạng “{format}” không được hỗ trợ.",
+        "The format “{format}” is not supported.",
+    ),
     "unavailable": (
         503,
         "Hệ thống tạm thời gián đoạn. Vui lòng thử lại.",

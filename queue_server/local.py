@@ -69,7 +69,7 @@ async def local_stores(explicit_url: str | None, data_dir: Path, config_path: st
     except SystemExit:
         temp = redis_server.start(data_dir / "redis")
         url = temp.url
-    async with _stores(url, config_path) as stores:
+    async with _stores(url, config_path, data_dir) as stores:
         try:
             yield stores
         finally:
@@ -78,10 +78,10 @@ async def local_stores(explicit_url: str | None, data_dir: Path, config_path: st
 
 
 @contextlib.asynccontextmanager
-async def _stores(url: str, config_path: str | None) -> AsyncIterator[Stores]:
+async def _stores(url: str, config_path: str | None, data_dir: Path = Path("var")) -> AsyncIterator[Stores]:
     redis = open_redis(url, max_connections=4)
     try:
-        yield await build_stores(redis, load_toml(config_path))
+        yield await build_stores(redis, load_toml(config_path), data_dir=data_dir)
     finally:
         await redis.aclose()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 from litestar import Litestar, Router
 from litestar.datastructures import State
@@ -22,7 +23,7 @@ from queue_server.api.openapi import document
 from queue_server.api.routes import all_routers
 from queue_server.bootstrap import build_services, build_stores
 from queue_server.domain.config import SiteConfig, load_toml
-from queue_server.jobs import queue_for, schedule_backup, schedule_close_day
+from queue_server.jobs import queue_for, schedule_archive, schedule_backup, schedule_close_day
 from queue_server.live import gcpolicy
 from queue_server.live.board_feed import BoardFeed
 from queue_server.live.broadcaster import Broadcaster
@@ -42,7 +43,7 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
     async def startup(app: Litestar) -> None:
         redis = open_redis(settings.redis_url, settings.redis_max_connections)
         app.state.redis = redis
-        stores = await build_stores(redis, seed or load_toml(settings.config_path))
+        stores = await build_stores(redis, seed or load_toml(settings.config_path), data_dir=settings.data_dir)
         services = build_services(stores, settings)
         broadcaster = Broadcaster(redis, stores.keys.channel)
         await broadcaster.start()
@@ -58,9 +59,12 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
         if json_format is not None:  # log times in the site's time zone
             json_format.tz = cfg.site.tz
         try:  # book tonight's close-day job for the RQ worker (idempotent per day)
+            q = queue_for(settings.redis_url)
+            data_dir = str(Path(settings.data_dir).resolve())
             await asyncio.to_thread(
-                schedule_close_day, queue_for(settings.redis_url), cfg, settings.redis_url, settings.config_path
+                schedule_close_day, q, cfg, settings.redis_url, settings.config_path, data_dir=data_dir
             )
+            await asyncio.to_thread(schedule_archive, q, cfg.site.id, settings.redis_url, data_dir)
         except Exception as e:  # the desk works without it; say so in the log
             log.warning("could not schedule close-day job: %s", e)
         try:  # and tonight's backup (queue_server/backup.py), also idempotent per day

@@ -169,6 +169,10 @@ class Site:
     public_url: str = "http://localhost:8000"
     ticket_footer: str = ""
     notice: str = ""
+    # the PDF report's heading (Nghị định 30/2020): the issuing body, one line
+    # per level with the superior body first, and the place of the date line
+    report_body: str = "TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG"
+    place: str = ""
 
     def label(self, lang: str = "vi") -> str:
         return self.name_en if lang == "en" and self.name_en else self.name
@@ -389,6 +393,16 @@ def parse_config(data: dict[str, Any]) -> SiteConfig:
         public_url=(public_url or "http://localhost:8000").rstrip("/"),
         ticket_footer=c.text(s, "ticket_footer", "site.ticket_footer", required=False),
         notice=c.text(s, "notice", "site.notice", required=False, max_len=500),
+        report_body=c.text(
+            s,
+            "report_body",
+            "site.report_body",
+            required=False,
+            default="TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG",
+            max_len=300,
+        )
+        or "TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG",
+        place=c.text(s, "place", "site.place", required=False, max_len=100),
     )
 
     h = data.get("hours", {})

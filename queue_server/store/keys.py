@@ -98,6 +98,11 @@ class Keys:
         return self._k("evseq")
 
     @property
+    def archive_checkpoint(self) -> str:
+        """The stream id of the newest event archived to Parquet (store/archive.py)."""
+        return self._k("archive", "checkpoint")
+
+    @property
     def channel(self) -> str:
         """Pub/sub channel on which every event is published (not a key)."""
         return self._k("live")

@@ -48,6 +48,7 @@ SCRIPT_NAMES = (
     "no_show_appointments",
     "verify_appointment",
     "forget_appointments",
+    "archive_commit",
 )
 RAW_SCRIPTS = ("rate_limit",)
 

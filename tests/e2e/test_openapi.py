@@ -140,6 +140,8 @@ NOT_JSON = {
     ("get", "/api/voice"): "audio/wav",
     ("get", "/api/tickets/{ticket_id}/qr.svg"): "image/svg+xml",
     ("get", "/api/appointments/{appointment_id}/calendar.ics"): "text/calendar",
+    ("get", "/api/reports/export"): "text/csv",  # or format=xlsx
+    ("get", "/api/events/export"): "text/csv",  # or format=parquet
     ("get", "/metrics"): "text/plain",  # Prometheus exposition
 }
 
