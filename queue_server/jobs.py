@@ -26,11 +26,8 @@ from queue_server.domain.config import SiteConfig, load_toml
 from queue_server.domain.holidays import is_public_holiday
 from queue_server.domain.hours import sessions_on
 from queue_server.settings import Settings
-from queue_server.store.archive import ArchiveRun, EventArchive
-from queue_server.store.config_store import ConfigStore
+from queue_server.store.archive import ArchiveRun
 from queue_server.store.connection import open_redis
-from queue_server.store.keys import Keys
-from queue_server.store.scripts import Scripts
 
 log = logging.getLogger("motcua.jobs")
 
@@ -68,12 +65,7 @@ def close_day(
             expired = await stores.tickets.close_day(actor="system")
             purged = await stores.tickets.purge_tickets(KEEP_TICKETS_DAYS)
             cfg = await stores.config.get()
-            today = datetime.now(UTC).astimezone(cfg.site.tz).date()
-            late_ms = cfg.appointments.checkin_late_minutes * 60_000
-            no_shows = 0
-            for day in (today - timedelta(days=1), today):
-                swept = await stores.appointments.sweep_no_shows(day.strftime("%Y%m%d"), late_ms=late_ms)
-                no_shows += len(swept)
+            no_shows = await sweep_no_shows(stores, cfg)
             forgotten = await forget_personal(stores, cfg)
             return expired, purged, no_shows, forgotten, cfg
         finally:
@@ -96,6 +88,17 @@ def close_day(
     return expired
 
 
+async def sweep_no_shows(stores: Stores, cfg: SiteConfig) -> int:
+    """Mark the appointments of today and yesterday (should a run have been
+    missed) whose check-in window has closed unused as no-shows."""
+    today = datetime.fromtimestamp(stores.appointments.clock() / 1000, UTC).astimezone(cfg.site.tz).date()
+    late_ms = cfg.appointments.checkin_late_minutes * 60_000
+    swept = 0
+    for day in (today - timedelta(days=1), today):
+        swept += len(await stores.appointments.sweep_no_shows(day.strftime("%Y%m%d"), late_ms=late_ms))
+    return swept
+
+
 async def forget_personal(stores: Stores, cfg: SiteConfig, settings: Settings | None = None) -> int:
     """Delete the name and phone of bookings whose slot is more than
     keep_personal_days old, and the outbox messages (they hold phones) as old."""
@@ -113,23 +116,31 @@ def archive_events(
     window_days: int = ARCHIVE_WINDOW_DAYS,
     reschedule: bool = True,
 ) -> dict[str, object]:
-    """Append the events after the archive checkpoint to the daily Parquet
-    files under `data_dir`, then trim the stream to `window_days` (never what
-    is not archived: store/archive.py); then book the next run a minute on."""
+    """The minute's job. First the appointments whose check-in window closed
+    unused become no-shows (today's and yesterday's: at most a minute after
+    the window, not only at close-day); then the events after the archive
+    checkpoint are appended to the daily Parquet files under `data_dir`, and
+    the stream trimmed to `window_days` (never what is not archived:
+    store/archive.py); then the next run is booked a minute on."""
 
-    async def run() -> ArchiveRun:
+    async def run() -> tuple[int, ArchiveRun]:
         redis = open_redis(redis_url, max_connections=4)
         try:
-            keys = Keys(site_id)
-            cfg = await ConfigStore(redis, keys, Scripts(redis), load_toml(None)).get()
-            archive = EventArchive(redis, keys, Scripts(redis), Path(data_dir))
-            return await archive.run(cfg.site.tz, int(time.time() * 1000), window_days)
+            stores = await build_stores(redis, load_toml(None), site_id, data_dir)
+            cfg = await stores.config.get()
+            no_shows = await sweep_no_shows(stores, cfg)
+            return no_shows, await stores.archive.run(cfg.site.tz, int(time.time() * 1000), window_days)
         finally:
             await redis.aclose()
 
-    done = asyncio.run(run())
+    no_shows, done = asyncio.run(run())
     log.info(
-        "archive %s: %d events archived up to %s, %d trimmed", site_id, done.archived, done.checkpoint, done.trimmed
+        "archive %s: %d appointments not checked in, %d events archived up to %s, %d trimmed",
+        site_id,
+        no_shows,
+        done.archived,
+        done.checkpoint,
+        done.trimmed,
     )
     if reschedule:
         schedule_archive(queue_for(redis_url), site_id, redis_url, data_dir, window_days=window_days)

@@ -12,7 +12,7 @@ from redis import Redis as SyncRedis
 
 from queue_server.domain.appointments import AppointmentStatus
 from queue_server.domain.model import TicketStatus
-from queue_server.jobs import close_day, next_close_time, queue_for, schedule_close_day
+from queue_server.jobs import archive_events, close_day, next_close_time, queue_for, schedule_close_day
 from tests.helpers import appointment_store, make_slot, make_store, run_sync, test_config
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -89,3 +89,30 @@ def test_schedule_is_idempotent(redis_url):
     assert j1 == j2 == f"close-day-{cfg.site.id}-20261125"
     assert len([j for j in q.scheduled_job_registry.get_job_ids() if j == j1]) == 1
     SyncRedis.from_url(redis_url).close()
+
+
+def test_the_minute_job_marks_a_missed_appointment_without_waiting_for_close_day(redis_url, tmp_path):
+    """Issue #10: an appointment not checked in by the end of its window is a
+    no-show within a minute (the archive job's run), not only at close-day."""
+    cfg = test_config()
+    missed = run_sync(book_a_missed_appointment(redis_url, cfg))
+    q = queue_for(redis_url)
+    job = q.enqueue(archive_events, redis_url, cfg.site.id, str(tmp_path), 35, False)
+    subprocess.run(
+        [sys.executable, "-m", "queue_server.cli", "worker", "--burst", "--redis-url", redis_url],
+        check=True,
+        timeout=60,
+        capture_output=True,
+    )
+    job.refresh()
+    assert job.get_status() == "finished", job.exc_info
+
+    async def check():
+        s = await make_store(redis_url, cfg)
+        try:
+            assert (await appointment_store(s).get(missed)).status == AppointmentStatus.NO_SHOW
+            return [f["type"] for _, f in await s.redis.xrange(s.keys.events)].count("appointment_no_show")
+        finally:
+            await s.redis.aclose()
+
+    assert run_sync(check()) == 1
