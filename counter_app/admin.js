@@ -1,5 +1,5 @@
 // Admin pages: site and hours, holidays, categories, work-profile matrix,
-// users, devices, display notice and voice, printer status, audit log.
+// users, devices, display notice and voice, printer status, audit log, backups.
 "use strict";
 (() => {
   const $ = (id) => document.getElementById(id);
@@ -86,9 +86,16 @@
       paper_offline: "Unknown (printer not connected)", no_errors: "None",
     },
   };
+  // the backup tab (issue 14): the last backup's result
+  Object.assign(T.vi, { t_backup: "Sao lưu", b_last: "Lần sao lưu cuối", b_file: "Tệp", b_size: "Dung lượng",
+    b_result: "Kết quả", b_error: "Lỗi", b_ok: "Thành công", b_failed: "Thất bại", b_none: "Chưa có bản sao lưu nào.",
+    b_keep: "Giữ lại (ngày)", b_dir: "Thư mục", b_help: "Sao lưu tự động mỗi ngày; sao lưu ngay bằng lệnh `motcua backup`, khôi phục bằng `motcua restore TỆP`." });
+  Object.assign(T.en, { t_backup: "Backups", b_last: "Last backup", b_file: "File", b_size: "Size",
+    b_result: "Result", b_error: "Error", b_ok: "Succeeded", b_failed: "Failed", b_none: "No backup yet.",
+    b_keep: "Kept (days)", b_dir: "Folder", b_help: "A backup is made every day; `motcua backup` makes one now, `motcua restore FILE` restores one." });
   const t = (k, v) => MC.t(T, k, v);
   const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-  const TABS = ["general", "categories", "matrix", "users", "devices", "display", "printer", "audit"];
+  const TABS = ["general", "categories", "matrix", "users", "devices", "display", "printer", "audit", "backup"];
   const S = { tab: localStorage.getItem("motcua.admin.tab") || "general", cfg: null, user: null };
 
   function say(text, kind = "ok", problems) {
@@ -149,7 +156,7 @@
     const nav = $("tabs"); nav.textContent = "";
     for (const k of TABS) nav.append(E("button", { class: k === S.tab ? "on" : "", "data-tab": k, onclick: () => { say(""); open(k); } }, t("t_" + k)));
     const panel = $("panel"); panel.textContent = "";
-    ({ general, categories, matrix, users, devices, display, printer, audit })[S.tab](panel);
+    ({ general, categories, matrix, users, devices, display, printer, audit, backup })[S.tab](panel);
   }
 
   // -- site, hours, holidays ---------------------------------------------------------------
@@ -416,6 +423,29 @@
       E("table", { id: "audit" }, E("thead", {}, E("tr", {}, ["ts", "actor", "action", "audit_target", "detail"].map((k) => E("th", {}, t(k))))),
         E("tbody", {}, r.entries.map((e) => E("tr", {}, E("td", {}, MC.dateTime(e.ts, S.cfg.site.timezone)),
           E("td", {}, e.actor), E("td", {}, e.action), E("td", {}, e.target), E("td", {}, JSON.stringify(e.detail))))))));
+  }
+
+  // -- backups: the last result of `motcua backup` or the daily job ----------------------------------------------
+  async function backup(panel) {
+    const box = E("div", { class: "card", id: "backup" }, E("h2", {}, t("t_backup")));
+    panel.append(box);
+    try {
+      const r = await MC.api("GET", "/api/admin/backup");
+      const item = (k, v, cls) => [E("dt", {}, t(k)), E("dd", { class: cls || "" }, v)];
+      const b = r.last;
+      box.append(E("dl", { id: "backup-status", class: "facts", "data-ok": b ? String(b.ok) : "none" },
+        item("b_last", b ? MC.dateTime(b.at, S.cfg.site.timezone) : t("b_none")),
+        b ? item("b_result", E("span", { class: "pill " + (b.ok ? "open" : "closed") }, t(b.ok ? "b_ok" : "b_failed"))) : [],
+        b && b.ok ? item("b_file", b.file) : [],
+        b && b.ok ? item("b_size", `${(b.size / 1e6).toFixed(1)} MB`) : [],
+        b && !b.ok ? item("b_error", b.error, "err") : [],
+        item("b_keep", String(r.keep_days)),
+        item("b_dir", r.dir)));
+    } catch (e) {
+      box.append(E("p", { class: "muted", id: "backup-status" }, e.message));
+    }
+    box.append(E("p", { class: "muted" }, t("b_help")));
+    box.append(E("button", { class: "act", onclick: () => open("backup") }, t("refresh")));
   }
 
   boot();

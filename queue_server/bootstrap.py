@@ -15,16 +15,19 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
-from queue_server.adapters.jobs import RqJobQueue
+from queue_server.adapters.jobs import QUEUE_NAME, RqJobQueue
 from queue_server.adapters.notify import ConfiguredNotifier, Outbox
 from queue_server.domain.config import SiteConfig
 from queue_server.services.admin import AdminService
 from queue_server.services.appointments import AppointmentService
 from queue_server.services.auth import AuthService
+from queue_server.services.backups import BackupStatus
 from queue_server.services.board import BoardService
 from queue_server.services.counters import CounterService
 from queue_server.services.display import DisplayService
+from queue_server.services.health import HealthService
 from queue_server.services.limits import Limits
+from queue_server.services.metrics import MetricsService
 from queue_server.services.notify import JobQueue, Notifier, OutboxService
 from queue_server.services.printing import PrintService
 from queue_server.services.ratings import RatingService
@@ -37,9 +40,11 @@ from queue_server.store.accounts import Accounts
 from queue_server.store.appointments import AppointmentStore
 from queue_server.store.archive import EventArchive
 from queue_server.store.audit import AuditLog
+from queue_server.store.backups import BackupLog
 from queue_server.store.config_store import ConfigStore
 from queue_server.store.display_settings import DisplaySettings
 from queue_server.store.events import EventLog
+from queue_server.store.health import HealthProbe
 from queue_server.store.keys import Keys
 from queue_server.store.pairing import Pairings
 from queue_server.store.printing import PrintQueue
@@ -64,6 +69,8 @@ class Stores:
     limiter: RateLimiter
     appointments: AppointmentStore
     archive: EventArchive
+    health: HealthProbe
+    backups: BackupLog
 
 
 async def build_stores(
@@ -89,6 +96,8 @@ async def build_stores(
         limiter=RateLimiter(redis, scripts, keys),
         appointments=AppointmentStore(redis, keys, scripts),
         archive=EventArchive(redis, keys, scripts, Path(data_dir)),
+        health=HealthProbe(redis),
+        backups=BackupLog(redis, keys),
     )
 
 
@@ -112,6 +121,9 @@ class Services:
     notifier: Notifier
     supervisor: SupervisorService
     reports: ReportService
+    health: HealthService
+    metrics: MetricsService
+    backups: BackupStatus
 
 
 def outbox_dir(settings: Settings) -> Path:
@@ -148,4 +160,9 @@ def build_services(
         notifier=notifier,
         supervisor=SupervisorService(s.config, s.tickets, s.events),
         reports=ReportService(s.config, s.archive),
+        health=HealthService(
+            s.health, s.printing, settings.data_dir, QUEUE_NAME, settings.min_free_disk_mb, settings.ready_require
+        ),
+        metrics=MetricsService(s.config, s.tickets, s.printing),
+        backups=BackupStatus(s.backups, settings),
     )

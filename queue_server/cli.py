@@ -10,6 +10,10 @@ motcua device add NAME ... create a device token (shown once)
 motcua config check        validate the site configuration
 motcua demo-data           a realistic backdated history in the archive
 motcua archive             append new events to the Parquet archive, trim the stream
+motcua backup [--to DIR]   a dated snapshot of the data (.tar.gz)
+motcua restore FILE        put a backup back onto an empty data dir
+motcua migrate             bring the data up to this version's layout
+motcua service install     systemd units to run it for years
 motcua test                install what the suite needs, then run it
 """
 
@@ -114,6 +118,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--per-day", type=int, default=300, help="tickets on each working day (default 300)")
     p.add_argument("--seed", type=int, default=1)
 
+    p = sub.add_parser("backup", help="write a dated backup archive (Redis snapshot, event archive, config, devices)")
+    _add_common(p)
+    p.add_argument("--to", default=None, help="where to write it (default: $MOTCUA_BACKUP_DIR, else DATA_DIR/backups)")
+    p.add_argument("--keep-days", type=int, default=None, help="delete backups older than this (default 14)")
+
+    p = sub.add_parser("restore", help="restore a backup onto an empty data dir (refuses a live one)")
+    p.add_argument("file")
+    p.add_argument(
+        "--data-dir", default=os.environ.get("MOTCUA_DATA_DIR", "var"), help="where local data lives (default ./var)"
+    )
+    p.add_argument("--force", action="store_true", help="restore over existing data (moved aside, not deleted)")
+
+    p = sub.add_parser("migrate", help="run the data migrations (also run by up and serve at start)")
+    _add_common(p)
+    p.add_argument("--all", action="store_true", help="every site found in Redis, not only the configured one")
+
+    p = sub.add_parser("service", help="systemd units (Ubuntu, Debian; WSL2 with systemd)")
+    ss = p.add_subparsers(dest="action", required=True)
+    a = ss.add_parser("install", help="write systemd units for motcua up (or API, worker, print agent with --split)")
+    a.add_argument("--dry-run", action="store_true", help="print the units, write nothing")
+    a.add_argument("--split", action="store_true", help="API, worker and print agent as units of their own")
+    a.add_argument("--user", default=None, help="the account the units run as (default: the one calling sudo)")
+    a.add_argument("--data-dir", default=os.environ.get("MOTCUA_DATA_DIR", "var"), help="the data dir (default ./var)")
+    a.add_argument("--config", default=os.environ.get("MOTCUA_CONFIG"), help="site TOML")
+    a.add_argument("--port", type=int, default=8000)
+    a.add_argument("--redis-url", default="redis://127.0.0.1:6379/0", help="--split: the system's Redis")
+    a.add_argument("--printer", default=None, help="--split: the print agent's --printer (default: virtual)")
+    a.add_argument("--unit-dir", default="/etc/systemd/system", help="where to write the units")
+
     p = sub.add_parser("test", help="install what the suite needs (Chromium, redis-server) and run pytest")
     p.add_argument("pytest_args", nargs=argparse.REMAINDER)
     return parser
@@ -135,6 +168,10 @@ def main(argv: list[str] | None = None) -> int:
         "close-day": _cmd_close_day,
         "archive": _cmd_archive,
         "demo-data": _cmd_demo_data,
+        "backup": _cmd_backup,
+        "restore": _cmd_restore,
+        "migrate": _cmd_migrate,
+        "service": _cmd_service,
         "test": _cmd_test,
     }[args.command]
     try:
@@ -168,11 +205,14 @@ def _cmd_config(args) -> int:
 def _cmd_serve(args) -> int:
     import uvicorn
 
-    from queue_server.local import resolve_redis_url
+    from queue_server.local import prepare_schema, resolve_redis_url
 
     os.environ["MOTCUA_REDIS_URL"] = resolve_redis_url(args.redis_url, Path(args.data_dir))
     if args.config:
         os.environ["MOTCUA_CONFIG"] = str(Path(args.config).resolve())
+    code = prepare_schema(os.environ["MOTCUA_REDIS_URL"], os.environ.get("MOTCUA_CONFIG"), quiet=True)
+    if code:  # data newer than this code: refuse, non-zero
+        return code
     os.environ["MOTCUA_DATA_DIR"] = args.data_dir
     uvicorn.run(
         "queue_server.api.app:create_app",
@@ -365,6 +405,97 @@ def _cmd_demo_data(args) -> int:
         print(f"Đã tạo {tickets} số, {total} sự kiện trong {args.days} ngày. / {tickets} tickets, {total} events.")
 
     _with_store(args, run)
+    return 0
+
+
+def _cmd_backup(args) -> int:
+    from queue_server import redis_server
+    from queue_server.backup import BackupError, run_backup
+    from queue_server.local import resolve_redis_url
+    from queue_server.settings import Settings
+
+    data_dir = Path(args.data_dir)
+    settings = Settings.from_env(data_dir=data_dir)
+    dest = Path(args.to) if args.to else settings.backup_path
+    keep = args.keep_days if args.keep_days is not None else settings.backup_keep_days
+    temp = None
+    try:
+        url = resolve_redis_url(args.redis_url, data_dir)
+    except SystemExit:  # nothing running: the data dir's own server, for the length of the command
+        temp = redis_server.start(data_dir / "redis")
+        url = temp.url
+    try:
+
+        async def site(svc):
+            return await svc.config.get()
+
+        cfg = _with_store(argparse.Namespace(redis_url=url, data_dir=args.data_dir, config=args.config), site)
+        result = run_backup(url, data_dir, dest, cfg.site.id, cfg.site.tz, keep)
+    except BackupError as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    finally:
+        if temp:
+            temp.stop()
+    print(f"Đã sao lưu / backed up: {result.file} ({result.size:,} bytes)")
+    return 0
+
+
+def _cmd_restore(args) -> int:
+    from queue_server.backup import BackupError, restore
+
+    try:
+        out = restore(Path(args.file), Path(args.data_dir), force=args.force)
+    except BackupError as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    print(
+        f"Đã khôi phục bản sao lưu {out['created_at']} của {out['site']} vào {Path(args.data_dir).resolve()}: "
+        f"{out['keys']} khoá. / Restored the {out['created_at']} backup of {out['site']}: {out['keys']} keys."
+    )
+    for aside in out["moved"]:
+        print(f"  Dữ liệu cũ được giữ ở / the old data is kept in: {aside}")
+    print("Chạy `motcua up` để khởi động. / Run `motcua up` to start.")
+    return 0
+
+
+def _cmd_migrate(args) -> int:
+    from queue_server import redis_server
+    from queue_server.local import prepare_schema, resolve_redis_url
+
+    temp = None
+    try:
+        url = resolve_redis_url(args.redis_url, Path(args.data_dir))
+    except SystemExit:  # nothing running: the data dir's own server, for the length of the command
+        temp = redis_server.start(Path(args.data_dir) / "redis")
+        url = temp.url
+    try:
+        return prepare_schema(url, args.config, all_sites=args.all)
+    finally:
+        if temp:
+            temp.stop()
+
+
+def _cmd_service(args) -> int:
+    from queue_server.service import ServiceOptions, default_user, install
+
+    opts = ServiceOptions(
+        data_dir=Path(args.data_dir).absolute(),
+        user=args.user or default_user(),
+        port=args.port,
+        config=Path(args.config).absolute() if args.config else None,
+        split=args.split,
+        redis_url=args.redis_url,
+        printer=args.printer,
+    )
+    try:
+        print(install(opts, Path(args.unit_dir), dry_run=args.dry_run))
+    except PermissionError as e:
+        print(
+            f"Không ghi được {e.filename}: hãy chạy bằng sudo. / Cannot write {e.filename}: run it with sudo.",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

@@ -66,6 +66,11 @@ CATALOG: dict[str, tuple[int, str, str]] = {
         "Choose one category or one counter to transfer to.",
     ),
     "unauthorized": (401, "Vui lòng đăng nhập.", "Please log in."),
+    "metrics_unauthorized": (
+        401,
+        "Cần mã truy cập số liệu hợp lệ (MOTCUA_METRICS_TOKEN).",
+        "A valid metrics token is required (MOTCUA_METRICS_TOKEN).",
+    ),
     "login_failed": (401, "Sai tên đăng nhập hoặc mật khẩu.", "Wrong username or password."),
     "account_locked": (
         429,

@@ -11,6 +11,9 @@ import asyncio
 import logging
 import time
 from datetime import UTC, datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 from redis import Redis as SyncRedis
@@ -207,6 +210,73 @@ def schedule_close_day(
             data_dir,
             job_id=job_id,
             description=f"close day {at:%Y-%m-%d} for {cfg.site.id}",
+        )
+    return job_id
+
+
+# -- the daily backup (queue_server/backup.py) ------------------------------------------------------
+# Site local time of the daily backup: after the afternoon session and its close-day run.
+BACKUP_AT = dtime(18, 15)
+
+
+def backup_job(
+    redis_url: str,
+    site_id: str,
+    timezone: str,
+    data_dir: str,
+    backup_dir: str,
+    keep_days: int,
+    reschedule: bool = True,
+) -> dict:
+    """Write the day's backup into `backup_dir`, delete those older than
+    `keep_days`, keep the result for the admin page; then book tomorrow's."""
+    from queue_server.backup import BackupError, run_backup
+
+    tz = ZoneInfo(timezone)
+    try:
+        result = run_backup(redis_url, Path(data_dir), Path(backup_dir), site_id, tz, keep_days).to_dict()
+        log.info("backup %s: %s (%d bytes)", site_id, result["file"], result["size"])
+    except BackupError as e:  # recorded for the admin page already
+        log.error("backup %s failed: %s", site_id, e)
+        result = {"ok": False, "error": str(e)}
+    finally:
+        if reschedule:
+            schedule_backup(queue_for(redis_url), site_id, timezone, redis_url, data_dir, backup_dir, keep_days)
+    return result
+
+
+def next_backup_time(tz: ZoneInfo, now: datetime) -> datetime:
+    local = now.astimezone(tz)
+    at = datetime.combine(local.date(), BACKUP_AT, tzinfo=tz)
+    return at if at > local else at + timedelta(days=1)
+
+
+def schedule_backup(
+    queue: Queue,
+    site_id: str,
+    timezone: str,
+    redis_url: str,
+    data_dir: str,
+    backup_dir: str,
+    keep_days: int,
+    now: datetime | None = None,
+) -> str:
+    """Book the daily backup once per site and day (the job id dedupes)."""
+    at = next_backup_time(ZoneInfo(timezone), now or datetime.now(UTC))
+    job_id = f"backup-{site_id}-{at:%Y%m%d}"
+    if queue.fetch_job(job_id) is None:
+        queue.enqueue_at(
+            at,
+            backup_job,
+            redis_url,
+            site_id,
+            timezone,
+            data_dir,
+            backup_dir,
+            keep_days,
+            job_id=job_id,
+            description=f"backup {at:%Y-%m-%d} for {site_id}",
+            job_timeout=1800,
         )
     return job_id
 

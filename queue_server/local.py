@@ -22,6 +22,7 @@ from queue_server import redis_server
 from queue_server.bootstrap import Stores, build_stores
 from queue_server.domain.config import load_toml
 from queue_server.store.connection import open_redis
+from queue_server.store.keys import Keys
 
 DEFAULT_REDIS_PORT = 6390
 
@@ -83,6 +84,67 @@ async def _stores(url: str, config_path: str | None, data_dir: Path = Path("var"
         yield await build_stores(redis, load_toml(config_path), data_dir=data_dir)
     finally:
         await redis.aclose()
+
+
+async def _migrate(url: str, site_ids: list[str]) -> list[Any]:
+    from queue_server.store import migrations
+
+    redis = open_redis(url, max_connections=2)
+    try:
+        return [await migrations.migrate(redis, Keys(site)) for site in site_ids]
+    finally:
+        await redis.aclose()
+
+
+async def _site_ids(url: str) -> list[str]:
+    redis = open_redis(url, max_connections=2)
+    try:
+        found = {k[len("mc:{") : k.index("}:")] async for k in redis.scan_iter(match="mc:{*}:*", count=1000)}
+        return sorted(found)
+    finally:
+        await redis.aclose()
+
+
+def _say(text: str, error: bool = False) -> None:
+    """A line for the terminal, or, with MOTCUA_LOG_JSON=true, a JSON log line
+    like the API's (api/jsonlog.py), so the log stays one object per line."""
+    from queue_server.settings import _env_bool
+
+    stream = sys.stderr if error else sys.stdout
+    if not _env_bool("MOTCUA_LOG_JSON", False):
+        print(text, file=stream)
+        return
+    import logging
+
+    from queue_server.api.jsonlog import JsonFormatter
+
+    level = logging.ERROR if error else logging.INFO
+    record = logging.LogRecord("motcua.migrations", level, __file__, 0, text, None, None)
+    print(JsonFormatter().format(record), file=stream, flush=True)
+
+
+def prepare_schema(url: str, config_path: str | None, all_sites: bool = False, quiet: bool = False) -> int:
+    """Check the data's schema version and run the migrations it needs
+    (store/migrations.py), for the configured site (or every site in Redis).
+    0 when the data is ready; 3, with a clear message, when it is newer than
+    this code or another process is migrating it."""
+    from queue_server.store.migrations import MigrationBusy, SchemaTooNew
+
+    sites = {load_toml(config_path).site.id}
+    if all_sites:
+        sites |= set(asyncio.run(_site_ids(url)))
+    try:
+        reports = asyncio.run(_migrate(url, sorted(sites)))
+    except (SchemaTooNew, MigrationBusy) as e:
+        _say(str(e), error=True)
+        return 3
+    for r in reports:
+        for line in r.applied:
+            _say(f"Nâng cấp dữ liệu / migrated {r.site}: {line}")
+        if not quiet and not r.applied:
+            state = "mới, đã ghi phiên bản / new, stamped" if r.fresh else "đã cập nhật / up to date"
+            _say(f"{r.site}: lược đồ / schema v{r.version} ({state})")
+    return 0
 
 
 def _port_free(port: int) -> bool:
@@ -208,6 +270,11 @@ def run_up(args) -> int:
         if redis_proc:
             redis_proc.stop()
         return 2
+    code = prepare_schema(url, config_path, quiet=True)  # migrations; refuses data newer than this code
+    if code:
+        if redis_proc:
+            redis_proc.stop()
+        return code
     _run_file(data_dir).write_text(json.dumps({"redis_url": url, "pid": os.getpid(), "port": args.port}))
 
     seeded = asyncio.run(seed_site(url, config_path, data_dir, port=args.port))

@@ -69,7 +69,10 @@ def start(
     binary: str | None = None,
     wait: float = 15.0,
     log_to: str | Path | None = None,
+    appendonly: bool = True,
 ) -> RedisProcess:
+    """`appendonly=False` only to load a restored RDB (backup.restore), which
+    then turns AOF on before the server is used."""
     data_dir = Path(data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
@@ -82,7 +85,7 @@ def start(
         "--dir",
         str(data_dir),
         "--appendonly",
-        "yes",
+        "yes" if appendonly else "no",
         "--appendfsync",
         "always",
         "--save",

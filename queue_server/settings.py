@@ -34,6 +34,17 @@ class Settings:
     # full garbage collections only when the board is quiet (queue_server/gcpolicy.py);
     # off = CPython's own thresholds
     gc_deferred: bool = True
+    # /readyz: the data dir's file system needs this much free space
+    min_free_disk_mb: int = 500
+    # /readyz: the checks that make it 503 (services/health.py)
+    ready_require: tuple[str, ...] = ("redis", "aof", "disk")
+    # /metrics answers only with `Authorization: Bearer <token>`; empty = /metrics is off (401)
+    metrics_token: str = ""
+    # logs as one JSON object per line (api/jsonlog.py)
+    log_json: bool = False
+    # backups (queue_server/backup.py): where, and how many days they are kept
+    backup_dir: Path | None = None  # None = data_dir/backups
+    backup_keep_days: int = 14
     extra: dict = field(default_factory=dict)
 
     @property
@@ -41,6 +52,10 @@ class Settings:
         # one more than the cores: while one thread holds the GIL to pick up
         # its sockets, the cores stay busy sending (bench/bench_display.py)
         return self.fanout_threads if self.fanout_threads > 0 else min(4, (os.cpu_count() or 1) + 1)
+
+    @property
+    def backup_path(self) -> Path:
+        return self.backup_dir or self.data_dir / "backups"
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -60,6 +75,14 @@ class Settings:
             redis_max_connections=int(env.get("MOTCUA_REDIS_MAX_CONNECTIONS", "64")),
             fanout_threads=int(env.get("MOTCUA_FANOUT_THREADS", "0")),
             gc_deferred=_env_bool("MOTCUA_GC_DEFERRED", True),
+            min_free_disk_mb=int(env.get("MOTCUA_MIN_FREE_DISK_MB", "500")),
+            ready_require=tuple(
+                x.strip() for x in env.get("MOTCUA_READY_REQUIRE", "redis,aof,disk").split(",") if x.strip()
+            ),
+            metrics_token=env.get("MOTCUA_METRICS_TOKEN", ""),
+            log_json=_env_bool("MOTCUA_LOG_JSON", False),
+            backup_dir=Path(env["MOTCUA_BACKUP_DIR"]) if env.get("MOTCUA_BACKUP_DIR") else None,
+            backup_keep_days=int(env.get("MOTCUA_BACKUP_KEEP_DAYS", "14")),
         )
         if overrides:
             s = cls(**{**s.__dict__, **overrides})

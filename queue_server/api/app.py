@@ -13,16 +13,17 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
 from queue_server import __version__
-from queue_server.api import logsafe
+from queue_server.api import jsonlog, logsafe
 from queue_server.api.context import LiveContext
 from queue_server.api.deps import provide_caller, provide_live, provide_services, provide_user
 from queue_server.api.gate import request_gate
 from queue_server.api.http import EXCEPTION_HANDLERS, limit_guard, schema_not_found
+from queue_server.api.metrics import Metrics, metrics_middleware
 from queue_server.api.openapi import document
 from queue_server.api.routes import all_routers
 from queue_server.bootstrap import build_services, build_stores
 from queue_server.domain.config import SiteConfig, load_toml
-from queue_server.jobs import queue_for, schedule_archive, schedule_close_day
+from queue_server.jobs import queue_for, schedule_archive, schedule_backup, schedule_close_day
 from queue_server.live import gcpolicy
 from queue_server.live.board_feed import BoardFeed
 from queue_server.live.broadcaster import Broadcaster
@@ -47,12 +48,16 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
         broadcaster = Broadcaster(redis, stores.keys.channel)
         await broadcaster.start()
         feed = BoardFeed(services.board, fanout_threads=settings.fanout_thread_count).attach(broadcaster)
+        feed.fanout_observer = app.state.metrics.fanout.observe
         gc_task = None
         if settings.gc_deferred:
             gc_task = gcpolicy.GcKeeper().start(lambda: broadcaster.last_event_at)
         app.state.services = services
         app.state.live = LiveContext(broadcaster=broadcaster, board_feed=feed, gc_task=gc_task)
         cfg = await stores.config.get()
+        json_format = getattr(app.state, "json_log_format", None)
+        if json_format is not None:  # log times in the site's time zone
+            json_format.tz = cfg.site.tz
         try:  # book tonight's close-day job for the RQ worker (idempotent per day)
             q = queue_for(settings.redis_url)
             data_dir = str(Path(settings.data_dir).resolve())
@@ -62,6 +67,19 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
             await asyncio.to_thread(schedule_archive, q, cfg.site.id, settings.redis_url, data_dir)
         except Exception as e:  # the desk works without it; say so in the log
             log.warning("could not schedule close-day job: %s", e)
+        try:  # and tonight's backup (queue_server/backup.py), also idempotent per day
+            await asyncio.to_thread(
+                schedule_backup,
+                queue_for(settings.redis_url),
+                cfg.site.id,
+                cfg.site.timezone,
+                settings.redis_url,
+                str(settings.data_dir.resolve()),
+                str(settings.backup_path.resolve()),
+                settings.backup_keep_days,
+            )
+        except Exception as e:
+            log.warning("could not schedule the backup job: %s", e)
 
     async def shutdown(app: Litestar) -> None:
         live = getattr(app.state, "live", None)
@@ -84,7 +102,7 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
         on_startup=[startup],
         on_shutdown=[shutdown],
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_gate],
+        middleware=[metrics_middleware, request_gate],
         request_max_body_size=DEFAULT_MAX_BODY,
         openapi_config=OpenAPIConfig(
             title="motcua API",
@@ -95,11 +113,15 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
             ),
             description="Hệ thống xếp hàng – bộ phận một cửa cấp xã",
         ),
-        state=State({"settings": settings}),
+        state=State({"settings": settings, "metrics": Metrics()}),
         debug=False,
     )
     document(app)  # error replies and request bodies in the OpenAPI
     # after Litestar set up its own logging: no forged lines, no NUL from a request's path
     logsafe.install("", "uvicorn", "litestar")
     logsafe.install_redaction("uvicorn.access")
+    if settings.log_json:  # one JSON object per line (api/jsonlog.py)
+        app.state.json_log_format = jsonlog.install(
+            seed.site.tz if seed else None, "", "uvicorn", "uvicorn.error", "uvicorn.access", "litestar"
+        )
     return app

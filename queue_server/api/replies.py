@@ -579,3 +579,41 @@ class SupervisorSnapshot(TypedDict):
     counters: list[SupervisorCounter]
     today: SupervisorToday
     alerts: list[SupervisorAlert]
+
+
+# -- operations (issue 14) ----------------------------------------------------------------------------
+class ReadyCheck(TypedDict):
+    ok: bool
+    required: bool
+    """Whether a failure of this check makes /readyz 503."""
+    reason: str
+    reason_en: str
+
+
+class ReadyChecks(TypedDict):
+    redis: ReadyCheck
+    aof: ReadyCheck
+    disk: ReadyCheck
+    worker: ReadyCheck
+    printer: ReadyCheck
+
+
+class Readiness(TypedDict):
+    status: Literal["ok"]
+    checks: ReadyChecks
+
+
+class BackupResult(TypedDict):
+    at: str
+    """ISO 8601 in the site's time zone."""
+    file: str
+    """The archive's path ('' when it failed)."""
+    size: int
+    ok: bool
+    error: str
+
+
+class BackupStatus(TypedDict):
+    last: BackupResult | None
+    keep_days: int
+    dir: str

@@ -16,6 +16,7 @@ import logging
 from redis.asyncio import Redis
 
 from queue_server.live.hub import TICK, Hub
+from queue_server.store.connection import STATS
 
 log = logging.getLogger("motcua.live")
 
@@ -53,10 +54,14 @@ class Broadcaster(Hub):
 
     async def _run(self) -> None:
         backoff = 0.2
+        lost = False
         while True:
             pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(self._channel)
+                if lost:
+                    STATS.reconnects += 1
+                    lost = False
                 self._ready.set()
                 backoff = 0.2
                 # after a lost subscription, tell subscribers to resync
@@ -76,6 +81,8 @@ class Broadcaster(Hub):
                     await pubsub.aclose()
                 raise
             except Exception as e:  # Redis restarted or the network blinked
+                STATS.errors += 1
+                lost = True
                 log.warning("event subscription lost (%s); retrying in %.1fs", e, backoff)
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()

@@ -79,6 +79,8 @@ class Hub:
         self.last_frame_at = 0.0  # loop time of the last fast-path fan-out
         self.last_event_at = time.monotonic()  # of the last message other than a tick
         self.idle_ping_seconds = 15.0  # a fast-path socket hears at least this often
+        # called with the seconds each board message's fan-out took (/metrics)
+        self.fanout_observer: Callable[[float], None] | None = None
 
     def subscribe(self) -> Subscription:
         sub = Subscription(self._queue_size, self)
@@ -153,8 +155,11 @@ class Hub:
                 log.exception("event listener failed")
         frame = event.get("_frame")
         if frame is not None:
+            started = time.perf_counter()
             try:
                 self._publish_frame(event, frame)
+                if self.fanout_observer is not None:
+                    self.fanout_observer(time.perf_counter() - started)
             except Exception:  # never stops the feed; sockets resync on their next gap
                 log.exception("fan-out of event %s failed", event.get("seq"))
             return

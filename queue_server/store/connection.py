@@ -87,6 +87,21 @@ def is_repeatable(command_name: object) -> bool:
     return _repeatable.get() or str(command_name).upper() in REPEATABLE
 
 
+class RedisStats:
+    """Counts of this process's trouble with Redis, for `/metrics`: errors
+    (every connection or timeout error a command met, retried or not) and
+    reconnects (a command that went through after failing, a pub/sub
+    subscription made again)."""
+
+    def __init__(self) -> None:
+        self.errors = 0
+        self.reconnects = 0
+
+
+# One per process: the counters of every client it opens.
+STATS = RedisStats()
+
+
 class OutcomeUnknown(RedisError):
     """The connection broke after a command that is not repeatable was sent:
     it may or may not have run, so it is not sent again."""
@@ -113,8 +128,12 @@ class BoundedRetry(Retry):
         failures = 0
         while True:
             try:
-                return await do()
+                result = await do()
+                if failures:
+                    STATS.reconnects += 1
+                return result
             except self._supported_errors as error:
+                STATS.errors += 1
                 if is_retryable and not is_retryable(error):
                     raise
                 failures += 1
@@ -151,6 +170,7 @@ async def _once(conn: Any, send: Callable[[], Awaitable[T]]) -> T:
     except BusyLoadingError:
         raise  # refused while loading: it did not run, retry it
     except (RedisConnectionError, RedisTimeoutError) as e:
+        STATS.errors += 1
         await conn.disconnect(nowait=True)
         raise OutcomeUnknown(f"connection lost after the command was sent: {e}") from e
 

@@ -26,6 +26,12 @@ def priority_queue(category: str) -> str:
     return f"qp:{category}"
 
 
+def rq_workers_key(queue_name: str) -> str:
+    """RQ's own set of the workers listening on a queue (members are their
+    hash keys, ``rq:worker:<name>``); not a site's key: RQ names it."""
+    return f"rq:workers:{queue_name}"
+
+
 def counter_queue(counter: int) -> str:
     return f"qc:{counter}"
 
@@ -105,6 +111,21 @@ class Keys:
     @property
     def config(self) -> str:
         return self._k("config")
+
+    @property
+    def schema_version(self) -> str:
+        """STRING the layout version of this site's data (store/migrations.py); absent = 1."""
+        return self._k("schema")
+
+    @property
+    def migration_lock(self) -> str:
+        """STRING held (with a TTL) while one process migrates the site."""
+        return self._k("schema", "lock")
+
+    @property
+    def backup_last(self) -> str:
+        """STRING JSON {at, file, size, ok, error}: the last backup's result (store/backups.py)."""
+        return self._k("backup", "last")
 
     @property
     def settings(self) -> str:

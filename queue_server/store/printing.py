@@ -152,6 +152,20 @@ class PrintQueue:
             return {"state": "not_printed", "attempts": None, "error": "", "reason": entry.get("reason", "")}
         return {"state": "none", "attempts": 0, "error": ""}
 
+    async def counts(self) -> dict[str, int]:
+        """Print jobs by state: queued (due, waiting for an agent), in_flight
+        (sent to an agent and not answered yet, or waiting to be retried), printed (acked in the last DONE_TTL_MS)
+        and not_printed (first prints dropped unprinted). One round trip."""
+        k = self.keys
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hlen(k.print_jobs())
+        pipe.zcount(k.print_due, "-inf", self.clock())
+        pipe.hlen(k.print_done)
+        pipe.hlen(k.print_skipped)
+        pending, due, done, skipped = (int(x) for x in await pipe.execute())
+        due = min(due, pending)
+        return {"queued": due, "in_flight": pending - due, "printed": done, "not_printed": skipped}
+
     async def not_printed(self, limit: int = 10) -> list[dict[str, Any]]:
         """The latest first prints dropped unprinted, newest first."""
         rows = await self.redis.lrange(self.keys.print_skipped_recent, 0, limit - 1)

@@ -142,6 +142,7 @@ NOT_JSON = {
     ("get", "/api/appointments/{appointment_id}/calendar.ics"): "text/calendar",
     ("get", "/api/reports/export"): "text/csv",  # or format=xlsx
     ("get", "/api/events/export"): "text/csv",  # or format=parquet
+    ("get", "/metrics"): "text/plain",  # Prometheus exposition
 }
 
 

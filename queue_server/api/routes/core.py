@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from litestar import Request, Router, get
+from litestar import Request, Response, Router, get
 
 from queue_server import __version__
 from queue_server.api import replies
@@ -16,9 +16,22 @@ from queue_server.api.openapi import documented
 
 
 @get("/healthz", summary="Liveness and Redis reachability", opt=documented(PUBLIC, reply=replies.Health))
-async def healthz(svc: Svc) -> dict[str, Any]:
-    await svc.site.ping()
-    return {"status": "ok", "version": __version__}
+async def healthz(svc: Svc) -> Response[dict[str, Any]]:
+    """ok only when Redis answers (a success counts for a second); else 503 in Vietnamese and English."""
+    try:
+        await svc.site.ping()
+    except Exception as e:  # any failure: Redis does not answer
+        reason = type(e).__name__
+        return Response(
+            {
+                "status": "fail",
+                "error": "unavailable",
+                "message": f"Redis không trả lời ({reason}). / Redis does not answer ({reason}).",
+                "version": __version__,
+            },
+            status_code=503,
+        )
+    return Response({"status": "ok", "version": __version__})
 
 
 @get(
