@@ -1,6 +1,6 @@
 """Reports over a year (issue #11): `demo-data --days 365 --per-day 800`
 (about 200,000 tickets) into a fresh archive, then the year's summary and its
-XLSX export, timed (targets: summary < 2 s, XLSX < 10 s). Prints only; the
+XLSX and PDF exports, timed (targets: summary < 2 s, XLSX < 10 s, PDF < 15 s). Prints only; the
 lead records BENCHMARKS.md on a quiet machine.
 
     .venv/bin/python -m bench.bench_reports [--days 365] [--per-day 800] [--repeat 3]
@@ -53,9 +53,12 @@ async def run(url: str, data_dir: Path, days: int, per_day: int, repeat: int) ->
             t = time.perf_counter()
             x = await svc.reports.export("xlsx", lo, hi)
             xlsx_s = time.perf_counter() - t
+            t = time.perf_counter()
+            pdf = await svc.reports.export("pdf", lo, hi)
+            pdf_s = time.perf_counter() - t
             print(
                 f"run {i + 1}: summary {summary_s:.2f} s (issued {s['totals']['issued']}), "
-                f"xlsx {xlsx_s:.2f} s ({len(x.content) // 1024} KiB)"
+                f"xlsx {xlsx_s:.2f} s ({len(x.content) // 1024} KiB), pdf {pdf_s:.2f} s ({len(pdf.content) // 1024} KiB)"
             )
     finally:
         await redis.aclose()
