@@ -9,11 +9,15 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-import xlsxwriter
+from typing import TYPE_CHECKING, Any
 
 from queue_server.domain.reports import DEFINITIONS, WAIT_BUCKETS
+from queue_server.lazy import LazyModule
+
+if TYPE_CHECKING:
+    import xlsxwriter
+else:  # imported on the first XLSX export, not at the process's start
+    xlsxwriter = LazyModule("xlsxwriter")
 
 BOM = "\ufeff"
 FIGURES: tuple[tuple[str, str], ...] = (

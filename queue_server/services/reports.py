@@ -9,10 +9,7 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, TypedDict, cast
-
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from queue_server.domain.config import SiteConfig
 from queue_server.domain.reports import (
@@ -24,10 +21,20 @@ from queue_server.domain.reports import (
     summary_from_groups,
 )
 from queue_server.errors import AppError
-from queue_server.reporting.pdf import render_report_pdf
+from queue_server.lazy import LazyModule
 from queue_server.services.exports import BOM, summary_csv, summary_xlsx
 from queue_server.store.archive import EventArchive
 from queue_server.store.config_store import ConfigStore
+
+if TYPE_CHECKING:
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    from queue_server.reporting import pdf
+else:  # imported on the first export, not at the process's start
+    pacsv = LazyModule("pyarrow.csv")
+    pq = LazyModule("pyarrow.parquet")
+    pdf = LazyModule("queue_server.reporting.pdf")
 
 MAX_DAYS = 3 * 366
 SOURCES = ("walk_in", "appointment")
@@ -232,8 +239,8 @@ class ReportService:
         if fmt == "pdf":
             site = cfg.site
             # about a second of CPU: off the event loop
-            pdf = await asyncio.to_thread(
-                render_report_pdf,
+            document = await asyncio.to_thread(
+                pdf.render_report_pdf,
                 summary,
                 body=site.report_body,
                 place=site.place or site.name,
@@ -242,7 +249,7 @@ class ReportService:
                 definitions=definitions_text("vi"),
                 issued_on=datetime.now(UTC).astimezone(site.tz).date(),
             )
-            return Export(pdf, "application/pdf", name + ".pdf")
+            return Export(document, "application/pdf", name + ".pdf")
         return Export(summary_xlsx(summary, cfg.site.name, label), XLSX, name + ".xlsx")
 
     async def events_export(self, fmt: str | None, start: str | None, end: str | None) -> Export:

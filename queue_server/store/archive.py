@@ -25,35 +25,50 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 from redis.asyncio import Redis
 
 from queue_server.domain.events import SCHEMA, decode
 from queue_server.domain.reports import FACTS_COLUMNS, FACTS_SQL, RATINGS_SQL, clock_rows, summary_sql
+from queue_server.lazy import LazyModule
 from queue_server.store.connection import entries
 from queue_server.store.keys import Keys
 from queue_server.store.scripts import Scripts
 
-_ARROW = {"int": pa.int64(), "str": pa.string(), "bool": pa.bool_()}
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+else:  # imported on the first archive run or report, not at the process's start
+    duckdb = LazyModule("duckdb")
+    pa = LazyModule("pyarrow")
+    pq = LazyModule("pyarrow.parquet")
 
 
-def _columns() -> dict[str, pa.DataType]:
-    cols: dict[str, pa.DataType] = {"id": pa.string(), "id_ms": pa.int64(), "id_seq": pa.int64()}
+def _columns() -> dict[str, str]:
+    """Each archived column and its kind (int, str, bool)."""
+    cols = {"id": "str", "id_ms": "int", "id_seq": "int"}
     for spec in SCHEMA.values():
         for name, f in spec.items():
-            cols.setdefault(name, _ARROW[f.kind])
-    cols["extra"] = pa.string()
+            cols.setdefault(name, f.kind)
+    cols["extra"] = "str"
     return cols
 
 
 COLUMNS = _columns()
-ARROW_SCHEMA = pa.schema([pa.field(n, t) for n, t in COLUMNS.items()])
+
+
+@cache
+def arrow_schema() -> pa.Schema:
+    """The archive files' Arrow schema (COLUMNS)."""
+    types = {"int": pa.int64(), "str": pa.string(), "bool": pa.bool_()}
+    return pa.schema([pa.field(n, types[k]) for n, k in COLUMNS.items()])
+
+
 # what the reports read (domain/reports.py's fold)
 REPORT_TYPES = (
     "issue",
@@ -146,10 +161,10 @@ def row_of(stream_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
 def write_day(path: Path, rows: Sequence[Mapping[str, Any]]) -> int:
     """Merge `rows` into the day file at `path` (deduplicated by stream id,
     in log order), atomically. Returns how many rows were new."""
-    new = pa.Table.from_pylist(list(rows), schema=ARROW_SCHEMA)
+    new = pa.Table.from_pylist(list(rows), schema=arrow_schema())
     old_ids: set[str] = set()
     if path.exists():
-        old = pq.read_table(path, schema=ARROW_SCHEMA)
+        old = pq.read_table(path, schema=arrow_schema())
         old_ids = set(old.column("id").to_pylist())
         keep = [i for i, sid in enumerate(new.column("id").to_pylist()) if sid not in old_ids]
         added = new.take(keep) if keep else new.slice(0, 0)
@@ -400,7 +415,7 @@ class EventArchive:
         today = datetime.now(tz).date()
         built = 0
         with duckdb.connect() as con:
-            con.register("tail", ARROW_SCHEMA.empty_table())
+            con.register("tail", arrow_schema().empty_table())
             m = _month(have[0])
             while m <= _month(have[-1]) and _closed(m, today, tail_day):
                 if not self._month_fresh(m):
@@ -421,7 +436,7 @@ class EventArchive:
         event from its last day on is left unarchived; its facts and booking
         events are cached (`cache/*-YYYY-MM.parquet`), and made again when an
         events file of its days (or of the next day) changes."""
-        con.register("tail", pa.Table.from_pylist(live, schema=ARROW_SCHEMA))
+        con.register("tail", pa.Table.from_pylist(live, schema=arrow_schema()))
         tail_ts = [r["ts"] for r in live if isinstance(r.get("ts"), int)]
         tail_day = datetime.fromtimestamp(min(tail_ts) / 1000, tz).date() if tail_ts else None
         today = datetime.now(tz).date()
@@ -534,7 +549,7 @@ class EventArchive:
         """The raw archived events with `ts` in [lo, hi), every column."""
         files = self._files(lo_ms, hi_ms, tz, timedelta(0))
         if not files:
-            return ARROW_SCHEMA.empty_table()
+            return arrow_schema().empty_table()
         with duckdb.connect() as con:
             return con.execute(
                 "SELECT * FROM read_parquet(?) WHERE ts >= ? AND ts < ? ORDER BY id_ms, id_seq", [files, lo_ms, hi_ms]
@@ -550,5 +565,5 @@ class EventArchive:
         if ids:
             keep = [i for i, sid in enumerate(archived.column("id").to_pylist()) if sid not in ids]
             archived = archived.take(keep)
-        tail = pa.Table.from_pylist(live, schema=ARROW_SCHEMA)
-        return pa.concat_tables([archived.cast(ARROW_SCHEMA), tail])
+        tail = pa.Table.from_pylist(live, schema=arrow_schema())
+        return pa.concat_tables([archived.cast(arrow_schema()), tail])
