@@ -124,6 +124,10 @@ def test_page_shows_counters_categories_and_a_wait_alert_within_a_second(live, p
     expect(page.locator("#kpi-issued")).to_have_text("1")
     expect(page.locator("#alert-badge")).to_have_attribute("data-count", "0")
     expect(page.locator("h1")).to_contain_text("Giám sát trực tiếp")
+    # the day's appointments and the reports are one click away
+    expect(page.locator("#link-appointments")).to_have_attribute("href", "/appointments")
+    expect(page.locator("#link-appointments")).to_have_text("Lịch hẹn hôm nay")
+    expect(page.locator("#link-reports")).to_have_attribute("href", "/reports")
 
     # a clerk calls: the counter's row follows live
     lan = live.login("lan")
