@@ -274,13 +274,35 @@ class AppointmentStore:
             raise AppError("appointment_not_found")
         return h
 
+    async def _on_record(
+        self,
+        appointment_id: str,
+        script: str,
+        build: Callable[[dict[str, str]], tuple[list[str], dict[str, Any]]],
+        **err: int,
+    ) -> Appointment:
+        """Run `script` with the KEYS and ARGV `build` makes from the booking's
+        record as read now. The record may move between the read and the
+        script (the script answers `conflict`): read it again and retry, three
+        times at most. The booking as it is after the script."""
+        for _ in range(3):
+            keys, args = build(await self._record(appointment_id))
+            try:
+                await self._run(script, keys, args, **err)
+            except AppError as e:
+                if e.code == "conflict":
+                    continue
+                raise
+            return await self.get(appointment_id)
+        raise AppError("conflict", detail="retry")
+
     async def cancel(
         self, appointment_id: str, *, token: str | None, clerk: str = "", before_ms: int, hold_ms: int
     ) -> Appointment:
         """Cancel by the holder (`token`; until `before_ms` before the slot) or
         by staff (`token` None, `clerk` named). The place is held back `hold_ms`."""
-        for _ in range(3):  # the record may move between the read and the script
-            h = await self._record(appointment_id)
+
+        def build(h: dict[str, str]) -> tuple[list[str], dict[str, Any]]:
             k = self.keys
             keys = [
                 k.appointment(appointment_id),
@@ -301,14 +323,9 @@ class AppointmentStore:
                 "now": now,
                 "channel": k.channel,
             }
-            try:
-                await self._run("cancel_appointment", keys, args, before_ms=before_ms)
-            except AppError as e:
-                if e.code == "conflict":
-                    continue
-                raise
-            return await self.get(appointment_id)
-        raise AppError("conflict", detail="retry")
+            return keys, args
+
+        return await self._on_record(appointment_id, "cancel_appointment", build, before_ms=before_ms)
 
     async def move(
         self,
@@ -322,8 +339,8 @@ class AppointmentStore:
         hold_ms: int,
     ) -> Appointment:
         k = self.keys
-        for _ in range(3):
-            h = await self._record(appointment_id)
+
+        def build(h: dict[str, str]) -> tuple[list[str], dict[str, Any]]:
             cat = h["category"]
             new_day = to.start.strftime("%Y%m%d")
             keys = [
@@ -360,14 +377,11 @@ class AppointmentStore:
                 "now": now,
                 "channel": k.channel,
             }
-            try:
-                await self._run("move_appointment", keys, args, before_ms=before_ms, per_phone=per_phone)
-            except AppError as e:
-                if e.code == "conflict":
-                    continue
-                raise
-            return await self.get(appointment_id)
-        raise AppError("conflict", detail="retry")
+            return keys, args
+
+        return await self._on_record(
+            appointment_id, "move_appointment", build, before_ms=before_ms, per_phone=per_phone
+        )
 
     async def verify(self, appointment_id: str, otp: str, *, per_phone: int, max_tries: int) -> Booked:
         """Book a held booking by the OTP sent to its phone: the booking and its
