@@ -93,6 +93,12 @@ def test_readyz_sees_a_running_worker(own):
     try:
         check = _until(lambda: (ch := c.get("/readyz").json()["checks"]["worker"])["ok"] and ch)
         assert check and "worker" in check["reason"], check
+        # stop it only once it waits for work: a SIGTERM during its start-up
+        # (it registers before it has its signal handlers) kills it unregistered
+        r = Redis.from_url(proc.url)
+        assert _until(lambda: any(r.hget(n, "state") == b"idle" for n in r.smembers(f"rq:workers:{QUEUE_NAME}"))), (
+            "the worker never became idle"
+        )
     finally:
         worker.terminate()
         worker.wait(10)
