@@ -20,7 +20,7 @@
       ch_wait: "Thời gian chờ trung bình theo giờ (phút)", ch_level: "Mức đáp ứng theo giờ (%)",
       ch_room: "Người chờ trong phòng theo giờ (trung bình)", ch_standing: "Người đứng nhiều nhất theo giờ",
       seats: "ghế", hour: "Giờ", arrivals: "Lượt đến", erlang: "Erlang C: số quầy cần để 80 % chờ không quá mục tiêu",
-      load: "Tải (erlang)", needed: "Quầy cần", open_cur: "Mở (hiện tại)", open_new: "Mở (phương án)",
+      load: "Tải (erlang)", needed: "Quầy cần (từng lĩnh vực)", needed_pooled: "Quầy cần (chung một hàng)", overloaded: "quá tải", open_cur: "Mở (hiện tại)", open_new: "Mở (phương án)",
       ew_cur: "Chờ Erlang C hiện tại (phút)", ew_new: "Chờ Erlang C phương án (phút)",
       history: (a, b, n) => `Dữ liệu lịch sử: ${a || "–"} đến ${b || "–"}, ${n} ngày cùng thứ. Mỗi phương án là trung bình của các ngày mô phỏng với cùng lượt đến.`,
       no_history: "Chưa có lịch sử cho thứ này: chưa thể mô phỏng.",
@@ -37,7 +37,7 @@
       standing_min: "Minutes with people standing", not_served: "Not served in time", served: "Served",
       ch_wait: "Mean wait by hour (min)", ch_level: "Service level by hour (%)", ch_room: "People waiting in the room by hour (mean)",
       ch_standing: "Most people standing by hour", seats: "seats", hour: "Hour", arrivals: "Arrivals",
-      erlang: "Erlang C: counters needed for 80 % within the target wait", load: "Load (erlangs)", needed: "Needed",
+      erlang: "Erlang C: counters needed for 80 % within the target wait", load: "Load (erlangs)", needed: "Needed (per category)", needed_pooled: "Needed (one shared queue)", overloaded: "overloaded",
       open_cur: "Open (current)", open_new: "Open (proposed)", ew_cur: "Erlang C wait, current (min)",
       ew_new: "Erlang C wait, proposed (min)",
       history: (a, b, n) => `History: ${a || "–"} to ${b || "–"}, ${n} days of this weekday. Each plan is the mean of simulated days with the same arrivals.`,
@@ -48,6 +48,7 @@
   const t = (k, ...a) => { const v = (T[MC.lang] || T.vi)[k]; return typeof v === "function" ? v(...a) : (v === undefined ? k : v); };
   const S = { data: null, counters: [], sessions: [], categories: [], first: true };
   const num = (x, d = 1) => (x === null || x === undefined ? "–" : Number(x).toFixed(d));
+  const ew = (w, load) => (w === null || w === undefined ? (load > 0 ? t("overloaded") : "–") : Number(w).toFixed(1));
   const pct = (x) => (x === null || x === undefined ? "–" : (x * 100).toFixed(0) + " %");
   const NS = "http://www.w3.org/2000/svg";
   const COL = { current: "#9ca3af", proposed: "#1d4ed8", seats: "#dc2626" };
@@ -64,8 +65,11 @@
   function chart(id, title, hours, series, kind, opts = {}) {
     const W = 420, H = 200, L = 36, R = 8, Tp = 10, B = 24;
     const vals = series.flatMap((s) => s.values).filter((v) => v !== null && v !== undefined);
-    let max = Math.max(opts.limit || 0, ...vals, opts.min || 1);
-    max = max <= 5 ? Math.ceil(max) : Math.ceil(max / 5) * 5;
+    const top = Math.max(opts.limit || 0, ...vals, opts.min || 1);
+    // four gridlines at a round step (1, 2, 2.5 or 5 times a power of ten)
+    const mag = Math.pow(10, Math.floor(Math.log10(top / 4)));
+    const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((st) => st * 4 >= top);
+    const max = step * 4;
     const x0 = (i) => L + (i * (W - L - R)) / hours.length;
     const bw = (W - L - R) / hours.length;
     const y = (v) => Tp + (H - Tp - B) * (1 - v / max);
@@ -73,7 +77,7 @@
     for (let k = 0; k <= 4; k++) {
       const v = (max * k) / 4;
       g.append(svg("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), stroke: "#e5e7eb" }));
-      g.append(svg("text", { x: L - 4, y: y(v) + 4, "text-anchor": "end", "font-size": 10, fill: "#6b7280" }, Number.isInteger(v) ? v : v.toFixed(1)));
+      g.append(svg("text", { x: L - 4, y: y(v) + 4, "text-anchor": "end", "font-size": 10, fill: "#6b7280" }, String(+v.toFixed(1))));
     }
     hours.forEach((h, i) => g.append(svg("text", { x: x0(i) + bw / 2, y: H - 8, "text-anchor": "middle", "font-size": 10, fill: "#374151" }, `${h}h`)));
     series.forEach((s, k) => {
@@ -91,7 +95,7 @@
     });
     if (opts.limit) {
       g.append(svg("line", { x1: L, x2: W - R, y1: y(opts.limit), y2: y(opts.limit), stroke: COL.seats, "stroke-dasharray": "5 4", "stroke-width": 1.5 }));
-      g.append(svg("text", { x: W - R, y: y(opts.limit) - 3, "text-anchor": "end", "font-size": 10, fill: COL.seats }, `${opts.limit} ${t("seats")}`));
+      g.append(svg("text", { x: L + 3, y: y(opts.limit) - 3, "text-anchor": "start", "font-size": 10, "font-weight": 600, fill: COL.seats }, `${opts.limit} ${t("seats")}`));
     }
     const legend = MC.el("div", { class: "legend" }, ...series.flatMap((s) => [MC.el("i", { style: `background:${s.color}` }), s.label]));
     return MC.el("figure", {}, MC.el("figcaption", {}, title), g, legend);
@@ -125,12 +129,12 @@
       chart("ch-level", t("ch_level"), hours, two("service_level", (x) => Math.round(x * 100)), "lines", { min: 100 }),
       chart("ch-room", t("ch_room"), hours, two("present_mean"), "bars", { limit: d.seats }),
       chart("ch-standing", t("ch_standing"), hours, two("standing_max"), "bars")));
-    const head = [t("hour"), t("load"), t("needed"), ...d.categories.map((x) => x.code), t("open_cur"), t("open_new"), t("ew_cur"), t("ew_new")];
+    const head = [t("hour"), t("load"), t("needed"), t("needed_pooled"), ...d.categories.map((x) => x.code), t("open_cur"), t("open_new"), t("ew_cur"), t("ew_new")];
     const tb = MC.el("tbody", {});
     for (const r of d.erlang) {
       const open = (plan) => { let n = 0; d.sessions.forEach((s, i) => { const a = +s.start.slice(0, 2), b = +s.end.slice(0, 2) + (s.end.endsWith(":00") ? 0 : 1); if (r.hour >= a && r.hour < b) n = Math.max(n, plan.open[i] || 0); }); return n; };
-      tb.append(MC.el("tr", { "data-hour": r.hour }, ...[`${r.hour}h`, num(r.load, 2), r.needed, ...d.categories.map((x) => r.by_category[x.code] ?? 0),
-        open(c), open(p), num(r.current_wait_min), num(r.proposed_wait_min)].map((v) => MC.el("td", {}, String(v)))));
+      tb.append(MC.el("tr", { "data-hour": r.hour }, ...[`${r.hour}h`, num(r.load, 2), r.needed, r.needed_pooled, ...d.categories.map((x) => r.by_category[x.code] ?? 0),
+        open(c), open(p), ew(r.current_wait_min, r.load), ew(r.proposed_wait_min, r.load)].map((v) => MC.el("td", {}, String(v)))));
     }
     out.append(MC.el("h3", {}, t("erlang")), MC.el("table", { class: "rep", id: "t-erlang" },
       MC.el("thead", {}, MC.el("tr", {}, ...head.map((h) => MC.el("th", {}, h)))), tb));

@@ -230,23 +230,26 @@ def staffing_for(
     open_counts: Sequence[int] | None = None,
     work_profiles: Mapping[int, Sequence[str]] | None = None,
     speed: Mapping[int, float] | None = None,
+    cover: bool = True,
 ) -> Staffing:
     """Which counters are open in each session: the first `open_counts[i]`
     enabled counters of the configuration in session i (all of them when not
-    given), each with its work profile (or `work_profiles`' replacement)."""
+    given), each with its work profile (or `work_profiles`' replacement).
+    `cover`: a category that no open counter serves is added at the end of
+    the profile of the open counter serving the fewest (a supervisor who
+    closes counters has the others take their categories)."""
     tz = cfg.site.tz
     enabled = [c for c in cfg.counters if c.enabled]
     shifts = []
     for i, s in enumerate(sessions):
         n = len(enabled) if open_counts is None or i >= len(open_counts) else max(0, int(open_counts[i]))
-        desks = tuple(
-            Desk(
-                c.number,
-                tuple((work_profiles or {}).get(c.number, c.categories)),
-                (speed or {}).get(c.number, 1.0),
-            )
-            for c in enabled[:n]
-        )
+        profiles = {c.number: list((work_profiles or {}).get(c.number, c.categories)) for c in enabled[:n]}
+        if cover:
+            # a category no open counter serves goes last on the open counter with the shortest profile
+            for cat in cfg.categories:
+                if profiles and not any(cat.code in p for p in profiles.values()):
+                    min(profiles.values(), key=len).append(cat.code)
+        desks = tuple(Desk(num, tuple(p), (speed or {}).get(num, 1.0)) for num, p in profiles.items())
         lo = int(datetime.combine(day, s.start, tzinfo=tz).timestamp() * 1000)
         hi = int(datetime.combine(day, s.end, tzinfo=tz).timestamp() * 1000)
         shifts.append(Shift(lo, hi, desks))

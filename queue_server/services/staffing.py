@@ -66,6 +66,7 @@ class ErlangRow(TypedDict):
     hour: int
     load: float  # erlangs offered in the hour
     needed: int  # counters for 80 % within target, each category its own queue
+    needed_pooled: int  # the same, all categories in one queue (a lower bound)
     by_category: dict[str, int]
     current_wait_min: float | None  # Erlang C mean wait, one pooled queue
     proposed_wait_min: float | None
@@ -313,6 +314,12 @@ class StaffingService:
                 by_cat[code] = erlang.counters_needed(a, svc, target, LEVEL) if a > 0 else 0
             lam_all = sum(sum(b[h * per_hour : (h + 1) * per_hour]) for b in cats.values())
             mean_svc = work / lam_all if lam_all else 0.0
+            # the pooled queue's target: the arrivals' mean target
+            targets = sum(
+                sum(b[h * per_hour : (h + 1) * per_hour]) * rules.targets_ms.get(code, 0) / 60_000
+                for code, b in cats.items()
+            )
+            pooled = erlang.counters_needed(load, mean_svc, targets / lam_all, LEVEL) if load > 0 else 0
             waits: dict[str, float | None] = {}
             for name in ("current", "proposed"):
                 n = _open_at(out[name]["open"], sessions, h)
@@ -323,6 +330,7 @@ class StaffingService:
                     "hour": h,
                     "load": round(load, 2),
                     "needed": sum(by_cat.values()),
+                    "needed_pooled": pooled,
                     "by_category": by_cat,
                     "current_wait_min": waits["current"],
                     "proposed_wait_min": waits["proposed"],
