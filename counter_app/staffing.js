@@ -21,6 +21,9 @@
       ch_room: "Người chờ trong phòng theo giờ (trung bình)", ch_standing: "Người đứng nhiều nhất theo giờ",
       seats: "ghế", hour: "Giờ", arrivals: "Lượt đến", erlang: "Erlang C: số quầy cần để 80 % chờ không quá mục tiêu",
       load: "Tải (erlang)", needed: "Quầy cần (từng lĩnh vực)", needed_pooled: "Quầy cần (chung một hàng)", overloaded: "quá tải", open_cur: "Mở (hiện tại)", open_new: "Mở (phương án)",
+      profile: "Hồ sơ từ lịch sử (thứ này)", category: "Lĩnh vực", per_day: "Lượt đến/ngày", services: "Số lượt phục vụ",
+      svc_mean: "Phục vụ TB (phút)", svc_p90: "Phục vụ p90 (phút)", no_show: "Vắng mặt", booked: "Đặt lịch",
+      by_clerk: "Theo cán bộ (phút, ≥ 30 lượt)",
       ew_cur: "Chờ Erlang C hiện tại (phút)", ew_new: "Chờ Erlang C phương án (phút)",
       history: (a, b, n) => `Dữ liệu lịch sử: ${a || "–"} đến ${b || "–"}, ${n} ngày cùng thứ. Mỗi phương án là trung bình của các ngày mô phỏng với cùng lượt đến.`,
       no_history: "Chưa có lịch sử cho thứ này: chưa thể mô phỏng.",
@@ -40,6 +43,9 @@
       erlang: "Erlang C: counters needed for 80 % within the target wait", load: "Load (erlangs)", needed: "Needed (per category)", needed_pooled: "Needed (one shared queue)", overloaded: "overloaded",
       open_cur: "Open (current)", open_new: "Open (proposed)", ew_cur: "Erlang C wait, current (min)",
       ew_new: "Erlang C wait, proposed (min)",
+      profile: "Profile from the history (this weekday)", category: "Category", per_day: "Arrivals/day", services: "Services",
+      svc_mean: "Service mean (min)", svc_p90: "Service p90 (min)", no_show: "No-show", booked: "Booked online",
+      by_clerk: "By clerk (min, ≥ 30 services)",
       history: (a, b, n) => `History: ${a || "–"} to ${b || "–"}, ${n} days of this weekday. Each plan is the mean of simulated days with the same arrivals.`,
       no_history: "No history for this weekday yet: nothing to simulate.",
       note: "Erlang C assumes random (Poisson) arrivals, exponential service times, first come first served and nobody leaving. The simulation uses the system's own call rules (priority, the starvation guard, each counter's category order, appointments by slot).",
@@ -138,6 +144,15 @@
     }
     out.append(MC.el("h3", {}, t("erlang")), MC.el("table", { class: "rep", id: "t-erlang" },
       MC.el("thead", {}, MC.el("tr", {}, ...head.map((h) => MC.el("th", {}, h)))), tb));
+    const pr = d.profile, pb = MC.el("tbody", {});
+    for (const r of pr.categories) {
+      const clerks = pr.clerks.filter((k) => r.code in k.service_mean_min).map((k) => `${k.clerk} ${num(k.service_mean_min[r.code])}`).join(", ");
+      pb.append(MC.el("tr", {}, ...[r.code, num(r.per_day), r.services, num(r.service_mean_min), num(r.service_p90_min),
+        pct(r.no_show_share), pct(r.appointment_share), clerks || "–"].map((v) => MC.el("td", {}, String(v)))));
+    }
+    const ph = [t("category"), t("per_day"), t("services"), t("svc_mean"), t("svc_p90"), t("no_show"), t("booked"), t("by_clerk")];
+    out.append(MC.el("h3", {}, t("profile")), MC.el("table", { class: "rep", id: "t-profile" },
+      MC.el("thead", {}, MC.el("tr", {}, ...ph.map((h) => MC.el("th", {}, h)))), pb));
     out.append(MC.el("p", { class: "note" }, t("note")));
   }
 

@@ -8,11 +8,12 @@ import asyncio
 import re
 import time as _time
 from dataclasses import asdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
+from zoneinfo import ZoneInfo
 
 from queue_server.domain import erlang
-from queue_server.domain.config import WEEKDAYS, SiteConfig
+from queue_server.domain.config import SiteConfig
 from queue_server.domain.profiles import (
     BIN_MIN,
     Profiles,
@@ -23,7 +24,7 @@ from queue_server.domain.profiles import (
     staffing_for,
 )
 from queue_server.domain.reports import facts_from_rows, period_bounds
-from queue_server.domain.simulate import HourFigures, Rules, simulate_day
+from queue_server.domain.simulate import Arrival, HourFigures, Rules, Staffing, simulate_day
 from queue_server.errors import AppError
 from queue_server.store.archive import EventArchive
 from queue_server.store.config_store import ConfigStore
@@ -77,6 +78,29 @@ class SessionRow(TypedDict):
     end: str
 
 
+class CategoryProfile(TypedDict):
+    code: str
+    per_day: float  # arrivals on the weekday (mean over its days)
+    services: int
+    service_mean_min: float | None
+    service_p90_min: float | None
+    service_sigma: float | None
+    no_show_share: float
+    appointment_share: float
+
+
+class ClerkProfile(TypedDict):
+    clerk: str
+    service_mean_min: dict[str, float]  # category -> mean (at least MIN_CLERK_SAMPLES services)
+
+
+class ProfileSummary(TypedDict):
+    tickets: int
+    categories: list[CategoryProfile]
+    clerks: list[ClerkProfile]
+    counter_speed: dict[str, float]
+
+
 class StaffingReply(TypedDict):
     weekday: int
     days_seen: int
@@ -87,6 +111,7 @@ class StaffingReply(TypedDict):
     counters: list[dict[str, Any]]
     categories: list[dict[str, Any]]
     runs: int
+    profile: ProfileSummary
     current: PlanFigures
     proposed: PlanFigures
     erlang: list[ErlangRow]
@@ -197,9 +222,24 @@ class StaffingService:
         }
         out: dict[str, PlanFigures] = {}
         spans = [(s.start, s.end) for s in sessions]
+        days: dict[float | None, list[list[Arrival]]] = {}  # one set of seeded days per booking share
         for name, (n_open, wp, sh) in plans.items():
             staffing = staffing_for(cfg, day, sessions, n_open, wp, prof.counter_speed)
-            out[name] = self._figures(cfg, prof, rules, staffing, day, wd, spans, sh)
+            if sh not in days:
+                days[sh] = [
+                    arrivals_for(
+                        prof,
+                        wd,
+                        day,
+                        tz,
+                        seed,
+                        sessions=spans,
+                        appointment_share=sh,
+                        slot_minutes=cfg.appointments.slot_minutes,
+                    )
+                    for seed in range(1, RUNS + 1)
+                ]
+            out[name] = self._figures(rules, staffing, days[sh], tz)
             out[name]["open"] = list(n_open)
             out[name]["profiles"] = {str(c.number): list(wp.get(c.number, c.categories)) for c in enabled}
             out[name]["appointment_share"] = round(current_share if sh is None else sh, 3)
@@ -216,36 +256,17 @@ class StaffingService:
                 for c in cfg.categories
             ],
             "runs": RUNS,
+            "profile": _summary(prof, wd, [c.code for c in cfg.categories]),
             "current": out["current"],
             "proposed": out["proposed"],
             "erlang": self._erlang(cfg, prof, rules, wd, sessions, out),
         }
 
-    def _figures(
-        self,
-        cfg: SiteConfig,
-        prof: Profiles,
-        rules: Rules,
-        staffing: Any,
-        day: date,
-        wd: int,
-        spans: list[Any],
-        share: float | None,
-    ) -> PlanFigures:
-        tz = cfg.site.tz
+    def _figures(self, rules: Rules, staffing: Staffing, days: list[list[Arrival]], tz: ZoneInfo) -> PlanFigures:
+        """The mean of the seeded days (the same people for every plan)."""
         summaries = []
         hours: dict[int, list[HourFigures]] = {}
-        for seed in range(1, RUNS + 1):
-            people = arrivals_for(
-                prof,
-                wd,
-                day,
-                tz,
-                seed,
-                sessions=spans,
-                appointment_share=share,
-                slot_minutes=cfg.appointments.slot_minutes,
-            )
+        for seed, people in enumerate(days, start=1):
             r = simulate_day(people, staffing, rules, seed, tz=tz)
             summaries.append(r.summary(rules.targets_ms, rules.seats))
             for hf in r.by_hour:
@@ -339,6 +360,33 @@ class StaffingService:
         return rows
 
 
+def _summary(prof: Profiles, wd: int, codes: list[str]) -> ProfileSummary:
+    cats: list[CategoryProfile] = []
+    for code in codes:
+        st = prof.service.get(code)
+        cats.append(
+            {
+                "code": code,
+                "per_day": round(sum(prof.arrivals.get(wd, {}).get(code, [])), 1),
+                "services": st.count if st else 0,
+                "service_mean_min": round(st.mean_s / 60, 2) if st else None,
+                "service_p90_min": round(st.p90_s / 60, 2) if st else None,
+                "service_sigma": round(st.sigma, 3) if st else None,
+                "no_show_share": round(prof.no_show_share.get(code, 0.0), 3),
+                "appointment_share": round(prof.appointment_share.get(code, 0.0), 3),
+            }
+        )
+    return {
+        "tickets": prof.tickets,
+        "categories": cats,
+        "clerks": [
+            {"clerk": who, "service_mean_min": {c: round(t.mean_s / 60, 2) for c, t in by.items()}}
+            for who, by in sorted(prof.clerk_service.items())
+        ],
+        "counter_speed": {str(n): round(v, 3) for n, v in prof.counter_speed.items()},
+    }
+
+
 def _round(v: float | None, nd: int) -> float | None:
     return None if v is None else round(v, nd)
 
@@ -352,6 +400,3 @@ def _open_at(counts: list[int], sessions: Any, hour: int) -> int:
         if hi - lo >= 30 and i < len(counts):
             best = max(best, counts[i])
     return best
-
-
-__all__ = ["WEEKDAYS", "StaffingReply", "StaffingService", "parse_plan"]
