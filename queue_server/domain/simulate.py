@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from queue_server.domain.model import Ticket
 from queue_server.domain.selection import Head, choose_next
 
 MIN = 60_000
@@ -147,7 +148,7 @@ class HourFigures:
     mean_wait_s: float | None
     p90_wait_s: float | None
     service_level: float | None  # of them, share called within their target
-    present_mean: float  # people waiting in the room (time-weighted, over the hour)
+    present_mean: float  # people waiting in the room (the mean over the hour's minutes of each one's most)
     present_max: int
     seated_mean: float
     standing_mean: float
@@ -343,13 +344,13 @@ def simulate_day(
             c = counters[n]
             if not c.busy and c.open_at(now):
                 try_call(c, now)
-    result = DayResult(list(tickets.values()), steps, _minutes(present, t0))
+    result = DayResult(list(tickets.values()), steps, _minutes(present))
     if tz is not None:
         result.by_hour = by_hour(result, rules, tz)
     return result
 
 
-def _minutes(changes: list[tuple[int, int]], t0: int) -> list[tuple[int, int]]:
+def _minutes(changes: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """The most people waiting in each minute from the first change to the last."""
     if not changes:
         return []
@@ -426,3 +427,18 @@ def predict_call_ms(
         if t.id == ticket_id:
             return t.called_ms
     raise KeyError(ticket_id)
+
+
+def waiting_arrival(ticket: Ticket) -> Arrival:
+    """A ticket waiting in its category's queue as an Arrival for
+    predict_call_ms: joined at its queued_at, ranked by its rank (an
+    appointment's slot)."""
+    slot = ticket.rank_ms if ticket.rank_ms != ticket.queued_at else None
+    return Arrival(ticket.id, ticket.queued_at, ticket.category, priority=ticket.priority, slot_ms=slot)
+
+
+def busy_until(serving: Mapping[int, tuple[str, int]], rules: Rules, now_ms: int) -> dict[int, int]:
+    """When each counter serving someone (counter -> (category, called at))
+    is expected to be free: its call plus the category's mean service time,
+    or a minute from now when that is past."""
+    return {n: max(called + rules.service_ms.get(cat, 10 * MIN), now_ms + MIN) for n, (cat, called) in serving.items()}

@@ -6,14 +6,26 @@ BENCHMARKS.md (bench/bench_staffing.py measures it over more days)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, time
+from datetime import date
 
 from queue_server.domain.config import Session, load_toml
 from queue_server.domain.demo import history
 from queue_server.domain.hours import sessions_on
+from queue_server.domain.model import Ticket, TicketStatus
 from queue_server.domain.profiles import arrivals_for, build_profiles, replay_arrivals, rules_for, staffing_for
 from queue_server.domain.reports import fold_tickets
-from queue_server.domain.simulate import Arrival, Desk, Rules, Shift, Staffing, predict_call_ms, quantile, simulate_day
+from queue_server.domain.simulate import (
+    Arrival,
+    Desk,
+    Rules,
+    Shift,
+    Staffing,
+    busy_until,
+    predict_call_ms,
+    quantile,
+    simulate_day,
+    waiting_arrival,
+)
 
 MIN = 60_000
 CFG = load_toml(None)
@@ -194,7 +206,17 @@ def test_replay_of_demo_days_within_the_recorded_error():
     assert -0.30 < sum(errors) / len(errors) < -0.05
 
 
+def test_live_tickets_as_the_predictions_input():
+    t0 = 1_764_000_000_000
+    walk = Ticket("w", "A001", "A", TicketStatus.WAITING, t0, t0, priority=True)
+    appt = Ticket("a", "A002", "A", TicketStatus.WAITING, t0, t0 + MIN, rank_ms=t0 + 30 * MIN)
+    assert waiting_arrival(walk) == Arrival("w", t0, "A", priority=True)
+    assert waiting_arrival(appt) == Arrival("a", t0 + MIN, "A", slot_ms=t0 + 30 * MIN)
+    rules = Rules(targets_ms={"A": 10 * MIN}, service_ms={"A": 8 * MIN})
+    now = t0 + 5 * MIN
+    assert busy_until({1: ("A", t0), 2: ("A", t0 - 20 * MIN)}, rules, now) == {1: t0 + 8 * MIN, 2: now + MIN}
+
+
 def test_quantile():
     assert quantile([], 0.5) is None
     assert quantile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.5
-    assert time(7, 30) < time(11, 30)
