@@ -274,7 +274,9 @@ def simulate_day(
         order += 1
         heapq.heappush(events, (t, kind, order, counter, ticket))
 
-    t0 = start_ms if start_ms is not None else min([a.at_ms for a in people] + [s.start_ms for s in staffing.shifts])
+    t0 = start_ms
+    if t0 is None:
+        t0 = min([a.at_ms for a in people] + [s.start_ms for s in staffing.shifts], default=0)
     for a in people:
         push(max(a.at_ms, t0) if start_ms is not None else a.at_ms, _ARRIVE, ticket=a.id)
     for n, c in counters.items():

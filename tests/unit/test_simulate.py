@@ -217,6 +217,13 @@ def test_live_tickets_as_the_predictions_input():
     assert busy_until({1: ("A", t0), 2: ("A", t0 - 20 * MIN)}, rules, now) == {1: t0 + 8 * MIN, 2: now + MIN}
 
 
+def test_a_closed_day():
+    rules = Rules(targets_ms={}, service_ms={})
+    r = simulate_day([], Staffing(()), rules, 0)
+    assert r.tickets == [] and r.steps == [] and r.room == []
+    assert r.summary({}, 10)["served"] == 0
+
+
 def test_quantile():
     assert quantile([], 0.5) is None
     assert quantile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.5
