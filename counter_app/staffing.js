@@ -27,7 +27,7 @@
       ew_cur: "Chờ Erlang C hiện tại (phút)", ew_new: "Chờ Erlang C phương án (phút)",
       history: (a, b, n) => `Dữ liệu lịch sử: ${a || "–"} đến ${b || "–"}, ${n} ngày cùng thứ. Mỗi phương án là trung bình của các ngày mô phỏng với cùng lượt đến.`,
       no_history: "Chưa có lịch sử cho thứ này: chưa thể mô phỏng.",
-      note: "Erlang C giả định: người đến ngẫu nhiên (Poisson), thời gian phục vụ phân bố mũ, phục vụ theo thứ tự đến, không ai bỏ về. Mô phỏng dùng đúng quy tắc gọi số của hệ thống (ưu tiên, chống chờ quá lâu, thứ tự lĩnh vực của quầy, lịch hẹn theo khung giờ).",
+      note: "Erlang C giả định: người đến ngẫu nhiên (Poisson), thời gian phục vụ phân bố mũ, phục vụ theo thứ tự đến, không ai bỏ về. Mô phỏng dùng đúng quy tắc gọi số của hệ thống (ưu tiên, chống chờ quá lâu, thứ tự lĩnh vực của quầy, lịch hẹn theo khung giờ). Thời gian chờ và mức đáp ứng tính trên những người được phục vụ; người không kịp phục vụ được đếm riêng.",
     },
     en: {
       title: "Staffing plan", logout: "Log out", login: "Log in", login_btn: "Log in", username: "Username",
@@ -48,7 +48,7 @@
       by_clerk: "By clerk (min, ≥ 30 services)",
       history: (a, b, n) => `History: ${a || "–"} to ${b || "–"}, ${n} days of this weekday. Each plan is the mean of simulated days with the same arrivals.`,
       no_history: "No history for this weekday yet: nothing to simulate.",
-      note: "Erlang C assumes random (Poisson) arrivals, exponential service times, first come first served and nobody leaving. The simulation uses the system's own call rules (priority, the starvation guard, each counter's category order, appointments by slot).",
+      note: "Erlang C assumes random (Poisson) arrivals, exponential service times, first come first served and nobody leaving. The simulation uses the system's own call rules (priority, the starvation guard, each counter's category order, appointments by slot). Waits and the service level count the people served; those not served in time are counted apart.",
     },
   };
   const t = (k, ...a) => { const v = (T[MC.lang] || T.vi)[k]; return typeof v === "function" ? v(...a) : (v === undefined ? k : v); };
