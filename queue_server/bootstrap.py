@@ -134,9 +134,9 @@ def build_services(
     stores: Stores, settings: Settings, *, notifier: Notifier | None = None, jobs: JobQueue | None = None
 ) -> Services:
     """`notifier` (default: the one [notify] of the live configuration names,
-    the outbox under the data dir) and `jobs` (default: RQ on settings.redis_url)."""
+    the outbox under the data dir) and `jobs` (default: RQ on settings.rq_redis_url)."""
     s = stores
-    jobs = jobs if jobs is not None else RqJobQueue(settings.redis_url)
+    jobs = jobs if jobs is not None else RqJobQueue(settings.redis_url, settings.rq_redis_url)
     outbox = Outbox(outbox_dir(settings))
     notifier = notifier if notifier is not None else ConfiguredNotifier(s.config, outbox, jobs)
     printing = PrintService(s.config, s.tickets, s.printing, s.audit)
