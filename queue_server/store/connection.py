@@ -45,7 +45,6 @@ broadcaster subscribes on any one node and on another when that one dies.
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -431,11 +430,15 @@ class MotcuaCluster(RedisCluster):
             raise RedisClusterException("shard_hint is not supported on a cluster")
         return MotcuaClusterPipeline(self, transaction)  # type: ignore[abstract]
 
+    _pubsubs = 0
+
     def pubsub(self, **kwargs: Any) -> SubscriptionPubSub:  # type: ignore[override]
-        """A subscription on one node, picked at random among those the
-        client knows: a script's PUBLISH reaches every node of a cluster. After
-        a lost subscription the broadcaster asks again and may get another."""
-        node = random.choice(self.get_nodes())
+        """A subscription on one node, each in turn of those the client
+        knows: a script's PUBLISH reaches every node of a cluster. After a lost
+        subscription the broadcaster asks again and gets the next node."""
+        nodes = sorted(self.get_nodes(), key=lambda n: n.name)
+        node = nodes[self._pubsubs % len(nodes)]
+        self._pubsubs += 1
         conn_kwargs = {
             k: v
             for k, v in self.connection_kwargs.items()
