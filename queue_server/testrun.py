@@ -83,6 +83,9 @@ CLUSTER_TESTS = (
     "tests/integration/test_appointment_checkin.py",
     "tests/integration/test_archive.py",
     "tests/integration/test_counter_stats.py",
+    # every script that emits, and the MULTIs (display notices, login failures)
+    "tests/integration/test_event_schema.py",
+    "tests/integration/test_lockout.py",
 )
 
 

@@ -53,7 +53,7 @@ from typing import Any, TypeVar, cast
 
 from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
 from redis.asyncio.client import Pipeline, PubSub
-from redis.asyncio.cluster import ClusterPipeline, RedisCluster
+from redis.asyncio.cluster import AbstractStrategy, ClusterPipeline, RedisCluster, TransactionStrategy
 from redis.asyncio.connection import Connection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
@@ -376,8 +376,12 @@ class MotcuaClusterPipeline(ClusterPipeline):
         parent = super().execute
         tries = 0
 
+        client = self.cluster_client
+
         async def attempt() -> list[Any]:
             nonlocal tries
+            if client._initialize:  # the slots map, which a MULTI needs to find its node
+                await client.initialize()
             if tries:  # redis-py empties the pipeline after each try
                 for args, kwargs in queued:
                     self.execute_command(*args, **dict(kwargs))
@@ -388,9 +392,28 @@ class MotcuaClusterPipeline(ClusterPipeline):
             finally:
                 _send_once.reset(token)
 
-        client = self.cluster_client
         assert isinstance(client, MotcuaCluster)
         return await client.budget.call_with_retry(attempt, _ignore)
+
+    def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        """Queue a command. redis-py queues each command of a MULTI through
+        asyncio.run in a thread of its own, to find its slot, and refreshes
+        the slots map there when it is due: the connections it opens then
+        belong to a loop that is gone. Here the slot is the first key's (the
+        stores' MULTIs hold plain keyed commands and scripts with keys)."""
+        strategy = self._execution_strategy
+        name = str(args[0]).upper()
+        first = 3 if name in SCRIPT_COMMANDS else 1
+        if (
+            not isinstance(strategy, TransactionStrategy)
+            or strategy._watching
+            or name in strategy.IMMEDIATE_EXECUTE_COMMANDS
+            or len(args) <= first
+            or (name in SCRIPT_COMMANDS and int(args[2]) == 0)
+        ):
+            return super().execute_command(*args, **kwargs)
+        strategy._pipeline_slots.add(self.cluster_client.keyslot(args[first]))
+        return AbstractStrategy.execute_command(strategy, *args, **kwargs)
 
 
 class MotcuaCluster(RedisCluster):

@@ -97,6 +97,10 @@ class Scripts:
         """Queue a script call on a MULTI pipeline; its JSON reply comes with
         the pipeline's results (the pipeline loads the script if needed; a
         cluster's pipeline does not, so it is loaded first)."""
-        if not isinstance(pipe, Pipeline):
+        payload = json.dumps(args, ensure_ascii=False)
+        if not isinstance(pipe, Pipeline):  # a cluster's: redis-py blocks its evalsha method, not the command
+            script = self._scripts[name]
             await self._redis.script_load(source(name))
-        await self._scripts[name](keys=keys, args=[json.dumps(args, ensure_ascii=False)], client=pipe)
+            pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, payload)
+            return
+        await self._scripts[name](keys=keys, args=[payload], client=pipe)
