@@ -1,11 +1,13 @@
 """A Redis Cluster master SIGKILLed under a running API server: its replica
 is promoted, every ticket the kiosk got a 201 for is still there (each
 script's reply waited for `WAIT 1`, store/connection.py), numbering goes on
-from where it was, and no request got a 500 meanwhile (a 503 with its
-message while the slot had no master is the documented answer)."""
+from where it was, no request got a 500 meanwhile (a 503 with its message
+while the slot had no master is the documented answer), and the board still
+gets the events."""
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -15,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.sync.client import connect
 
 from queue_server.store.keys import Keys
 from tests.cluster import Cluster, info, start_cluster
@@ -136,6 +139,19 @@ def test_a_master_killed_its_replica_promoted_no_acknowledged_ticket_lost(cluste
         assert len(set(numbers)) == len(numbers), sorted(numbers)
         later = [_number(s.body) for s in sent if s.kind == "issue" and s.status == 201 and s.at > promoted_at]
         assert later and min(later) > before_max, (before_max, later)
+        # the board still gets the events (its broadcaster subscribes again
+        # when its node was the one killed)
+        with connect(f"{srv.ws_url}/ws/board?token={srv.tokens['display']}", open_timeout=10) as ws:
+            snapshot = json.loads(ws.recv(timeout=10))
+            assert snapshot.get("type") == "snapshot", snapshot
+            r = kiosk.post("/api/tickets", json={"category": "HT"}, headers={"Idempotency-Key": "after"})
+            assert r.status_code == 201, r.text
+            deadline = time.monotonic() + 10
+            while True:
+                msg = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+                events = msg.get("events") or [msg.get("event") or {}]
+                if msg.get("type") == "event" and any(e.get("number") == r.json()["number"] for e in events):
+                    break
         print(
             f"failover: {len(sent)} requests, {len(unavailable)} answered 503, "
             f"promotion {promoted_at - killed_at:.1f}s after the kill"
