@@ -54,6 +54,11 @@ def _number(ticket: dict[str, Any]) -> int:
     return int(re.sub(r"\D", "", ticket["number"]))
 
 
+def _unreplicated(srv) -> float:
+    text = srv.client().get("/metrics", headers={"Authorization": "Bearer failover-metrics"}).text
+    return float(re.search(r"^motcua_redis_unreplicated_total (\S+)$", text, re.M).group(1))
+
+
 @pytest.fixture
 def cluster(tmp_path):
     c = start_cluster(tmp_path / "cluster")
@@ -63,6 +68,7 @@ def cluster(tmp_path):
 
 def test_a_master_killed_its_replica_promoted_no_acknowledged_ticket_lost(cluster: Cluster, redis_proc, monkeypatch):
     monkeypatch.setenv("MOTCUA_RQ_REDIS_URL", redis_proc.url)  # RQ does not speak Cluster
+    monkeypatch.setenv("MOTCUA_METRICS_TOKEN", "failover-metrics")
     srv = make_server(cluster.url).start()
     try:
         kiosk, public = srv.device("kiosk"), srv.client()
@@ -75,6 +81,7 @@ def test_a_master_killed_its_replica_promoted_no_acknowledged_ticket_lost(cluste
             r = kiosk.post("/api/tickets", json={"category": "HT"}, headers={"Idempotency-Key": f"before-{i}"})
             assert r.status_code == 201, r.text
             acked.append(r.json())
+        assert _unreplicated(srv) == 0  # the master had its replica
         # each issue waited for the replica: WAIT ran on the site's master
         assert int(info(master.port, "commandstats").get("cmdstat_wait", "calls=0").split("=")[1].split(",")[0]) >= 10
         before_max = max(_number(t) for t in acked)
@@ -139,6 +146,9 @@ def test_a_master_killed_its_replica_promoted_no_acknowledged_ticket_lost(cluste
         assert len(set(numbers)) == len(numbers), sorted(numbers)
         later = [_number(s.body) for s in sent if s.kind == "issue" and s.status == 201 and s.at > promoted_at]
         assert later and min(later) > before_max, (before_max, later)
+        # the promoted master has no replica (its old master stays dead): the
+        # writes since were answered without one, and counted
+        assert _unreplicated(srv) > 0
         # the board still gets the events (its broadcaster subscribes again
         # when its node was the one killed)
         with connect(f"{srv.ws_url}/ws/board?token={srv.tokens['display']}", open_timeout=10) as ws:
