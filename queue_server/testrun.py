@@ -86,6 +86,7 @@ CLUSTER_TESTS = (
     # every script that emits, and the MULTIs (display notices, login failures)
     "tests/integration/test_event_schema.py",
     "tests/integration/test_lockout.py",
+    "tests/integration/test_rq_redis.py",
 )
 
 
