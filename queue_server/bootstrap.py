@@ -43,6 +43,7 @@ from queue_server.store.archive import EventArchive
 from queue_server.store.audit import AuditLog
 from queue_server.store.backups import BackupLog
 from queue_server.store.config_store import ConfigStore
+from queue_server.store.connection import is_cluster_url, open_redis
 from queue_server.store.display_settings import DisplaySettings
 from queue_server.store.events import EventLog
 from queue_server.store.health import HealthProbe
@@ -136,9 +137,12 @@ def build_services(
     stores: Stores, settings: Settings, *, notifier: Notifier | None = None, jobs: JobQueue | None = None
 ) -> Services:
     """`notifier` (default: the one [notify] of the live configuration names,
-    the outbox under the data dir) and `jobs` (default: RQ on settings.redis_url)."""
+    the outbox under the data dir) and `jobs` (default: RQ on settings.rq_redis_url)."""
     s = stores
-    jobs = jobs if jobs is not None else RqJobQueue(settings.redis_url)
+    jobs = jobs if jobs is not None else RqJobQueue(settings.redis_url, settings.rq_redis_url)
+    probe = s.health
+    if is_cluster_url(settings.redis_url):  # RQ's workers register on RQ's own Redis
+        probe = HealthProbe(s.health.redis, workers=open_redis(settings.rq_redis_url, max_connections=2))
     outbox = Outbox(outbox_dir(settings))
     notifier = notifier if notifier is not None else ConfiguredNotifier(s.config, outbox, jobs)
     printing = PrintService(s.config, s.tickets, s.printing, s.audit)
@@ -164,7 +168,7 @@ def build_services(
         reports=ReportService(s.config, s.archive),
         staffing=StaffingService(s.config, s.archive),
         health=HealthService(
-            s.health, s.printing, settings.data_dir, QUEUE_NAME, settings.min_free_disk_mb, settings.ready_require
+            probe, s.printing, settings.data_dir, QUEUE_NAME, settings.min_free_disk_mb, settings.ready_require
         ),
         metrics=MetricsService(s.config, s.tickets, s.printing),
         backups=BackupStatus(s.backups, settings),

@@ -238,9 +238,10 @@ def _cmd_worker(args) -> int:
 
     from queue_server.jobs import QUEUE_NAME
     from queue_server.local import resolve_redis_url
+    from queue_server.settings import rq_redis_url
 
     url = resolve_redis_url(args.redis_url, Path(args.data_dir))
-    conn = SyncRedis.from_url(url)
+    conn = SyncRedis.from_url(rq_redis_url(url))
     worker = Worker([Queue(QUEUE_NAME, connection=conn)], connection=conn)
     worker.work(with_scheduler=True, burst=args.burst)
     return 0

@@ -25,7 +25,7 @@ from queue_server.bootstrap import Stores, build_services, build_stores, outbox_
 from queue_server.domain.config import SiteConfig, load_toml
 from queue_server.domain.holidays import is_public_holiday
 from queue_server.domain.hours import sessions_on
-from queue_server.settings import Settings
+from queue_server.settings import Settings, rq_redis_url
 from queue_server.store.archive import ArchiveRun
 from queue_server.store.connection import open_redis
 
@@ -42,7 +42,9 @@ ARCHIVE_EVERY = timedelta(minutes=1)
 
 
 def queue_for(redis_url: str) -> Queue:
-    return Queue(QUEUE_NAME, connection=SyncRedis.from_url(redis_url))
+    """RQ's queue for jobs on the live state at `redis_url`: on RQ's own
+    Redis when that is set apart (settings.rq_redis_url)."""
+    return Queue(QUEUE_NAME, connection=SyncRedis.from_url(rq_redis_url(redis_url)))
 
 
 def close_day(

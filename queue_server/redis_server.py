@@ -70,6 +70,7 @@ def start(
     wait: float = 15.0,
     log_to: str | Path | None = None,
     appendonly: bool = True,
+    extra_args: tuple[str, ...] = (),
 ) -> RedisProcess:
     """`appendonly=False` only to load a restored RDB (backup.restore), which
     then turns AOF on before the server is used."""
@@ -96,6 +97,7 @@ def start(
         "yes",
         "--loglevel",
         "warning",
+        *extra_args,
     ]
     with open(log_to or data_dir / "redis.log", "ab") as log:  # the child keeps its own copy
         proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)

@@ -14,9 +14,24 @@ def _env_bool(name: str, default: bool) -> bool:
     return v.strip().lower() in ("1", "true", "yes", "on")
 
 
+def rq_redis_url(redis_url: str, explicit: str | None = None) -> str:
+    """The plain Redis that RQ uses (RQ does not speak Redis Cluster): the
+    one given (`MOTCUA_RQ_REDIS_URL`), else the main Redis when it is not a
+    cluster (one commune: one Redis for both)."""
+    explicit = explicit if explicit is not None else os.environ.get("MOTCUA_RQ_REDIS_URL", "")
+    if explicit:
+        return explicit
+    if redis_url.startswith(("redis+cluster://", "rediss+cluster://")):
+        raise ValueError("MOTCUA_REDIS_URL is a Redis Cluster: set MOTCUA_RQ_REDIS_URL to a plain Redis for RQ")
+    return redis_url
+
+
 @dataclass(frozen=True)
 class Settings:
+    # `redis+cluster://host:port` = a Redis Cluster (README, "Redis Cluster")
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # RQ's plain Redis; "" = redis_url (which then must not be a cluster)
+    rq_redis_url_setting: str = ""
     config_path: str | None = None  # TOML seed; None = the shipped default
     data_dir: Path = Path("var")
     secure_cookies: bool = False  # set true behind HTTPS
@@ -54,6 +69,10 @@ class Settings:
         return self.fanout_threads if self.fanout_threads > 0 else min(4, (os.cpu_count() or 1) + 1)
 
     @property
+    def rq_redis_url(self) -> str:
+        return rq_redis_url(self.redis_url, self.rq_redis_url_setting)
+
+    @property
     def backup_path(self) -> Path:
         return self.backup_dir or self.data_dir / "backups"
 
@@ -62,6 +81,7 @@ class Settings:
         env = os.environ
         s = cls(
             redis_url=env.get("MOTCUA_REDIS_URL") or env.get("REDIS_URL") or cls.redis_url,
+            rq_redis_url_setting=env.get("MOTCUA_RQ_REDIS_URL", ""),
             config_path=env.get("MOTCUA_CONFIG") or None,
             data_dir=Path(env.get("MOTCUA_DATA_DIR", "var")),
             secure_cookies=_env_bool("MOTCUA_SECURE_COOKIES", False),

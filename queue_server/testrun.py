@@ -1,6 +1,7 @@
 """`motcua test`: install what pip cannot (Debian's chromium, redis-server,
 espeak-ng and poppler-utils, when missing and we are root), run the gates (lint, format,
-types, layers), then the whole suite."""
+types, layers), then the whole suite, then the queue, appointment and report
+tests a second time on a local Redis Cluster (`CLUSTER_TESTS`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ CHROMIUM = "/usr/bin/chromium"
 APT_PACKAGES = {  # executable -> Debian package
     CHROMIUM: "chromium",
     "redis-server": "redis-server",
+    "redis-cli": "redis-tools",  # `redis-cli --cluster create` (tests/cluster.py)
     "espeak-ng": "espeak-ng",
     # the PDF report's tests read it back (pdftotext) and photograph it (pdftoppm)
     "pdftotext": "poppler-utils",
@@ -68,6 +70,32 @@ def run_gates(root: Path) -> int:
     return len(failed)
 
 
+# Run again with MOTCUA_TEST_CLUSTER=1: their `redis_url` is then a local
+# 3-master Redis Cluster (tests/conftest.py), RQ on the plain Redis. The
+# failover case (tests/faults/test_cluster_failover.py) is in the first pass.
+CLUSTER_TESTS = (
+    "tests/integration/test_queue_engine.py",
+    "tests/integration/test_service.py",
+    "tests/integration/test_broadcast.py",
+    "tests/faults/test_lost_reply.py",
+    "tests/integration/test_appointments_store.py",
+    "tests/integration/test_appointments_service.py",
+    "tests/integration/test_appointment_checkin.py",
+    "tests/integration/test_archive.py",
+    "tests/integration/test_counter_stats.py",
+    # every script that emits, and the MULTIs (display notices, login failures)
+    "tests/integration/test_event_schema.py",
+    "tests/integration/test_lockout.py",
+    "tests/integration/test_rq_redis.py",
+)
+
+
+def run_cluster_tests(root: Path) -> int:
+    print("motcua test: the queue, appointment and report tests on a Redis Cluster", flush=True)
+    cmd = [sys.executable, "-m", "pytest", *(str(root / t) for t in CLUSTER_TESTS)]
+    return subprocess.call(cmd, cwd=root, env=dict(os.environ, MOTCUA_TEST_CLUSTER="1"))
+
+
 def run_tests(pytest_args: list[str]) -> int:
     ensure_system_packages()
     root = Path(__file__).resolve().parent.parent
@@ -75,4 +103,8 @@ def run_tests(pytest_args: list[str]) -> int:
         return 1
     cmd = [sys.executable, "-m", "pytest", *(pytest_args or [str(root / "tests")])]
     print("motcua test:", " ".join(cmd), flush=True)
-    return subprocess.call(cmd, cwd=root)
+    code = subprocess.call(cmd, cwd=root)
+    if pytest_args:  # a chosen subset: that only
+        return code
+    cluster = run_cluster_tests(root)  # also after a failure: one run shows every problem
+    return code or cluster

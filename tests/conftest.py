@@ -24,7 +24,23 @@ def redis_proc():
 
 
 @pytest.fixture(scope="session")
-def redis_url(redis_proc) -> str:
+def redis_cluster(tmp_path_factory):
+    """A local Redis Cluster, 3 masters + 3 replicas (tests/cluster.py)."""
+    from tests.cluster import start_cluster
+
+    cluster = start_cluster(tmp_path_factory.mktemp("cluster"))
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(request, redis_proc) -> str:
+    """The suite's Redis; with MOTCUA_TEST_CLUSTER=1 the local cluster
+    instead (`motcua test` runs the queue, appointment and report tests so a
+    second time), RQ then on the plain Redis."""
+    if os.environ.get("MOTCUA_TEST_CLUSTER") == "1":
+        os.environ["MOTCUA_RQ_REDIS_URL"] = redis_proc.url
+        return request.getfixturevalue("redis_cluster").url
     return redis_proc.url
 
 

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from redis.asyncio import Redis
 
 from queue_server.domain.accounts import DeviceKind, Role
 from queue_server.redis_server import free_port
 from queue_server.store.accounts import Accounts
+from queue_server.store.connection import open_redis, text
 from queue_server.store.keys import Keys
 from tests.helpers import run_sync, test_config_dict
 
@@ -163,9 +163,9 @@ class ServerHandle:
 async def reset_site(redis_url: str, site_id: str) -> None:
     keys = Keys(site_id)
     keep = {keys.users, keys.devices, keys.config}
-    r = Redis.from_url(redis_url)
+    r = open_redis(redis_url)  # a cluster too
     try:
-        doomed = [k async for k in r.scan_iter(match=f"mc:{{{site_id}}}:*", count=1000) if k.decode() not in keep]
+        doomed = [k async for k in r.scan_iter(match=f"mc:{{{site_id}}}:*", count=1000) if text(k) not in keep]
         if doomed:
             await r.delete(*doomed)
         await r.delete(keys.config)
@@ -174,7 +174,7 @@ async def reset_site(redis_url: str, site_id: str) -> None:
 
 
 async def seed_accounts(redis_url: str, site_id: str) -> dict[str, str]:
-    r = Redis.from_url(redis_url, decode_responses=True)
+    r = open_redis(redis_url)
     try:
         acc = Accounts(r, Keys(site_id))
         for name, (role, counters) in USERS.items():

@@ -25,14 +25,18 @@ RESULT_TTL_S = 3600
 
 
 class RqJobQueue:
-    def __init__(self, redis_url: str):
+    """Jobs get `redis_url` (the live state, maybe a cluster); RQ keeps its
+    own keys on `rq_url`, a plain Redis (default: the same one)."""
+
+    def __init__(self, redis_url: str, rq_url: str | None = None):
         self.redis_url = redis_url
+        self.rq_url = rq_url or redis_url
         self._queue: Queue | None = None
 
     @property
     def queue(self) -> Queue:
         if self._queue is None:
-            self._queue = Queue(QUEUE_NAME, connection=SyncRedis.from_url(self.redis_url))
+            self._queue = Queue(QUEUE_NAME, connection=SyncRedis.from_url(self.rq_url))
         return self._queue
 
     async def enqueue(self, func: str, *args: Any, retry_intervals: tuple[int, ...] = ()) -> None:

@@ -57,7 +57,12 @@ class _ScrapeCollector(Collector):
             "motcua_redis_reconnects", "Commands that went through after a failure, subscriptions made again"
         )
         reconnects.add_metric([], STATS.reconnects)
-        return [length, wait, jobs, errors, reconnects]
+        unreplicated = CounterMetricFamily(
+            "motcua_redis_unreplicated",
+            "Redis Cluster: writes acknowledged before a replica held them (their master had no live replica)",
+        )
+        unreplicated.add_metric([], STATS.unreplicated)
+        return [length, wait, jobs, errors, reconnects, unreplicated]
 
 
 class Metrics:

@@ -13,8 +13,12 @@ from queue_server.store.keys import rq_workers_key
 
 
 class HealthProbe:
-    def __init__(self, redis: Redis):
+    """`workers`: the Redis RQ keeps its workers on, when it is not `redis`
+    (the live state on a Redis Cluster, RQ on its own Redis)."""
+
+    def __init__(self, redis: Redis, workers: Redis | None = None):
         self.redis = redis
+        self.workers = workers if workers is not None else redis
 
     async def ping(self) -> None:
         """Redis answers (a failure raises)."""
@@ -29,10 +33,10 @@ class HealthProbe:
         """The RQ workers registered for the queue: name -> their last heartbeat
         (epoch seconds). A worker whose key has expired (RQ lets it lapse when
         the heartbeat stops) is left out."""
-        names = [text(n) for n in await self.redis.smembers(rq_workers_key(queue_name))]
+        names = [text(n) for n in await self.workers.smembers(rq_workers_key(queue_name))]
         if not names:
             return {}
-        pipe = self.redis.pipeline(transaction=False)
+        pipe = self.workers.pipeline(transaction=False)
         for name in names:
             pipe.hgetall(name)
         rows = await pipe.execute()

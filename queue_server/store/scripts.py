@@ -21,7 +21,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from queue_server.errors import AppError
-from queue_server.store.connection import repeatable
+from queue_server.store.connection import repeatable, volatile
 
 SCRIPT_NAMES = (
     "issue_ticket",
@@ -67,6 +67,7 @@ class Scripts:
     """The site's Lua scripts registered on one async Redis client."""
 
     def __init__(self, redis: Redis):
+        self._redis = redis
         self._scripts = {name: redis.register_script(source(name)) for name in SCRIPT_NAMES + RAW_SCRIPTS}
 
     async def run(self, name: str, keys: list[str], args: dict[str, Any], **err_params: Any) -> dict[str, Any]:
@@ -87,10 +88,19 @@ class Scripts:
         return reply
 
     async def run_raw(self, name: str, keys: list[str], args: list[Any]) -> Any:
-        with repeatable():  # only rate_limit: a lost reply over-counts one request
+        # only rate_limit: a lost reply over-counts one request; a count lost
+        # in a cluster failover lets one more through (no WAIT for it)
+        with repeatable(), volatile():
             return await self._scripts[name](keys=keys, args=args)
 
     async def queue_on(self, pipe: Pipeline, name: str, keys: list[str], args: dict[str, Any]) -> None:
         """Queue a script call on a MULTI pipeline; its JSON reply comes with
-        the pipeline's results (the pipeline loads the script if needed)."""
-        await self._scripts[name](keys=keys, args=[json.dumps(args, ensure_ascii=False)], client=pipe)
+        the pipeline's results (the pipeline loads the script if needed; a
+        cluster's pipeline does not, so it is loaded first)."""
+        payload = json.dumps(args, ensure_ascii=False)
+        if not isinstance(pipe, Pipeline):  # a cluster's: redis-py blocks its evalsha method, not the command
+            script = self._scripts[name]
+            await self._redis.script_load(source(name))
+            pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, payload)
+            return
+        await self._scripts[name](keys=keys, args=[payload], client=pipe)

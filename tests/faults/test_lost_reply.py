@@ -11,19 +11,24 @@ import contextlib
 import secrets
 
 import pytest
+from redis.asyncio.cluster import NodesManager
 
 from queue_server.domain.config import parse_config
 from queue_server.domain.model import TicketStatus
-from queue_server.store.connection import OutcomeUnknown
-from queue_server.store.scripts import SCRIPT_NAMES, source
+from queue_server.store.config_store import ConfigStore
+from queue_server.store.connection import MotcuaCluster, OutcomeUnknown, is_cluster_url
+from queue_server.store.keys import Keys
+from queue_server.store.scripts import SCRIPT_NAMES, Scripts, source
+from queue_server.store.tickets import TicketStore
 from tests.helpers import make_store, test_config_dict
 
 
 class CuttingProxy:
     """Forwards to Redis; `cut_next()` drops the reply of the next EVALSHA."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, group: list[CuttingProxy] | None = None):
         self.port = port
+        self.group = group if group is not None else [self]  # armed together, one cut for all
         self.armed = False
         self.cuts = 0
         self.server: asyncio.Server | None = None
@@ -38,7 +43,8 @@ class CuttingProxy:
             await self.server.wait_closed()
 
     def cut_next(self) -> None:
-        self.armed = True
+        for proxy in self.group:
+            proxy.armed = True
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         up_r, up_w = await asyncio.open_connection("127.0.0.1", self.port)
@@ -52,7 +58,8 @@ class CuttingProxy:
         try:
             while data := await reader.read(65536):
                 if self.armed and b"EVALSHA" in data.upper():
-                    self.armed = False
+                    for proxy in self.group:
+                        proxy.armed = False
                     pump.cancel()  # the reply stays in Redis's socket
                     up_w.write(data)
                     await up_w.drain()
@@ -69,23 +76,65 @@ class CuttingProxy:
                 await pump
 
 
-async def _with_proxy(redis_url: str, body) -> None:
-    proxy = CuttingProxy(int(redis_url.rsplit(":", 1)[1].split("/")[0]))
-    url = await proxy.start()
+async def _cluster_store(cluster, cfg):
+    """A store on the cluster with a cutting proxy in front of every node
+    (the client is told each node's address through its proxy)."""
+    group: list[CuttingProxy] = []
+    remap = {}
+    for node in cluster.nodes:
+        group.append(CuttingProxy(node.port, group))
+        remap[node.port] = int((await group[-1].start()).rsplit(":", 1)[1].split("/")[0])
+    redis = MotcuaCluster(
+        host="127.0.0.1",
+        port=remap[cluster.nodes[0].port],
+        address_remap=lambda address: (address[0], remap.get(address[1], address[1])),
+        decode_responses=True,
+        health_check_interval=30,
+    )
+
+    class ThroughProxies(NodesManager):
+        """redis-py remaps the addresses of CLUSTER SLOTS, not of a MOVED reply."""
+
+        __slots__ = ()
+
+        async def move_slot(self, e):
+            e.port = remap.get(e.port, e.port)
+            await super().move_slot(e)
+
+    redis.nodes_manager.__class__ = ThroughProxies
+    keys = Keys(cfg.site.id)
+    scripts = Scripts(redis)
+    config = ConfigStore(redis, keys, scripts, cfg)
+    await config.ensure()
+    return TicketStore(redis, keys, scripts, config), group[0]
+
+
+async def _with_proxy(redis_url: str, body, cluster=None) -> None:
     cfg = parse_config(test_config_dict(site_id=f"cut{secrets.token_hex(3)}"))
-    store = await make_store(url, cfg)
+    if cluster is not None:
+        store, proxy = await _cluster_store(cluster, cfg)
+    else:
+        proxy = CuttingProxy(int(redis_url.rsplit(":", 1)[1].split("/")[0]))
+        store = await make_store(await proxy.start(), cfg)
     try:
         for name in SCRIPT_NAMES:  # loaded: the cut EVALSHA runs rather than answering NOSCRIPT
             await store.redis.script_load(source(name))
         await store.issue("CT")
         await body(store, proxy)
-        assert proxy.cuts == 1
+        assert sum(p.cuts for p in proxy.group) == 1
     finally:
         await store.redis.aclose()
-        await proxy.stop()
+        for p in proxy.group:
+            await p.stop()
 
 
-def test_issue_with_a_key_is_sent_again_and_replays(redis_url):
+@pytest.fixture
+def cluster(redis_url, request):
+    """The local cluster when the suite runs on it (MOTCUA_TEST_CLUSTER=1), else None."""
+    return request.getfixturevalue("redis_cluster") if is_cluster_url(redis_url) else None
+
+
+def test_issue_with_a_key_is_sent_again_and_replays(redis_url, cluster):
     async def body(store, proxy):
         proxy.cut_next()
         ticket, _ = await store.issue("HT", idem="press-1", device="kiosk-1")
@@ -94,10 +143,10 @@ def test_issue_with_a_key_is_sent_again_and_replays(redis_url):
         assert again.id == ticket.id
         assert await store.redis.hlen(store.keys.tickets) == 2  # the CT warm-up and A001, once
 
-    asyncio.run(_with_proxy(redis_url, body))
+    asyncio.run(_with_proxy(redis_url, body, cluster))
 
 
-def test_call_without_a_key_is_not_sent_twice(redis_url):
+def test_call_without_a_key_is_not_sent_twice(redis_url, cluster):
     async def body(store, proxy):
         first, _ = await store.issue("HT")
         second, _ = await store.issue("HT")
@@ -108,10 +157,10 @@ def test_call_without_a_key_is_not_sent_twice(redis_url):
         assert (await store.get_ticket(first.id)).status == TicketStatus.CALLED
         assert (await store.get_ticket(second.id)).status == TicketStatus.WAITING
 
-    asyncio.run(_with_proxy(redis_url, body))
+    asyncio.run(_with_proxy(redis_url, body, cluster))
 
 
-def test_call_with_a_key_is_sent_again_and_calls_one_citizen(redis_url):
+def test_call_with_a_key_is_sent_again_and_calls_one_citizen(redis_url, cluster):
     async def body(store, proxy):
         first, _ = await store.issue("HT")
         second, _ = await store.issue("HT")
@@ -120,4 +169,4 @@ def test_call_with_a_key_is_sent_again_and_calls_one_citizen(redis_url):
         assert res.ticket.id == first.id and res.replayed
         assert (await store.get_ticket(second.id)).status == TicketStatus.WAITING
 
-    asyncio.run(_with_proxy(redis_url, body))
+    asyncio.run(_with_proxy(redis_url, body, cluster))

@@ -19,6 +19,7 @@ from websockets.sync.client import connect
 from queue_server import jobs
 from queue_server.domain.config import parse_config
 from queue_server.redis_server import free_port
+from queue_server.settings import rq_redis_url
 from tests.helpers import make_store, test_config_dict
 from tests.server import ServerHandle
 
@@ -129,7 +130,7 @@ def test_rq_worker_job_events_reach_displays(pair, redis_url):
     a, b = pair
     a.reset()
     t = a.device("kiosk").post("/api/tickets", json={"category": "KD"}).json()
-    conn = SyncRedis.from_url(redis_url)
+    conn = SyncRedis.from_url(rq_redis_url(redis_url))  # RQ's own Redis on a cluster
     q = Queue(f"fanout-{a.site_id}", connection=conn)
     try:
         with board_socket(a) as (ws_a, _), board_socket(b) as (ws_b, _):

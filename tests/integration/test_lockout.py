@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
-
+from queue_server.store.connection import open_redis
 from queue_server.store.keys import Keys
 from queue_server.store.ratelimit import RateLimiter
 from queue_server.store.scripts import Scripts
@@ -14,7 +13,7 @@ WINDOW = 60_000
 
 def test_one_address_cannot_lock_the_account_for_everyone(redis_url):
     async def go():
-        r = Redis.from_url(redis_url, decode_responses=True)
+        r = open_redis(redis_url)  # a cluster too
         lim = RateLimiter(r, Scripts(r), Keys("t-lockout-1"))
         for _ in range(5):
             assert await lim.lockout("lan", "10.0.0.66", 5) == 0
@@ -31,7 +30,7 @@ def test_one_address_cannot_lock_the_account_for_everyone(redis_url):
 
 def test_many_addresses_together_lock_the_account(redis_url):
     async def go():
-        r = Redis.from_url(redis_url, decode_responses=True)
+        r = open_redis(redis_url)  # a cluster too
         lim = RateLimiter(r, Scripts(r), Keys("t-lockout-2"))
         for i in range(50):  # 4 tries each from 12.5 addresses: no address reaches 5
             await lim.record_failure("lan", f"10.1.0.{i // 4}", WINDOW)
