@@ -159,6 +159,12 @@ CATALOG: dict[str, tuple[int, str, str]] = {
         "Invalid report period ({detail}): send from and to as YYYY-MM-DD, from not after to.",
     ),
     "invalid_filter": (400, "Bộ lọc “{filter}” không hợp lệ.", "Invalid filter “{filter}”."),
+    "export_not_found": (404, "Không tìm thấy tệp báo cáo này.", "No such report file."),
+    "export_not_ready": (
+        409,
+        "Báo cáo đang được tạo, hãy chờ đến khi xong.",
+        "The report is still being made; wait until it is done.",
+    ),
     "unsupported_format": (
         400,
         "Định dạng “{format}” không được hỗ trợ.",

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fpdf import FPDF
@@ -134,6 +134,7 @@ def render_report_pdf(
     number: str | None = "",
     issued_on: dt.date | None = None,
     preparer: str = "Người lập biểu",
+    progress: Callable[[float, int], None] | None = None,
 ) -> bytes:
     """The report as PDF bytes.
 
@@ -143,7 +144,8 @@ def render_report_pdf(
     "BÁO CÁO"); ``period_label``: the period in words; ``definitions``: how
     each figure is counted, one paragraph per line; ``number``: the document's
     number ("Số: …/BC-…"): blank to be filled in by hand when "", no line when None;
-    ``issued_on``: the date of the date line (today when None).
+    ``issued_on``: the date of the date line (today when None);
+    ``progress(share done 0–1, pages so far)`` after each part.
     """
     pdf = _Report(orientation="P", unit="mm", format="A4")
     pdf.set_margins(MARGIN_LEFT, MARGIN_TOP, MARGIN_RIGHT)
@@ -159,16 +161,25 @@ def render_report_pdf(
 
     _national_header(pdf, body, place, number, issued_on or dt.date.today())
     _title(pdf, title, period_label)
-    _totals(pdf, summary)
-    _by_category(pdf, summary)
-    _wait_buckets(pdf, summary)
-    _ratings(pdf, summary)
-    _by_hour_chart(pdf, summary)
-    _by_counter(pdf, summary)
-    _by_clerk(pdf, summary)
-    _definitions(pdf, definitions)
-    _signatures(pdf, signer_title, preparer)
-    return bytes(pdf.output())
+    parts: list[Callable[[], None]] = [
+        lambda: _totals(pdf, summary),
+        lambda: _by_category(pdf, summary),
+        lambda: _wait_buckets(pdf, summary),
+        lambda: _ratings(pdf, summary),
+        lambda: _by_hour_chart(pdf, summary),
+        lambda: _by_counter(pdf, summary),
+        lambda: _by_clerk(pdf, summary),
+        lambda: _definitions(pdf, definitions),
+        lambda: _signatures(pdf, signer_title, preparer),
+    ]
+    for i, part in enumerate(parts, start=1):
+        part()
+        if progress is not None:
+            progress(i / (len(parts) + 1), pdf.page_no())
+    out = bytes(pdf.output())
+    if progress is not None:
+        progress(1.0, pdf.page_no())
+    return out
 
 
 def _fit(pdf: FPDF, text: str, style: str, size: float, width: float) -> None:
