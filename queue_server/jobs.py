@@ -328,9 +328,7 @@ def export_report(
     write_atomic(path, export.content)
     if job is not None:
         job.meta["filename"] = export.filename
-        job.meta["progress"] = 100
-        job.meta["stage"] = "done"
-        job.save_meta()
+    progress(100, "done")
     prune_exports(path.parent)
     log.info("report export %s: %s, %d bytes", job_id, fmt, len(export.content))
     return {"file": path.name, "size": len(export.content)}

@@ -158,14 +158,21 @@ SummaryReply = TypedDict(
 )
 
 
+class ProgressStep(TypedDict):
+    progress: int
+    stage: str
+
+
 class ExportJobReply(TypedDict):
     """An export made by the worker: `state` queued, running, done or failed;
-    `progress` 0–100; `file` the download's path once done."""
+    `progress` 0–100 and its `stage` (query, sheets, charts, pages), `steps`
+    every one the job reported so far; `file` the download's path once done."""
 
     id: str
     state: str
     progress: int
     stage: str
+    steps: list[ProgressStep]
     format: str
     file: str | None
 
@@ -410,7 +417,15 @@ class ReportService:
             meta=meta,
             timeout_s=1800,
         )
-        return {"id": job_id, "state": "queued", "progress": 0, "stage": "queued", "format": str(fmt), "file": None}
+        return {
+            "id": job_id,
+            "state": "queued",
+            "progress": 0,
+            "stage": "queued",
+            "steps": [],
+            "format": str(fmt),
+            "file": None,
+        }
 
     async def _job(self, job_id: str, user: str, admin: bool) -> JobState:
         """The export job `job_id` if this caller may see it (its owner, an
@@ -433,6 +448,7 @@ class ReportService:
             "state": state,
             "progress": 100 if state == "done" else int(st.meta.get("progress", 0)),
             "stage": "done" if state == "done" else str(st.meta.get("stage", "queued")),
+            "steps": [{"progress": int(p), "stage": str(g)} for p, g in st.meta.get("seen", [])],
             "format": fmt,
             "file": f"/api/reports/exports/{job_id}/file" if state == "done" else None,
         }
