@@ -62,7 +62,7 @@ window.MCCharts = (() => {
     svg.append(svgEl("text", { x: L + pw / 2, y: H - 8, "text-anchor": "middle", class: "axis-label x" }, opts.xLabel));
     svg.append(svgEl("text", { x: 12, y: T + ph / 2, "text-anchor": "middle", class: "axis-label y",
       transform: `rotate(-90 12 ${T + ph / 2})` }, opts.yLabel));
-    return fig(opts.id, opts.title, svg, nums.length ? "" : opts.empty);
+    return fig(opts.id, opts.title, svg, max > 0 ? "" : opts.empty);
   }
 
   // opts: {id, title, rows[] (labels), cols[] (labels), value(r, c) -> number, xLabel, yLabel, legend(max) -> text}

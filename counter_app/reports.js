@@ -146,7 +146,7 @@
     const byWd = Object.fromEntries(s.by_weekday.map((r) => [r.weekday, r]));
     const heat = Object.fromEntries(s.by_hour_weekday.map((r) => [r.weekday + ":" + r.hour, r.issued]));
     const wmin = (r) => (r && r.wait_s.mean !== null ? Math.round(r.wait_s.mean / 6) / 10 : null);
-    const one = (v) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
+    const one = (v) => v.toFixed(1);
     const empty = t("no_data");
     const days = [0, 1, 2, 3, 4, 5, 6];
     const levels = Object.keys(s.ratings.by_level);
