@@ -42,7 +42,8 @@ window.MCCharts = (() => {
     const axis = svgEl("g", { class: "axis" });
     for (let v = 0; v <= top + 1e-9; v += step) {
       axis.append(svgEl("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), class: "grid" }));
-      axis.append(svgEl("text", { x: L - 6, y: y(v) + 4, "text-anchor": "end", class: "tick" }, fmt(+v.toFixed(6))));
+      const tick = step >= 1 ? String(Math.round(v)) : fmt(+v.toFixed(6)); // whole steps: whole numbers
+      axis.append(svgEl("text", { x: L - 6, y: y(v) + 4, "text-anchor": "end", class: "tick" }, tick));
     }
     axis.append(svgEl("line", { x1: L, x2: W - R, y1: T + ph, y2: T + ph, class: "base" }));
     svg.append(axis);

@@ -240,16 +240,22 @@
     } catch (e) { box.append(MC.el("li", { class: "err" }, e.message)); }
   }
 
+  let loadRun = 0;
   async function load() {
     const q = query();
     for (const fmt of ["csv", "xlsx", "pdf"]) $("dl-" + fmt).href = "/api/reports/export?" + q + "&format=" + fmt;
     $("msg").textContent = t("loading"); $("msg").className = "msg";
     if ($("f-compare").checked) q.set("compare", "previous");
+    const run = ++loadRun;
     try {
       const s = await MC.api("GET", "/api/reports/summary?" + q);
+      if (run !== loadRun) return; // a later period or filter was asked for meanwhile
       $("msg").textContent = ""; render(s);
       document.body.dataset.loaded = q.toString();
-    } catch (e) { $("msg").textContent = e.message; $("msg").className = "msg err"; $("report").textContent = ""; }
+    } catch (e) {
+      if (run !== loadRun) return;
+      $("msg").textContent = e.message; $("msg").className = "msg err"; $("report").textContent = "";
+    }
   }
 
   async function enter(user) {

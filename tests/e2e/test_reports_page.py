@@ -105,6 +105,7 @@ def test_charts_deltas_and_an_export_through_the_worker(live, browser):
         page.fill("#password", PASSWORD)
         page.click("#login-form button[type=submit]")
         expect(page.locator("#view-app")).to_be_visible()
+        page.wait_for_selector("body[data-loaded]")  # the first load set its period: now ours
         lo, hi = today - timedelta(days=14), today - timedelta(days=1)
         page.fill("#from", lo.isoformat())
         page.fill("#to", hi.isoformat())
@@ -161,6 +162,10 @@ def test_charts_deltas_and_an_export_through_the_worker(live, browser):
         ds = got["totals"]["served"] - prev["totals"]["served"]
         assert ("good" if ds > 0 else "bad" if ds < 0 else "neutral") in served.get_attribute("class")
         page.screenshot(path=str(artifact("reports_charts.png")), full_page=True)
+        page.emulate_media(media="print")  # the print stylesheet: no buttons, two charts a row
+        assert page.locator("#periods").is_hidden() and page.locator("#charts").is_visible()
+        page.screenshot(path=str(artifact("reports_charts_print.png")), full_page=True)
+        page.emulate_media(media="screen")
 
         # a filter changes the charts
         before = [b.get_attribute("data-value") for b in hours.all()]
