@@ -9,8 +9,9 @@ shares between 0 and 1) and returns the PDF's bytes. Figures are written the
 Vietnamese way: minutes with one decimal and a decimal comma (``12,5``),
 thousands with a dot (``1.234``), shares as percentages with one decimal.
 
-The text is set in Roboto from the ``font-roboto`` package (every Vietnamese
-letter, no download), embedded as a subset with its Unicode map, so the text
+The text is set in Crimson Text, a serif as administrative documents are set,
+from the ``fontpkg-crimson-text`` package (every Vietnamese letter in its four
+styles, no download), embedded as a subset with its Unicode map, so the text
 can be searched and copied out of the PDF. Charts are drawn with the PDF's own
 lines and rectangles.
 
@@ -20,16 +21,16 @@ Pure: no Redis, no web framework, no clock unless ``issued_on`` is left out.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
-FONT = "Roboto"
+FONT = "CrimsonText"
 BLACK = (0, 0, 0)
 GREY = (110, 110, 110)
 HEAD_FILL = (226, 232, 240)
@@ -95,10 +96,12 @@ def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def _font_dir() -> str:
-    import font_roboto
+def _font_dir() -> Path:
+    """Crimson Text's files (the fontpkg-crimson-text wheel: a serif, as
+    administrative documents are set, with every Vietnamese letter)."""
+    import fontpkg_crimson_text
 
-    return str(font_roboto.font_directory)
+    return Path(fontpkg_crimson_text.ROOT) / "files"
 
 
 def _get(mapping: object, key: str) -> Any:
@@ -152,7 +155,7 @@ def render_report_pdf(
     pdf.set_auto_page_break(True, MARGIN_BOTTOM)
     fonts = _font_dir()
     for style, name in (("", "Regular"), ("B", "Bold"), ("I", "Italic"), ("BI", "BoldItalic")):
-        pdf.add_font(FONT, style, os.path.join(fonts, f"Roboto-{name}.ttf"))
+        pdf.add_font(FONT, style, str(fonts / f"CrimsonText-{name}.ttf"))
     pdf.set_lang("vi")
     pdf.set_title(_nfc(f"Báo cáo - {title}"))
     pdf.set_author(_nfc(body.replace("\n", " - ")))
