@@ -171,16 +171,19 @@
         xLabel: t("category"), yLabel: t("y_level"), fmt: one, kind: "level", empty }));
   }
 
+  // The deltas against the previous period (its summary as compare=previous
+  // gives it), added once it arrives: the figures do not wait for it.
+  function showPrevious(s, prev) {
+    for (const [id, , get, kind, sense] of KPIS) $(id).append(delta(get(s), get(prev), kind, sense));
+    $("previous").dataset.from = prev.from; $("previous").dataset.to = prev.to;
+    $("previous").textContent = `${t("previous")}: ${prev.from} – ${prev.to}`;
+  }
+
   function render(s) {
     const out = $("report"); out.textContent = "";
-    const prev = s.previous;
-    const k = ([id, key, get, kind, sense]) => MC.el("div", { class: "kpi", id }, t(key), MC.el("b", {}, show(get(s), kind)),
-      prev ? delta(get(s), get(prev), kind, sense) : null);
+    const k = ([id, key, get, kind]) => MC.el("div", { class: "kpi", id }, t(key), MC.el("b", {}, show(get(s), kind)));
     out.append(MC.el("div", { class: "kpis" }, ...KPIS.map(k)));
-    if (prev) {
-      out.append(MC.el("p", { id: "previous", class: "muted", "data-from": prev.from, "data-to": prev.to },
-        `${t("previous")}: ${prev.from} – ${prev.to}`));
-    }
+    out.append(MC.el("p", { id: "previous", class: "muted" }));
     out.append(MC.el("h3", {}, t("charts")), charts(s));
     const b = MC.el("tbody", {});
     for (const [name, n] of Object.entries(s.wait_buckets)) b.append(MC.el("tr", {}, MC.el("td", {}, name), MC.el("td", {}, String(n))));
@@ -241,17 +244,25 @@
   }
 
   let loadRun = 0;
+  const shift = (day, n) => { const d = new Date(day + "T00:00:00Z"); d.setUTCDate(d.getUTCDate() + n); return iso(d); };
   async function load() {
     const q = query();
     for (const fmt of ["csv", "xlsx", "pdf"]) $("dl-" + fmt).href = "/api/reports/export?" + q + "&format=" + fmt;
     $("msg").textContent = t("loading"); $("msg").className = "msg";
-    if ($("f-compare").checked) q.set("compare", "previous");
     const run = ++loadRun;
+    // the previous period (as many days, ending the day before: the definition "previous" of
+    // domain/reports.py, which compare=previous answers too), asked for at once beside the
+    // period itself, so the figures show as soon as they come and the deltas join them
+    const pq = new URLSearchParams(q), n = days();
+    pq.set("from", shift($("from").value, -n)); pq.set("to", shift($("from").value, -1));
+    const before = $("f-compare").checked && n > 0 ? MC.api("GET", "/api/reports/summary?" + pq).catch(() => null) : null;
     try {
       const s = await MC.api("GET", "/api/reports/summary?" + q);
       if (run !== loadRun) return; // a later period or filter was asked for meanwhile
       $("msg").textContent = ""; render(s);
       document.body.dataset.loaded = q.toString();
+      const prev = before && (await before);
+      if (prev && run === loadRun) showPrevious(s, prev);
     } catch (e) {
       if (run !== loadRun) return;
       $("msg").textContent = e.message; $("msg").className = "msg err"; $("report").textContent = "";

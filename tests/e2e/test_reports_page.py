@@ -110,6 +110,7 @@ def test_charts_deltas_and_an_export_through_the_worker(live, browser):
         page.fill("#from", lo.isoformat())
         page.fill("#to", hi.isoformat())
         page.click("#btn-show")
+        # the page's previous period is the API's (compare=previous)
         expect(page.locator("#previous")).to_have_attribute("data-to", (lo - timedelta(days=1)).isoformat())
         got = sup.get(
             "/api/reports/summary", params={"from": lo.isoformat(), "to": hi.isoformat(), "compare": "previous"}
@@ -151,7 +152,9 @@ def test_charts_deltas_and_an_export_through_the_worker(live, browser):
             "/api/reports/summary", params={"from": got["previous"]["from"], "to": got["previous"]["to"]}
         ).json()
         assert prev["totals"] == got["previous"]["totals"]
+        expect(page.locator("#previous")).to_have_attribute("data-from", got["previous"]["from"])
         issued = page.locator("#k-issued .delta")
+        expect(issued).to_have_count(1)
         assert int(issued.get_attribute("data-delta")) == got["totals"]["issued"] - prev["totals"]["issued"]
         dw = round(got["wait_s"]["mean"] / 60 - prev["wait_s"]["mean"] / 60, 1)
         wait = page.locator("#k-wait .delta")
