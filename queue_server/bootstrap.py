@@ -165,7 +165,9 @@ def build_services(
         outbox=OutboxService(outbox),
         notifier=notifier,
         supervisor=SupervisorService(s.config, s.tickets, s.events),
-        reports=ReportService(s.config, s.archive),
+        reports=ReportService(
+            s.config, s.archive, jobs=jobs if isinstance(jobs, RqJobQueue) else None, data_dir=settings.data_dir
+        ),
         staffing=StaffingService(s.config, s.archive),
         health=HealthService(
             probe, s.printing, settings.data_dir, QUEUE_NAME, settings.min_free_disk_mb, settings.ready_require

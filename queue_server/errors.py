@@ -160,6 +160,12 @@ CATALOG: dict[str, tuple[int, str, str]] = {
     ),
     "invalid_filter": (400, "Bộ lọc “{filter}” không hợp lệ.", "Invalid filter “{filter}”."),
     "invalid_staffing": (400, "Phương án nhân sự không hợp lệ ({detail}).", "Invalid staffing plan ({detail})."),
+    "export_not_found": (404, "Không tìm thấy tệp báo cáo này.", "No such report file."),
+    "export_not_ready": (
+        409,
+        "Báo cáo đang được tạo, hãy chờ đến khi xong.",
+        "The report is still being made; wait until it is done.",
+    ),
     "unsupported_format": (
         400,
         "Định dạng “{format}” không được hỗ trợ.",

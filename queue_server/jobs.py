@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
 from redis import Redis as SyncRedis
-from rq import Queue
+from rq import Queue, get_current_job
 
 from queue_server.adapters.jobs import QUEUE_NAME
 from queue_server.adapters.notify import Outbox
@@ -25,6 +25,8 @@ from queue_server.bootstrap import Stores, build_services, build_stores, outbox_
 from queue_server.domain.config import SiteConfig, load_toml
 from queue_server.domain.holidays import is_public_holiday
 from queue_server.domain.hours import sessions_on
+from queue_server.domain.reports import closed_periods
+from queue_server.services.reports import Export, ReportService, write_atomic
 from queue_server.settings import Settings, rq_redis_url
 from queue_server.store.archive import ArchiveRun
 from queue_server.store.connection import open_redis
@@ -278,6 +280,129 @@ def schedule_backup(
             keep_days,
             job_id=job_id,
             description=f"backup {at:%Y-%m-%d} for {site_id}",
+            job_timeout=1800,
+        )
+    return job_id
+
+
+# -- reports made by the worker (issue #11) ---------------------------------------------------------
+def export_report(
+    redis_url: str,
+    site_id: str,
+    data_dir: str,
+    job_id: str,
+    fmt: str,
+    start: str,
+    end: str,
+    category: str | None = None,
+    counter: str | None = None,
+    clerk: str | None = None,
+    source: str | None = None,
+) -> dict[str, object]:
+    """A report export asked for on /reports (POST /api/reports/exports):
+    made as services/reports.py makes it, its progress (0–100 and the stage:
+    query, sheets, charts, pages) written into the job's meta as it goes,
+    the file kept under <data dir>/reports/<site>/exports/<job id>.<format>."""
+    job = get_current_job()
+    last = [-1]
+
+    def progress(pct: int, stage: str) -> None:
+        if job is None or pct <= last[0] and stage == job.meta.get("stage"):
+            return
+        last[0] = max(last[0], pct)
+        job.meta["progress"] = last[0]
+        job.meta["stage"] = stage
+        job.meta.setdefault("seen", []).append([last[0], stage])
+        job.save_meta()
+
+    async def run() -> Export:
+        redis = open_redis(redis_url, max_connections=4)
+        try:
+            stores = await build_stores(redis, load_toml(None), site_id, data_dir)
+            reports = ReportService(stores.config, stores.archive, data_dir=data_dir)
+            return await reports.export(fmt, start, end, category, counter, clerk, source, progress=progress)
+        finally:
+            await redis.aclose()
+
+    progress(1, "query")
+    export = asyncio.run(run())
+    path = Path(data_dir) / "reports" / site_id / "exports" / f"{job_id}.{fmt}"
+    write_atomic(path, export.content)
+    if job is not None:
+        job.meta["filename"] = export.filename
+    progress(100, "done")
+    prune_exports(path.parent)
+    log.info("report export %s: %s, %d bytes", job_id, fmt, len(export.content))
+    return {"file": path.name, "size": len(export.content)}
+
+
+def prune_exports(folder: Path, keep: timedelta = timedelta(days=2)) -> int:
+    """Delete the worker's exports older than `keep` (their jobs are gone by then)."""
+    cutoff = time.time() - keep.total_seconds()
+    gone = 0
+    for f in folder.glob("rx-*"):
+        if f.stat().st_mtime < cutoff:
+            f.unlink(missing_ok=True)
+            gone += 1
+    return gone
+
+
+# Site local time of the daily check for a month or quarter over (after close-day's archive run).
+PERIOD_REPORTS_AT = dtime(5, 30)
+
+
+def period_reports(
+    redis_url: str,
+    site_id: str,
+    data_dir: str,
+    today: str | None = None,
+    reschedule: bool = True,
+) -> list[str]:
+    """The reports of the month and of the quarter that ended last before
+    `today` (YYYY-MM-DD; default the site's today), XLSX and PDF, kept under
+    <data dir>/reports/<site>/periodic/ for /reports to list; each made once
+    (a file already there is left alone). Then tomorrow's check is booked."""
+
+    async def run() -> tuple[list[str], SiteConfig]:
+        redis = open_redis(redis_url, max_connections=4)
+        try:
+            stores = await build_stores(redis, load_toml(None), site_id, data_dir)
+            cfg = await stores.config.get()
+            day = date.fromisoformat(today) if today else datetime.now(UTC).astimezone(cfg.site.tz).date()
+            reports = ReportService(stores.config, stores.archive, data_dir=data_dir)
+            return await reports.make_periodic(closed_periods(day)), cfg
+        finally:
+            await redis.aclose()
+
+    made, cfg = asyncio.run(run())
+    log.info("period reports %s: %s", site_id, ", ".join(made) or "nothing new")
+    if reschedule:
+        schedule_period_reports(queue_for(redis_url), site_id, cfg.site.timezone, redis_url, data_dir)
+    return made
+
+
+def schedule_period_reports(
+    queue: Queue, site_id: str, timezone: str, redis_url: str, data_dir: str, now: datetime | None = None
+) -> str:
+    """Book the daily check for a closed month or quarter at
+    PERIOD_REPORTS_AT, once per site and day (the job id dedupes)."""
+    tz = ZoneInfo(timezone)
+    local = (now or datetime.now(UTC)).astimezone(tz)
+    at = datetime.combine(local.date(), PERIOD_REPORTS_AT, tzinfo=tz)
+    if at <= local:
+        at += timedelta(days=1)
+    job_id = f"period-reports-{site_id}-{at:%Y%m%d}"
+    if queue.fetch_job(job_id) is None:
+        queue.enqueue_at(
+            at,
+            period_reports,
+            redis_url,
+            site_id,
+            data_dir,
+            None,
+            True,
+            job_id=job_id,
+            description=f"period reports {at:%Y-%m-%d} for {site_id}",
             job_timeout=1800,
         )
     return job_id

@@ -16,12 +16,16 @@ from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
+from queue_server.services.reports import JobState
+
 log = logging.getLogger("motcua.jobs")
 
 QUEUE_NAME = "motcua"
 # a failed job (and its arguments) is kept this long for a look, not RQ's year
 FAILURE_TTL_S = 7 * 24 * 3600
 RESULT_TTL_S = 3600
+# a report made by the worker can be fetched for a day
+EXPORT_TTL_S = 24 * 3600
 
 
 class RqJobQueue:
@@ -67,6 +71,36 @@ class RqJobQueue:
             )
 
         await asyncio.to_thread(run)
+
+    async def submit(self, func: str, *args: Any, job_id: str, meta: dict[str, Any], timeout_s: int) -> None:
+        """Run `func` soon under `job_id`, with `meta` beside it (the job
+        writes its progress there: rq.get_current_job().save_meta())."""
+        await asyncio.to_thread(
+            self.queue.enqueue,
+            func,
+            self.redis_url,
+            *args,
+            job_id=job_id,
+            meta=meta,
+            description=func.rsplit(".", 1)[-1],
+            job_timeout=timeout_s,
+            failure_ttl=FAILURE_TTL_S,
+            result_ttl=EXPORT_TTL_S,
+            ttl=EXPORT_TTL_S,
+        )
+
+    async def state(self, job_id: str) -> JobState | None:
+        """The job's status and meta, or None."""
+
+        def read() -> JobState | None:
+            try:
+                job = Job.fetch(job_id, connection=self.queue.connection)
+            except NoSuchJobError:
+                return None
+            status = job.get_status(refresh=False)
+            return JobState(status=str(getattr(status, "value", status)), meta=dict(job.meta))
+
+        return await asyncio.to_thread(read)
 
     def _cancel(self, job_id: str) -> None:
         try:

@@ -23,7 +23,13 @@ from queue_server.api.openapi import document
 from queue_server.api.routes import all_routers
 from queue_server.bootstrap import build_services, build_stores
 from queue_server.domain.config import SiteConfig, load_toml
-from queue_server.jobs import queue_for, schedule_archive, schedule_backup, schedule_close_day
+from queue_server.jobs import (
+    queue_for,
+    schedule_archive,
+    schedule_backup,
+    schedule_close_day,
+    schedule_period_reports,
+)
 from queue_server.live import gcpolicy
 from queue_server.live.board_feed import BoardFeed
 from queue_server.live.broadcaster import Broadcaster
@@ -65,6 +71,9 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
                 schedule_close_day, q, cfg, settings.redis_url, settings.config_path, data_dir=data_dir
             )
             await asyncio.to_thread(schedule_archive, q, cfg.site.id, settings.redis_url, data_dir)
+            await asyncio.to_thread(
+                schedule_period_reports, q, cfg.site.id, cfg.site.timezone, settings.redis_url, data_dir
+            )
         except Exception as e:  # the desk works without it; say so in the log
             log.warning("could not schedule close-day job: %s", e)
         try:  # and tonight's backup (queue_server/backup.py), also idempotent per day

@@ -14,6 +14,7 @@ its last `call` (the counter that served it, or called it last).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -103,6 +104,16 @@ DEFINITIONS: tuple[tuple[str, str, str], ...] = (
         "Lĩnh vực và nguồn của một số là của sự kiện phát số; quầy và cán bộ là của lần gọi cuối cùng.",
         "A ticket's category and source are those of its issue event; its counter and clerk those of its last call.",
     ),
+    (
+        "hour_weekday",
+        "Giờ và thứ trong tuần của một số là giờ và thứ (theo múi giờ của điểm) của sự kiện phát số.",
+        "A ticket's hour of day and weekday are those of its issue event, in the site's time zone.",
+    ),
+    (
+        "previous",
+        "Kỳ trước: kỳ có cùng số ngày, kết thúc vào ngày liền trước ngày đầu của kỳ báo cáo.",
+        "Previous period: the period of as many days that ends the day before the report's first day.",
+    ),
 )
 
 
@@ -128,6 +139,69 @@ def period_words(start: date, end: date) -> str:
         if months == 12:
             return f"Năm {start.year}"
     return f"Từ ngày {start:%d/%m/%Y} đến ngày {end:%d/%m/%Y}"
+
+
+def previous_period(start: date, end: date) -> tuple[date, date]:
+    """The period of as many days that ends the day before `start`."""
+    days = (end - start).days + 1
+    return start - timedelta(days=days), start - timedelta(days=1)
+
+
+_MONTHS_EN = "January February March April May June July August September October November December".split()
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """A calendar month or quarter whose report the scheduled job keeps."""
+
+    kind: str  # "month" | "quarter"
+    year: int
+    number: int  # month 1–12 or quarter 1–4
+
+    @property
+    def start(self) -> date:
+        return date(self.year, self.number if self.kind == "month" else 3 * self.number - 2, 1)
+
+    @property
+    def end(self) -> date:
+        months = 1 if self.kind == "month" else 3
+        m = self.start.month - 1 + months
+        return date(self.year + m // 12, m % 12 + 1, 1) - timedelta(days=1)
+
+    @property
+    def name(self) -> str:
+        """Its files' stem: thang-2026-11, quy-2026-4."""
+        return f"{'thang' if self.kind == 'month' else 'quy'}-{self.year}-{self.number:02d}"
+
+    def label(self, lang: str = "vi") -> str:
+        """ "Tháng 11/2026", "Quý IV/2026" ("November 2026", "Q4 2026")."""
+        if self.kind == "month":
+            return f"{_MONTHS_EN[self.number - 1]} {self.year}" if lang == "en" else f"Tháng {self.number}/{self.year}"
+        return f"Q{self.number} {self.year}" if lang == "en" else f"Quý {_ROMAN[self.number - 1]}/{self.year}"
+
+
+_PERIODIC = re.compile(r"^(thang|quy)-(\d{4})-(\d{2})\Z")
+
+
+def parse_periodic_name(stem: str) -> Periodic | None:
+    m = _PERIODIC.match(stem)
+    if m is None:
+        return None
+    kind = "month" if m.group(1) == "thang" else "quarter"
+    n = int(m.group(3))
+    if not 1 <= n <= (12 if kind == "month" else 4):
+        return None
+    return Periodic(kind, int(m.group(2)), n)
+
+
+def closed_periods(today: date) -> list[Periodic]:
+    """The month and the quarter that ended last before `today` (the
+    scheduled job makes their reports)."""
+    last = today.replace(day=1) - timedelta(days=1)
+    month = Periodic("month", last.year, last.month)
+    q = (today.month - 1) // 3  # quarters of this year already over
+    quarter = Periodic("quarter", today.year, q) if q else Periodic("quarter", today.year - 1, 4)
+    return [month, quarter]
 
 
 def definitions_text(lang: str = "vi") -> str:
@@ -436,6 +510,13 @@ def summarize_facts(
         "by_counter": _by(facts, "counter", lambda f: f.counter, targets_s),
         "by_clerk": _by(facts, "clerk", lambda f: f.clerk if f.last_call_ms is not None else None, targets_s),
         "by_hour": _by(facts, "hour", lambda f: local_hour(f.issued_ms).hour, targets_s),
+        "by_weekday": _by(facts, "weekday", lambda f: local_hour(f.issued_ms).weekday(), targets_s),
+        "by_hour_weekday": [
+            {"weekday": r["key"][0], "hour": r["key"][1], **{k: v for k, v in r.items() if k != "key"}}
+            for r in _by(
+                facts, "key", lambda f: (local_hour(f.issued_ms).weekday(), local_hour(f.issued_ms).hour), targets_s
+            )
+        ],
         "appointments": _appointments(events, lo, hi, appt_cat, facts),
     }
     if daily:
@@ -529,13 +610,13 @@ def facts_from_rows(rows: Iterable[Sequence[Any]]) -> list[TicketFacts]:
 
 # SUMMARY_SQL aggregates FACTS_SQL's rows (a table `facts`) as summarize_facts
 # does, in one pass with grouping sets: the whole period, by category, counter,
-# clerk, hour, source and (with summary_sql(daily=True)) day x category. `targets` (category, target_s) and
-# `clock` (q: ms // 900000, hour, day: the local clock of each quarter hour of
-# the period, from clock_rows) are registered beside it. Filters are $category,
+# clerk, hour, weekday, weekday x hour, source and (with summary_sql(daily=True)) day x category.
+# `targets` (category, target_s) and `clock` (q: ms // 900000, hour, day, weekday: the local
+# clock of each quarter hour of the period, from clock_rows) are registered beside it. Filters are $category,
 # $counter, $clerk, $source (NULL: all).
 SUMMARY_SQL = """
 WITH f AS (
-  SELECT facts.*, clock.hour, clock.day,
+  SELECT facts.*, clock.hour, clock.day, clock.weekday,
     CASE last_type WHEN 'call' THEN 'called' WHEN 'done' THEN 'done' WHEN 'no_show' THEN 'no_show'
                    WHEN 'expire' THEN 'expired' ELSE 'waiting' END AS outcome,
     CASE WHEN last_type = 'done' AND last_call_ms IS NOT NULL AND done_ms IS NOT NULL
@@ -556,6 +637,8 @@ SELECT
   CASE WHEN GROUPING(category) = 0 AND GROUPING(day) = 1 THEN 'category'
        WHEN GROUPING(counter) = 0 THEN 'counter'
        WHEN GROUPING(by_clerk) = 0 THEN 'clerk'
+       WHEN GROUPING(weekday) = 0 AND GROUPING(hour) = 0 THEN 'hour_weekday'
+       WHEN GROUPING(weekday) = 0 THEN 'weekday'
        WHEN GROUPING(hour) = 0 THEN 'hour'
        WHEN GROUPING(source) = 0 THEN 'source'
        WHEN GROUPING(day) = 0 THEN 'category_day'
@@ -573,9 +656,10 @@ SELECT
   count(*) FILTER (WHERE wait_s >= 300 AND wait_s < 900) AS b1,
   count(*) FILTER (WHERE wait_s >= 900 AND wait_s < 1800) AS b2,
   count(*) FILTER (WHERE wait_s >= 1800 AND wait_s < 3600) AS b3,
-  count(*) FILTER (WHERE wait_s >= 3600) AS b4
+  count(*) FILTER (WHERE wait_s >= 3600) AS b4,
+  weekday
 FROM f
-GROUP BY GROUPING SETS ((), (category), (counter), (by_clerk), (hour), (source){daily})
+GROUP BY GROUPING SETS ((), (category), (counter), (by_clerk), (hour), (weekday), (weekday, hour), (source){daily})
 """
 
 
@@ -598,14 +682,15 @@ SELECT level, scale, count(*) FROM (
 """
 
 
-def clock_rows(lo_ms: int, hi_ms: int, tz: ZoneInfo) -> list[tuple[int, int, str]]:
-    """(quarter-hour index, local hour, local day) of every quarter hour of
+def clock_rows(lo_ms: int, hi_ms: int, tz: ZoneInfo) -> list[tuple[int, int, str, int]]:
+    """(quarter-hour index, local hour, local day, local weekday: 0 Monday .. 6
+    Sunday) of every quarter hour of
     [lo, hi): the site's clock for SUMMARY_SQL (zones differ from UTC by whole
     quarter hours)."""
     out = []
     for q in range(lo_ms // 900_000, -(-hi_ms // 900_000)):
         at = local_dt(q * 900_000, tz)
-        out.append((q, at.hour, at.date().isoformat()))
+        out.append((q, at.hour, at.date().isoformat(), at.weekday()))
     return out
 
 
@@ -659,6 +744,10 @@ def summary_from_groups(
             by.setdefault("clerk", []).append({"clerk": clerk, **g})
         elif grp == "hour":
             by.setdefault("hour", []).append({"hour": int(hour), **g})
+        elif grp == "weekday":
+            by.setdefault("weekday", []).append({"weekday": int(row[24]), **g})
+        elif grp == "hour_weekday":
+            by.setdefault("hour_weekday", []).append({"weekday": int(row[24]), "hour": int(hour), **g})
         elif grp == "source":
             by.setdefault("source", []).append({"source": source, "issued": int(issued)})
         elif grp == "category_day":
@@ -694,6 +783,8 @@ def summary_from_groups(
         "by_counter": rows("counter"),
         "by_clerk": rows("clerk"),
         "by_hour": rows("hour"),
+        "by_weekday": rows("weekday"),
+        "by_hour_weekday": sorted(by.get("hour_weekday", []), key=lambda r: (r["weekday"], r["hour"])),
         "appointments": appts,
     }
     if daily:

@@ -9,8 +9,9 @@ shares between 0 and 1) and returns the PDF's bytes. Figures are written the
 Vietnamese way: minutes with one decimal and a decimal comma (``12,5``),
 thousands with a dot (``1.234``), shares as percentages with one decimal.
 
-The text is set in Roboto from the ``font-roboto`` package (every Vietnamese
-letter, no download), embedded as a subset with its Unicode map, so the text
+The text is set in Crimson Text, a serif as administrative documents are set,
+from the ``fontpkg-crimson-text`` package (every Vietnamese letter in its four
+styles, no download), embedded as a subset with its Unicode map, so the text
 can be searched and copied out of the PDF. Charts are drawn with the PDF's own
 lines and rectangles.
 
@@ -20,16 +21,16 @@ Pure: no Redis, no web framework, no clock unless ``issued_on`` is left out.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
-FONT = "Roboto"
+FONT = "CrimsonText"
 BLACK = (0, 0, 0)
 GREY = (110, 110, 110)
 HEAD_FILL = (226, 232, 240)
@@ -95,10 +96,12 @@ def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def _font_dir() -> str:
-    import font_roboto
+def _font_dir() -> Path:
+    """Crimson Text's files (the fontpkg-crimson-text wheel: a serif, as
+    administrative documents are set, with every Vietnamese letter)."""
+    import fontpkg_crimson_text
 
-    return str(font_roboto.font_directory)
+    return Path(fontpkg_crimson_text.ROOT) / "files"
 
 
 def _get(mapping: object, key: str) -> Any:
@@ -134,6 +137,7 @@ def render_report_pdf(
     number: str | None = "",
     issued_on: dt.date | None = None,
     preparer: str = "Người lập biểu",
+    progress: Callable[[float, int], None] | None = None,
 ) -> bytes:
     """The report as PDF bytes.
 
@@ -143,14 +147,15 @@ def render_report_pdf(
     "BÁO CÁO"); ``period_label``: the period in words; ``definitions``: how
     each figure is counted, one paragraph per line; ``number``: the document's
     number ("Số: …/BC-…"): blank to be filled in by hand when "", no line when None;
-    ``issued_on``: the date of the date line (today when None).
+    ``issued_on``: the date of the date line (today when None);
+    ``progress(share done 0–1, pages so far)`` after each part.
     """
     pdf = _Report(orientation="P", unit="mm", format="A4")
     pdf.set_margins(MARGIN_LEFT, MARGIN_TOP, MARGIN_RIGHT)
     pdf.set_auto_page_break(True, MARGIN_BOTTOM)
     fonts = _font_dir()
     for style, name in (("", "Regular"), ("B", "Bold"), ("I", "Italic"), ("BI", "BoldItalic")):
-        pdf.add_font(FONT, style, os.path.join(fonts, f"Roboto-{name}.ttf"))
+        pdf.add_font(FONT, style, str(fonts / f"CrimsonText-{name}.ttf"))
     pdf.set_lang("vi")
     pdf.set_title(_nfc(f"Báo cáo - {title}"))
     pdf.set_author(_nfc(body.replace("\n", " - ")))
@@ -159,16 +164,25 @@ def render_report_pdf(
 
     _national_header(pdf, body, place, number, issued_on or dt.date.today())
     _title(pdf, title, period_label)
-    _totals(pdf, summary)
-    _by_category(pdf, summary)
-    _wait_buckets(pdf, summary)
-    _ratings(pdf, summary)
-    _by_hour_chart(pdf, summary)
-    _by_counter(pdf, summary)
-    _by_clerk(pdf, summary)
-    _definitions(pdf, definitions)
-    _signatures(pdf, signer_title, preparer)
-    return bytes(pdf.output())
+    parts: list[Callable[[], None]] = [
+        lambda: _totals(pdf, summary),
+        lambda: _by_category(pdf, summary),
+        lambda: _wait_buckets(pdf, summary),
+        lambda: _ratings(pdf, summary),
+        lambda: _by_hour_chart(pdf, summary),
+        lambda: _by_counter(pdf, summary),
+        lambda: _by_clerk(pdf, summary),
+        lambda: _definitions(pdf, definitions),
+        lambda: _signatures(pdf, signer_title, preparer),
+    ]
+    for i, part in enumerate(parts, start=1):
+        part()
+        if progress is not None:
+            progress(i / (len(parts) + 1), pdf.page_no())
+    out = bytes(pdf.output())
+    if progress is not None:
+        progress(1.0, pdf.page_no())
+    return out
 
 
 def _fit(pdf: FPDF, text: str, style: str, size: float, width: float) -> None:

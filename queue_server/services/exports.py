@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from queue_server.domain.reports import DEFINITIONS, WAIT_BUCKETS
@@ -106,7 +106,15 @@ def _column_chart(wb: Any, sheet: str, n: int, col: int, title: str, kind: str =
     return chart
 
 
-def summary_xlsx(summary: Mapping[str, Any], site_name: str, period_label: str) -> bytes:
+def summary_xlsx(
+    summary: Mapping[str, Any],
+    site_name: str,
+    period_label: str,
+    progress: Callable[[float, str], None] | None = None,
+) -> bytes:
+    """The workbook; `progress(share done 0–1, stage)` after each sheet
+    ("sheets") and once the charts are in ("charts")."""
+    step = progress or (lambda part, stage: None)
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True})
     fmt = {
@@ -166,6 +174,7 @@ def summary_xlsx(summary: Mapping[str, Any], site_name: str, period_label: str) 
     ws.insert_chart(3, 3, chart)
     ws.set_column(0, 0, 46)
     ws.set_column(1, 1, 14)
+    step(1 / 8, "sheets")
 
     sheets = (
         ("by category", "Lĩnh vực / Category", "by_category", "category"),
@@ -173,12 +182,13 @@ def summary_xlsx(summary: Mapping[str, Any], site_name: str, period_label: str) 
         ("by clerk", "Cán bộ / Clerk", "by_clerk", "clerk"),
         ("by hour", "Giờ / Hour", "by_hour", "hour"),
     )
-    for name, header, key, field in sheets:
+    for i, (name, header, key, field) in enumerate(sheets, start=2):
         ws = wb.add_worksheet(name)
         n = _table(ws, fmt, header, summary[key], field)
         if n:
             ws.insert_chart(n + 2, 1, _column_chart(wb, name, n, 1, f"{HEADERS[0]} – {header}"))
             ws.insert_chart(n + 2, 9, _column_chart(wb, name, n, len(FIGURES) + 1, f"{TIMES[0][2]} – {header}"))
+        step(i / 8, "sheets")
 
     ws = wb.add_worksheet("ratings")
     ratings = summary["ratings"]
@@ -216,5 +226,7 @@ def summary_xlsx(summary: Mapping[str, Any], site_name: str, period_label: str) 
         ws.write(i, 2, en, fmt["wrap"])
     ws.set_column(0, 0, 16)
     ws.set_column(1, 2, 70)
-    wb.close()
+    step(7 / 8, "charts")
+    wb.close()  # writes the charts' XML and zips the book
+    step(1.0, "charts")
     return buf.getvalue()

@@ -529,6 +529,7 @@ class EventArchive:
                         "q": pa.array([c[0] for c in clock], pa.int64()),
                         "hour": pa.array([c[1] for c in clock], pa.int32()),
                         "day": pa.array([c[2] for c in clock], pa.string()),
+                        "weekday": pa.array([c[3] for c in clock], pa.int32()),
                     }
                 ),
             )

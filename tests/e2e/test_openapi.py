@@ -142,6 +142,8 @@ NOT_JSON = {
     ("get", "/api/appointments/{appointment_id}/calendar.ics"): "text/calendar",
     ("get", "/api/reports/export"): "text/csv",  # or format=xlsx
     ("get", "/api/events/export"): "text/csv",  # or format=parquet
+    ("get", "/api/reports/exports/{job_id}/file"): "application/octet-stream",  # the job's csv, xlsx or pdf
+    ("get", "/api/reports/periodic/{filename}"): "application/octet-stream",  # xlsx or pdf
     ("get", "/metrics"): "text/plain",  # Prometheus exposition
 }
 

@@ -171,6 +171,7 @@ def recount(events, *, counter=None):
             "counter": calls[-1]["counter"] if calls else None,
             "clerk": calls[-1]["clerk"] if calls else None,
             "hour": datetime.fromtimestamp(x["issue"]["ts"] / 1000, TZ).hour,
+            "weekday": datetime.fromtimestamp(x["issue"]["ts"] / 1000, TZ).isoweekday() - 1,
             "ratings": [(int(e["level"]), int(e["scale"])) for e in h if e["type"] == "rating"],
         }
         if last == "done":
@@ -236,6 +237,11 @@ def expected(events, counter=None):
         "by_counter": by("counter"),
         "by_clerk": by("clerk"),
         "by_hour": by("hour"),
+        "by_weekday": by("weekday"),
+        "by_hour_weekday": [
+            {"weekday": w, "hour": h, **group([r for r in rows if (r["weekday"], r["hour"]) == (w, h)])}
+            for w, h in sorted({(r["weekday"], r["hour"]) for r in rows})
+        ],
         "appointments": {
             "booked": len(booked),
             "cancelled": sum("appointment_cancel" in a for a in booked),

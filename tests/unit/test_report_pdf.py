@@ -141,7 +141,7 @@ def test_the_fonts_are_embedded_subsets_with_a_unicode_map(report_pdf, tmp_path)
     assert len(rows) >= 3  # regular, bold, italic
     for row in rows:
         name, emb, sub, uni = row[0], row[-5], row[-4], row[-3]
-        assert "Roboto" in name
+        assert "CrimsonText" in name
         assert (emb, sub, uni) == ("yes", "yes", "yes"), row
 
 

@@ -214,3 +214,38 @@ def test_a_period_in_the_words_of_a_report_title():
     assert period_words(date(2026, 12, 1), date(2026, 12, 1)) == "Ngày 01/12/2026"
     assert period_words(date(2026, 10, 1), date(2026, 10, 15)) == "Từ ngày 01/10/2026 đến ngày 15/10/2026"
     assert period_words(date(2026, 2, 1), date(2026, 4, 30)) == "Từ ngày 01/02/2026 đến ngày 30/04/2026"
+
+
+def test_the_previous_period_has_as_many_days_and_ends_the_day_before():
+    from datetime import date
+
+    from queue_server.domain.reports import previous_period
+
+    assert previous_period(date(2026, 11, 1), date(2026, 11, 30)) == (date(2026, 10, 2), date(2026, 10, 31))
+    assert previous_period(date(2026, 12, 1), date(2026, 12, 1)) == (date(2026, 11, 30), date(2026, 11, 30))
+    assert previous_period(date(2026, 1, 1), date(2026, 3, 31)) == (date(2025, 10, 3), date(2025, 12, 31))
+
+
+def test_the_closed_month_and_quarter_and_their_names():
+    from datetime import date
+
+    from queue_server.domain.reports import Periodic, closed_periods, parse_periodic_name
+
+    m, q = closed_periods(date(2026, 12, 1))
+    assert (m.label(), q.label()) == ("Tháng 11/2026", "Quý III/2026")
+    assert (m.start, m.end, q.start, q.end) == (
+        date(2026, 11, 1),
+        date(2026, 11, 30),
+        date(2026, 7, 1),
+        date(2026, 9, 30),
+    )
+    m, q = closed_periods(date(2027, 1, 1))
+    assert (m.label(), q.label(), q.label("en")) == ("Tháng 12/2026", "Quý IV/2026", "Q4 2026")
+    assert (q.name, q.start, q.end) == ("quy-2026-04", date(2026, 10, 1), date(2026, 12, 31))
+    m, q = closed_periods(date(2026, 3, 31))
+    assert (m.name, q.name, m.end) == ("thang-2026-02", "quy-2025-04", date(2026, 2, 28))
+    assert closed_periods(date(2026, 4, 1))[1] == Periodic("quarter", 2026, 1)
+    for p in (Periodic("month", 2026, 1), Periodic("month", 2026, 12), Periodic("quarter", 2026, 2)):
+        assert parse_periodic_name(p.name) == p
+    for bad in ("thang-2026-13", "quy-2026-05", "quy-2026-00", "thang-2026-1", "nam-2026-01", "thang-2026-01.pdf"):
+        assert parse_periodic_name(bad) is None
