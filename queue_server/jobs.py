@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from redis import Redis as SyncRedis
-from rq import Queue
+from rq import Queue, Retry
 
 from queue_server.adapters.jobs import QUEUE_NAME
 from queue_server.adapters.notify import Outbox
@@ -39,6 +39,10 @@ KEEP_TICKETS_DAYS = 30
 # The event stream keeps this many days; older events live in the Parquet archive only.
 ARCHIVE_WINDOW_DAYS = 35
 ARCHIVE_EVERY = timedelta(minutes=1)
+# close-day and the archive book their next run when they end: a run a
+# killed worker left half done runs once more (adapters/jobs.recover_abandoned),
+# or the chain of runs would stop there. Both are safe to run again.
+RESUME_ONCE = Retry(max=1)
 
 
 def queue_for(redis_url: str) -> Queue:
@@ -169,6 +173,7 @@ def schedule_archive(
             window_days,
             job_id=job_id,
             description=f"archive events of {site_id}",
+            retry=RESUME_ONCE,
         )
     return job_id
 
@@ -210,6 +215,7 @@ def schedule_close_day(
             data_dir,
             job_id=job_id,
             description=f"close day {at:%Y-%m-%d} for {cfg.site.id}",
+            retry=RESUME_ONCE,
         )
     return job_id
 
