@@ -1,5 +1,5 @@
 """`motcua test`: install what pip cannot (Debian's chromium, redis-server,
-espeak-ng and poppler-utils, when missing and we are root), run the gates (lint, format,
+espeak-ng, poppler-utils and faketime, when missing and we are root), run the gates (lint, format,
 types, layers), then the whole suite."""
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ APT_PACKAGES = {  # executable -> Debian package
     "espeak-ng": "espeak-ng",
     # the PDF report's tests read it back (pdftotext) and photograph it (pdftoppm)
     "pdftotext": "poppler-utils",
+    # the fault suite steps the API's wall clock back with libfaketime (tests/faults/test_clock_step.py)
+    "faketime": "faketime",
 }
 
 
