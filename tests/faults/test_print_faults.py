@@ -94,7 +94,7 @@ def test_print_agent_killed_mid_burst(redis_url, fault_report):
 
 
 def test_printer_unplugged_longer_than_a_ticket_may_wait(redis_url, fault_report):
-    max_age = 5  # seconds; the shipped 60 against a 10-minute outage, compressed
+    max_age = 7  # seconds; the shipped 60 against a 10-minute outage, compressed
     srv = make_server(redis_url, queue__print_max_age_s=max_age).start()
     tmp = Path(tempfile.mkdtemp(prefix="motcua-fault-unplug-"))
     printer = NetworkPrinter()
@@ -108,11 +108,11 @@ def test_printer_unplugged_longer_than_a_ticket_may_wait(redis_url, fault_report
         printer.stop()  # unplugged: connections refused from now on
         old = _issue(srv, 4, "old")  # will be older than max_age when the printer comes back
         wait_for(lambda: kiosk.get("/api/printer/status").json()["status"] == "offline", 20, what="offline")
-        waited = time.monotonic()
-        while time.monotonic() - waited < max_age - 2:  # the outage goes on, the kiosk keeps issuing
-            time.sleep(0.2)
-        late = _issue(srv, 3, "late")  # young enough to print once the printer is back
-        wait_for(lambda: time.time() * 1000 - _issued_at(srv, old[-1]) > max_age * 1000 + 500, 20, what="too old")
+        # the outage goes on, the kiosk keeps issuing: these are young enough to print once it is back
+        first_old = _issued_at(srv, old[0])
+        wait_for(lambda: _server_age_ms(srv, first_old) > (max_age - 2) * 1000, 20, what="the outage goes on")
+        late = _issue(srv, 3, "late")
+        wait_for(lambda: _server_age_ms(srv, _issued_at(srv, old[-1])) > max_age * 1000 + 500, 20, what="too old")
         back = NetworkPrinter()
         back.port = printer.port
         back.start()  # plugged in again
@@ -134,7 +134,7 @@ def test_printer_unplugged_longer_than_a_ticket_may_wait(redis_url, fault_report
         assert lost == 0 and twice == 0, states
         assert all(states[t] == "printed" for t in before)
         assert all(states[t] == "not_printed" for t in old), states  # reported, not printed into the wrong hand
-        assert all(states[t] == "printed" for t in late), states
+        assert all(states[t] == "printed" for t in late), states  # printed, once, after the outage
         listed = {e["number"] for e in kiosk.get("/api/printer/status").json()["not_printed"]}
         assert len(listed) == len(old)  # what the admin page lists
         back.stop()
@@ -146,3 +146,8 @@ def test_printer_unplugged_longer_than_a_ticket_may_wait(redis_url, fault_report
 
 def _issued_at(srv, tid: str) -> int:
     return srv.client().get(f"/api/tickets/{tid}").json()["issued_at"]
+
+
+def _server_age_ms(srv, at_ms: int) -> int:
+    """How old a server timestamp is, by the server's clock (its /api/board `now`)."""
+    return srv.client().get("/api/board").json()["now"] - at_ms
