@@ -27,6 +27,7 @@ from queue_server.domain.holidays import is_public_holiday
 from queue_server.domain.hours import sessions_on
 from queue_server.settings import Settings
 from queue_server.store.archive import ArchiveRun
+from queue_server.store.clock import steady_ms
 from queue_server.store.connection import open_redis
 
 log = logging.getLogger("motcua.jobs")
@@ -66,6 +67,7 @@ def close_day(
         redis = open_redis(redis_url, max_connections=4)
         try:
             stores = await build_stores(redis, load_toml(config_path), site_id)
+            steady_ms.not_before(await stores.events.last_ts() or 0)  # a clock stepped back: stamps still come after
             expired = await stores.tickets.close_day(actor="system")
             purged = await stores.tickets.purge_tickets(KEEP_TICKETS_DAYS)
             cfg = await stores.config.get()

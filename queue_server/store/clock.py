@@ -32,6 +32,20 @@ class SteadyClock:
         self._last_mono = 0
         self._lock = threading.Lock()
 
+    def not_before(self, ms: int) -> None:
+        """Never answer less than `ms` from now on (a process starting after
+        a step back: the newest event's time, so what it stamps comes after
+        what came before it), unless that is more than MAX_ABSORB_MS ahead."""
+        with self._lock:
+            wall = self._wall() / 1e6
+            if ms - wall > MAX_ABSORB_MS:
+                return
+            current = wall if self._last is None else self._last
+            if ms > current:
+                self._last, self._last_mono = float(ms), self._mono()
+            elif self._last is None:
+                self._last, self._last_mono = wall, self._mono()
+
     def __call__(self) -> int:
         with self._lock:
             wall = self._wall() / 1e6

@@ -71,3 +71,17 @@ def test_never_goes_back_for_a_small_step():
         c.tick(7, wall_step_ms=step)
         seen.append(clock())
     assert seen == sorted(seen)
+
+
+def test_a_process_started_after_a_step_back_stamps_after_the_newest_event():
+    c = Clocks()
+    newest = c.wall // MS + 90_000  # stamped by a process whose clock was 90 s ahead before the step
+    clock = _clock(c)
+    clock.not_before(newest)
+    t0 = clock()
+    assert t0 >= newest
+    c.tick(1000)
+    assert 1000 * (1 - SLEW) - 1 <= clock() - t0 <= 1000  # and it runs on steadily
+    later = _clock(c)
+    later.not_before(c.wall // MS + MAX_ABSORB_MS + 60_000)  # more than an hour ahead: not believed
+    assert later() == c.wall // MS
