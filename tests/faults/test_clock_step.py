@@ -3,7 +3,8 @@ API: the machine's clock cannot be changed here, so the API process runs
 under libfaketime (Debian's `faketime`) with an offset file that the test
 rewrites mid-run (FAKETIME_TIMESTAMP_FILE); its monotonic clock is left
 alone, as NTP leaves CLOCK_MONOTONIC. Numbering, the order of calls and
-the waits carry on as if nothing happened."""
+the waits carry on as if nothing happened, also across a restart of the API
+on the stepped-back clock."""
 
 from __future__ import annotations
 
@@ -38,12 +39,16 @@ def test_wall_clock_stepped_back_two_minutes(redis_url, libfaketime, monkeypatch
     offset = tmp_path / "faketime"
     offset.write_text("+0\n")
     srv = make_server(redis_url)
-    with monkeypatch.context() as m:  # the API process's environment only
-        m.setenv("LD_PRELOAD", libfaketime)
-        m.setenv("FAKETIME_TIMESTAMP_FILE", str(offset))
-        m.setenv("FAKETIME_CACHE_DURATION", "0")
-        m.setenv("FAKETIME_DONT_FAKE_MONOTONIC", "1")
-        srv.start()
+
+    def start() -> None:
+        with monkeypatch.context() as m:  # the API process's environment only
+            m.setenv("LD_PRELOAD", libfaketime)
+            m.setenv("FAKETIME_TIMESTAMP_FILE", str(offset))
+            m.setenv("FAKETIME_CACHE_DURATION", "0")
+            m.setenv("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+            srv.start()
+
+    start()
     try:
         kiosk, clerk = srv.device("kiosk"), srv.login("lan")
         issued = []  # (ticket, the test's monotonic time at the answer)
@@ -61,25 +66,35 @@ def test_wall_clock_stepped_back_two_minutes(redis_url, libfaketime, monkeypatch
             r = kiosk.post("/api/tickets", json={"category": "HT"}, headers={"Idempotency-Key": f"after-{i}"})
             assert r.status_code == 201, r.text
             issued.append((r.json(), time.monotonic()))
-        calls = []
+        # the API restarts on the stepped-back clock: it goes on after the newest event
+        down = time.monotonic()
+        srv.stop()
+        start()
+        down = time.monotonic() - down
+        restarted_from = len(issued)
+        for i in range(2):
+            r = kiosk.post("/api/tickets", json={"category": "HT"}, headers={"Idempotency-Key": f"restarted-{i}"})
+            assert r.status_code == 201, r.text
+            issued.append((r.json(), time.monotonic()))
+        calls = []  # (ticket, the test's monotonic time at the answer)
         for i in range(len(issued)):
             r = clerk.post("/api/counters/1/next", headers={"Idempotency-Key": f"next-{i}"})
             assert r.status_code == 200, r.text
-            t = r.json()["ticket"]
-            calls.append(t)
-        events = srv.login("sup").get(f"/api/tickets/{calls[-1]['id']}/events")
+            calls.append((r.json()["ticket"], time.monotonic()))
         numbers = [t["number"] for t, _ in issued]
-        called = [t["number"] for t in calls]
+        called = [t["number"] for t, _ in calls]
         out_of_order = sum(1 for a, b in zip(numbers, called, strict=True) if a != b)
         ts = [t["issued_at"] for t, _ in issued]
         backwards = sum(1 for a, b in zip(ts, ts[1:], strict=False) if b < a)
-        # the server's wait of each citizen against the test's own monotonic measure
-        now_mono = time.monotonic()
-        waits = {t["id"]: t.get("called_at", 0) - t["issued_at"] for t in calls}
-        off = [abs(waits[t["id"]] / 1000 - (now_mono - at)) for t, at in issued]
+        # each citizen's wait as the server has it, against the test's own monotonic measure
+        called_at = {t["id"]: (t["called_at"], at) for t, at in calls}
+        off = []
+        for t, at in issued:
+            server_ms, answered = called_at[t["id"]]
+            off.append(abs((server_ms - t["issued_at"]) / 1000 - (answered - at)))
         # lost: a number skipped, or a citizen passed over (called after one who came later);
         # twice: a number issued twice or a citizen called twice
-        skipped = len(set(range(1, 9)) - {int(n[1:]) for n in numbers}) + out_of_order
+        skipped = len(set(range(1, 11)) - {int(n[1:]) for n in numbers}) + out_of_order
         doubled = (len(numbers) - len(set(numbers))) + (len(called) - len(set(called)))
         fault_report(
             "clock-stepped-back",
@@ -87,12 +102,14 @@ def test_wall_clock_stepped_back_two_minutes(redis_url, libfaketime, monkeypatch
             doubled,
             backwards=backwards,
             worst_wait_error_s=round(max(off), 1),
+            restart_s=round(down, 1),
         )
-        assert numbers == [f"A{n:03d}" for n in range(1, 9)], numbers  # numbering goes on
+        assert numbers == [f"A{n:03d}" for n in range(1, 11)], numbers  # numbering goes on
         assert out_of_order == 0, (numbers, called)  # called in the order they came
         assert backwards == 0, ts
-        assert all(w >= 0 for w in waits.values()), waits
-        assert max(off) < 10, off  # no wait is 2 minutes off
-        assert events.status_code == 200
+        # no wait is 2 minutes off; one across the restart misses at most the restart's downtime
+        # (the new process starts from the newest event's time: store/clock.py not_before)
+        assert max(off[restarted_from:]) < 5, off
+        assert max(off[:restarted_from]) < down + 5, (off, down)
     finally:
         srv.close()
