@@ -67,12 +67,18 @@ class BackupResult:
 
 # -- backup ---------------------------------------------------------------------------------------
 def _wait_bgsave(r: SyncRedis, timeout: float = SAVE_TIMEOUT_S) -> None:
-    """BGSAVE and wait until that very save has finished well. LASTSAVE has
-    a resolution of a second: a save is asked only once the clock has moved
-    past the last one, so a newer LASTSAVE is this save's."""
+    """BGSAVE and wait until that very save has finished well: INFO's
+    rdb_saves (Redis 7) counts it, whatever either clock says. Before Redis
+    7, LASTSAVE, with a resolution of a second: a save is asked only once
+    Redis's own clock (TIME, not this machine's, which may differ or have
+    been stepped back) has moved past the last one, so a newer LASTSAVE is
+    this save's."""
+    raw_saves = r.info("persistence").get("rdb_saves")
+    saves = int(raw_saves) if raw_saves is not None else None
     before = int(r.lastsave().timestamp())
-    while int(time.time()) <= before:
-        time.sleep(0.05)
+    if saves is None:
+        while int(r.time()[0]) <= before:
+            time.sleep(0.05)
     try:
         r.bgsave(schedule=True)  # scheduled if an AOF rewrite runs
     except Exception as e:
@@ -81,7 +87,10 @@ def _wait_bgsave(r: SyncRedis, timeout: float = SAVE_TIMEOUT_S) -> None:
     deadline = time.monotonic() + timeout
     while True:
         info: dict[str, Any] = r.info("persistence")
-        done = int(r.lastsave().timestamp()) > before
+        if saves is not None:
+            done = int(info.get("rdb_saves", 0)) > saves
+        else:
+            done = int(r.lastsave().timestamp()) > before
         if done and not int(info.get("rdb_bgsave_in_progress", 0)):
             if info.get("rdb_last_bgsave_status") != "ok":
                 raise BackupError(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 from pathlib import Path
@@ -236,12 +237,16 @@ def _cmd_worker(args) -> int:
     from redis import Redis as SyncRedis
     from rq import Queue, Worker
 
+    from queue_server.adapters.jobs import recover_abandoned
     from queue_server.jobs import QUEUE_NAME
     from queue_server.local import resolve_redis_url
     from queue_server.settings import rq_redis_url
 
     url = resolve_redis_url(args.redis_url, Path(args.data_dir))
     conn = SyncRedis.from_url(rq_redis_url(url))
+    # the jobs' own lines (what close-day expired, what the archive wrote): RQ sets up only its logger
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    recover_abandoned(conn)  # what a killed worker left half done runs again now
     worker = Worker([Queue(QUEUE_NAME, connection=conn)], connection=conn)
     worker.work(with_scheduler=True, burst=args.burst)
     return 0

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from redis import Redis as SyncRedis
-from rq import Queue, get_current_job
+from rq import Queue, Retry, get_current_job
 
 from queue_server.adapters.jobs import QUEUE_NAME
 from queue_server.adapters.notify import Outbox
@@ -29,6 +29,7 @@ from queue_server.domain.reports import closed_periods
 from queue_server.services.reports import Export, ReportService, write_atomic
 from queue_server.settings import Settings, rq_redis_url
 from queue_server.store.archive import ArchiveRun
+from queue_server.store.clock import steady_ms
 from queue_server.store.connection import open_redis
 
 log = logging.getLogger("motcua.jobs")
@@ -41,6 +42,10 @@ KEEP_TICKETS_DAYS = 30
 # The event stream keeps this many days; older events live in the Parquet archive only.
 ARCHIVE_WINDOW_DAYS = 35
 ARCHIVE_EVERY = timedelta(minutes=1)
+# close-day and the archive book their next run when they end: a run a
+# killed worker left half done runs once more (adapters/jobs.recover_abandoned),
+# or the chain of runs would stop there. Both are safe to run again.
+RESUME_ONCE = Retry(max=1)
 
 
 def queue_for(redis_url: str) -> Queue:
@@ -66,6 +71,7 @@ def close_day(
         redis = open_redis(redis_url, max_connections=4)
         try:
             stores = await build_stores(redis, load_toml(config_path), site_id)
+            steady_ms.not_before(await stores.events.last_ts() or 0)  # a clock stepped back: stamps still come after
             expired = await stores.tickets.close_day(actor="system")
             purged = await stores.tickets.purge_tickets(KEEP_TICKETS_DAYS)
             cfg = await stores.config.get()
@@ -173,6 +179,7 @@ def schedule_archive(
             window_days,
             job_id=job_id,
             description=f"archive events of {site_id}",
+            retry=RESUME_ONCE,
         )
     return job_id
 
@@ -214,6 +221,7 @@ def schedule_close_day(
             data_dir,
             job_id=job_id,
             description=f"close day {at:%Y-%m-%d} for {cfg.site.id}",
+            retry=RESUME_ONCE,
         )
     return job_id
 

@@ -1,7 +1,8 @@
 """`motcua test`: install what pip cannot (Debian's chromium, redis-server,
-espeak-ng and poppler-utils, when missing and we are root), run the gates (lint, format,
-types, layers), then the whole suite, then the queue, appointment and report
-tests a second time on a local Redis Cluster (`CLUSTER_TESTS`)."""
+espeak-ng, poppler-utils, faketime and redis-tools, when missing and we are root), run
+the gates (lint, format, types, layers), then the whole suite, then the queue,
+appointment and report tests a second time on a local Redis Cluster
+(`CLUSTER_TESTS`)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ APT_PACKAGES = {  # executable -> Debian package
     "espeak-ng": "espeak-ng",
     # the PDF report's tests read it back (pdftotext) and photograph it (pdftoppm)
     "pdftotext": "poppler-utils",
+    # the fault suite steps the API's wall clock back with libfaketime (tests/faults/test_clock_step.py)
+    "faketime": "faketime",
 }
 
 

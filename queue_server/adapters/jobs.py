@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 from datetime import datetime
 from typing import Any
 
 from redis import Redis as SyncRedis
+from redis.exceptions import WatchError
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
+from rq.registry import StartedJobRegistry
+from rq.scheduler import SCHEDULER_KEY_TEMPLATE, SCHEDULER_LOCKING_KEY_TEMPLATE
+from rq.worker import BaseWorker, Worker
 
 from queue_server.services.reports import JobState
 
@@ -111,3 +117,83 @@ class RqJobQueue:
 
     async def cancel(self, job_id: str) -> None:
         await asyncio.to_thread(self._cancel, job_id)
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid or pid == os.getpid():  # our own pid: its old owner is gone
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover_abandoned(connection: SyncRedis) -> list[str]:
+    """At a worker's start: the jobs a dead worker of this machine left
+    started (SIGKILL, a power cut) go through RQ's own abandoned-job path now
+    (retried if they have a retry left, else failed), instead of once their
+    heartbeat runs out (a minute or more) and a worker next cleans up (every
+    10 minutes). A worker on another machine, or alive here, keeps its jobs.
+    The dead workers' records go too (the /readyz heartbeat), and the lock
+    of a dead scheduler of this machine, which would hold every scheduled
+    job (close-day, reminders) back for a minute or two. The job ids."""
+    queue = Queue(QUEUE_NAME, connection=connection)
+    registry = StartedJobRegistry(queue=queue)
+    host = socket.gethostname()
+    workers: dict[str, BaseWorker | None] = {}
+
+    def gone(name: str) -> bool:
+        if name not in workers:
+            prefix = Worker.redis_worker_namespace_prefix
+            workers[name] = Worker.find_by_key(prefix + name, connection=connection) if name else None
+        w = workers[name]
+        return w is None or (w.hostname == host and not _pid_alive(w.pid))
+
+    stale: list[str] = []
+    ids: list[str] = []
+    for raw in connection.zrange(registry.key, 0, -1):
+        member = raw.decode() if isinstance(raw, bytes) else str(raw)
+        job_id = registry.parse_job_id(member)
+        try:
+            job = Job.fetch(job_id, connection=connection)
+        except NoSuchJobError:
+            continue
+        if gone(job.worker_name or ""):
+            stale.append(member)
+            ids.append(job_id)
+    if stale:
+        connection.zadd(registry.key, dict.fromkeys(stale, 1), xx=True)  # expired: RQ's cleanup takes them
+        registry.cleanup(timestamp=1)
+        log.warning("jobs left by a dead worker, retried or failed now: %s", ", ".join(ids))
+    for w in workers.values():
+        if w is not None and w.hostname == host and not _pid_alive(w.pid):
+            w.register_death()
+    _release_dead_scheduler_lock(connection, host)
+    return ids
+
+
+def _release_dead_scheduler_lock(connection: SyncRedis, host: str) -> None:
+    lock = SCHEDULER_LOCKING_KEY_TEMPLATE % QUEUE_NAME
+    owner = connection.get(lock)
+    if owner is None:
+        return
+    name = owner.decode() if isinstance(owner, bytes) else str(owner)
+    info = {
+        (k.decode() if isinstance(k, bytes) else str(k)): (v.decode() if isinstance(v, bytes) else str(v))
+        for k, v in connection.hgetall(SCHEDULER_KEY_TEMPLATE % name).items()
+    }
+    if info and (info.get("hostname") != host or _pid_alive(int(info.get("pid") or 0) or None)):
+        return  # a live scheduler (or one elsewhere) keeps its lock
+    with connection.pipeline() as pipe:  # delete it only if it is still that scheduler's
+        try:
+            pipe.watch(lock)
+            if pipe.get(lock) == owner:
+                pipe.multi()
+                pipe.delete(lock)
+                pipe.execute()
+                log.warning("released the scheduler lock of dead scheduler %s", name)
+        except WatchError:
+            pass

@@ -34,6 +34,7 @@ from queue_server.live import gcpolicy
 from queue_server.live.board_feed import BoardFeed
 from queue_server.live.broadcaster import Broadcaster
 from queue_server.settings import Settings
+from queue_server.store.clock import steady_ms
 from queue_server.store.connection import open_redis
 
 log = logging.getLogger("motcua")
@@ -50,6 +51,8 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
         redis = open_redis(settings.redis_url, settings.redis_max_connections)
         app.state.redis = redis
         stores = await build_stores(redis, seed or load_toml(settings.config_path), data_dir=settings.data_dir)
+        # started after the clock was stepped back: what this process stamps still comes after what came before
+        steady_ms.not_before(await stores.events.last_ts() or 0)
         services = build_services(stores, settings)
         broadcaster = Broadcaster(redis, stores.keys.channel)
         await broadcaster.start()

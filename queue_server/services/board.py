@@ -6,12 +6,12 @@ Public data only: ticket numbers, never names or phone numbers.
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 from queue_server.domain.announce import announcement, settings_from_hash
 from queue_server.domain.config import SiteConfig
 from queue_server.domain.eta import shared_wait_minutes
+from queue_server.store.clock import steady_ms
 from queue_server.store.config_store import ConfigStore
 from queue_server.store.display_settings import DisplaySettings
 from queue_server.store.events import EventLog
@@ -97,7 +97,7 @@ class BoardService:
         return {
             "type": "snapshot",
             "seq": seq,
-            "now": int(time.time() * 1000),
+            "now": steady_ms(),  # the clock of the tickets' times
             "site": {
                 "id": cfg.site.id,
                 "name": cfg.site.name,

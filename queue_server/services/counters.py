@@ -6,7 +6,6 @@ and today's figures."""
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +15,7 @@ from queue_server.domain.model import CounterStatus, Ticket, TicketStatus
 from queue_server.errors import AppError
 from queue_server.services.views import category_brief, slot_start, staff_ticket_view
 from queue_server.store.audit import AuditLog
+from queue_server.store.clock import steady_ms
 from queue_server.store.config_store import ConfigStore
 from queue_server.store.events import EventLog
 from queue_server.store.keys import counter_queue, normal_queue, priority_queue
@@ -25,7 +25,7 @@ LIST_LIMIT = 20  # waiting tickets and no-shows shown by the counter app
 
 
 def now_ms() -> int:
-    return int(time.time() * 1000)
+    return steady_ms()  # the stores' clock: never steps back
 
 
 def _brief(t: Ticket, cfg: SiteConfig, lang: str) -> dict[str, Any]:

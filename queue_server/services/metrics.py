@@ -3,10 +3,10 @@ length and its longest wait, and the print jobs by state."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
+from queue_server.store.clock import steady_ms
 from queue_server.store.config_store import ConfigStore
 from queue_server.store.keys import normal_queue, priority_queue
 from queue_server.store.printing import PrintQueue
@@ -14,7 +14,7 @@ from queue_server.store.tickets import TicketStore
 
 
 def _now_ms() -> int:
-    return int(time.time() * 1000)
+    return steady_ms()  # the stores' clock: never steps back
 
 
 class MetricsService:

@@ -12,12 +12,12 @@ event of the day.
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 from queue_server.domain.config import SiteConfig
 from queue_server.domain.eta import shared_wait_minutes
 from queue_server.domain.supervision import CategoryWait, CounterPause, alerts
+from queue_server.store.clock import steady_ms
 from queue_server.store.config_store import ConfigStore
 from queue_server.store.events import EventLog
 from queue_server.store.keys import counter_queue, normal_queue, priority_queue
@@ -25,7 +25,7 @@ from queue_server.store.tickets import DEFAULT_SERVICE_MS, Position, ServiceTime
 
 
 def now_ms() -> int:
-    return int(time.time() * 1000)
+    return steady_ms()  # the stores' clock: never steps back
 
 
 class SupervisorService:

@@ -23,6 +23,7 @@ from redis.asyncio import Redis
 from queue_server.domain.appointments import Appointment, Personal, new_code
 from queue_server.domain.slots import Slot
 from queue_server.errors import AppError
+from queue_server.store.clock import steady_ms
 from queue_server.store.connection import text, text_map
 from queue_server.store.keys import Keys, normal_queue, priority_queue
 from queue_server.store.scripts import Scripts
@@ -35,7 +36,7 @@ CODE_CANDIDATES = 4
 
 
 def now_ms() -> int:
-    return int(time.time() * 1000)
+    return steady_ms()  # never steps back (store/clock.py)
 
 
 def token_digest(token: str) -> str:

@@ -70,3 +70,11 @@ class EventLog:
     async def last_seq(self) -> int:
         """The sequence number of the newest event (0 when there is none)."""
         return int(await self.redis.get(self.keys.event_seq) or 0)
+
+    async def last_ts(self) -> int | None:
+        """The `ts` of the newest event (the app's clock when it happened), or None."""
+        rows = entries(await self.redis.xrevrange(self.keys.events, count=1))
+        if not rows:
+            return None
+        ts = rows[0][1].get("ts")
+        return int(ts) if ts and str(ts).isdigit() else None

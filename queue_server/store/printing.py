@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections.abc import Callable
 from typing import Any
 
 from redis.asyncio import Redis
 
+from queue_server.store.clock import steady_ms
 from queue_server.store.connection import repeatable, text_map
 from queue_server.store.keys import Keys
 from queue_server.store.scripts import Scripts
@@ -40,7 +40,7 @@ STATUS_TEXT = {
 
 
 def _now() -> int:
-    return int(time.time() * 1000)
+    return steady_ms()  # never steps back (store/clock.py)
 
 
 class PrintQueue:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +30,7 @@ from queue_server.domain.model import CounterStatus, Source, Ticket, TicketStatu
 from queue_server.domain.numbering import normalize_number, service_day
 from queue_server.domain.selection import DIRECT_QUEUE_INDEX
 from queue_server.errors import AppError
+from queue_server.store.clock import steady_ms
 from queue_server.store.config_store import ConfigStore
 from queue_server.store.connection import text, text_map
 from queue_server.store.keys import Keys, counter_queue, normal_queue, priority_queue
@@ -47,7 +47,7 @@ DEFAULT_SERVICE_MS = 600_000
 
 
 def now_ms() -> int:
-    return int(time.time() * 1000)
+    return steady_ms()  # never steps back (store/clock.py)
 
 
 @dataclass
