@@ -27,6 +27,7 @@ from queue_server.jobs import queue_for, schedule_archive, schedule_backup, sche
 from queue_server.live import gcpolicy
 from queue_server.live.board_feed import BoardFeed
 from queue_server.live.broadcaster import Broadcaster
+from queue_server.services.slots_cache import SlotsCache
 from queue_server.settings import Settings
 from queue_server.store.connection import open_redis
 
@@ -49,6 +50,8 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
         await broadcaster.start()
         feed = BoardFeed(services.board, fanout_threads=settings.fanout_thread_count).attach(broadcaster)
         feed.fanout_observer = app.state.metrics.fanout.observe
+        services.appointments.slots_cache = SlotsCache()  # kept between bookings, dropped on their events
+        broadcaster.add_listener(services.appointments.slots_cache.on_event)
         gc_task = None
         if settings.gc_deferred:
             gc_task = gcpolicy.GcKeeper().start(lambda: broadcaster.last_event_at)
