@@ -527,7 +527,7 @@ class AppointmentStore:
 
     async def forget_personal(self, keep_personal_days: int, *, scan_days: int = 60) -> int:
         """Delete the name and phone of every booking whose slot began more than
-        `keep_personal_days` ago (the days `scan_days` before that are looked at
+        `keep_personal_days` ago, and take its code out of the code index (the days `scan_days` before that are looked at
         too, should runs have been missed); how many were forgotten."""
         now = self.clock()
         before = now - keep_personal_days * DAY_MS
@@ -540,7 +540,7 @@ class AppointmentStore:
         ids = [text(i) for found in await pipe.execute() for i in found if isinstance(i, (bytes, str))]
         if not ids:
             return 0
-        keys = [key for i in ids for key in (k.appointment(i), k.appointment_personal(i))]
+        keys = [k.appointment_codes, *(key for i in ids for key in (k.appointment(i), k.appointment_personal(i)))]
         reply = await self.scripts.run("forget_appointments", keys, {"before": before})
         return len(reply.get("forgotten", []))
 
