@@ -50,7 +50,8 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
         await broadcaster.start()
         feed = BoardFeed(services.board, fanout_threads=settings.fanout_thread_count).attach(broadcaster)
         feed.fanout_observer = app.state.metrics.fanout.observe
-        services.appointments.slots_cache = SlotsCache()  # kept between bookings, dropped on their events
+        # kept between bookings, dropped on their events
+        services.appointments.slots_cache = SlotsCache(max_age_s=settings.slots_max_age_s)
         broadcaster.add_listener(services.appointments.slots_cache.on_event)
         gc_task = None
         if settings.gc_deferred:
