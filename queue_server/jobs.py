@@ -26,6 +26,7 @@ from queue_server.domain.config import SiteConfig, load_toml
 from queue_server.domain.holidays import is_public_holiday
 from queue_server.domain.hours import sessions_on
 from queue_server.domain.reports import closed_periods
+from queue_server.services.appointments import NOTICES_LEFT_MS
 from queue_server.services.reports import Export, ReportService, write_atomic
 from queue_server.settings import Settings, rq_redis_url
 from queue_server.store.archive import ArchiveRun
@@ -76,6 +77,11 @@ def close_day(
             purged = await stores.tickets.purge_tickets(KEEP_TICKETS_DAYS)
             cfg = await stores.config.get()
             no_shows = await sweep_no_shows(stores, cfg)
+            # bookings whose confirmation and reminders their API process died before doing
+            services = build_services(stores, Settings.from_env(redis_url=redis_url))
+            redone = await services.appointments.redo_left_notices(NOTICES_LEFT_MS)
+            if redone:
+                log.info("close_day %s: notices of %d bookings done again", site_id, redone)
             forgotten = await forget_personal(stores, cfg)
             return expired, purged, no_shows, forgotten, cfg
         finally:

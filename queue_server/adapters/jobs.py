@@ -32,6 +32,8 @@ FAILURE_TTL_S = 7 * 24 * 3600
 RESULT_TTL_S = 3600
 # a report made by the worker can be fetched for a day
 EXPORT_TTL_S = 24 * 3600
+# a private job (its arguments hold a phone or a secret): deleted once done, a failed one kept an hour
+PRIVATE_FAILURE_TTL_S = 3600
 
 
 class RqJobQueue:
@@ -49,7 +51,9 @@ class RqJobQueue:
             self._queue = Queue(QUEUE_NAME, connection=SyncRedis.from_url(self.rq_url))
         return self._queue
 
-    async def enqueue(self, func: str, *args: Any, retry_intervals: tuple[int, ...] = ()) -> None:
+    async def enqueue(
+        self, func: str, *args: Any, retry_intervals: tuple[int, ...] = (), private: bool = False
+    ) -> None:
         retry = Retry(max=len(retry_intervals), interval=list(retry_intervals)) if retry_intervals else None
         await asyncio.to_thread(
             self.queue.enqueue,
@@ -58,8 +62,8 @@ class RqJobQueue:
             *args,
             retry=retry,
             description=func.rsplit(".", 1)[-1],
-            failure_ttl=FAILURE_TTL_S,
-            result_ttl=RESULT_TTL_S,
+            failure_ttl=PRIVATE_FAILURE_TTL_S if private else FAILURE_TTL_S,
+            result_ttl=0 if private else RESULT_TTL_S,  # 0: RQ deletes the job once it has run
         )
 
     async def schedule(self, at: datetime, func: str, *args: Any, job_id: str) -> None:

@@ -141,4 +141,5 @@ class ConfiguredNotifier:
         if request is None or self.jobs is None:
             await self.outbox.send(m)
             return
-        await self.jobs.enqueue(DELIVER_JOB, request, retry_intervals=n.retry_intervals)
+        # the request holds the phone and the gateway's secret: not kept once sent
+        await self.jobs.enqueue(DELIVER_JOB, request, retry_intervals=n.retry_intervals, private=True)

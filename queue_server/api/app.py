@@ -33,6 +33,7 @@ from queue_server.jobs import (
 from queue_server.live import gcpolicy
 from queue_server.live.board_feed import BoardFeed
 from queue_server.live.broadcaster import Broadcaster
+from queue_server.services.slots_cache import SlotsCache
 from queue_server.settings import Settings
 from queue_server.store.clock import steady_ms
 from queue_server.store.connection import open_redis
@@ -58,6 +59,9 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
         await broadcaster.start()
         feed = BoardFeed(services.board, fanout_threads=settings.fanout_thread_count).attach(broadcaster)
         feed.fanout_observer = app.state.metrics.fanout.observe
+        # kept between bookings, dropped on their events
+        services.appointments.slots_cache = SlotsCache(max_age_s=settings.slots_max_age_s)
+        broadcaster.add_listener(services.appointments.slots_cache.on_event)
         gc_task = None
         if settings.gc_deferred:
             gc_task = gcpolicy.GcKeeper().start(lambda: broadcaster.last_event_at)

@@ -108,11 +108,13 @@ def otp_text(otp: str, minutes: int, lang: str) -> str:
 
 
 def confirmation_text(code: str, at: datetime, place: str, manage_url: str, lang: str) -> str:
+    """The booking's confirmation; without a manage link (`manage_url` "") when
+    its token is gone (a confirmation done again after its process died)."""
     if lang == "en":
-        return f"Booking {code} at {when(at, lang)}, {place}. Check in at the kiosk with the code. Manage: {manage_url}"
-    return (
-        f"Lịch hẹn {code} lúc {when(at, lang)} tại {place}. Nhập mã tại máy lấy số khi đến. Xem, đổi, hủy: {manage_url}"
-    )
+        text = f"Booking {code} at {when(at, lang)}, {place}. Check in at the kiosk with the code."
+        return f"{text} Manage: {manage_url}" if manage_url else text
+    text = f"Lịch hẹn {code} lúc {when(at, lang)} tại {place}. Nhập mã tại máy lấy số khi đến."
+    return f"{text} Xem, đổi, hủy: {manage_url}" if manage_url else text
 
 
 def reminder_text(code: str, at: datetime, place: str, lang: str) -> str:

@@ -61,6 +61,27 @@ def _password(lang: str, pw: str) -> str:
     return pw
 
 
+# the gateways' secrets: never in a reply; a masked value saved back keeps the stored one
+SECRETS = ("sms_auth_header", "zns_access_token")
+MASK = "••••••"
+
+
+def mask_secret(name: str, value: str) -> str:
+    """A secret as the admin API shows it: an auth header keeps its name ("Authorization: ••••••")."""
+    if not value:
+        return ""
+    header, sep, _ = value.partition(":")
+    return f"{header.strip()}: {MASK}" if name == "sms_auth_header" and sep else MASK
+
+
+def masked(config: dict[str, Any]) -> dict[str, Any]:
+    """The configuration as `to_dict` gives it, its secrets masked."""
+    notify = config.get("notify")
+    if not isinstance(notify, dict):
+        return config
+    return {**config, "notify": {k: mask_secret(k, v) if k in SECRETS else v for k, v in notify.items()}}
+
+
 class AdminService:
     def __init__(
         self,
@@ -80,6 +101,10 @@ class AdminService:
     async def site_config(self) -> SiteConfig:
         return await self.config.get()
 
+    async def config_view(self, cfg: SiteConfig | None = None) -> dict[str, Any]:
+        """The configuration (default: the live one) for the admin API: the gateways' secrets masked."""
+        return masked((cfg or await self.config.get()).to_dict())
+
     async def update_config(self, data: dict[str, Any], actor: str, lang: str) -> SiteConfig:
         unknown = [k for k in data if k not in SECTIONS]
         if unknown or not data:
@@ -96,6 +121,11 @@ class AdminService:
             if section in MERGED:
                 if not isinstance(value, dict):
                     raise problem(lang, section, "phải là một bảng", "must be a table")
+                if section == "notify":  # a masked secret sent back (the page saves what it shows) is kept
+                    value = {
+                        k: current[section].get(k, "") if k in SECRETS and isinstance(v, str) and MASK in v else v
+                        for k, v in value.items()
+                    }
                 new[section] = {**new[section], **value}
             else:
                 if not isinstance(value, list):

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import re
 import time
 import unicodedata
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
-from typing import Any
+from typing import Any, TypeVar
 
 from icalendar import Calendar
 from icalendar import Event as IcsEvent
@@ -57,6 +58,7 @@ from queue_server.domain.slots import (
 from queue_server.errors import AppError
 from queue_server.services.notify import JobQueue, Notifier
 from queue_server.services.printing import PrintService
+from queue_server.services.slots_cache import SlotsCache
 from queue_server.services.tickets import TicketState, check_open
 from queue_server.store.appointments import AppointmentStore, OtpHold, new_otp, token_digest
 from queue_server.store.audit import AuditLog
@@ -65,6 +67,7 @@ from queue_server.store.ratelimit import RateLimiter
 from queue_server.store.tickets import TicketStore
 
 log = logging.getLogger("motcua.appointments")
+T = TypeVar("T")
 
 MAX_NAME = 100
 OTP_MINUTES = 5
@@ -77,6 +80,8 @@ _OTP_RE = re.compile(r"^\d{6}\Z")
 REMIND_JOB = "queue_server.jobs.send_reminder"
 EVE_AT = clock_time(16, 0)  # the day before, site time
 REMINDERS = ("eve", "hour")
+# a booking's notices still undone this long after it: its process died before doing them
+NOTICES_LEFT_MS = 120_000
 
 
 def now_utc() -> datetime:
@@ -254,6 +259,8 @@ class AppointmentService:
         self.notifier = notifier
         self.limiter = limiter
         self.jobs = jobs
+        # the process's kept slots replies (the API process sets it, with the broadcaster feeding it events)
+        self.slots_cache: SlotsCache | None = None
 
     # -- helpers ----------------------------------------------------------------------
     @staticmethod
@@ -301,21 +308,81 @@ class AppointmentService:
     async def slots(self, category: str, day_text: str) -> SlotsReply:
         cfg = await self.config.get()
         self._category(cfg, category)
+        reply, _ = await self._slots(cfg, category, parse_day(day_text), self.clock())
+        return reply
+
+    async def slots_json(self, category: str, day_text: str) -> bytes:
+        """`slots` as its JSON, served from the process's `slots_cache` when it has one."""
+        cfg = await self.config.get()
+        self._category(cfg, category)
         day = parse_day(day_text)
-        slots = day_slots(cfg, category, day, self.clock(), is_public_holiday)
-        places = await self.store.places(category, slots) if slots else {}
+        now = self.clock()
+
+        async def build() -> tuple[bytes, int]:
+            reply, valid_until = await self._slots(cfg, category, day, now)
+            body = json.dumps(asdict(reply), ensure_ascii=False, separators=(",", ":")).encode()
+            return body, valid_until
+
+        if self.slots_cache is None:
+            return (await build())[0]
+        return await self.slots_cache.get(cfg, category, day.isoformat(), int(now.timestamp() * 1000), build)
+
+    async def _slots(self, cfg: SiteConfig, category: str, day: date, now: datetime) -> tuple[SlotsReply, int]:
+        """The day's slots with their places left, and the first instant (ms)
+        the clock alone changes them: a slot's booking closes, a held place
+        lapses, the day enters or leaves the bookable days (local midnight)."""
+        slots = day_slots(cfg, category, day, now, is_public_holiday)
+        places, lapse = await self.store.day_places(category, slots) if slots else ({}, None)
         tz = cfg.site.tz
         out = []
         for s in slots:
             p = places[s.key]
             out.append(SlotView(iso(s.start, tz), iso(s.end, tz), s.capacity, places_left(s, p.slot, p.hour)))
-        return SlotsReply(day.isoformat(), category, out)
+        midnight = datetime.combine(now.astimezone(tz).date() + timedelta(days=1), clock_time(0), tzinfo=tz)
+        closes = timedelta(minutes=cfg.appointments.book_until_minutes)
+        changes = [midnight, *(s.start - closes for s in slots if s.bookable)]
+        valid_until = min(int(t.timestamp() * 1000) for t in changes)
+        if lapse is not None:
+            valid_until = min(valid_until, lapse)
+        return SlotsReply(day.isoformat(), category, out), valid_until
+
+    async def _changing(self, call: Awaitable[T]) -> T:
+        """Await a store's mutation; unless the script refused it (an AppError:
+        nothing changed), the kept slots replies go before the caller answers."""
+        try:
+            out = await call
+        except AppError:
+            raise
+        except BaseException:  # it may have run (a lost reply)
+            self._changed()
+            raise
+        self._changed()
+        return out
+
+    def _changed(self) -> None:
+        """This process changed bookings: its kept slots replies go before it answers."""
+        if self.slots_cache is not None:
+            self.slots_cache.invalidate()
 
     async def book(
         self, category: str, start: object, name: object, phone: object, idem: str | None = None, lang: str = "vi"
     ) -> BookingReply:
         """Book a slot; with verify = "otp" hold it OTP_MINUTES for the code
-        sent to the phone. The holder is sent the code, or the confirmation."""
+        sent to the phone. The holder is sent the code, or the confirmation
+        (and her reminders are booked) before this returns."""
+        reply, after = await self.book_deferred(category, start, name, phone, idem, lang)
+        if after is not None:
+            await after()
+        return reply
+
+    async def book_deferred(
+        self, category: str, start: object, name: object, phone: object, idem: str | None = None, lang: str = "vi"
+    ) -> tuple[BookingReply, Callable[[], Awaitable[None]] | None]:
+        """`book`, with the confirmation and the reminders left to the call
+        returned (the API runs it after the reply). The booking script noted
+        them as still to do (`AppointmentStore.notices_done`): should this
+        process die first, a later booking's follow-up or the end-of-day job
+        does them (`redo_notices`)."""
         cfg = await self.config.get()
         self._category(cfg, category)
         if not offers_appointments(cfg, cfg.category(category)):
@@ -332,26 +399,71 @@ class AppointmentService:
                     "otp-send", self.store.phone_key(e164), OTP_SENDS_PER_PHONE_HOUR, window_ms=HOUR_MS
                 )
             hold = OtpHold(new_otp(), int(self.clock().timestamp() * 1000) + OTP_MINUTES * 60_000)
-        booked = await self.store.book(
-            slot,
-            category,
-            name=clean,
-            phone=e164,
-            per_phone=cfg.appointments.per_phone_per_day,
-            keep_personal_days=cfg.appointments.keep_personal_days,
-            idem=idem,
-            lang=lang,
-            otp=hold,
+        booked = await self._changing(
+            self.store.book(
+                slot,
+                category,
+                name=clean,
+                phone=e164,
+                per_phone=cfg.appointments.per_phone_per_day,
+                keep_personal_days=cfg.appointments.keep_personal_days,
+                idem=idem,
+                lang=lang,
+                otp=hold,
+            )
         )
         a = booked.appointment
-        if not booked.replayed:
-            if hold is not None:
-                await self._notify(
-                    Message(e164, otp_text(hold.otp, OTP_MINUTES, a.lang), Kind.OTP, a.lang, {"otp": hold.otp}, a.id)
-                )
-            else:
-                await self.confirm(cfg, a, booked.token, e164)
-        return self.booking_reply(cfg, a, booked.token)
+        reply = self.booking_reply(cfg, a, booked.token)
+        if booked.replayed:
+            return reply, None
+        if hold is not None:  # the code goes out before the reply: the holder waits for it
+            await self._notify(
+                Message(e164, otp_text(hold.otp, OTP_MINUTES, a.lang), Kind.OTP, a.lang, {"otp": hold.otp}, a.id)
+            )
+            return reply, None
+        token = booked.token
+
+        async def after() -> None:
+            await self.confirm(cfg, a, token, e164)
+            try:
+                left = await self.store.notices_done(a.id, older_than_ms=NOTICES_LEFT_MS)
+                for other in left:
+                    await self.redo_notices(other)
+            except Exception:  # the end-of-day job does what is left
+                log.exception("notices left undone not looked at")
+
+        return reply, after
+
+    async def redo_notices(self, appointment_id: str) -> bool:
+        """The confirmation and reminders of a booking whose process died
+        before doing them: its reminders booked, its holder sent the
+        confirmation (without the manage link: its token was never stored;
+        the booking's reply had it). False when another caller took them, or
+        the booking is no longer booked."""
+        if not await self.store.claim_notice(appointment_id):
+            return False
+        cfg = await self.config.get()
+        try:
+            a = await self.store.get(appointment_id)
+        except AppError:
+            return False
+        if a.status != AppointmentStatus.BOOKED:
+            return False
+        await self.schedule_reminders(cfg, a)
+        p = await self.store.personal(appointment_id)
+        if p is not None:
+            start, _ = self._times(cfg, a)
+            text = confirmation_text(a.code, start, cfg.site.label(a.lang), "", a.lang)
+            await self._notify(Message(p.phone, text, Kind.CONFIRMATION, a.lang, self._data(cfg, a), a.id))
+        return True
+
+    async def redo_left_notices(self, older_than_ms: int = 0) -> int:
+        """`redo_notices` for every booking whose notices were left undone
+        `older_than_ms` (the end-of-day job); how many were done."""
+        done = 0
+        for appointment_id in await self.store.notices_left(older_than_ms=older_than_ms):
+            done += await self.redo_notices(appointment_id)
+        return done
 
     async def verify(self, appointment_id: str, otp: object) -> BookingReply:
         """Book a held booking by the code sent to its phone (OTP_TRIES wrong
@@ -366,8 +478,10 @@ class AppointmentService:
         was_booked = current.status == AppointmentStatus.BOOKED
         if not was_booked and self._closed(cfg, self._times(cfg, current)[0].date()):
             raise AppError("slot_closed")  # closed since it was held: the hold lapses
-        booked = await self.store.verify(
-            appointment_id, otp.strip(), per_phone=cfg.appointments.per_phone_per_day, max_tries=OTP_TRIES
+        booked = await self._changing(
+            self.store.verify(
+                appointment_id, otp.strip(), per_phone=cfg.appointments.per_phone_per_day, max_tries=OTP_TRIES
+            )
         )
         if not was_booked:
             p = await self.store.personal(appointment_id)
@@ -426,7 +540,7 @@ class AppointmentService:
         cfg = await self.config.get()
         await self._held(appointment_id, token)
         before, hold = self._limits(cfg)
-        a = await self.store.cancel(appointment_id, token=token, before_ms=before, hold_ms=hold)
+        a = await self._changing(self.store.cancel(appointment_id, token=token, before_ms=before, hold_ms=hold))
         await self.cancel_reminders(cfg, a.id)
         return await self._reply(cfg, a)
 
@@ -435,14 +549,16 @@ class AppointmentService:
         current = await self._held(appointment_id, token)
         slot = self._slot(cfg, current.category, start, self.clock())
         before, hold = self._limits(cfg)
-        a = await self.store.move(
-            appointment_id,
-            slot,
-            token=token,
-            per_phone=cfg.appointments.per_phone_per_day,
-            keep_personal_days=cfg.appointments.keep_personal_days,
-            before_ms=before,
-            hold_ms=hold,
+        a = await self._changing(
+            self.store.move(
+                appointment_id,
+                slot,
+                token=token,
+                per_phone=cfg.appointments.per_phone_per_day,
+                keep_personal_days=cfg.appointments.keep_personal_days,
+                before_ms=before,
+                hold_ms=hold,
+            )
         )
         if a.start_ms != current.start_ms:
             await self.schedule_reminders(cfg, a)
@@ -561,7 +677,9 @@ class AppointmentService:
                 if a.status != AppointmentStatus.BOOKED:
                     continue  # an unverified hold cannot be verified on a closed day (verify) and lapses
                 try:
-                    done = await self.store.cancel(a.id, token=None, clerk=actor, before_ms=0, hold_ms=0)
+                    done = await self._changing(
+                        self.store.cancel(a.id, token=None, clerk=actor, before_ms=0, hold_ms=0)
+                    )
                 except AppError as e:
                     if e.code in ("appointment_not_booked", "appointment_not_found"):
                         continue  # checked in or cancelled meanwhile
@@ -601,7 +719,9 @@ class AppointmentService:
     async def cancel_by_staff(self, appointment_id: str, actor: str) -> AppointmentReply:
         cfg = await self.config.get()
         before, hold = self._limits(cfg)
-        a = await self.store.cancel(appointment_id, token=None, clerk=actor, before_ms=before, hold_ms=hold)
+        a = await self._changing(
+            self.store.cancel(appointment_id, token=None, clerk=actor, before_ms=before, hold_ms=hold)
+        )
         await self.cancel_reminders(cfg, a.id)
         await self.audit.record(actor, "appointment_cancel", a.code, appointment=a.id)
         return await self._reply(cfg, a)
@@ -636,15 +756,17 @@ class AppointmentService:
             check_open(cfg, now, lang)  # a late arrival is a walk-in: only in opening hours
         appts = cfg.appointments
         try:
-            r = await self.store.check_in(
-                a,
-                prefix=cat.prefix,
-                day=service_day(int(now.timestamp() * 1000), cfg.site.tz),
-                early_ms=appts.checkin_early_minutes * 60_000,
-                late_ms=appts.checkin_late_minutes * 60_000,
-                device=device_id or "",
-                clerk="" if device_id else actor,
-                idem=idem,
+            r = await self._changing(
+                self.store.check_in(
+                    a,
+                    prefix=cat.prefix,
+                    day=service_day(int(now.timestamp() * 1000), cfg.site.tz),
+                    early_ms=appts.checkin_early_minutes * 60_000,
+                    late_ms=appts.checkin_late_minutes * 60_000,
+                    device=device_id or "",
+                    clerk="" if device_id else actor,
+                    idem=idem,
+                )
             )
         except AppError as e:
             if e.code != "too_early":
@@ -666,6 +788,8 @@ class AppointmentService:
         their window become no-shows; their ids."""
         cfg = await self.config.get()
         d = day or self.clock().astimezone(cfg.site.tz).date()
-        return await self.store.sweep_no_shows(
-            d.strftime("%Y%m%d"), late_ms=cfg.appointments.checkin_late_minutes * 60_000, clerk=actor
+        return await self._changing(
+            self.store.sweep_no_shows(
+                d.strftime("%Y%m%d"), late_ms=cfg.appointments.checkin_late_minutes * 60_000, clerk=actor
+            )
         )

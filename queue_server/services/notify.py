@@ -29,8 +29,12 @@ class JobQueue(Protocol):
     """Background jobs (`queue_server.jobs`, named by dotted path). Each job is
     called with the queue's Redis URL first, then the arguments given."""
 
-    async def enqueue(self, func: str, *args: Any, retry_intervals: tuple[int, ...] = ()) -> None:
-        """Run `func` soon, retried after each interval."""
+    async def enqueue(
+        self, func: str, *args: Any, retry_intervals: tuple[int, ...] = (), private: bool = False
+    ) -> None:
+        """Run `func` soon, retried after each interval. `private`: its
+        arguments hold a phone or a gateway's secret, so the job is deleted
+        once done, and kept only briefly when it has failed for good."""
         ...
 
     async def schedule(self, at: datetime, func: str, *args: Any, job_id: str) -> None:

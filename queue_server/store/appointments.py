@@ -20,7 +20,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from queue_server.domain.appointments import Appointment, Personal, new_code
+from queue_server.domain.appointments import Appointment, AppointmentStatus, Personal, new_code
 from queue_server.domain.slots import Slot
 from queue_server.errors import AppError
 from queue_server.store.clock import steady_ms
@@ -162,6 +162,12 @@ class AppointmentStore:
 
     async def places(self, category: str, slots: Iterable[Slot]) -> dict[str, Places]:
         """Each slot's places taken (by its key), held-back places included."""
+        return (await self.day_places(category, slots))[0]
+
+    async def day_places(self, category: str, slots: Iterable[Slot]) -> tuple[dict[str, Places], int | None]:
+        """`places`, and when the first held place among them lapses (ms; None
+        when none is held): until then the counts stand unless a script runs.
+        One round trip."""
         now = self.clock()
         slots = list(slots)
         hours = list(dict.fromkeys(s.hour for s in slots))
@@ -172,10 +178,38 @@ class AppointmentStore:
         for h in hours:
             pipe.scard(self.keys.appointment_hour(category, h))
             pipe.zcount(self.keys.appointment_held_hour(category, h), f"({now}", "+inf")
-        got = [int(x) for x in await pipe.execute()]
+        for h in hours:  # a slot's held place is held in its hour's zset too
+            pipe.zrangebyscore(self.keys.appointment_held_hour(category, h), f"({now}", "+inf", 0, 1, withscores=True)
+        got = await pipe.execute()
         n = 2 * len(slots)
-        per_hour = {h: got[n + 2 * i] + got[n + 2 * i + 1] for i, h in enumerate(hours)}
-        return {s.key: Places(got[2 * i] + got[2 * i + 1], per_hour[s.hour]) for i, s in enumerate(slots)}
+        counts = [int(x) for x in got[: n + 2 * len(hours)]]
+        per_hour = {h: counts[n + 2 * i] + counts[n + 2 * i + 1] for i, h in enumerate(hours)}
+        firsts = [int(found[0][1]) for found in got[n + 2 * len(hours) :] if found]
+        places = {s.key: Places(counts[2 * i] + counts[2 * i + 1], per_hour[s.hour]) for i, s in enumerate(slots)}
+        return places, min(firsts) if firsts else None
+
+    async def notices_done(self, appointment_id: str, *, older_than_ms: int) -> list[str]:
+        """The booking's confirmation and reminders are done (its entry in the
+        notices still to do goes); and the bookings whose notices were left
+        undone for `older_than_ms` (their process died before doing them).
+        One round trip."""
+        k = self.keys
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.zrem(k.appointment_notices, appointment_id)
+        pipe.zrangebyscore(k.appointment_notices, "-inf", self.clock() - older_than_ms, 0, 20)
+        _, left = await pipe.execute()
+        return [text(i) for i in left if isinstance(i, (bytes, str))]
+
+    async def notices_left(self, *, older_than_ms: int, limit: int = 1000) -> list[str]:
+        """The bookings whose confirmation and reminders were left undone for `older_than_ms`."""
+        found = await self.redis.zrangebyscore(
+            self.keys.appointment_notices, "-inf", self.clock() - older_than_ms, 0, limit
+        )
+        return [text(i) for i in found if isinstance(i, (bytes, str))]
+
+    async def claim_notice(self, appointment_id: str) -> bool:
+        """Take a booking's undone notices to do them (True once, for one caller)."""
+        return bool(await self.redis.zrem(self.keys.appointment_notices, appointment_id))
 
     # -- mutations --------------------------------------------------------------------
     async def book(
@@ -199,10 +233,13 @@ class AppointmentStore:
         day = slot.start.strftime("%Y%m%d")
         phone_key = self._phone_key(phone)
         expire_at = slot.start_ms + keep_personal_days * DAY_MS
+        now = self.clock()
+        lang = "en" if lang == "en" else "vi"
+        digest = token_digest(token)
         args = {
             "id": appointment_id,
             "codes": [new_code() for _ in range(CODE_CANDIDATES)],
-            "token": token_digest(token),
+            "token": digest,
             "sealed": seal(token, idem) if idem else "",
             "category": category,
             "start": slot.start_ms,
@@ -217,11 +254,11 @@ class AppointmentStore:
             "phone_key": phone_key,
             "expire_at": expire_at,
             "sets_expire_at": slot.start_ms + DAY_MS,
-            "now": self.clock(),
+            "now": now,
             "channel": k.channel,
             "use_idem": bool(idem),
             "idem_ttl": IDEMPOTENCY_TTL_MS,
-            "lang": "en" if lang == "en" else "vi",
+            "lang": lang,
             "otp": otp_digest(appointment_id, otp.otp) if otp else "",
             "otp_sealed": seal(token, _otp_pad(appointment_id, otp.otp)) if otp else "",
             "otp_expires": otp.expires_ms if otp else 0,
@@ -240,12 +277,27 @@ class AppointmentStore:
             k.event_seq,
             self._idem_key(idem),
             k.appointment_phone_pending(day, phone_key),
+            k.appointment_notices,
         ]
         reply = await self._run("book_appointment", keys, args, per_phone=per_phone)
-        replayed = bool(reply.get("replayed"))
-        if replayed:
+        if reply.get("replayed"):  # the booking as it is now, with the token its first reply gave
             token = unseal(str(reply["sealed"]), idem or "")
-        return Booked(await self.get(str(reply["id"])), token, replayed)
+            return Booked(await self.get(str(reply["id"])), token, True)
+        # just written by the script: no need to read it back
+        booked = Appointment(
+            id=appointment_id,
+            code=str(reply["code"]),
+            category=category,
+            start_ms=slot.start_ms,
+            status=AppointmentStatus(str(reply["status"])),
+            day=day,
+            created_at=now,
+            token_digest=digest,
+            phone_key=phone_key,
+            lang=lang,
+            otp_expires=otp.expires_ms if otp else 0,
+        )
+        return Booked(booked, token)
 
     async def _run(
         self, name: str, keys: list[str], args: dict[str, Any], *, per_phone: int = 0, before_ms: int = 0
@@ -476,7 +528,7 @@ class AppointmentStore:
 
     async def forget_personal(self, keep_personal_days: int, *, scan_days: int = 60) -> int:
         """Delete the name and phone of every booking whose slot began more than
-        `keep_personal_days` ago (the days `scan_days` before that are looked at
+        `keep_personal_days` ago, and take its code out of the code index (the days `scan_days` before that are looked at
         too, should runs have been missed); how many were forgotten."""
         now = self.clock()
         before = now - keep_personal_days * DAY_MS
@@ -489,7 +541,7 @@ class AppointmentStore:
         ids = [text(i) for found in await pipe.execute() for i in found if isinstance(i, (bytes, str))]
         if not ids:
             return 0
-        keys = [key for i in ids for key in (k.appointment(i), k.appointment_personal(i))]
+        keys = [k.appointment_codes, *(key for i in ids for key in (k.appointment(i), k.appointment_personal(i)))]
         reply = await self.scripts.run("forget_appointments", keys, {"before": before})
         return len(reply.get("forgotten", []))
 

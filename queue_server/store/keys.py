@@ -247,6 +247,12 @@ class Keys:
         """ZSET the bookings of a day (YYYYMMDD): id -> slot start (ms)."""
         return self._k("appt", "day", day)
 
+    @property
+    def appointment_notices(self) -> str:
+        """ZSET booking id -> ms booked, of the bookings whose confirmation and
+        reminders are still to be sent and scheduled (after the booking's reply)."""
+        return self._k("appt", "notices")
+
     def all_queue_names(self, categories: Iterable[str], counters: Iterable[int]) -> list[str]:
         names: list[str] = []
         for c in categories:

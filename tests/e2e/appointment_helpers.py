@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -35,6 +36,18 @@ def appointment_server(redis_url: str, *, ht_capacity: int = 5, **appointments) 
     handle = ServerHandle(redis_url=redis_url, site_id=d["site"]["id"], config_path=path, port=free_port())
     handle.tokens = run_sync(seed_accounts(redis_url, handle.site_id))
     return handle
+
+
+def sent_messages(admin, pred, timeout: float = 15) -> list[dict]:
+    """The outbox messages (GET /api/admin/outbox, newest first) that match
+    `pred`, once there is one: a booking's confirmation goes out right after
+    its reply (api/routes/appointments.py), not before it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [m for m in admin.get("/api/admin/outbox", params={"limit": 50}).json()["messages"] if pred(m)]
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
 
 
 def tomorrow(days: int = 1) -> str:

@@ -24,7 +24,7 @@ from printer.escpos_out import decode_raster
 from queue_server.domain.config import WEEKDAYS
 from queue_server.redis_server import free_port
 from tests.browser import artifact
-from tests.e2e.appointment_helpers import TZ
+from tests.e2e.appointment_helpers import TZ, sent_messages
 from tests.e2e.print_agent_helpers import start_agent, stop_agent, wait_for
 from tests.helpers import run_sync, test_config_dict
 from tests.server import ServerHandle, seed_accounts, write_toml
@@ -99,8 +99,7 @@ def test_book_check_in_print_and_serve_at_the_slot(redis_url, browser):
         shown = phone.inner_text("#code")
         # the citizen's phone receives the code: the outbox (the default notifier) has it
         admin = srv.login("admin")
-        msgs = admin.get("/api/admin/outbox", params={"limit": 50}).json()["messages"]
-        sent = [m for m in msgs if m["to"] == "+84912345678" and m["kind"] == "confirmation"]
+        sent = sent_messages(admin, lambda m: m["to"] == "+84912345678" and m["kind"] == "confirmation")
         assert len(sent) == 1 and "Phạm" not in sent[0]["text"], sent
         code1 = shown.strip()
         assert code1 and code1 in sent[0]["text"], (code1, sent[0]["text"])

@@ -1,10 +1,15 @@
 """The appointments API over a real server (issue #10): slots, booking,
 the holder's booking by token (view, cancel, move, .ics), the staff's day
-list and a supervisor's cancel; errors are JSON 4xx in Vietnamese or English."""
+list and a supervisor's cancel; errors are JSON 4xx in Vietnamese or English.
+The slots the server keeps between bookings are never behind: after its own
+booking, cancel or move, a booking made elsewhere (the test's own store on
+the same Redis, reaching the server by its event), a saved configuration."""
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
@@ -12,14 +17,23 @@ import pytest
 from icalendar import Calendar
 
 from queue_server.domain.appointments import CODE_ALPHABET
+from queue_server.domain.config import load_toml
+from queue_server.services.appointments import AppointmentService
+from queue_server.store.audit import AuditLog
 from tests.e2e.appointment_helpers import TZ, appointment_server, start_at, tomorrow
+from tests.helpers import appointment_store, make_store, run_sync
 
 PHONE = "0912 345 678"
 
 
 @pytest.fixture(scope="module")
 def srv(redis_url):
-    handle = appointment_server(redis_url).start()
+    # a kept slots reply lives a minute without an event: only the event can bring a change made elsewhere
+    os.environ["MOTCUA_SLOTS_MAX_AGE_S"] = "60"
+    try:
+        handle = appointment_server(redis_url).start()
+    finally:
+        del os.environ["MOTCUA_SLOTS_MAX_AGE_S"]
     yield handle
     handle.close()
 
@@ -283,3 +297,64 @@ def test_odd_requests_are_4xx_in_our_words(anon, method, path, kw):
     r = anon.request(method, path, **kw)
     assert 400 <= r.status_code < 500, (r.status_code, r.text)
     assert r.json()["error"] and r.json()["message"]
+
+
+def places_left(client, day: str, start: str) -> int:
+    slots = client.get("/api/appointments/slots", params={"category": "HT", "date": day}).json()["slots"]
+    return next(s["available"] for s in slots if s["start"] == start)
+
+
+# -- the slots reply the server keeps between bookings (services/slots_cache.py) is never behind --
+def test_slots_show_this_process_own_changes_at_once(srv):
+    c = srv.client()
+    day = tomorrow(5)
+    at, other = start_at(day, "14:00"), start_at(day, "14:15")
+    assert places_left(c, day, at) == 5 and places_left(c, day, at) == 5  # the second read is a kept one
+    b = c.post("/api/appointments", json={"category": "HT", "start": at, "name": "Lê Văn Bình", "phone": "0912000301"})
+    assert b.status_code == 201, b.text
+    assert places_left(c, day, at) == 4
+    m = c.post(f"/api/appointments/{b.json()['id']}/move", params={"token": token_of(b.json())}, json={"start": other})
+    assert m.status_code == 200, m.text
+    assert (places_left(c, day, at), places_left(c, day, other)) == (4, 4)  # the place it left is held back a while
+    r = c.post(f"/api/appointments/{b.json()['id']}/cancel", params={"token": token_of(b.json())})
+    assert r.status_code == 200, r.text
+    assert places_left(c, day, other) == 4  # held back after a cancel too, never back on sale at once
+
+
+def test_slots_show_a_booking_made_elsewhere_by_its_event(srv):
+    c = srv.client()
+    day = tomorrow(6)
+    at = start_at(day, "14:30")
+    assert places_left(c, day, at) == 5
+    cfg = load_toml(srv.config_path)
+
+    async def book_elsewhere():
+        s = await make_store(srv.redis_url, cfg)
+        try:
+            svc = AppointmentService(s.config, appointment_store(s), AuditLog(s.redis, s.keys), s)
+            return await svc.book("HT", at, "Trần Thị Cúc", "0912000302")
+        finally:
+            await s.redis.aclose()
+
+    run_sync(book_elsewhere())
+    deadline = time.monotonic() + 10
+    while places_left(c, day, at) != 4 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert places_left(c, day, at) == 4
+
+
+def test_slots_follow_a_saved_configuration_at_once(srv):
+    c, admin = srv.client(), srv.login("admin")
+    day = tomorrow(5)
+    at = start_at(day, "16:00")
+    assert places_left(c, day, at) == 5
+    cats = admin.get("/api/admin/config").json()["config"]["categories"]
+    ht = next(cat for cat in cats if cat["code"] == "HT")
+    try:
+        ht["appointment_capacity"] = 1
+        assert admin.put("/api/admin/config", json={"categories": cats}).status_code == 200
+        assert places_left(c, day, at) == 1
+    finally:
+        ht["appointment_capacity"] = 5
+        assert admin.put("/api/admin/config", json={"categories": cats}).status_code == 200
+    assert places_left(c, day, at) == 5

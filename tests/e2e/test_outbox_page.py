@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.appointment_helpers import appointment_server, start_at, tomorrow
+from tests.e2e.appointment_helpers import appointment_server, sent_messages, start_at, tomorrow
 from tests.server import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -32,6 +32,7 @@ def test_the_outbox_page_lists_the_latest_messages(srv, page):
     )
     assert b.status_code == 201, b.text
     code = b.json()["code"]
+    assert sent_messages(srv.login("admin"), lambda m: m["ref"] == b.json()["id"])  # sent after the reply
     page.goto(f"{srv.base_url}/admin/outbox")
     expect(page.locator("#msg")).to_contain_text("đăng nhập")
     page.goto(f"{srv.base_url}/admin")

@@ -8,8 +8,11 @@ import json
 import os
 import subprocess
 import sys
+import zlib
 
-from queue_server.adapters.jobs import RqJobQueue
+from redis import Redis as SyncRedis
+
+from queue_server.adapters.jobs import PRIVATE_FAILURE_TTL_S, RqJobQueue
 from queue_server.adapters.notify import ConfiguredNotifier, Outbox
 from queue_server.domain.config import parse_config
 from queue_server.domain.notify import Message
@@ -84,6 +87,43 @@ def test_sms_http_sends_from_a_worker_with_the_template_and_retries(redis_url, t
     assert req.json() == {"phone": "84987650321", "content": text, "brand": "MOTCUA"}
     assert not (tmp_path / "outbox").exists()  # sent by SMS, not written
     assert "0987650321" not in log and "987650321" not in log and "482913" not in log and "s3cret" not in log
+    assert rq_jobs_holding(redis_url, "987650321", "s3cret") == []  # the sent job is gone with its arguments
+
+
+def rq_jobs_holding(redis_url: str, *secrets: str) -> list[tuple[str, int]]:
+    """The RQ job hashes whose arguments hold any of `secrets`, with their TTL (s)."""
+    r = SyncRedis.from_url(redis_url)
+    try:
+        out = []
+        for key in r.scan_iter(match="rq:job:*"):
+            if r.type(key) != b"hash":
+                continue
+            data = r.hget(key, "data") or b""
+            try:
+                data = zlib.decompress(data)  # as RQ stores it
+            except zlib.error:
+                pass
+            if any(s.encode() in data for s in secrets):
+                out.append((key.decode(), r.ttl(key)))
+        return out
+    finally:
+        r.close()
+
+
+def test_a_notice_that_failed_for_good_keeps_its_phone_an_hour_not_days(redis_url, tmp_path):
+    with FakeGateway(replies=[(503, {}), (503, {})]) as gw:
+        notify = {
+            "channel": "sms_http",
+            "sms_url": gw.url + "/send",
+            "sms_auth_header": "Authorization: Bearer t0psecret",
+            "sms_body_template": '{"phone": "{phone}", "content": "{text}"}',
+            "retry_intervals": [0],
+        }
+        send(redis_url, tmp_path, notify, [Message("+84987650999", "Nhắc lịch hẹn", "reminder")])
+        run_worker(redis_url)
+    assert len(gw.seen) == 2  # tried, retried, failed for good
+    kept = rq_jobs_holding(redis_url, "987650999", "t0psecret")
+    assert len(kept) == 1 and 0 < kept[0][1] <= PRIVATE_FAILURE_TTL_S, kept
 
 
 def test_zalo_zns_posts_the_template_message(redis_url, tmp_path):

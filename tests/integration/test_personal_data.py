@@ -49,6 +49,9 @@ def test_the_store_forgets_holders_keep_personal_days_after_the_slot(redis_url):
         rec = await s.redis.hgetall(s.keys.appointment(old.appointment.id))
         assert rec["code"] == old.appointment.code and "phone_key" not in rec and not holds_personal(rec)
         assert (await appts.personal(later.appointment.id)).name == "Khác"
+        # its code left the code index (no kiosk finds it); the later booking's stays
+        assert await s.redis.hget(s.keys.appointment_codes, old.appointment.code) is None
+        assert await s.redis.hget(s.keys.appointment_codes, later.appointment.code) == later.appointment.id
         await s.redis.aclose()
 
     run_sync(go())

@@ -30,8 +30,7 @@ PASSWORD = string("8–200 characters", max_length=200, min_length=8)
     "/api/admin/config", summary="The live site configuration (admin)", opt=documented(ADMIN, reply=replies.ConfigReply)
 )
 async def get_config(svc: Svc) -> dict[str, Any]:
-    cfg = await svc.admin.site_config()
-    return {"config": cfg.to_dict(), "sections": list(SECTIONS)}
+    return {"config": await svc.admin.config_view(), "sections": list(SECTIONS)}
 
 
 @put(
@@ -57,7 +56,7 @@ async def get_config(svc: Svc) -> dict[str, Any]:
 async def put_config(request: Request, svc: Svc, user: CurrentUser) -> dict[str, Any]:
     data = await read_json(request)
     cfg = await svc.admin.update_config(data, user.username, lang_of(request))
-    return {"config": cfg.to_dict()}
+    return {"config": await svc.admin.config_view(cfg)}
 
 
 @get(

@@ -4,7 +4,8 @@ supervisor's cancel (issue #10)."""
 
 from __future__ import annotations
 
-from litestar import Request, Response, Router, get, post
+from litestar import MediaType, Request, Response, Router, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath, FromQuery
 
 from queue_server.api.auth import PUBLIC, access, authorize, caller, check_access
@@ -34,11 +35,12 @@ def _idem(request: Request) -> str | None:
 @get(
     "/api/appointments/slots",
     summary="The slots of a day for a category, with the places left (public)",
-    opt=documented(PUBLIC, errors=("unknown_category", "rate_limited")),
+    opt=documented(PUBLIC, errors=("unknown_category", "rate_limited"), reply=SlotsReply),
 )
-async def list_slots(request: Request, svc: Svc, category: FromQuery[str], date: FromQuery[str]) -> SlotsReply:
+async def list_slots(request: Request, svc: Svc, category: FromQuery[str], date: FromQuery[str]) -> Response[bytes]:
     await limit(request)
-    return await svc.appointments.slots(category, date)
+    # the JSON as the process keeps it between bookings (services/slots_cache.py)
+    return Response(await svc.appointments.slots_json(category, date), media_type=MediaType.JSON)
 
 
 @post(
@@ -56,12 +58,13 @@ async def list_slots(request: Request, svc: Svc, category: FromQuery[str], date:
             phone=string("A Vietnamese mobile number, e.g. 0912 345 678", max_length=20),
         ),
         errors=("rate_limited", "unknown_category", "slot_full", "phone_limit", "invalid_phone", "slot_closed"),
+        reply=BookingReply,
     ),
 )
-async def book_appointment(request: Request, svc: Svc) -> BookingReply:
+async def book_appointment(request: Request, svc: Svc) -> Response[BookingReply]:
     await limit(request, "appointment")
     data = await read_json(request)
-    return await svc.appointments.book(
+    reply, after = await svc.appointments.book_deferred(
         field(data, "category", str),
         field(data, "start", str),
         field(data, "name", str),
@@ -69,6 +72,8 @@ async def book_appointment(request: Request, svc: Svc) -> BookingReply:
         idem=_idem(request),
         lang=lang_of(request),
     )
+    # the confirmation and the reminders go out once the reply has (kept in Redis until done)
+    return Response(reply, status_code=201, background=BackgroundTask(after) if after is not None else None)
 
 
 @post(

@@ -15,6 +15,8 @@
 -- KEYS[9] the day's zset (id -> start) KEYS[10] event stream
 -- KEYS[11] event sequence         KEYS[12] idempotency key
 -- KEYS[13] the phone's pending holds of the day (zset id -> otp_expires)
+-- KEYS[14] the notices still to do (zset id -> now): the booking's
+--          confirmation and reminders, done after the reply, then removed
 -- ARGV[1] JSON {id, codes (candidates), token (digest), sealed (the token,
 --               sealed by the Idempotency-Key, for a replay), category, start (ms),
 --               slot, hour, day, capacity, hour_budget, per_phone, name, phone,
@@ -76,6 +78,7 @@ else
   emit(KEYS[10], KEYS[11], a.channel, {
     type = 'appointment_book', ts = now, appointment = a.id, category = a.category, start = a.start,
   })
+  redis.call('ZADD', KEYS[14], now, a.id)
 end
 return idem_put(KEYS[12], a, reply({
   id = a.id, code = code, category = a.category, start = a.start, status = status, sealed = a.sealed,
