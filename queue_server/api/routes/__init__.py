@@ -27,6 +27,7 @@ MODULES = (
     "queue_server.api.routes.supervisor",  # the supervisor live view (issue 11)
     "queue_server.api.routes.reports",  # period reports and exports (issue 11)
     "queue_server.api.routes.ops",  # /readyz, /metrics (issue 14)
+    "queue_server.api.routes.province",  # many sites: the province page and APIs (issue 16)
 )
 
 
