@@ -81,9 +81,7 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
             log.warning("could not read the sites: %s", e)
 
     async def schedule_site_jobs_of(sites: Sites, entry: SiteEntry) -> None:
-        rt = await sites.runtime(entry.id)
-        if rt is not None:
-            await schedule_site_jobs(await rt.services.site.config.get(), None)
+        await schedule_site_jobs(await sites.config_of(entry), None)
 
     async def schedule_site_jobs(cfg: SiteConfig, config_path: str | None) -> None:
         """Book a site's close-day, archive and backup jobs for the RQ worker

@@ -39,7 +39,11 @@ from queue_server.live.board_feed import BoardFeed
 from queue_server.live.broadcaster import Broadcaster
 from queue_server.services.reports import ReportService
 from queue_server.settings import Settings
+from queue_server.store import migrations
 from queue_server.store.accounts import Accounts
+from queue_server.store.config_store import ConfigStore
+from queue_server.store.keys import Keys
+from queue_server.store.scripts import Scripts
 from queue_server.store.sites import SiteRegistry
 
 log = logging.getLogger("motcua.sites")
@@ -138,6 +142,13 @@ class Sites:
         n = max(1, len(self.default_seed.counters))
         return new_site_config(self.default_seed, NewSite(e.id, e.name, e.timezone, n))
 
+    async def config_of(self, e: SiteEntry) -> SiteConfig:
+        """A site's live configuration, without building its runtime."""
+        rt = self._built.get(e.id)
+        if rt is not None:
+            return await rt.services.site.config.get()
+        return await ConfigStore(self.redis, Keys(e.id), Scripts(self.redis), self.seed_for(e)).get()
+
     async def runtime(self, site_id: str) -> SiteRuntime | None:
         """The site's runtime, built on first use; None: no such site."""
         rt = self._built.get(site_id)
@@ -165,6 +176,7 @@ class Sites:
 
     # -- SiteDirectory (services/province.py) ------------------------------------
     async def seed_site(self, cfg: SiteConfig) -> Accounts:
+        await migrations.migrate(self.redis, Keys(cfg.site.id))  # a fresh site: stamped with the current layout
         stores = await build_stores(self.redis, cfg, cfg.site.id, self.settings.data_dir, credential_tag(cfg.site.id))
         return stores.accounts
 
@@ -310,7 +322,7 @@ def site_router(app: Any, inner: ASGIApp) -> ASGIApp:
                 log.warning("site %s unavailable: %s", host_site, e)
                 await _refuse(scope, send, AppError("unavailable"))
                 return
-        elif scope["type"] == "http" and not path.startswith("/api/"):
+        elif scope["type"] == "http" and scope.get("method") in ("GET", "HEAD") and not path.startswith("/api/"):
             owner = _foreign_token_site(scope, rt.id)
             if owner and await sites.entry(owner):
                 qs = scope.get("query_string", b"")

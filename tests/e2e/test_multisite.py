@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import secrets
+import subprocess
+import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -16,7 +18,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from queue_server.domain.accounts import DeviceKind, Role
+from queue_server.domain.accounts import DeviceKind
 from queue_server.domain.sites import PROVINCE, credential_tag
 from queue_server.store.accounts import Accounts
 from queue_server.store.connection import open_redis
@@ -28,11 +30,24 @@ from tests.server import PASSWORD, USERS
 API_ROUTES = [(m, p) for m, p in HTTP_ROUTES if p.startswith("/api/") and (m, p) not in PUBLIC_HTTP]
 
 
-async def _seed_province_user(redis_url: str, default_site: str) -> None:
+def _add_province_user(server) -> None:
+    """As an operator does it: `motcua province-user add` on the deployment's TOML."""
+    r = subprocess.run(
+        [sys.executable, "-m", "queue_server.cli", "province-user", "add", "tinh", "--password", PASSWORD]
+        + ["--redis-url", server.redis_url, "--config", str(server.config_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "/province" in r.stdout
+
+
+async def _province_users(redis_url: str, default_site: str) -> list[tuple[str, str]]:
     r = open_redis(redis_url)
     try:
-        acc = Accounts(r, province_keys(default_site), credential_tag(PROVINCE))
-        await acc.add_user("tinh", Role.PROVINCE, PASSWORD)
+        users = await Accounts(r, province_keys(default_site), credential_tag(PROVINCE)).list_users()
+        return [(u.username, str(u.role)) for u in users]
     finally:
         await r.aclose()
 
@@ -87,7 +102,9 @@ class Site:
 @pytest.fixture(scope="module")
 def sites(server, redis_url):
     server.reset()
-    run_sync(_seed_province_user(redis_url, server.site_id))
+    _add_province_user(server)
+    # in the province's own store, never the default site's users
+    assert run_sync(_province_users(redis_url, server.site_id)) == [("tinh", "province")]
     tinh = server.client()
     r = tinh.post("/api/province/login", json={"username": "tinh", "password": PASSWORD})
     assert r.status_code == 200, r.text
@@ -100,6 +117,7 @@ def sites(server, redis_url):
             "name": "Phường Bến Thành",
             "timezone": "Asia/Ho_Chi_Minh",
             "counters": 5,
+            "hosts": [f"{b_id}.example"],
             "admin_username": "admin",
             "admin_password": PASSWORD,
         },
@@ -132,6 +150,17 @@ def test_province_adds_a_site_once_and_lists_both(sites, server):
     # an unknown site is a 404 in our words
     r = server.client().get("/s/khong-co/api/site")
     assert r.status_code == 404 and r.json()["error"] == "site_not_found"
+
+
+def test_a_host_name_chooses_its_site_without_the_prefix(sites, server):
+    b = sites["b"]
+    with httpx.Client(base_url=server.base_url, headers={"Host": f"{sites['b_id']}.example"}, timeout=10) as c:
+        assert c.get("/api/site").json()["name"] == "Phường Bến Thành"
+        auth = {"Authorization": f"Bearer {b.tokens['display']}"}
+        assert c.get("/api/display/settings", headers=auth).status_code == 200
+        # A's token on B's host: B's routes, so refused
+        r = c.get("/api/display/settings", headers={"Authorization": f"Bearer {sites['a'].tokens['display']}"})
+        assert r.status_code == 403 and r.json()["error"] == "wrong_site"
 
 
 def test_numbers_and_queues_continue_independently(sites):
@@ -219,6 +248,12 @@ def test_credentials_of_one_site_are_refused_on_the_other(sites):
             assert _walk(c) == []
             me = c.get("/api/auth/me")
             assert me.status_code == 403 and "đơn vị khác" in me.json()["message"]
+    # and no live feed: B's clerk at A's counter socket, A's supervisor view from B
+    cookie_b = {"Cookie": f"motcua_session={lan_b.cookies.get('motcua_session')}"}
+    assert ws_outcome(a.server, "/ws/counters/1", cookie_b) == "refused"
+    assert ws_outcome(a.server, f"{b.prefix}/ws/counters/1", cookie_b) == "open"
+    cookie_a = {"Cookie": f"motcua_session={admin_a.cookies.get('motcua_session')}"}
+    assert ws_outcome(a.server, f"{b.prefix}/ws/supervisor", cookie_a) == "refused"
     # each works at home
     assert admin_a.get("/api/admin/users").status_code == 200
     assert lan_b.get("/api/counters/1/state").status_code == 200
