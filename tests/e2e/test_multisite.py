@@ -18,7 +18,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from queue_server.domain.accounts import DeviceKind
+from queue_server.domain.accounts import DeviceKind, Role
 from queue_server.domain.sites import PROVINCE, credential_tag
 from queue_server.store.accounts import Accounts
 from queue_server.store.connection import open_redis
@@ -27,6 +27,7 @@ from tests.e2e.test_authz import HTTP_ROUTES, PUBLIC_HTTP, fill, send, ws_outcom
 from tests.helpers import run_sync
 from tests.server import PASSWORD, USERS
 
+B_STAFF = ("sup", "lan", "minh")
 API_ROUTES = [(m, p) for m, p in HTTP_ROUTES if p.startswith("/api/") and (m, p) not in PUBLIC_HTTP]
 
 
@@ -57,9 +58,9 @@ async def _seed_site(redis_url: str, site: str) -> dict[str, str]:
     r = open_redis(redis_url)
     try:
         acc = Accounts(r, Keys(site), credential_tag(site))
-        for name, (role, counters) in USERS.items():
-            if name != "admin":  # the province made B's admin
-                await acc.add_user(name, role, PASSWORD, counters)
+        for name in B_STAFF:  # B's admin is the one the province made
+            role, counters = USERS[name]
+            await acc.add_user(name, role, PASSWORD, counters)
         tokens = {}
         for kind in DeviceKind:
             _, tokens[kind.value] = await acc.add_device(
@@ -97,6 +98,16 @@ class Site:
         assert r.status_code == 200, r.text
         c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
         return c
+
+
+async def _seed_province_user(redis_url: str, default_site: str) -> None:
+    r = open_redis(redis_url)
+    try:
+        await Accounts(r, province_keys(default_site), credential_tag(PROVINCE)).add_user(
+            "tinh", Role.PROVINCE, PASSWORD
+        )
+    finally:
+        await r.aclose()
 
 
 @pytest.fixture(scope="module")
@@ -237,15 +248,20 @@ def _walk(client: httpx.Client) -> list[str]:
 def test_credentials_of_one_site_are_refused_on_the_other(sites):
     a, b = sites["a"], sites["b"]
     admin_a, lan_b = a.login("admin"), b.login("lan")
-    # A's admin session and A's kiosk token on B's routes; B's clerk and display on A's
-    for other, cred in (
-        (b, {"cookies": admin_a.cookies, "headers": {"X-CSRF-Token": admin_a.headers["X-CSRF-Token"]}}),
-        (b, {"headers": {"Authorization": f"Bearer {a.tokens['kiosk']}"}}),
-        (a, {"cookies": lan_b.cookies, "headers": {"X-CSRF-Token": lan_b.headers["X-CSRF-Token"]}}),
-        (a, {"headers": {"Authorization": f"Bearer {b.tokens['display']}"}}),
+    # B's clerk and A's kiosk token walk every route of the other site;
+    # A's admin session and B's display token try a few
+    for other, cred, walk in (
+        (a, {"cookies": lan_b.cookies, "headers": {"X-CSRF-Token": lan_b.headers["X-CSRF-Token"]}}, True),
+        (b, {"headers": {"Authorization": f"Bearer {a.tokens['kiosk']}"}}, True),
+        (b, {"cookies": admin_a.cookies, "headers": {"X-CSRF-Token": admin_a.headers["X-CSRF-Token"]}}, False),
+        (a, {"headers": {"Authorization": f"Bearer {b.tokens['display']}"}}, False),
     ):
         with httpx.Client(base_url=other.base_url, timeout=10, **cred) as c:
-            assert _walk(c) == []
+            if walk:
+                assert _walk(c) == []
+            for method, path in (("GET", "/api/admin/users"), ("POST", "/api/tickets"), ("GET", "/api/voice")):
+                r = send(c, method, path, path, json={"category": "HT"} if method == "POST" else None)
+                assert r.status_code == 403 and r.json()["error"] == "wrong_site", (method, path, r.text)
             me = c.get("/api/auth/me")
             assert me.status_code == 403 and "đơn vị khác" in me.json()["message"]
     # and no live feed: B's clerk at A's counter socket, A's supervisor view from B
@@ -260,7 +276,7 @@ def test_credentials_of_one_site_are_refused_on_the_other(sites):
     # B's own admin (made by the province) manages B only
     admin_b = b.login("admin")
     users_b = {u["username"] for u in admin_b.get("/api/admin/users").json()["users"]}
-    assert users_b == set(USERS)
+    assert users_b == {"admin", *B_STAFF}
     r = admin_b.post("/api/admin/devices", json={"name": "b-kiosk-2", "kind": "kiosk"})
     assert r.status_code == 201 and r.json()["token"].startswith(sites["b_id"] + "~")
     # a token nobody made, tagged with B: 401 at A as at B
@@ -304,14 +320,15 @@ def test_reports_never_mix_and_the_province_reads_all(sites, server):
 
 
 @pytest.mark.browser
-def test_province_page_adds_a_site_whose_kiosk_works_under_its_prefix(sites, server, page):
+def test_province_page_adds_a_site_whose_kiosk_works_under_its_prefix(server, redis_url, page):
+    run_sync(_seed_province_user(redis_url, server.site_id))
     page.goto(f"{server.base_url}/province")
     page.wait_for_selector("#view-login:not(.hidden)")
     assert page.inner_text("h1") == "Quản trị cấp tỉnh"
     page.fill("#username", "tinh")
     page.fill("#password", PASSWORD)
     page.click("#login-form button[type=submit]")
-    page.wait_for_selector(f"#sites tr[data-site='{sites['b_id']}']")
+    page.wait_for_selector(f"#sites tr[data-site='{server.site_id}']")
     c_id = "c-" + secrets.token_hex(4)
     page.fill("#s-id", c_id)
     page.fill("#s-name", "Xã Tân Phú")
@@ -334,7 +351,7 @@ def test_province_page_adds_a_site_whose_kiosk_works_under_its_prefix(sites, ser
     # the ticket is C's: C's staff find it, A's do not know it
     tid = page.get_attribute("#result", "data-ticket")
     assert admin_c.get(f"/api/tickets/{tid}").status_code == 200
-    assert sites["a"].login("admin").get(f"/api/tickets/{tid}").status_code == 404
+    assert server.login("admin").get(f"/api/tickets/{tid}").status_code == 404
     assert c.client().get("/api/site").json()["name"] == "Xã Tân Phú"
     # opened without the prefix, the kiosk page with C's token is sent on to C's
     page.goto(f"{server.base_url}/kiosk?token={token}")
