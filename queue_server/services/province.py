@@ -54,6 +54,14 @@ class SiteRow(TypedDict):
     created_at: int
 
 
+class SitesReply(TypedDict):
+    sites: list[SiteRow]
+
+
+class SiteReply(TypedDict):
+    site: SiteRow
+
+
 class SiteTotals(TypedDict):
     id: str
     name: str

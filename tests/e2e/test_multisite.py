@@ -20,6 +20,7 @@ from websockets.sync.client import connect
 
 from queue_server.domain.accounts import DeviceKind, Role
 from queue_server.domain.sites import PROVINCE, credential_tag
+from queue_server.jobs import queue_for
 from queue_server.store.accounts import Accounts
 from queue_server.store.connection import open_redis
 from queue_server.store.keys import Keys, province_keys
@@ -158,6 +159,11 @@ def test_province_adds_a_site_once_and_lists_both(sites, server):
     site_b = sites["b"].client().get("/api/site").json()
     assert site_b["name"] == "Phường Bến Thành"
     assert server.client().get("/api/site").json()["name"] != "Phường Bến Thành"
+    # the worker has B's nightly jobs booked, as A's
+    booked = queue_for(server.redis_url).scheduled_job_registry.get_job_ids()
+    for job in ("close-day", "archive", "backup"):
+        for site in (server.site_id, sites["b_id"]):
+            assert any(j.startswith(f"{job}-{site}-") for j in booked), (job, site, booked)
     # an unknown site is a 404 in our words
     r = server.client().get("/s/khong-co/api/site")
     assert r.status_code == 404 and r.json()["error"] == "site_not_found"

@@ -21,7 +21,7 @@ from queue_server.api.routes.auth import _cookies
 from queue_server.bootstrap import Province
 from queue_server.domain.sites import MAX_COUNTERS, NewSite
 from queue_server.errors import AppError
-from queue_server.services.province import ProvinceSummary, SiteRow
+from queue_server.services.province import ProvinceSummary, SiteReply, SitesReply
 
 PROVINCE_ONLY = access(province=True)
 
@@ -76,9 +76,9 @@ async def logout(request: Request[Any, Any, Any], svc: Svc, user: CurrentUser) -
 @get(
     "/api/province/sites",
     summary="The deployment's sites, the default one first (province)",
-    opt=documented(PROVINCE_ONLY, reply=dict[str, list[SiteRow]]),
+    opt=documented(PROVINCE_ONLY, reply=SitesReply),
 )
-async def list_sites(request: Request[Any, Any, Any]) -> dict[str, list[SiteRow]]:
+async def list_sites(request: Request[Any, Any, Any]) -> SitesReply:
     return {"sites": await _province(request).sites.sites()}
 
 
@@ -98,9 +98,9 @@ SITE_BODY = obj(
     "/api/province/sites",
     status_code=201,
     summary="Add a site with its first admin account (province)",
-    opt=documented(PROVINCE_ONLY, body=SITE_BODY, errors=("invalid_site", "site_exists"), reply=dict[str, SiteRow]),
+    opt=documented(PROVINCE_ONLY, body=SITE_BODY, errors=("invalid_site", "site_exists"), reply=SiteReply),
 )
-async def add_site(request: Request[Any, Any, Any], user: CurrentUser) -> dict[str, SiteRow]:
+async def add_site(request: Request[Any, Any, Any], user: CurrentUser) -> SiteReply:
     data = await read_json(request)
     hosts = data.get("hosts", [])
     if not isinstance(hosts, list) or not all(isinstance(h, str) for h in hosts) or len(hosts) > 10:
