@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from queue_server.adapters.jobs import QUEUE_NAME, RqJobQueue
 from queue_server.adapters.notify import ConfiguredNotifier, Outbox
 from queue_server.domain.config import SiteConfig
+from queue_server.domain.sites import PROVINCE, credential_tag
 from queue_server.services.admin import AdminService
 from queue_server.services.appointments import AppointmentService
 from queue_server.services.auth import AuthService
@@ -30,6 +31,7 @@ from queue_server.services.limits import Limits
 from queue_server.services.metrics import MetricsService
 from queue_server.services.notify import JobQueue, Notifier, OutboxService
 from queue_server.services.printing import PrintService
+from queue_server.services.province import ProvinceService, SiteDirectory
 from queue_server.services.ratings import RatingService
 from queue_server.services.reports import ReportService
 from queue_server.services.site import SiteService
@@ -47,11 +49,12 @@ from queue_server.store.connection import is_cluster_url, open_redis
 from queue_server.store.display_settings import DisplaySettings
 from queue_server.store.events import EventLog
 from queue_server.store.health import HealthProbe
-from queue_server.store.keys import Keys
+from queue_server.store.keys import Keys, province_keys
 from queue_server.store.pairing import Pairings
 from queue_server.store.printing import PrintQueue
 from queue_server.store.ratelimit import RateLimiter
 from queue_server.store.scripts import Scripts
+from queue_server.store.sites import SiteRegistry
 from queue_server.store.tickets import TicketStore
 
 
@@ -76,11 +79,16 @@ class Stores:
 
 
 async def build_stores(
-    redis: Redis, seed: SiteConfig, site_id: str | None = None, data_dir: Path | str = "var"
+    redis: Redis,
+    seed: SiteConfig,
+    site_id: str | None = None,
+    data_dir: Path | str = "var",
+    credential_tag: str = "",
 ) -> Stores:
     """The stores of site `site_id` (default: the seed's), seeding its
     configuration in Redis unless it has one. The event archive lives under
-    `data_dir`."""
+    `data_dir`. `credential_tag` starts the site's new session ids and device
+    tokens (domain/sites.py: "" for the deployment's default site)."""
     keys = Keys(site_id or seed.site.id)
     scripts = Scripts(redis)
     config = ConfigStore(redis, keys, scripts, seed)
@@ -92,7 +100,7 @@ async def build_stores(
         events=EventLog(redis, keys),
         printing=PrintQueue(redis, keys, scripts),
         display=DisplaySettings(redis, keys, scripts),
-        accounts=Accounts(redis, keys),
+        accounts=Accounts(redis, keys, credential_tag),
         audit=AuditLog(redis, keys),
         pairings=Pairings(redis, keys),
         limiter=RateLimiter(redis, scripts, keys),
@@ -174,4 +182,26 @@ def build_services(
         ),
         metrics=MetricsService(s.config, s.tickets, s.printing),
         backups=BackupStatus(s.backups, settings),
+    )
+
+
+@dataclass
+class Province:
+    """The deployment's province level: its own accounts (province users) and
+    the use cases across sites (services/province.py)."""
+
+    auth: AuthService
+    sites: ProvinceService
+
+
+def build_province(redis: Redis, default_config: SiteConfig, settings: Settings, directory: SiteDirectory) -> Province:
+    """Over the default site's registry and the province keyspace (store/keys.py)."""
+    default_keys = Keys(default_config.site.id)
+    pkeys = province_keys(default_config.site.id)
+    scripts = Scripts(redis)
+    audit = AuditLog(redis, pkeys)
+    accounts = Accounts(redis, pkeys, credential_tag(PROVINCE))
+    return Province(
+        auth=AuthService(accounts, RateLimiter(redis, scripts, pkeys), audit, settings),
+        sites=ProvinceService(SiteRegistry(redis, default_keys, scripts), audit, default_config, directory),
     )

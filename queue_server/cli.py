@@ -6,6 +6,7 @@ motcua worker              an RQ worker (with its scheduler)
 motcua printer-agent       the print agent next to a ticket printer
 motcua user add NAME ...   create or reset a staff account
 motcua user passwd NAME    set a new password (a forgotten admin password)
+motcua province-user add NAME --password P   a province account (/province: many sites)
 motcua device add NAME ... create a device token (shown once)
 motcua config check        validate the site configuration
 motcua demo-data           a realistic backdated history in the archive
@@ -87,6 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("name")
     a.add_argument("--password", default=None, help="the new password (asked twice when left out)")
 
+    p = sub.add_parser("province-user", help="province accounts: /province adds sites and reads every site's reports")
+    ps = p.add_subparsers(dest="action", required=True)
+    a = ps.add_parser("add", help="create or reset a province user")
+    _add_common(a)
+    a.add_argument("name")
+    a.add_argument("--password", required=True)
+    a = ps.add_parser("list", help="list province users")
+    _add_common(a)
+
     p = sub.add_parser("device", help="device tokens for kiosk, display, printer and rating tablets")
     ds = p.add_subparsers(dest="action", required=True)
     a = ds.add_parser("add", help="create a device; prints its token once")
@@ -164,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         "worker": _cmd_worker,
         "printer-agent": _cmd_printer_agent,
         "user": _cmd_user,
+        "province-user": _cmd_province_user,
         "device": _cmd_device,
         "config": _cmd_config,
         "close-day": _cmd_close_day,
@@ -306,6 +317,35 @@ def _cmd_user(args) -> int:
     except ValueError as e:
         print(str(e), file=sys.stderr)
         return 2
+    return 0
+
+
+def _cmd_province_user(args) -> int:
+    """Province users live in the deployment's province account store
+    (store/keys.py `province_keys`), not in a site's."""
+    from queue_server.domain.accounts import Role
+    from queue_server.domain.passwords import password_problem
+    from queue_server.domain.sites import PROVINCE, credential_tag
+    from queue_server.store.accounts import Accounts
+    from queue_server.store.keys import province_keys
+
+    if args.action == "add":
+        problem = password_problem(args.password)
+        if problem:
+            print(problem, file=sys.stderr)
+            return 2
+
+    async def run(stores):
+        acc = Accounts(stores.accounts.redis, province_keys(stores.keys.site), credential_tag(PROVINCE))
+        if args.action == "list":
+            for u in await acc.list_users():
+                print(u.username)
+            return
+        user = await acc.add_user(args.name, Role.PROVINCE, args.password)
+        await stores.audit.record("cli", "province_user_add", user.username)
+        print(f"Đã tạo/cập nhật tài khoản cấp tỉnh {user.username}. Trang: /province")
+
+    _with_store(args, run)
     return 0
 
 

@@ -385,6 +385,7 @@ def _print_urls(port: int, seeded: dict[str, Any], data_dir: Path) -> None:
         f"  Đánh giá quầy 1:   {base}/rate/1?token={t['rating']}",
         f"  Quản trị:          {base}/admin",
         f"  API docs:          {base}/schema",
+        f"  Cấp tỉnh:          {base}/province  (thêm đơn vị; trang của đơn vị X: {base}/s/X/kiosk, /s/X/counter…)",
         f"  Phiếu in ảo:       {data_dir / 'tickets'}",
     ]
     if seeded.get("admin_password"):

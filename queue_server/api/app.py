@@ -21,8 +21,10 @@ from queue_server.api.http import EXCEPTION_HANDLERS, limit_guard, schema_not_fo
 from queue_server.api.metrics import Metrics, metrics_middleware
 from queue_server.api.openapi import document
 from queue_server.api.routes import all_routers
-from queue_server.bootstrap import build_services, build_stores
+from queue_server.api.sites import SiteRuntime, Sites, site_router
+from queue_server.bootstrap import build_province, build_services, build_stores
 from queue_server.domain.config import SiteConfig, load_toml
+from queue_server.domain.sites import SiteEntry
 from queue_server.jobs import (
     queue_for,
     schedule_archive,
@@ -37,6 +39,8 @@ from queue_server.services.slots_cache import SlotsCache
 from queue_server.settings import Settings
 from queue_server.store.clock import steady_ms
 from queue_server.store.connection import open_redis
+from queue_server.store.scripts import Scripts
+from queue_server.store.sites import SiteRegistry
 
 log = logging.getLogger("motcua")
 
@@ -71,12 +75,34 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
         json_format = getattr(app.state, "json_log_format", None)
         if json_format is not None:  # log times in the site's time zone
             json_format.tz = cfg.site.tz
+        await schedule_site_jobs(cfg, settings.config_path)
+        # the deployment's further sites (api/sites.py), served on their first request
+        sites: Sites = Sites(
+            redis,
+            settings,
+            cfg,
+            SiteRuntime(cfg.site.id, services, app.state.live, default=True),
+            app.state.metrics,
+            on_added=lambda e: schedule_site_jobs_of(sites, e),
+        ).bind(SiteRegistry(redis, stores.keys, Scripts(redis)))
+        app.state.province = build_province(redis, cfg, settings, sites)
+        app.state.sites = sites
+        try:
+            for entry in await sites.reload():  # every site's nightly jobs, booked once a day
+                await schedule_site_jobs_of(sites, entry)
+        except Exception as e:
+            log.warning("could not read the sites: %s", e)
+
+    async def schedule_site_jobs_of(sites: Sites, entry: SiteEntry) -> None:
+        await schedule_site_jobs(await sites.config_of(entry), None)
+
+    async def schedule_site_jobs(cfg: SiteConfig, config_path: str | None) -> None:
+        """Book a site's close-day, archive and backup jobs for the RQ worker
+        (each idempotent per day: the job ids dedupe)."""
         try:  # book tonight's close-day job for the RQ worker (idempotent per day)
             q = queue_for(settings.redis_url)
             data_dir = str(Path(settings.data_dir).resolve())
-            await asyncio.to_thread(
-                schedule_close_day, q, cfg, settings.redis_url, settings.config_path, data_dir=data_dir
-            )
+            await asyncio.to_thread(schedule_close_day, q, cfg, settings.redis_url, config_path, data_dir=data_dir)
             await asyncio.to_thread(schedule_archive, q, cfg.site.id, settings.redis_url, data_dir)
             await asyncio.to_thread(
                 schedule_period_reports, q, cfg.site.id, cfg.site.timezone, settings.redis_url, data_dir
@@ -98,6 +124,9 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
             log.warning("could not schedule the backup job: %s", e)
 
     async def shutdown(app: Litestar) -> None:
+        sites = getattr(app.state, "sites", None)
+        if sites is not None:
+            await sites.stop()
         live = getattr(app.state, "live", None)
         if live is not None:
             await gcpolicy.stop(live.gc_task)
@@ -133,6 +162,7 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
         debug=False,
     )
     document(app)  # error replies and request bodies in the OpenAPI
+    app.asgi_handler = site_router(app, app.asgi_handler)  # /s/{site}/ before routing (api/sites.py)
     # after Litestar set up its own logging: no forged lines, no NUL from a request's path
     logsafe.install("", "uvicorn", "litestar")
     logsafe.install_redaction("uvicorn.access")

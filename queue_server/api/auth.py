@@ -19,8 +19,10 @@ from urllib.parse import urlsplit
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
+from queue_server.api.sites import Sites, site_of
 from queue_server.bootstrap import Services
 from queue_server.domain.accounts import DeviceKind, Role
+from queue_server.domain.sites import PROVINCE, credential_owner
 from queue_server.errors import AppError
 from queue_server.services.auth import Principal
 
@@ -35,13 +37,15 @@ class Access:
     """Who may call a route. `users`: any logged-in staff (limited to `roles`
     when given); `devices`: these device kinds; `counter`: the user must be
     allowed at the path's counter ``{n}``; `public`: anyone (the handler may
-    still check a token itself)."""
+    still check a token itself); `province`: a province user too (from the
+    province's account store; she passes no other route of a site)."""
 
     public: bool = False
     users: bool = False
     roles: tuple[Role, ...] = ()
     devices: tuple[DeviceKind, ...] = ()
     counter: bool = False
+    province: bool = False
 
 
 def access(
@@ -51,11 +55,17 @@ def access(
     roles: tuple[Role, ...] = (),
     devices: tuple[DeviceKind, ...] = (),
     counter: bool = False,
+    province: bool = False,
 ) -> dict[str, Access]:
     """The `opt` of a route handler: ``@get(..., opt=access(users=True))``."""
     return {
         "access": Access(
-            public=public, users=users or bool(roles) or counter, roles=roles, devices=devices, counter=counter
+            public=public,
+            users=users or bool(roles) or counter,
+            roles=roles,
+            devices=devices,
+            counter=counter,
+            province=province,
         )
     }
 
@@ -64,7 +74,9 @@ PUBLIC = access(public=True)
 
 
 def services_of(conn: ASGIConnection[Any, Any, Any, Any]) -> Services:
-    svc: Services = conn.app.state.services
+    """The services of the request's site (api/sites.py)."""
+    rt = site_of(conn.scope)
+    svc: Services = rt.services if rt is not None else conn.app.state.services
     return svc
 
 
@@ -76,7 +88,42 @@ def bearer_token(conn: ASGIConnection[Any, Any, Any, Any]) -> str | None:
 
 
 async def caller(conn: ASGIConnection[Any, Any, Any, Any]) -> Principal:
-    return await services_of(conn).auth.authenticate(bearer_token(conn), conn.cookies.get(SESSION_COOKIE))
+    """The device or user behind the request's credential. A credential of
+    another site (domain/sites.py: its tag) is refused with 403 wrong_site
+    when it is valid there (401 when it is valid nowhere); a province user's
+    session is read from the province's own store."""
+    token = bearer_token(conn)
+    session = None if token else conn.cookies.get(SESSION_COOKIE)
+    credential = token or session
+    sites: Sites | None = getattr(conn.app.state, "sites", None)
+    if credential and sites is not None:
+        owner = credential_owner(credential) or sites.default.id
+        if owner == PROVINCE and session:
+            p = await conn.app.state.province.auth.authenticate(None, session)
+            if p.user is not None and p.user.role == Role.PROVINCE:
+                p.province = True
+                return p
+            return Principal()
+        here = site_of(conn.scope)
+        if here is not None and owner != here.id:
+            await _refuse_foreign(sites, owner, token, session)
+    return await services_of(conn).auth.authenticate(token, session)
+
+
+async def _refuse_foreign(sites: Sites, owner: str, token: str | None, session: str | None) -> None:
+    """Raise wrong_site for a credential valid at its own site, else unauthorized."""
+    try:
+        other = await sites.runtime(owner) if owner != PROVINCE else None
+    except Exception:
+        other = None
+    if other is not None:
+        try:
+            p = await other.services.auth.authenticate(token, session)
+        except AppError:
+            p = Principal()
+        if p.user is not None or p.device is not None:
+            raise AppError("wrong_site")
+    raise AppError("unauthorized")
 
 
 def check_csrf(conn: ASGIConnection[Any, Any, Any, Any], p: Principal) -> None:
@@ -88,6 +135,11 @@ def check_access(conn: ASGIConnection[Any, Any, Any, Any], p: Principal, acc: Ac
     if p.device is not None:
         if p.device.kind not in acc.devices:
             raise AppError("forbidden")
+        return
+    if p.user is not None and (p.province or p.user.role == Role.PROVINCE):
+        if not (p.province and acc.province):
+            raise AppError("forbidden")
+        check_csrf(conn, p)
         return
     if p.user is None or not acc.users:
         raise AppError("unauthorized" if p.user is None else "forbidden")
@@ -129,8 +181,8 @@ async def socket_principal(conn: ASGIConnection[Any, Any, Any, Any]) -> Principa
         p = await caller(conn)
     except AppError:
         return Principal()
-    if p.user is not None and not same_origin(conn):
-        return Principal()
+    if p.user is not None and (p.province or not same_origin(conn)):
+        return Principal()  # no live feed of a site is a province user's
     return p
 
 

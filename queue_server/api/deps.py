@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from litestar import Request
-from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.types import Scope
 
 from queue_server.api.context import LiveContext
+from queue_server.api.sites import site_of
 from queue_server.bootstrap import Services
 from queue_server.domain.accounts import User
 from queue_server.errors import AppError
@@ -22,13 +23,16 @@ Caller = NamedDependency[Principal]
 CurrentUser = NamedDependency[User]
 
 
-def provide_services(state: State) -> Services:
-    svc: Services = state.services
+def provide_services(scope: Scope) -> Services:
+    """The services of the request's site (api/sites.py), else the default site's."""
+    rt = site_of(scope)
+    svc: Services = rt.services if rt is not None else scope["app"].state.services
     return svc
 
 
-def provide_live(state: State) -> LiveContext:
-    live: LiveContext = state.live
+def provide_live(scope: Scope) -> LiveContext:
+    rt = site_of(scope)
+    live: LiveContext = rt.live if rt is not None else scope["app"].state.live
     return live
 
 

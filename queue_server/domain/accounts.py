@@ -15,6 +15,9 @@ class Role(StrEnum):
     ADMIN = "admin"
     SUPERVISOR = "supervisor"
     CLERK = "clerk"
+    # a province user (domain/sites.py): in the province's own account store,
+    # never a site's; reads every site's report summary, nothing else there
+    PROVINCE = "province"
 
 
 STAFF = (Role.ADMIN, Role.SUPERVISOR, Role.CLERK)

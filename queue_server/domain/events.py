@@ -174,6 +174,16 @@ class NoticeEvent(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SiteAddEvent(Event):
+    """A province admin added a site to the deployment (add_site.lua via
+    store/sites.py); in the default site's log."""
+
+    TYPE: ClassVar[str] = "site_add"
+    clerk: str = _f("the province user who added it")
+    changed: str = _f("the id of the site added")
+
+
+@dataclass(frozen=True, kw_only=True)
 class AppointmentEvent(Event):
     """Fields of every event about one booking: its id only, never the
     holder's name or phone."""
@@ -253,6 +263,7 @@ RECORDS: tuple[type[Event], ...] = (
     PauseEvent,
     ResumeEvent,
     ConfigEvent,
+    SiteAddEvent,
     NoticeEvent,
     AppointmentBookEvent,
     AppointmentHoldEvent,

@@ -49,6 +49,7 @@ class EventType(StrEnum):
     APPOINTMENT_NO_SHOW = "appointment_no_show"
     APPOINTMENT_HOLD = "appointment_hold"
     APPOINTMENT_RELEASE = "appointment_release"
+    SITE_ADD = "site_add"
 
 
 @dataclass

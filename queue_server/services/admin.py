@@ -10,7 +10,7 @@ import time
 from datetime import date
 from typing import Any
 
-from queue_server.domain.accounts import USERNAME_RE, DeviceKind, Role, User
+from queue_server.domain.accounts import STAFF, USERNAME_RE, DeviceKind, Role, User
 from queue_server.domain.config import ConfigError, Problem, SiteConfig
 from queue_server.domain.holidays import public_holidays
 from queue_server.domain.passwords import password_problem
@@ -47,7 +47,10 @@ def device_name(lang: str, name: str) -> str:
 
 def _role(lang: str, v: Any) -> Role:
     try:
-        return Role(v)
+        role = Role(v)
+        if role not in STAFF:  # a province user is never a site's
+            raise ValueError(role)
+        return role
     except ValueError:
         raise problem(
             lang, "role", "vai trò phải là admin, supervisor hoặc clerk", "role must be admin, supervisor or clerk"

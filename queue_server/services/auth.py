@@ -22,6 +22,8 @@ class Principal:
     user: User | None = None
     device: Device | None = None
     csrf: str | None = None
+    # a province user, from the province's account store (services/province.py)
+    province: bool = False
 
     @property
     def name(self) -> str:

@@ -19,9 +19,12 @@ def _now_ms() -> int:
 
 
 class Accounts:
-    def __init__(self, redis: Redis, keys: Keys):
+    def __init__(self, redis: Redis, keys: Keys, tag: str = ""):
+        """`tag` starts every session id and device token made here (the
+        site's credential tag, domain/sites.py; "" for the default site)."""
         self.redis = redis
         self.keys = keys
+        self.tag = tag
 
     # -- users ---------------------------------------------------------------
     async def get_user(self, username: str) -> User | None:
@@ -80,7 +83,7 @@ class Accounts:
     # -- devices ---------------------------------------------------------------
     async def add_device(self, name: str, kind: DeviceKind, counter: int | None = None) -> tuple[Device, str]:
         """Create a device; returns it and its token, which is never stored in clear."""
-        token = f"{DeviceKind(kind).value}_" + secrets.token_urlsafe(24)
+        token = f"{self.tag}{DeviceKind(kind).value}_" + secrets.token_urlsafe(24)
         dev = Device(id=secrets.token_hex(6), name=name, kind=DeviceKind(kind), created_at=_now_ms(), counter=counter)
         await self.redis.hset(self.keys.devices, token_digest(token), json.dumps(dev.public(), ensure_ascii=False))
         return dev, token
@@ -117,7 +120,7 @@ class Accounts:
 
     # -- sessions ----------------------------------------------------------------
     async def create_session(self, user: User, idle_seconds: int) -> tuple[str, str]:
-        sid = secrets.token_urlsafe(32)
+        sid = self.tag + secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(24)
         data = {"username": user.username, "csrf": csrf, "created_at": _now_ms()}
         await self.redis.set(self.keys.session(token_digest(sid)), json.dumps(data), ex=idle_seconds)

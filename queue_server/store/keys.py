@@ -36,6 +36,12 @@ def counter_queue(counter: int) -> str:
     return f"qc:{counter}"
 
 
+def province_keys(default_site: str) -> Keys:
+    """The keys of a deployment's province-level accounts (users, sessions,
+    their rate limits and audit): a keyspace of its own, not a site's."""
+    return Keys(f"{default_site}:province")
+
+
 class Keys:
     def __init__(self, site: str):
         if not _SAFE.match(site):
@@ -164,6 +170,13 @@ class Keys:
     def pairing(self, poll_id: str) -> str:
         """A pairing request the display polls: waiting, or its token once."""
         return self._k("pair", "poll", poll_id)
+
+    # -- many sites (domain/sites.py) -------------------------------------
+    @property
+    def sites(self) -> str:
+        """HASH site id -> JSON SiteEntry: the deployment's further sites,
+        kept under the default site's tag (the default site is not in it)."""
+        return self._k("sites")
 
     # -- background work -------------------------------------------------
     def print_jobs(self) -> str:

@@ -49,6 +49,7 @@ SCRIPT_NAMES = (
     "verify_appointment",
     "forget_appointments",
     "archive_commit",
+    "add_site",
 )
 RAW_SCRIPTS = ("rate_limit",)
 

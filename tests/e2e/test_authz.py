@@ -49,6 +49,7 @@ PUBLIC_HTTP = {
     ("GET", "/api/tickets/{ticket_id:str}"),
     ("GET", "/api/tickets/{ticket_id:str}/qr.svg"),
     ("POST", "/api/auth/login"),
+    ("POST", "/api/province/login"),  # a province user's login (issue 16)
     ("POST", "/api/tickets/{ticket_id:str}/rating"),
     # a TV asks for a pairing code and polls with an unguessable id; only an
     # admin typing the code makes it a display (POST /api/admin/display-pairing)

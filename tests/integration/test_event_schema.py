@@ -12,10 +12,12 @@ import pytest
 
 from queue_server.domain.events import EVENT_TYPES, SCHEMA, decode, parse, text_fields
 from queue_server.domain.model import CounterStatus, EventType, TicketStatus
+from queue_server.domain.sites import SiteEntry
 from queue_server.errors import AppError
 from queue_server.store.appointments import OtpHold
 from queue_server.store.display_settings import DisplaySettings
 from queue_server.store.events import decode_event
+from queue_server.store.sites import SiteRegistry
 from tests.helpers import Clock, appointment_store, make_slot, make_store, run_sync, test_config_dict
 
 MIN = 60_000
@@ -47,6 +49,7 @@ async def drive_every_emitter(s, clock) -> None:
     await s.set_counter_status(4, CounterStatus.OPEN, clerk="tuan")  # resume
     await s.config.put(test_config_dict(s.keys.site), actor="admin")  # config
     await DisplaySettings(s.redis, s.keys, s.scripts).put({"notice": "Nghỉ trưa"}, "admin")  # notice
+    await SiteRegistry(s.redis, s.keys, s.scripts).add(SiteEntry(id="b-schema", name="Phường B"), "tinh")  # site_add
     await s.close_day("system")  # expire
     appts = appointment_store(s, clock)
     slot = make_slot(clock.now + 3 * 3600_000)

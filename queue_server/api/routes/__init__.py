@@ -28,6 +28,7 @@ MODULES = (
     "queue_server.api.routes.reports",  # period reports and exports (issue 11)
     "queue_server.api.routes.staffing",  # staffing what-if (issue 15)
     "queue_server.api.routes.ops",  # /readyz, /metrics (issue 14)
+    "queue_server.api.routes.province",  # many sites: the province page and APIs (issue 16)
 )
 
 

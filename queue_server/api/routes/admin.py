@@ -12,14 +12,14 @@ from queue_server.api.auth import access, authorize
 from queue_server.api.deps import CurrentUser, Svc
 from queue_server.api.http import field, lang_of, read_json
 from queue_server.api.openapi import array, documented, integer, obj, string
-from queue_server.domain.accounts import DeviceKind, Role
+from queue_server.domain.accounts import STAFF, DeviceKind, Role
 from queue_server.services.admin import SECTIONS, device_name, problem
 from queue_server.services.display import CODE_DIGITS
 
 ADMIN = access(roles=(Role.ADMIN,))
 # a refused field is config_invalid, naming it (services/admin.problem)
 CHECKED = documented(ADMIN, errors=("config_invalid",), reply=replies.UserReply)
-ROLE = string("The account's role", enum=[str(r) for r in Role])
+ROLE = string("The account's role", enum=[str(r) for r in STAFF])
 COUNTERS = array(integer(minimum=1), "The counters a clerk works at")
 DISPLAY_NAME = string("The name shown to colleagues", max_length=80)
 PASSWORD = string("8–200 characters", max_length=200, min_length=8)

@@ -33,8 +33,8 @@ Compare = Annotated[
 
 @get(
     "/api/reports/summary",
-    summary="The summary of a period by the report definitions (supervisor, admin)",
-    opt=documented(SUPERVISORS, errors=PERIOD_ERRORS),
+    summary="The summary of a period by the report definitions (supervisor, admin; a province user, of any site)",
+    opt=documented(access(roles=(Role.SUPERVISOR, Role.ADMIN), province=True), errors=PERIOD_ERRORS),
 )
 async def summary(
     svc: Svc,
