@@ -49,6 +49,9 @@ class EventType(StrEnum):
     APPOINTMENT_NO_SHOW = "appointment_no_show"
     APPOINTMENT_HOLD = "appointment_hold"
     APPOINTMENT_RELEASE = "appointment_release"
+    COME_BACK = "come_back"
+    TICKET_PHONE = "ticket_phone"
+    TURN_NOTICE = "turn_notice"
 
 
 @dataclass

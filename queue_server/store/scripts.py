@@ -49,6 +49,10 @@ SCRIPT_NAMES = (
     "verify_appointment",
     "forget_appointments",
     "archive_commit",
+    "room_send_away",
+    "ticket_phone",
+    "turn_notice",
+    "forget_phones",
 )
 RAW_SCRIPTS = ("rate_limit",)
 
