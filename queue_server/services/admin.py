@@ -22,7 +22,7 @@ from queue_server.store.audit import AuditLog
 from queue_server.store.config_store import ConfigStore
 from queue_server.store.ratelimit import RateLimiter
 
-SECTIONS = ("site", "hours", "queue", "categories", "counters", "appointments", "notify")
+SECTIONS = ("site", "hours", "queue", "categories", "counters", "appointments", "notify", "room")
 ONLINE_MS = 3 * 60_000  # a device in contact this recently is shown online (contact is written once a minute)
 MERGED = (
     "site",
