@@ -179,6 +179,15 @@ def test_a_full_room_gives_a_come_back_ticket_and_the_warning_arrives(redis_url,
         assert r.status_code == 200, r.text
         cfg_view = r.json()["config"]
         assert cfg_view["site"]["seats"] == SEATS and cfg_view["room"]["warn_ahead"] == 3
+        # the board, open before the room fills: its seats card follows the room live (websocket)
+        ctx = browser.new_context(
+            viewport={"width": 1920, "height": 1080}, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh"
+        )
+        board_pg = ctx.new_page()
+        board_pg.goto(f"{srv.base_url}/display?token={srv.tokens['display']}")
+        board_pg.wait_for_function("window.motcuaBoard && motcuaBoard.live.online", timeout=10_000)
+        expect(board_pg.locator("#seats .seats-value")).to_have_text(f"0/{SEATS}")
+        expect(board_pg.locator("#seats .seats-note")).to_have_text("trên tổng số ghế")
         staff = srv.login("sup")
         issued = []
         for _ in range(WAITING):
@@ -188,6 +197,12 @@ def test_a_full_room_gives_a_come_back_ticket_and_the_warning_arrives(redis_url,
         board = srv.client().get("/api/board").json()
         assert board["room"]["full"] and board["room"]["predicted"] > SEATS
         assert board["room"]["text"] == "Phòng chờ đã đủ chỗ – mời quay lại theo giờ trên phiếu"
+        seats_card = board_pg.locator("#seats")
+        expect(seats_card).to_have_attribute("data-full", "room")
+        expect(seats_card.locator(".seats-note")).to_have_text("Phòng chờ đã đủ chỗ – mời quay lại theo giờ trên phiếu")
+        # those sent away are not on the seats: taken counts the people in the room only
+        expect(seats_card.locator(".seats-value")).to_have_text(f"{min(board['room']['present'], SEATS)}/{SEATS}")
+        board_pg.screenshot(path=str(artifact("board_room_full.png")))
 
         # -- the kiosk: a come-back ticket, and a phone for the notice ---------------------------
         ctx = browser.new_context(
