@@ -66,13 +66,13 @@ class RoomService:
             return ticket
         return await self.room.send_away(ticket, int(at.timestamp() * 1000), before)
 
-    async def give_phone(self, ticket_id: str, phone: str, device: str = "") -> dict[str, Any]:
+    async def give_phone(self, ticket_id: str, phone: str, device: str = "", lang: str = "vi") -> dict[str, Any]:
         """The phone a citizen gives at the kiosk for one "your turn is near"
         notice; shown back masked."""
         e164 = parse_vn_mobile(phone)
         if e164 is None:
             raise AppError("invalid_phone")
-        ticket = await self.room.give_phone(ticket_id, e164, device)
+        ticket = await self.room.give_phone(ticket_id, e164, device, lang)
         await self.poke()  # her turn may be near already
         return {"ticket": ticket.id, "phone": mask_phone(e164), "notice": "pending"}
 
@@ -108,7 +108,7 @@ class RoomService:
             phone = await self.room.claim_notice(t.id, pos.ahead)
             if phone is None or self.notifier is None:
                 continue
-            lang = str(t.extra.get("lang") or "vi")
+            lang = "en" if t.extra.get("notice_lang") == "en" else "vi"  # the kiosk's language
             track = f"{cfg.site.public_url}/t/{t.id}"
             text = notice_text(t.number, pos.ahead, cfg.site.label(lang), track, lang)
             await self.notifier.send(Message(phone, text, NOTICE_KIND, lang, {"number": t.number}, t.id))

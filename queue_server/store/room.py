@@ -110,12 +110,20 @@ class RoomStore:
         )
         return Ticket.from_dict(json.loads(reply["stored"]))
 
-    async def give_phone(self, ticket_id: str, phone: str, device: str = "") -> Ticket:
+    async def give_phone(self, ticket_id: str, phone: str, device: str = "", lang: str = "vi") -> Ticket:
         k = self.keys
         reply = await self.scripts.run(
             "ticket_phone",
             [k.tickets, k.room_phones, k.events, k.event_seq],
-            {"now": self.clock(), "channel": k.channel, "clerk": "", "id": ticket_id, "phone": phone, "device": device},
+            {
+                "now": self.clock(),
+                "channel": k.channel,
+                "clerk": "",
+                "id": ticket_id,
+                "phone": phone,
+                "device": device,
+                "lang": lang,
+            },
         )
         return Ticket.from_dict(json.loads(reply["stored"]))
 

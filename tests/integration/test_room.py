@@ -144,9 +144,10 @@ def test_a_phone_gets_one_notice_from_a_real_worker_and_is_deleted(redis_url, tm
             with pytest.raises(AppError) as e:
                 await svc.room.give_phone(mine.id, PHONE)
             assert e.value.code == "notice_sent"
-            # a phone whose ticket stops waiting is forgotten
+            # a phone whose ticket stops waiting is forgotten; an English kiosk's notice is in English
             other = (await svc.tickets.issue_walk_in("DD", actor="sup")).ticket
-            await svc.room.give_phone(other.id, "0912 000 111")
+            await svc.room.give_phone(other.id, "0912 000 111", lang="en")
+            assert (await stores.tickets.get_ticket(other.id)).extra["notice_lang"] == "en"
             await stores.tickets.close_day()
             assert await svc.room.send_due_notices() == 0
             assert await stores.room.phone_of(other.id) is None

@@ -12,7 +12,7 @@ from litestar.params import FromPath
 from queue_server.api import replies
 from queue_server.api.auth import PUBLIC, access, authorize, device_of
 from queue_server.api.deps import Caller, Svc
-from queue_server.api.http import field, limit, read_json
+from queue_server.api.http import field, lang_of, limit, read_json
 from queue_server.api.openapi import documented, obj, string
 from queue_server.api.pages import SECURITY_HEADERS, message_page, page
 from queue_server.domain.accounts import DeviceKind
@@ -86,7 +86,7 @@ async def ticket_phone(request: Request, svc: Svc, caller: Caller, ticket_id: Fr
     device = caller.device.id if caller.device else ""
     if caller.device:
         await svc.limits.kiosk(caller.device.id)
-    return await svc.room.give_phone(ticket_id, phone, device)
+    return await svc.room.give_phone(ticket_id, phone, device, lang_of(request))
 
 
 router = Router(path="/", route_handlers=[kiosk_page, ticket_qr, ticket_phone], guards=[authorize])
