@@ -10,7 +10,7 @@
     vi: {
       title: "Giám sát trực tiếp", login: "Đăng nhập giám sát", username: "Tên đăng nhập", password: "Mật khẩu",
       login_btn: "Đăng nhập", logout: "Đăng xuất", sound_on: "Bật âm báo", sound_off: "Tắt âm báo",
-      nav_appointments: "Lịch hẹn hôm nay", nav_reports: "Báo cáo",
+      nav_appointments: "Lịch hẹn hôm nay", nav_reports: "Báo cáo", nav_staffing: "Kế hoạch nhân sự",
       alerts: "Cảnh báo", no_alerts: "Không có cảnh báo.",
       k_issued: "Số phiếu đã cấp hôm nay", k_served: "Đã phục vụ", k_noshow: "Vắng mặt", k_waiting: "Đang chờ / số ghế",
       k_avg: "TB thời gian phục vụ", k_open: "Quầy mở / tạm dừng",
@@ -28,7 +28,7 @@
     en: {
       title: "Live supervision", login: "Supervisor login", username: "Username", password: "Password",
       login_btn: "Log in", logout: "Log out", sound_on: "Sound on", sound_off: "Sound off",
-      nav_appointments: "Today's appointments", nav_reports: "Reports",
+      nav_appointments: "Today's appointments", nav_reports: "Reports", nav_staffing: "Staffing plan",
       alerts: "Alerts", no_alerts: "No alerts.",
       k_issued: "Tickets issued today", k_served: "Served", k_noshow: "No-shows", k_waiting: "Waiting / seats",
       k_avg: "Avg. service time", k_open: "Counters open / paused",

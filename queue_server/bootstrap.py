@@ -34,6 +34,7 @@ from queue_server.services.ratings import RatingService
 from queue_server.services.reports import ReportService
 from queue_server.services.room import RoomService
 from queue_server.services.site import SiteService
+from queue_server.services.staffing import StaffingService
 from queue_server.services.supervisor import SupervisorService
 from queue_server.services.tickets import TicketService
 from queue_server.settings import Settings
@@ -126,6 +127,7 @@ class Services:
     notifier: Notifier
     supervisor: SupervisorService
     reports: ReportService
+    staffing: StaffingService
     health: HealthService
     metrics: MetricsService
     backups: BackupStatus
@@ -167,6 +169,7 @@ def build_services(
         notifier=notifier,
         supervisor=SupervisorService(s.config, s.tickets, s.events),
         reports=ReportService(s.config, s.archive),
+        staffing=StaffingService(s.config, s.archive),
         health=HealthService(
             s.health, s.printing, settings.data_dir, QUEUE_NAME, settings.min_free_disk_mb, settings.ready_require
         ),

@@ -164,6 +164,7 @@ CATALOG: dict[str, tuple[int, str, str]] = {
         "Invalid report period ({detail}): send from and to as YYYY-MM-DD, from not after to.",
     ),
     "invalid_filter": (400, "Bộ lọc “{filter}” không hợp lệ.", "Invalid filter “{filter}”."),
+    "invalid_staffing": (400, "Phương án nhân sự không hợp lệ ({detail}).", "Invalid staffing plan ({detail})."),
     "unsupported_format": (
         400,
         "Định dạng “{format}” không được hỗ trợ.",

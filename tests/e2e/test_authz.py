@@ -33,7 +33,7 @@ def _enumerate() -> tuple[list[tuple[str, str]], list[str]]:
             http += [(m, r.path) for m in sorted(r.methods - {"OPTIONS", "HEAD"})]
         elif isinstance(r, WebSocketRoute):
             ws.append(r.path)
-    return http, ws
+    return sorted(http), sorted(ws)  # an order that does not depend on set iteration (pytest-xdist)
 
 
 HTTP_ROUTES, WS_ROUTES = _enumerate()

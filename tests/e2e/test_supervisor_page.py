@@ -128,6 +128,8 @@ def test_page_shows_counters_categories_and_a_wait_alert_within_a_second(live, p
     expect(page.locator("#link-appointments")).to_have_attribute("href", "/appointments")
     expect(page.locator("#link-appointments")).to_have_text("Lịch hẹn hôm nay")
     expect(page.locator("#link-reports")).to_have_attribute("href", "/reports")
+    expect(page.locator("#link-staffing")).to_have_attribute("href", "/staffing")
+    expect(page.locator("#link-staffing")).to_have_text("Kế hoạch nhân sự")
 
     # a clerk calls: the counter's row follows live
     lan = live.login("lan")

@@ -27,7 +27,9 @@ def _handlers():
             yield r.path, r.route_handler
 
 
-HANDLERS = list(_handlers())
+# sorted: the order must not depend on set iteration (pytest-xdist
+# requires every worker to collect the same list)
+HANDLERS = sorted(_handlers(), key=lambda ph: (ph[0], ph[1].handler_name))
 
 
 @pytest.mark.parametrize("path,handler", HANDLERS, ids=[f"{p} {h.handler_name}" for p, h in HANDLERS])

@@ -26,6 +26,7 @@ MODULES = (
     "queue_server.api.routes.booking",  # the citizen's booking pages /book (issue 10)
     "queue_server.api.routes.supervisor",  # the supervisor live view (issue 11)
     "queue_server.api.routes.reports",  # period reports and exports (issue 11)
+    "queue_server.api.routes.staffing",  # staffing what-if (issue 15)
     "queue_server.api.routes.ops",  # /readyz, /metrics (issue 14)
 )
 
