@@ -1,6 +1,6 @@
 """Issue #15, acceptance 4: a kiosk with the room full gives a "come back at"
-ticket whose time is within the estimate of its call, and the tracking
-page's warning arrives.
+ticket whose time is within the simulator's estimate of its call, and the
+tracking page's warning arrives.
 
 Played through on the real parts: the API server, the suite's Redis, a real
 RQ worker (the notice job, the outbox adapter), Debian Chromium for the
@@ -8,8 +8,9 @@ kiosk, the board and the tracking page. The room has 4 seats; 8 people wait for 
 tịch when a citizen taps the kiosk. Then the rest of the morning is played
 forward with the real Lua scripts on a simulated clock (four counters
 serving Hộ tịch, seeded service times around the configured 15 minutes): the
-ticket's real call time in that play is compared with its come-back time
-and with the room model's predicted call; the tracking page warns live
+ticket's real call time in that play is compared with its come-back time,
+with the room model's predicted call and with the simulator's estimate
+(domain/simulate.py: predict_call_ms and 20 seeded days from the same start); the tracking page warns live
 three numbers before the turn, and the phone she typed at the kiosk gets
 one notice through the worker.
 """
@@ -35,8 +36,10 @@ from printer.layout import TicketData, ticket_layout
 from printer.render import render
 from queue_server.adapters.jobs import RqJobQueue
 from queue_server.bootstrap import build_services, build_stores
-from queue_server.domain.config import load_toml
+from queue_server.domain.config import load_toml, parse_config
+from queue_server.domain.profiles import rules_for
 from queue_server.domain.room import ROUND_MIN
+from queue_server.domain.simulate import Arrival, Desk, Shift, Staffing, predict_call_ms, simulate_day
 from queue_server.settings import Settings
 from queue_server.store.connection import open_redis
 from tests.browser import artifact
@@ -61,22 +64,31 @@ class Scenario:
     counters: tuple[int, ...]
     service_ms: list[int]  # the service times drawn, in call order
     seed: int
+    start_ms: int = 0  # when the play starts (everyone has a ticket)
     calls: list[tuple[int, str]] = field(default_factory=list)  # (ms, ticket id)
 
 
-def simulator_call_estimate(scenario: Scenario, cfg) -> tuple[int, int] | None:
-    """LEAD: PLUG THE SIMULATOR IN HERE after merging `staffing`.
-
-    Return (low_ms, high_ms): the window in which queue_server/domain/simulate.py
-    predicts the last ticket of `scenario.issued_at` is called (e.g. its
-    waits' 10th–90th percentile over seeds, replaying these arrivals with
-    `scenario.counters` open and the site's configuration `cfg`). The test
-    then requires the come-back time to lie within that window less the
-    margin. Until the simulator exists (it was written in parallel), this
-    returns None and the come-back time is checked against the room model's
-    predicted call and the call in the played-through scenario only.
-    """
-    return None
+def simulator_call_estimate(scenario: Scenario, cfg) -> tuple[int, int, int]:
+    """The simulator's estimate of her call (queue_server/domain/simulate.py,
+    merged from `staffing`): the same people waiting at the start of the
+    play, the site's counters and call rules (domain/profiles.rules_for),
+    her call time with mean service times (predict_call_ms), and the 10th
+    and 90th percentiles of it over 20 seeded days with the rules' spread
+    of service times. Returns (low, mean, high) in ms."""
+    people = [Arrival(f"p{i}", at, "HT") for i, at in enumerate(scenario.issued_at)]
+    her = people[-1].id
+    start = scenario.start_ms
+    desks = tuple(Desk(c.number, tuple(c.categories)) for c in cfg.counters if c.enabled)
+    staffing = Staffing((Shift(start, start + 4 * 3600_000, desks),))
+    rules = rules_for(cfg)
+    mean = predict_call_ms(her, people, staffing, rules, start)
+    assert mean is not None
+    calls = []
+    for seed in range(20):
+        day = simulate_day(people, staffing, rules, seed, start_ms=start)
+        calls += [t.called_ms for t in day.tickets if t.id == her and t.called_ms is not None]
+    calls.sort()
+    return calls[len(calls) // 10], mean, calls[(len(calls) * 9) // 10]
 
 
 def start_worker(redis_url: str, data_dir: Path, log: Path) -> subprocess.Popen:
@@ -260,7 +272,8 @@ def test_a_full_room_gives_a_come_back_ticket_and_the_warning_arrives(redis_url,
         track.wait_for_function("document.getElementById('conn').textContent.includes('trực tiếp')", timeout=10_000)
 
         scenario = Scenario([x["issued_at"] for x in issued] + [mine["issued_at"]], HT_COUNTERS, [], SEED)
-        play = Play(redis_url, srv.site_id, data_dir, start_ms=int(time.time() * 1000))
+        scenario.start_ms = int(time.time() * 1000)
+        play = Play(redis_url, srv.site_id, data_dir, start_ms=scenario.start_ms)
         plays.append(play)
         called_at = None
         warned_at_ahead = None
@@ -296,10 +309,15 @@ def test_a_full_room_gives_a_come_back_ticket_and_the_warning_arrives(redis_url,
         # in the play she is back before her call, and not sent away for long before it
         assert back <= called_at, "called before the time on her ticket"
         assert called_at - back <= margin + 15 * MIN, (called_at - back) / MIN
-        window = simulator_call_estimate(scenario, load_toml(None))
-        if window is not None:
-            low, high = window
-            assert low - margin - ROUND_MIN * MIN <= back <= high - margin
+        # the simulator's estimate of her call, from the same start: the come-back time is the margin
+        # before it (within the rounding and the spread of the simulated days)
+        low, sim_mean, high = simulator_call_estimate(scenario, parse_config(cfg_view))
+        low, high = min(low, sim_mean), max(high, sim_mean)  # the mean-time day need not lie between the seeded ones
+        assert low - margin - ROUND_MIN * MIN <= back <= high - margin, [
+            (x - back) / MIN for x in (low, sim_mean, high)
+        ]
+        # and the play's real call lies in the simulated days' range, give or take a service's spread
+        assert low - SERVICE_MIN * MIN <= called_at <= high + SERVICE_MIN * MIN
         ctx.close()
     finally:
         for p in plays:
