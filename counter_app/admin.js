@@ -37,6 +37,10 @@
       queue_rules: "Quy tắc hàng chờ", rating_scale: "Thang đánh giá (3 hoặc 5 mức)", debounce: "Chống bấm đúp “Gọi tiếp” (ms)",
       factor: "Hệ số chống chờ quá lâu", priority_enabled: "Cấp số ưu tiên", priority_label: "Đối tượng ưu tiên",
       enforce: "Chỉ cấp số trong giờ làm việc",
+      room: "Phòng chờ – phiếu hẹn quay lại", room_threshold: "Ngưỡng số người dự kiến trong phòng (0: bằng số ghế)",
+      room_horizon: "Dự báo trong (phút)", room_margin: "Hẹn quay lại sớm hơn giờ gọi dự kiến (phút)",
+      room_warn: "Báo trước khi đến lượt (số người)", room_back: "Câu hẹn quay lại (có {time})", room_back_en: "Câu hẹn quay lại, tiếng Anh",
+      room_full: "Dòng trên bảng khi phòng đầy", room_full_en: "Dòng trên bảng, tiếng Anh", room_on: "Cấp phiếu hẹn quay lại khi phòng đầy",
       unlock: "Mở khóa đăng nhập", unlocked: "Đã mở khóa đăng nhập.",
       dev_state: "Tình trạng", last_seen: "Liên lạc lần cuối", st_online: "Đang hoạt động", st_offline: "Mất liên lạc",
       st_never: "Chưa liên lạc lần nào", st_revoked: "Đã thu hồi",
@@ -77,6 +81,10 @@
       queue_rules: "Queue rules", rating_scale: "Rating scale (3 or 5 levels)", debounce: "“Next” double-press guard (ms)",
       factor: "Long-wait factor", priority_enabled: "Priority tickets", priority_label: "Who gets priority",
       enforce: "Issue tickets only during office hours",
+      room: "Waiting room – come-back tickets", room_threshold: "Predicted people in the room above which (0: the seats)",
+      room_horizon: "Prediction over (minutes)", room_margin: "Come back this long before the predicted call (minutes)",
+      room_warn: "Warn this many people before the turn", room_back: "Come-back line (with {time})", room_back_en: "Come-back line, English",
+      room_full: "Board line when full", room_full_en: "Board line, English", room_on: "Give come-back tickets when the room is full",
       unlock: "Lift login lockout", unlocked: "Login lockout lifted.",
       dev_state: "State", last_seen: "Last contact", st_online: "Online", st_offline: "Not in contact",
       st_never: "Never connected", st_revoked: "Revoked",
@@ -188,6 +196,18 @@
       en: E("textarea", { id: "appt-privacy-en", rows: 5, style: "width:100%", placeholder: t("privacy_ph") }),
     };
     af.vi.value = a.privacy_text || ""; af.en.value = a.privacy_text_en || "";
+    const rm = c.room || {};
+    const rf = {
+      on: E("input", { id: "room-enabled", type: "checkbox", checked: rm.enabled !== false }),
+      threshold: E("input", { id: "room-threshold", type: "number", value: rm.threshold }),
+      horizon: E("input", { id: "room-horizon", type: "number", value: rm.horizon_minutes }),
+      margin: E("input", { id: "room-margin", type: "number", value: rm.margin_minutes }),
+      warn: E("input", { id: "room-warn", type: "number", value: rm.warn_ahead }),
+      back: E("input", { id: "room-back", value: rm.come_back_text || "", size: 50 }),
+      back_en: E("input", { id: "room-back-en", value: rm.come_back_text_en || "", size: 50 }),
+      full: E("input", { id: "room-full", value: rm.full_text || "", size: 50 }),
+      full_en: E("input", { id: "room-full-en", value: rm.full_text_en || "", size: 50 }),
+    };
     const save = E("button", { class: "act primary", id: "save-general", onclick: async () => {
       const hours = { public_holidays: useHol.checked, closures: lines(closures.value), extra_open_days: lines(extra.value),
         enforce: qf.enforce.checked };
@@ -197,7 +217,10 @@
         ticket_footer: f.footer.value, public_url: f.url.value }, hours,
         queue: { rating_scale: Number(qf.scale.value), next_debounce_ms: numOr(qf.debounce), starvation_factor: numOr(qf.factor),
           priority_enabled: qf.priority.checked, priority_label: qf.label.value },
-        appointments: { keep_personal_days: numOr(af.keep), privacy_text: af.vi.value, privacy_text_en: af.en.value } })) open("general");
+        appointments: { keep_personal_days: numOr(af.keep), privacy_text: af.vi.value, privacy_text_en: af.en.value },
+        room: { enabled: rf.on.checked, threshold: numOr(rf.threshold), horizon_minutes: numOr(rf.horizon), margin_minutes: numOr(rf.margin),
+          warn_ahead: numOr(rf.warn), come_back_text: rf.back.value, come_back_text_en: rf.back_en.value,
+          full_text: rf.full.value, full_text_en: rf.full_en.value } })) open("general");
     } }, t("save"));
     const year = E("input", { type: "number", id: "hol-year", value: MC.siteYear(S.cfg.site.timezone), style: "width:6em", "aria-label": t("year") });
     const holBody = E("tbody");
@@ -221,6 +244,9 @@
         E("h2", {}, t("sessions")), DAYS.map((d) => row(d, days[d])), row("enforce", qf.enforce)),
       E("div", { class: "card" }, E("h2", {}, t("queue_rules")), row("rating_scale", qf.scale), row("debounce", qf.debounce),
         row("factor", qf.factor), row("priority_enabled", qf.priority), row("priority_label", qf.label)),
+      E("div", { class: "card" }, E("h2", {}, t("room")), row("room_on", rf.on), row("room_threshold", rf.threshold),
+        row("room_horizon", rf.horizon), row("room_margin", rf.margin), row("room_warn", rf.warn), row("room_back", rf.back),
+        row("room_back_en", rf.back_en), row("room_full", rf.full), row("room_full_en", rf.full_en)),
       E("div", { class: "card" }, E("h2", {}, t("appt_data")), row("keep_days", af.keep),
         E("p", {}, E("label", { for: "appt-privacy" }, t("privacy_vi"))), af.vi,
         E("p", {}, E("label", { for: "appt-privacy-en" }, t("privacy_en"))), af.en),

@@ -123,13 +123,19 @@
       box.appendChild(card);
     });
     if (b.seats) {
-      // seats in use against the room's seats, in the grid's spare cell
-      var used = Math.min(b.waiting_total || 0, b.seats);
-      var sc = el("div", "counter seats-card" + (b.full ? " is-full" : ""));
+      // seats in use against the room's seats, in the grid's spare cell: the people in the room
+      // (b.room: not those sent away until their come-back time); when the room is predicted
+      // full, new tickets say when to come back, and the card says so
+      var room = b.room || null;
+      var used = room ? room.taken : Math.min(b.waiting_total || 0, b.seats);
+      var away = !!(room && room.full);
+      var sc = el("div", "counter seats-card" + (b.full || away ? " is-full" : ""));
       sc.id = "seats";
+      sc.dataset.full = away ? "room" : b.full ? "seats" : "";
       sc.appendChild(el("div", "seats-label", t.seatsLabel));
       sc.appendChild(el("div", "seats-value", used + "/" + b.seats));
-      sc.appendChild(el("div", "seats-note", b.full ? t.fullShort : t.seatsNote));
+      var note = away ? ((lang === "en" ? room.text_en : room.text) || t.fullShort) : b.full ? t.fullShort : t.seatsNote;
+      sc.appendChild(el("div", "seats-note", note));
       box.appendChild(sc);
     }
   }

@@ -38,6 +38,7 @@ class TicketData:
     timezone: str = "Asia/Ho_Chi_Minh"
     lang: str = "vi"
     reprint: bool = False
+    come_back: str = ""  # the room was full: "Vui lòng quay lại lúc khoảng 10:40"
 
     @classmethod
     def from_job(cls, d: dict[str, Any]) -> TicketData:
@@ -56,6 +57,7 @@ class TicketData:
             timezone=str(d.get("timezone") or "Asia/Ho_Chi_Minh"),
             lang="en" if d.get("lang") == "en" else "vi",
             reprint=bool(d.get("reprint")),
+            come_back=str(d.get("come_back") or ""),
         )
 
 
@@ -121,8 +123,12 @@ def ticket_layout(t: TicketData, width_mm: int = 80) -> Layout:
     ]
     if t.priority:
         blocks.append(Text(words["priority"], px(34), bold=True))
+    blocks.append(Text(t.category_name, px(38), bold=True))
+    if t.come_back:
+        # the room is full: the time to be back, large, framed by rules
+        blocks += [Gap(px(10)), Rule(px(3)), Text(t.come_back, px(40), bold=True), Text(words["come_back"], px(24))]
+        blocks.append(Rule(px(3)))
     blocks += [
-        Text(t.category_name, px(38), bold=True),
         Gap(px(12)),
         Text(words["ahead"].format(ahead=t.ahead), px(28)),
         Text(eta, px(28)),

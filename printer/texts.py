@@ -17,6 +17,7 @@ TICKET_TEXTS: dict[str, dict[str, str]] = {
         "issued": "Giờ lấy số: {time} – Ngày {date}",
         "scan": "Quét mã QR để theo dõi lượt gọi",
         "reprint": "(IN LẠI)",
+        "come_back": "Phòng chờ đã đủ chỗ. Quét mã QR để theo dõi lượt gọi.",
     },
     "en": {
         "number_label": "YOUR NUMBER",
@@ -28,6 +29,7 @@ TICKET_TEXTS: dict[str, dict[str, str]] = {
         "issued": "Issued at {time} – {date}",
         "scan": "Scan the QR code to follow the calls",
         "reprint": "(REPRINT)",
+        "come_back": "The waiting room is full. Scan the QR code to follow the calls.",
     },
 }
 

@@ -34,6 +34,7 @@ from queue_server.services.printing import PrintService
 from queue_server.services.province import ProvinceService, SiteDirectory
 from queue_server.services.ratings import RatingService
 from queue_server.services.reports import ReportService
+from queue_server.services.room import RoomService
 from queue_server.services.site import SiteService
 from queue_server.services.staffing import StaffingService
 from queue_server.services.supervisor import SupervisorService
@@ -53,6 +54,7 @@ from queue_server.store.keys import Keys, province_keys
 from queue_server.store.pairing import Pairings
 from queue_server.store.printing import PrintQueue
 from queue_server.store.ratelimit import RateLimiter
+from queue_server.store.room import RoomStore
 from queue_server.store.scripts import Scripts
 from queue_server.store.sites import SiteRegistry
 from queue_server.store.tickets import TicketStore
@@ -76,6 +78,7 @@ class Stores:
     archive: EventArchive
     health: HealthProbe
     backups: BackupLog
+    room: RoomStore
 
 
 async def build_stores(
@@ -93,10 +96,11 @@ async def build_stores(
     scripts = Scripts(redis)
     config = ConfigStore(redis, keys, scripts, seed)
     await config.ensure()
+    tickets = TicketStore(redis, keys, scripts, config)
     return Stores(
         keys=keys,
         config=config,
-        tickets=TicketStore(redis, keys, scripts, config),
+        tickets=tickets,
         events=EventLog(redis, keys),
         printing=PrintQueue(redis, keys, scripts),
         display=DisplaySettings(redis, keys, scripts),
@@ -108,6 +112,7 @@ async def build_stores(
         archive=EventArchive(redis, keys, scripts, Path(data_dir)),
         health=HealthProbe(redis),
         backups=BackupLog(redis, keys),
+        room=RoomStore(redis, keys, scripts, tickets),
     )
 
 
@@ -135,6 +140,7 @@ class Services:
     health: HealthService
     metrics: MetricsService
     backups: BackupStatus
+    room: RoomService
 
 
 def outbox_dir(settings: Settings) -> Path:
@@ -154,6 +160,7 @@ def build_services(
     outbox = Outbox(outbox_dir(settings))
     notifier = notifier if notifier is not None else ConfiguredNotifier(s.config, outbox, jobs)
     printing = PrintService(s.config, s.tickets, s.printing, s.audit)
+    room = RoomService(s.config, s.tickets, s.room, notifier, jobs)
     appointments = AppointmentService(
         s.config, s.appointments, s.audit, s.tickets, printing, notifier=notifier, limiter=s.limiter, jobs=jobs
     )
@@ -162,10 +169,10 @@ def build_services(
         site=SiteService(s.config),
         auth=AuthService(s.accounts, s.limiter, s.audit, settings),
         limits=Limits(s.limiter, settings),
-        tickets=TicketService(s.config, s.tickets, s.events, s.audit, printing),
-        counters=CounterService(s.config, s.tickets, s.events, s.audit),
+        tickets=TicketService(s.config, s.tickets, s.events, s.audit, printing, room),
+        counters=CounterService(s.config, s.tickets, s.events, s.audit, room),
         ratings=RatingService(s.config, s.tickets, s.audit),
-        board=BoardService(s.config, s.tickets, s.events, s.display),
+        board=BoardService(s.config, s.tickets, s.events, s.display, room),
         printing=printing,
         display=DisplayService(s.config, s.display, s.audit, s.pairings, s.accounts),
         admin=AdminService(s.config, s.accounts, s.audit, s.limiter, appointments),
@@ -182,6 +189,7 @@ def build_services(
         ),
         metrics=MetricsService(s.config, s.tickets, s.printing),
         backups=BackupStatus(s.backups, settings),
+        room=room,
     )
 
 

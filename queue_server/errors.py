@@ -113,6 +113,11 @@ CATALOG: dict[str, tuple[int, str, str]] = {
         "Số điện thoại không hợp lệ. Hãy nhập số di động Việt Nam, ví dụ 0912 345 678.",
         "Invalid phone number. Enter a Vietnamese mobile number, e.g. 0912 345 678.",
     ),
+    "notice_sent": (
+        409,
+        "Đã gửi tin nhắn báo sắp đến lượt cho số này.",
+        "The notice that this ticket's turn is near has already been sent.",
+    ),
     "slot_closed": (
         400,
         "Không thể đặt lịch vào khung giờ này (đã đóng hoặc không có).",

@@ -83,6 +83,7 @@ def close_day(
             if redone:
                 log.info("close_day %s: notices of %d bookings done again", site_id, redone)
             forgotten = await forget_personal(stores, cfg)
+            await stores.room.forget_phones(every=True)  # the phones given for a notice: the day's only
             return expired, purged, no_shows, forgotten, cfg
         finally:
             await redis.aclose()
@@ -472,4 +473,23 @@ def send_reminder(redis_url: str, site_id: str, appointment_id: str, start_ms: i
 
     sent = asyncio.run(run())
     log.info("reminder %s: %s", appointment_id, "sent" if sent else "not sent (cancelled or moved)")
+    return sent
+
+
+def turn_notices(redis_url: str, site_id: str) -> int:
+    """The "your turn is near" notices due after a call (services/room.py):
+    each ticket whose holder gave a phone gets one, through the site's
+    notifier, when at most [room] warn_ahead people are before it. How many went."""
+
+    async def run() -> int:
+        redis = open_redis(redis_url, max_connections=4)
+        try:
+            stores = await build_stores(redis, load_toml(None), site_id)
+            services = build_services(stores, Settings.from_env(redis_url=redis_url))
+            return await services.room.send_due_notices()
+        finally:
+            await redis.aclose()
+
+    sent = asyncio.run(run())
+    log.info("turn notices %s: %d sent", site_id, sent)
     return sent

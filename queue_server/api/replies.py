@@ -115,6 +115,20 @@ class Ticket(TypedDict):
     """[low, high] minutes while the estimate is unsure."""
     rating: int | None
     track_url: str
+    come_back_at: int | None
+    """The room was full at its issue: come back at about this time (ms), else none."""
+    come_back_time: str | None
+    """The same as HH:MM in the site's time zone."""
+    come_back_text: str | None
+    """The ticket's come-back line, e.g. "Vui lòng quay lại lúc khoảng 10:40"."""
+    warn_ahead: int
+    """The tracking page warns this many people before the turn ([room] warn_ahead)."""
+    turn_near: bool
+    """Waiting, with at most warn_ahead people before it."""
+    turn_text: str | None
+    """The warning, e.g. "Sắp đến lượt bạn: còn 3 người"."""
+    notice: Literal["pending", "sent"] | None
+    """A phone was given for one "your turn is near" notice: not sent yet, or sent."""
 
 
 class IssuedTicket(Ticket):
@@ -316,6 +330,34 @@ class RecentCall(TypedDict):
     speech: NotRequired[str]
 
 
+class Room(TypedDict):
+    """The waiting room's state: who sits there now and the prediction over [room] horizon_minutes."""
+
+    seats: int
+    present: int
+    """Waiting tickets in the room now (not those sent away until their come-back time)."""
+    taken: int
+    """Seats taken: present, at most the seats."""
+    away: int
+    predicted: int
+    """The most people predicted in the room over the horizon."""
+    arrivals_per_hour: float
+    calls_per_hour: float
+    threshold: int
+    full: bool
+    """New tickets say "come back at about HH:MM"."""
+    text: str
+    """The board's line when full, e.g. "Phòng chờ đã đủ chỗ – mời quay lại theo giờ trên phiếu"."""
+    text_en: str
+
+
+class PhoneGiven(TypedDict):
+    ticket: str
+    phone: str
+    """Masked, e.g. "0912 *** 678"."""
+    notice: Literal["pending"]
+
+
 class Board(TypedDict):
     """The board's snapshot (the websocket sends the same first)."""
 
@@ -330,6 +372,8 @@ class Board(TypedDict):
     waiting_total: int
     seats: int
     full: bool
+    room: NotRequired[Room]
+    """The waiting room (domain/room.py)."""
     notice: str
     voice: Voice
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, time
 from importlib import resources
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from queue_server.domain.notify import CHANNELS, NotifyConfig
+from queue_server.domain.room import RoomRules
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CODE_RE = re.compile(r"^[A-Z][A-Z0-9]{0,5}$")
@@ -192,6 +193,7 @@ class SiteConfig:
     extra: dict[str, Any] = field(default_factory=dict)
     appointments: Appointments = field(default_factory=Appointments)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
+    room: RoomRules = field(default_factory=RoomRules)
 
     # -- lookups -------------------------------------------------------
     def category(self, code: str) -> Category | None:
@@ -229,6 +231,8 @@ class SiteConfig:
             ],
             "appointments": asdict(self.appointments),
             "notify": {**asdict(self.notify), "retry_intervals": list(self.notify.retry_intervals)},
+            # the seats are kept under [site] (one place); [room] seats in a TOML sets them
+            "room": asdict(self.room),
         }
         d.update(self.extra)
         return d
@@ -533,10 +537,15 @@ def parse_config(data: dict[str, Any]) -> SiteConfig:
 
     appointments = _parse_appointments(c, data.get("appointments", {}))
     notify = _parse_notify(c, data.get("notify", {}))
+    raw_room = data.get("room", {})
+    room = _parse_room(c, raw_room)
+    if isinstance(raw_room, dict) and "seats" in raw_room:
+        seats = int(c.number(raw_room, "seats", "room.seats", lo=0, hi=1000, default=site.seats, integer=True))
+        site = replace(site, seats=seats)
 
     if c.problems:
         raise ConfigError(c.problems)
-    known = {"site", "hours", "queue", "categories", "counters", "appointments", "notify"}
+    known = {"site", "hours", "queue", "categories", "counters", "appointments", "notify", "room"}
     extra = {k: v for k, v in data.items() if k not in known}
     return SiteConfig(
         site=site,
@@ -547,6 +556,7 @@ def parse_config(data: dict[str, Any]) -> SiteConfig:
         extra=extra,
         appointments=appointments,
         notify=notify,
+        room=room,
     )
 
 
@@ -596,6 +606,35 @@ def _parse_appointments(c: _Collector, a: Any) -> Appointments:
         release_delay_minutes=whole("release_delay_minutes", 0, 120),
         privacy_text=c.text(a, "privacy_text", "appointments.privacy_text", required=False, max_len=20_000),
         privacy_text_en=c.text(a, "privacy_text_en", "appointments.privacy_text_en", required=False, max_len=20_000),
+    )
+
+
+def _parse_room(c: _Collector, r: Any) -> RoomRules:
+    if not isinstance(r, dict):
+        c.add("room", "phải là một bảng", "must be a table")
+        return RoomRules()
+    d = RoomRules()
+
+    def whole(key: str, lo: int, hi: int) -> int:
+        return int(c.number(r, key, f"room.{key}", lo=lo, hi=hi, default=getattr(d, key), integer=True))
+
+    def wording(key: str, placeholder: str = "") -> str:
+        v = c.text(r, key, f"room.{key}", required=False, default=getattr(d, key), max_len=200) or getattr(d, key)
+        if placeholder and placeholder not in v:
+            c.add(f"room.{key}", f"phải chứa {placeholder}", f"must contain {placeholder}")
+            return str(getattr(d, key))
+        return v
+
+    return RoomRules(
+        enabled=c.flag(r, "enabled", "room.enabled", d.enabled),
+        threshold=whole("threshold", 0, 1000),
+        horizon_minutes=whole("horizon_minutes", 1, 240),
+        margin_minutes=whole("margin_minutes", 0, 120),
+        warn_ahead=whole("warn_ahead", 0, 50),
+        come_back_text=wording("come_back_text", "{time}"),
+        come_back_text_en=wording("come_back_text_en", "{time}"),
+        full_text=wording("full_text"),
+        full_text_en=wording("full_text_en"),
     )
 
 

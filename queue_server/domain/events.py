@@ -139,6 +139,34 @@ class RatingEvent(TicketEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ComeBackEvent(TicketEvent):
+    """The room was full when the ticket was issued: its holder was told to come
+    back at about a time (room_send_away.lua; domain/room.py)."""
+
+    TYPE: ClassVar[str] = "come_back"
+    come_back_at: int = _f("the come-back time printed on the ticket, ms since the epoch")
+    predicted: int = _f("the people predicted in the room over the horizon at the issue")
+    seats: int = _f("the room's seats then")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketPhoneEvent(TicketEvent):
+    """The holder gave a phone for one "your turn is near" notice (ticket_phone.lua).
+    The phone itself is never in the log."""
+
+    TYPE: ClassVar[str] = "ticket_phone"
+    device: str = _f("the kiosk where it was given, or ''")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TurnNoticeEvent(TicketEvent):
+    """The ticket's "your turn is near" notice was claimed for sending (turn_notice.lua)."""
+
+    TYPE: ClassVar[str] = "turn_notice"
+    ahead: int = _f("people still before it when the notice went")
+
+
+@dataclass(frozen=True, kw_only=True)
 class PauseEvent(Event):
     """A counter paused (counter_status.lua)."""
 
@@ -260,6 +288,9 @@ RECORDS: tuple[type[Event], ...] = (
     TransferEvent,
     ExpireEvent,
     RatingEvent,
+    ComeBackEvent,
+    TicketPhoneEvent,
+    TurnNoticeEvent,
     PauseEvent,
     ResumeEvent,
     ConfigEvent,

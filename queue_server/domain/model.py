@@ -50,6 +50,9 @@ class EventType(StrEnum):
     APPOINTMENT_HOLD = "appointment_hold"
     APPOINTMENT_RELEASE = "appointment_release"
     SITE_ADD = "site_add"
+    COME_BACK = "come_back"
+    TICKET_PHONE = "ticket_phone"
+    TURN_NOTICE = "turn_notice"
 
 
 @dataclass

@@ -22,9 +22,16 @@ from queue_server.store.audit import AuditLog
 from queue_server.store.config_store import ConfigStore
 from queue_server.store.ratelimit import RateLimiter
 
-SECTIONS = ("site", "hours", "queue", "categories", "counters", "appointments", "notify")
+SECTIONS = ("site", "hours", "queue", "categories", "counters", "appointments", "notify", "room")
 ONLINE_MS = 3 * 60_000  # a device in contact this recently is shown online (contact is written once a minute)
-MERGED = ("site", "hours", "queue", "appointments", "notify")  # dict sections: merge keys; list sections: replace
+MERGED = (
+    "site",
+    "hours",
+    "queue",
+    "appointments",
+    "notify",
+    "room",
+)  # dict sections: merge keys; list sections: replace
 
 
 def config_problems(lang: str, problems: list[Problem]) -> AppError:

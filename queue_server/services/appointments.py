@@ -176,6 +176,14 @@ class CheckInReply:
     eta_range: list[int] | None
     rating: int | None
     track_url: str
+    # the waiting room's part (views.room_fields)
+    come_back_at: int | None
+    come_back_time: str | None
+    come_back_text: str | None
+    warn_ahead: int
+    turn_near: bool
+    turn_text: str | None
+    notice: str | None
     late: bool
     """it came after its window: a walk-in ticket, the booking counted late (not a no-show)"""
     appointment: BookingRef

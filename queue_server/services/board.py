@@ -11,6 +11,7 @@ from typing import Any
 from queue_server.domain.announce import announcement, settings_from_hash
 from queue_server.domain.config import SiteConfig
 from queue_server.domain.eta import shared_wait_minutes
+from queue_server.services.room import RoomService, room_view
 from queue_server.store.clock import steady_ms
 from queue_server.store.config_store import ConfigStore
 from queue_server.store.display_settings import DisplaySettings
@@ -19,11 +20,19 @@ from queue_server.store.tickets import Position, ServiceTime, TicketStore, servi
 
 
 class BoardService:
-    def __init__(self, config: ConfigStore, tickets: TicketStore, events: EventLog, display: DisplaySettings):
+    def __init__(
+        self,
+        config: ConfigStore,
+        tickets: TicketStore,
+        events: EventLog,
+        display: DisplaySettings,
+        room: RoomService | None = None,
+    ):
         self.config = config
         self.tickets = tickets
         self.events = events
         self.display = display
+        self.room = room
 
     async def last_seq(self) -> int:
         return await self.events.last_seq()
@@ -87,6 +96,7 @@ class BoardService:
                 }
             )
         total = sum(counts.values()) + sum(direct.values())
+        room = room_view(await self.room.state(cfg), cfg) if self.room is not None else None
         voice = settings_from_hash(settings)
         for call in calls:
             call["category_name"] = names.get(call.get("category"), "")
@@ -110,6 +120,7 @@ class BoardService:
             "waiting_total": total,
             "seats": cfg.site.seats,
             "full": cfg.site.seats > 0 and total >= cfg.site.seats,
+            **({"room": room} if room is not None else {}),
             "notice": settings.get("notice", cfg.site.notice),
             "voice": {**{k[6:]: v for k, v in settings.items() if k.startswith("voice.")}, **voice.to_dict()},
         }

@@ -13,6 +13,7 @@ from queue_server.domain.accounts import User
 from queue_server.domain.config import SiteConfig
 from queue_server.domain.model import CounterStatus, Ticket, TicketStatus
 from queue_server.errors import AppError
+from queue_server.services.room import RoomService
 from queue_server.services.views import category_brief, slot_start, staff_ticket_view
 from queue_server.store.audit import AuditLog
 from queue_server.store.clock import steady_ms
@@ -54,11 +55,23 @@ class Acted:
 
 
 class CounterService:
-    def __init__(self, config: ConfigStore, tickets: TicketStore, events: EventLog, audit: AuditLog):
+    def __init__(
+        self,
+        config: ConfigStore,
+        tickets: TicketStore,
+        events: EventLog,
+        audit: AuditLog,
+        room: RoomService | None = None,
+    ):
         self.config = config
         self.tickets = tickets
         self.events = events
         self.audit = audit
+        self.room = room  # after a call: the "your turn is near" notices due
+
+    async def _called(self, result: CallResult) -> None:
+        if self.room is not None and not result.replayed and not result.debounced:
+            await self.room.poke()
 
     # -- clerk actions ------------------------------------------------------------
     async def next(self, n: int, user: User, idem: str | None) -> Acted:
@@ -66,6 +79,7 @@ class CounterService:
         result = await self.tickets.call_next(n, clerk=user.username, idem=idem)
         if not result.replayed and not result.debounced:
             await self.audit.record(user.username, "next", f"counter:{n}", number=result.ticket.number)
+        await self._called(result)
         return Acted(result.ticket, await self.config.get(), call=result)
 
     async def call(
@@ -77,6 +91,7 @@ class CounterService:
         result = await self.tickets.call_ticket(n, ticket_id, clerk=user.username, idem=idem)
         if not result.replayed:
             await self.audit.record(user.username, "call", f"counter:{n}", number=result.ticket.number)
+        await self._called(result)
         return Acted(result.ticket, await self.config.get(), call=result)
 
     async def recall(self, n: int, user: User, idem: str | None) -> Acted:

@@ -9,6 +9,7 @@ from typing import Any
 
 from queue_server.domain.config import SiteConfig
 from queue_server.domain.model import Ticket
+from queue_server.services.views import come_back_fields
 from queue_server.store.audit import AuditLog
 from queue_server.store.config_store import ConfigStore
 from queue_server.store.printing import STATUSES, PrintQueue
@@ -39,6 +40,8 @@ def job_data(
         "priority": bool(t.priority),
         "timezone": cfg.site.timezone,
         "lang": lang,
+        # the room was full: "Vui lòng quay lại lúc khoảng 10:40" (domain/room.py)
+        "come_back": come_back_fields(t, cfg, lang)["come_back_text"] or "",
     }
 
 

@@ -13,6 +13,7 @@ from queue_server.domain.hours import is_open, next_opening
 from queue_server.domain.model import Source, Ticket
 from queue_server.errors import AppError
 from queue_server.services.printing import PrintService
+from queue_server.services.room import RoomService
 from queue_server.store.audit import AuditLog
 from queue_server.store.config_store import ConfigStore
 from queue_server.store.events import EventLog
@@ -49,13 +50,20 @@ class TicketState:
 
 class TicketService:
     def __init__(
-        self, config: ConfigStore, tickets: TicketStore, events: EventLog, audit: AuditLog, printing: PrintService
+        self,
+        config: ConfigStore,
+        tickets: TicketStore,
+        events: EventLog,
+        audit: AuditLog,
+        printing: PrintService,
+        room: RoomService | None = None,
     ):
         self.config = config
         self.tickets = tickets
         self.events = events
         self.audit = audit
         self.printing = printing
+        self.room = room
 
     async def issue_walk_in(
         self,
@@ -68,9 +76,12 @@ class TicketService:
         lang: str = "vi",
     ) -> TicketState:
         """A walk-in ticket: refused outside opening hours; a kiosk's ticket
-        (`device_id`) is also queued for printing, and is valid either way."""
+        (`device_id`) is also queued for printing, and is valid either way.
+        When the waiting room is predicted full (domain/room.py), the ticket
+        says when to come back instead of "please wait here"."""
         cfg = await self.config.get()
         check_open(cfg, datetime.now(UTC), lang)
+        before = await self.room.state(cfg) if self.room is not None else None
         ticket, ahead = await self.tickets.issue(
             category,
             priority=priority,
@@ -81,6 +92,8 @@ class TicketService:
             cfg=cfg,
         )
         pos = await self.tickets.position(ticket, ahead, cfg)  # counted by the issue script: not read again
+        if self.room is not None and before is not None:
+            ticket = await self.room.maybe_send_away(ticket, pos, cfg, before)
         printed = None
         if device_id is not None:
             printed = await self.printing.print_new_ticket(ticket, cfg, pos, lang)

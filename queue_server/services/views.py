@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from queue_server.domain.config import Category, SiteConfig
 from queue_server.domain.model import Ticket
+from queue_server.domain.room import near_text, turn_near
 from queue_server.store.tickets import Position
 
 
@@ -30,6 +32,23 @@ def ticket_view(t: Ticket, cfg: SiteConfig, pos: Position | None = None, lang: s
         "eta_range": list(pos.eta_range) if pos and pos.eta_range else None,
         "rating": t.rating,
         "track_url": f"{cfg.site.public_url}/t/{t.id}",
+        **room_fields(t, cfg, pos, lang),
+    }
+
+
+def room_fields(t: Ticket, cfg: SiteConfig, pos: Position | None, lang: str) -> dict[str, Any]:
+    """The waiting room's part of a ticket (domain/room.py): its come-back
+    time when the room was full at its issue, and the warning that its turn
+    is near (at most [room] warn_ahead people before it)."""
+    ahead = pos.ahead if pos else 0
+    near = turn_near(str(t.status), ahead, cfg.room.warn_ahead) if pos else False
+    notice = t.extra.get("notice")
+    return {
+        **come_back_fields(t, cfg, lang),
+        "warn_ahead": cfg.room.warn_ahead,
+        "turn_near": near,
+        "turn_text": near_text(ahead, lang) if near else None,
+        "notice": notice if notice in ("pending", "sent") else None,
     }
 
 
@@ -77,3 +96,13 @@ def category_view(c: Category, lang: str = "vi") -> dict[str, Any]:
 
 def category_brief(c: Category) -> dict[str, Any]:
     return {"code": c.code, "prefix": c.prefix, "name": c.name, "name_en": c.name_en}
+
+
+def come_back_fields(t: Ticket, cfg: SiteConfig, lang: str = "vi") -> dict[str, Any]:
+    """A ticket's come-back time (ms and HH:MM in the site's zone) and its line, or nones."""
+    raw = t.extra.get("come_back_at")
+    if raw in (None, ""):
+        return {"come_back_at": None, "come_back_time": None, "come_back_text": None}
+    at = datetime.fromtimestamp(int(raw) / 1000, UTC).astimezone(cfg.site.tz)
+    hhmm = f"{at:%H:%M}"
+    return {"come_back_at": int(raw), "come_back_time": hhmm, "come_back_text": cfg.room.come_back(hhmm, lang)}

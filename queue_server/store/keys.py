@@ -266,6 +266,17 @@ class Keys:
         reminders are still to be sent and scheduled (after the booking's reply)."""
         return self._k("appt", "notices")
 
+    @property
+    def room_away(self) -> str:
+        """ZSET waiting tickets sent away from a full room: id -> ms of their come-back time."""
+        return self._k("room", "away")
+
+    @property
+    def room_phones(self) -> str:
+        """HASH ticket id -> the phone (E.164) its holder gave at the kiosk for one
+        "your turn is near" notice; deleted when it is sent or the ticket stops waiting."""
+        return self._k("room", "phones")
+
     def all_queue_names(self, categories: Iterable[str], counters: Iterable[int]) -> list[str]:
         names: list[str] = []
         for c in categories:

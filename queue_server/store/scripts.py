@@ -50,6 +50,10 @@ SCRIPT_NAMES = (
     "forget_appointments",
     "archive_commit",
     "add_site",
+    "room_send_away",
+    "ticket_phone",
+    "turn_notice",
+    "forget_phones",
 )
 RAW_SCRIPTS = ("rate_limit",)
 

@@ -77,6 +77,7 @@ DEVICE_ALLOWED = {
     "kiosk": {
         ("POST", "/api/tickets"),
         ("POST", "/api/appointments/check-in"),
+        ("POST", "/api/tickets/{ticket_id:str}/phone"),
         ("GET", "/api/printer/status"),
         ("GET", "/api/tickets/{ticket_id:str}/print"),
         ("GET", "/api/auth/me"),

@@ -12,11 +12,13 @@ import pytest
 
 from queue_server.domain.events import EVENT_TYPES, SCHEMA, decode, parse, text_fields
 from queue_server.domain.model import CounterStatus, EventType, TicketStatus
+from queue_server.domain.room import RoomRules, room_state
 from queue_server.domain.sites import SiteEntry
 from queue_server.errors import AppError
 from queue_server.store.appointments import OtpHold
 from queue_server.store.display_settings import DisplaySettings
 from queue_server.store.events import decode_event
+from queue_server.store.room import RoomStore
 from queue_server.store.sites import SiteRegistry
 from tests.helpers import Clock, appointment_store, make_slot, make_store, run_sync, test_config_dict
 
@@ -29,6 +31,11 @@ async def drive_every_emitter(s, clock) -> None:
     b, _ = await s.issue("HT", priority=True, clerk="sup")  # staff issue a walk-in
     c, _ = await s.issue("CT", rank_ms=clock.now + 30 * MIN)
     d, _ = await s.issue("HT")
+    room = RoomStore(s.redis, s.keys, s.scripts, s)
+    state = room_state(RoomRules(), 10, 11, 0, 1.0, 0.5)
+    await room.send_away(d, clock.now + 40 * MIN, state)  # come_back
+    await room.give_phone(d.id, "+84912345678", device="kiosk1")  # ticket_phone
+    await room.claim_notice(d.id, 3)  # turn_notice
     clock.advance(2 * MIN)
     await s.call_next(1, clerk="lan")  # call (b, priority)
     await s.recall(1, clerk="lan")  # recall

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import io
 from functools import lru_cache
+from typing import Any
 
-from litestar import Request, Response, Router, get
+from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath
 
-from queue_server.api.auth import PUBLIC, authorize, device_of
-from queue_server.api.deps import Svc
-from queue_server.api.http import limit
-from queue_server.api.openapi import documented
+from queue_server.api import replies
+from queue_server.api.auth import PUBLIC, access, authorize, device_of
+from queue_server.api.deps import Caller, Svc
+from queue_server.api.http import field, lang_of, limit, read_json
+from queue_server.api.openapi import documented, obj, string
 from queue_server.api.pages import SECURITY_HEADERS, message_page, page
 from queue_server.domain.accounts import DeviceKind
 
@@ -66,4 +68,25 @@ async def ticket_qr(request: Request, svc: Svc, ticket_id: FromPath[str]) -> Res
     )
 
 
-router = Router(path="/", route_handlers=[kiosk_page, ticket_qr], guards=[authorize])
+@post(
+    "/api/tickets/{ticket_id:str}/phone",
+    request_max_body_size=1_000,
+    status_code=201,
+    summary="A phone for one “your turn is near” notice of a waiting ticket (kiosk)",
+    opt=documented(
+        access(devices=(DeviceKind.KIOSK,)),
+        body=obj(required=("phone",), phone=string("A Vietnamese mobile number, e.g. 0912 345 678")),
+        errors=("invalid_phone", "ticket_not_found", "ticket_not_waiting", "notice_sent", "rate_limited"),
+        reply=replies.PhoneGiven,
+    ),
+)
+async def ticket_phone(request: Request, svc: Svc, caller: Caller, ticket_id: FromPath[str]) -> dict[str, Any]:
+    data = await read_json(request)
+    phone = field(data, "phone", str)
+    device = caller.device.id if caller.device else ""
+    if caller.device:
+        await svc.limits.kiosk(caller.device.id)
+    return await svc.room.give_phone(ticket_id, phone, device, lang_of(request))
+
+
+router = Router(path="/", route_handlers=[kiosk_page, ticket_qr, ticket_phone], guards=[authorize])

@@ -32,6 +32,9 @@ RELEVANT = {
     "expire",
     "rating",
     "config",
+    "come_back",
+    "ticket_phone",
+    "turn_notice",
 }
 
 
