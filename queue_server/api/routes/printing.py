@@ -35,7 +35,7 @@ SEEN_EVERY_SECONDS = 10
 # jobs sent to one agent and not answered yet: more wait in Redis, where a
 # first print too old for the citizen's hand is dropped at the claim instead
 # of sitting in a slow agent's own queue and printing minutes late
-AGENT_WINDOW = 4
+AGENT_WINDOW = 8
 
 
 @get(
