@@ -73,6 +73,7 @@ PASSWORD = "mat-khau-soak-123"
 CATEGORIES = {"HT": 0.30, "CT": 0.28, "DD": 0.12, "XH": 0.10, "KD": 0.08, "KH": 0.12}
 WARMUP_SHARE = 0.2  # the first 20 % of the run is warm-up; the slope is fitted on the rest
 FLAT_MIB_PER_MIN = 0.5  # a leak of ~200 bytes per request at this soak's ~40 requests/s
+KIOSK_SLACK = 3.0  # the day may take this many times --minutes when the machine cannot keep up
 SERVICE_HEADROOM = 1.25  # the clerks' capacity over the day's mean arrival rate
 # the day's sessions (minutes after midnight) and its two peaks
 SESSIONS = [(7 * 60 + 30, 11 * 60 + 30), (13 * 60 + 30, 17 * 60)]
@@ -417,7 +418,11 @@ def desks_main(p: dict[str, Any], out) -> None:
 
         sup = asyncio.create_task(supervisor())
         clerks = [asyncio.create_task(clerk(n)) for n in range(1, 6)]
-        done, pending = await asyncio.wait(clerks, timeout=p["duration"] + p["drain"] + 10)
+        # the kiosk may run behind its schedule on a loaded machine: the drain
+        # time counts from its last ticket
+        while not p["arrivals_done"].is_set() and time.time() < p["t0"] + KIOSK_SLACK * p["duration"]:
+            await asyncio.sleep(1.0)
+        done, pending = await asyncio.wait(clerks, timeout=p["drain"])
         for t in pending:
             t.cancel()
             tally.error("clerks", "a clerk was still serving at the end of the drain time")
@@ -875,7 +880,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         results: dict[str, Any] = {}
         for name in ("kiosk", "desks", "screens"):
-            deadline = t0 + duration + args.drain + 120
+            deadline = t0 + KIOSK_SLACK * duration + args.drain + 120
             if not pipes[name].poll(max(1.0, deadline - time.time())):
                 raise RuntimeError(f"the {name} client did not report")
             results[name] = pipes[name].recv()
@@ -1055,6 +1060,7 @@ def analyse(results, samples, t0, t_end, r, keys, logs, tickets_dir, args, redis
         "outcomes": desks["outcomes"],
         "ratings": screens["ratings"],
         "kiosk_lag_p99_s": pct(kiosk["lag"], 0.99) if kiosk["lag"] else None,
+        "kiosk_lag_max_s": max(kiosk["lag"]) if kiosk["lag"] else None,
         "kiosk_saw_printed": [sum(kiosk["kiosk_saw_printed"]), len(kiosk["kiosk_saw_printed"])],
         "routes": table,
         "checks": checks,
@@ -1088,7 +1094,8 @@ def markdown(rep: dict[str, Any], args, out: Path) -> str:
         f"Day: {rep['tickets_issued']} tickets ({', '.join(f'{k} {v}' for k, v in rep['tickets_by_source'].items())}), "
         f"{rep['calls']} calls, {rep['recalls']} recalls, outcomes {rep['outcomes']}, "
         f"ratings {rep['ratings']['posted']} of {rep['ratings']['prompts']} prompts; clerk's time per citizen "
-        f"{rep['service_s']:.2f} s (mean); kiosk schedule lag p99 {rep['kiosk_lag_p99_s'] or 0:.2f} s; "
+        f"{rep['service_s']:.2f} s (mean); kiosk behind its schedule by {rep['kiosk_lag_p99_s'] or 0:.2f} s at p99, "
+        f"{rep['kiosk_lag_max_s'] or 0:.2f} s at most; "
         f"the kiosk page saw “printed” within its 4 s for {rep['kiosk_saw_printed'][0]} of "
         f"{rep['kiosk_saw_printed'][1]} tickets.",
         "",
