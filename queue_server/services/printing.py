@@ -117,9 +117,9 @@ class PrintService:
         await self.queue.set_status(status, detail, agent=agent)
         return True
 
-    async def claim(self) -> list[dict[str, Any]]:
+    async def claim(self, limit: int = 10) -> list[dict[str, Any]]:
         cfg = await self.config.get()
-        return await self.queue.claim(max_age_ms=cfg.queue.print_max_age_s * 1000)
+        return await self.queue.claim(limit=limit, max_age_ms=cfg.queue.print_max_age_s * 1000)
 
     async def answer(self, job_id: str, ok: bool, error: str = "") -> dict[str, Any]:
         return await self.queue.answer(job_id, ok, error)

@@ -30,6 +30,10 @@ BACKOFF_MS = 1_000  # first retry after a failure; doubles each attempt
 BACKOFF_MAX_MS = 30_000
 DONE_TTL_MS = 3 * 24 * 3600 * 1000
 AGENT_STALE_MS = 45_000  # no word from the agent for this long: printer offline
+# a first print this fresh prints even if its ticket was already called: the
+# citizen is still at the kiosk (a free clerk's Next can land between the
+# issue and the agent's claim)
+FIRST_PRINT_GRACE_MS = 5_000
 STATUSES = ("online", "offline", "paper_low", "paper_out")
 STATUS_TEXT = {
     "online": ("Máy in sẵn sàng", "Printer ready"),
@@ -81,7 +85,8 @@ class PrintQueue:
 
     async def claim(self, limit: int = 10, max_age_ms: int = 0) -> list[dict[str, Any]]:
         """The due jobs, leased to the caller. A first print queued more than
-        `max_age_ms` ago (0: no limit), or of a ticket no longer waiting, is
+        `max_age_ms` ago (0: no limit), or of a ticket no longer waiting
+        (once FIRST_PRINT_GRACE_MS have passed since it was queued), is
         dropped and remembered as not printed; reprints always print."""
         k = self.keys
         reply = await self.scripts.run(
@@ -93,6 +98,7 @@ class PrintQueue:
                 "limit": limit,
                 "max_age_ms": max_age_ms,
                 "skipped_ttl_ms": DONE_TTL_MS,
+                "grace_ms": FIRST_PRINT_GRACE_MS,
             },
         )
         dropped = reply.get("dropped") or []

@@ -5,6 +5,7 @@ valid all along; the printer status reaches the server."""
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import time
 from pathlib import Path
@@ -174,3 +175,44 @@ def test_a_stale_first_print_is_not_printed_when_the_printer_comes_back(redis_ur
         stop_agent(agent)
         printer.stop()
         srv.close()
+
+
+def test_an_agent_gets_a_few_jobs_at_a_time(live):
+    """Found by the soak (bench/bench_soak.py): a slow agent was sent every
+    queued job at once, held hundreds in its own queue and printed them
+    minutes late, past [queue] print_max_age_s. The server sends at most
+    AGENT_WINDOW unanswered jobs; the rest wait in Redis, one more per answer."""
+    import asyncio
+    import json
+
+    import websockets
+
+    from queue_server.api.routes.printing import AGENT_WINDOW
+    from tests.server import run_sync
+
+    kiosk = live.device("kiosk")
+    ids = [kiosk.post("/api/tickets", json={"category": "HT"}).json()["id"] for _ in range(AGENT_WINDOW + 3)]
+
+    async def agent() -> tuple[list[str], list[str]]:
+        url = f"{live.ws_url}/ws/printer?token={live.tokens['printer']}"
+        async with websockets.connect(url, open_timeout=10) as ws:
+            await ws.send(json.dumps({"type": "hello", "printer": "test", "status": "online"}))
+
+            async def jobs_within(seconds: float) -> list[str]:
+                got: list[str] = []
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(seconds):
+                        while True:
+                            msg = json.loads(await ws.recv())
+                            if msg.get("type") == "job":
+                                got.append(msg["id"])
+                return got
+
+            first = await jobs_within(1.5)  # 3 poll rounds of the server: no more come unanswered
+            await ws.send(json.dumps({"type": "ack", "id": first[0]}))
+            after_ack = await jobs_within(1.0)
+            return first, after_ack
+
+    first, after_ack = run_sync(agent())
+    assert len(first) == AGENT_WINDOW and set(first) <= set(ids)
+    assert len(after_ack) == 1 and after_ack[0] in ids and after_ack[0] not in first

@@ -11,7 +11,14 @@ from redis.asyncio import Redis
 
 from queue_server.services.printing import job_data
 from queue_server.store.keys import Keys
-from queue_server.store.printing import AGENT_STALE_MS, BACKOFF_MAX_MS, BACKOFF_MS, LEASE_MS, PrintQueue
+from queue_server.store.printing import (
+    AGENT_STALE_MS,
+    BACKOFF_MAX_MS,
+    BACKOFF_MS,
+    FIRST_PRINT_GRACE_MS,
+    LEASE_MS,
+    PrintQueue,
+)
 from queue_server.store.scripts import Scripts
 from tests.helpers import Clock, make_store
 from tests.server import run_sync
@@ -220,12 +227,40 @@ def test_first_print_of_a_ticket_no_longer_waiting_is_dropped_but_reprint_prints
             await pq.enqueue(waiting.id, {"number": waiting.number})
             await pq.enqueue(called.id, {"number": called.number})
             await store.call_ticket(1, called.id)  # served while the printer was down
+            clock.advance(FIRST_PRINT_GRACE_MS)  # the citizen has left the kiosk
             jobs = await pq.claim()
             assert [j["id"] for j in jobs] == [waiting.id]
             assert await store.redis.hexists(pq.keys.print_jobs(), called.id) == 0
             # a staff reprint of the called ticket still prints
             r = await pq.enqueue(called.id, {"number": called.number}, reprint=True)
             assert [j["id"] for j in await pq.claim()] == [r["job"]]
+        finally:
+            await store.redis.aclose()
+
+    run(go())
+
+
+def test_a_ticket_called_moments_after_it_was_issued_still_prints(redis_url):
+    """Found by the soak (bench/bench_soak.py): a free clerk's Next can call a
+    ticket between the kiosk's issue and the agent's claim; the citizen is
+    still at the kiosk and gets the paper. Past the grace it is dropped."""
+
+    async def go():
+        clock = Clock()
+        store = await make_store(redis_url, clock=clock)
+        pq = PrintQueue(store.redis, store.keys, store.scripts, clock=clock)
+        try:
+            quick, _ = await store.issue("HT")
+            late, _ = await store.issue("HT")
+            await pq.enqueue(late.id, {"number": late.number})
+            clock.advance(FIRST_PRINT_GRACE_MS)
+            await pq.enqueue(quick.id, {"number": quick.number})
+            await store.call_ticket(1, late.id)
+            clock.advance(300)
+            await store.call_ticket(2, quick.id)  # called 300 ms after it was queued
+            assert [j["id"] for j in await pq.claim(max_age_ms=60_000)] == [quick.id]
+            st = await pq.job_state(late.id)
+            assert st["state"] == "not_printed" and st["reason"] == "not_waiting"
         finally:
             await store.redis.aclose()
 

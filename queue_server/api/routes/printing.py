@@ -32,6 +32,10 @@ log = logging.getLogger("motcua.printing")
 
 POLL_SECONDS = 0.5
 SEEN_EVERY_SECONDS = 10
+# jobs sent to one agent and not answered yet: more wait in Redis, where a
+# first print too old for the citizen's hand is dropped at the claim instead
+# of sitting in a slow agent's own queue and printing minutes late
+AGENT_WINDOW = 8
 
 
 @get(
@@ -95,7 +99,8 @@ async def printer_ws(socket: WebSocket, svc: Svc) -> None:
                 await printing.agent_seen(agent)
                 await svc.auth.touch(device)  # the device list's last contact (at most once a minute)
                 last_seen = loop_now
-            for job in await printing.claim():
+            room = AGENT_WINDOW - len(inflight)
+            for job in await printing.claim(room) if room > 0 else []:
                 inflight.add(job["id"])
                 await send(
                     {
@@ -118,6 +123,7 @@ async def printer_ws(socket: WebSocket, svc: Svc) -> None:
                 job_id = msg["id"]
                 reply = await printing.answer(job_id, kind == "ack", str(msg.get("error") or ""))
                 inflight.discard(job_id)
+                wake.set()  # room for the next job
                 if kind == "fail":
                     log.warning(
                         "print job %s failed (%s); retry in %s ms", job_id, msg.get("error"), reply.get("retry_in")

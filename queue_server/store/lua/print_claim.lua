@@ -4,23 +4,29 @@
 -- when it was queued more than max_age_ms ago (the kiosk told the citizen to
 -- photograph the number; a late ticket would land in the next person's hand).
 -- A dropped first print is remembered as not printed (KEYS[4], KEYS[5]).
+-- A first print queued less than grace_ms ago prints whatever its ticket's
+-- status: the citizen is still at the kiosk, and a clerk's Next can call the
+-- ticket between the issue and the claim (measured by bench/bench_soak.py).
 -- A staff reprint always prints.
 -- KEYS[1] print jobs hash  KEYS[2] print due zset  KEYS[3] tickets hash
 -- KEYS[4] print skipped hash (ticket id -> JSON {ticket, number, reason, at})
 -- KEYS[5] recent skipped list (the same JSON, newest first, 20 kept)
--- ARGV[1] JSON {now, lease_ms, limit, max_age_ms (0 or absent: no age limit), skipped_ttl_ms}
+-- ARGV[1] JSON {now, lease_ms, limit, max_age_ms (0 or absent: no age limit), skipped_ttl_ms,
+--               grace_ms (0 or absent: none)}
 -- Returns JSON {jobs: [job...], dropped: [job id...]} (an empty list may come back as {})
 local a = cjson.decode(ARGV[1])
 local now = now_ms(a)
 local max_age = tonumber(a.max_age_ms) or 0
+local grace = tonumber(a.grace_ms) or 0
 local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(a.limit))
 local out, dropped = {}, {}
 -- Why a job must not print (nil: print it).
 local function stale(job)
   if type(job.data) == 'table' and job.data.reprint then return nil end
+  local age = now - (tonumber(job.created) or now)
   local t = get_ticket(KEYS[3], job.ticket or '')
-  if t ~= nil and t.status ~= 'waiting' then return 'not_waiting' end
-  if max_age > 0 and now - (tonumber(job.created) or now) > max_age then return 'too_old' end
+  if t ~= nil and t.status ~= 'waiting' and age >= grace then return 'not_waiting' end
+  if max_age > 0 and age > max_age then return 'too_old' end
   return nil
 end
 for _, id in ipairs(ids) do
