@@ -22,6 +22,7 @@ import argparse
 import os
 import platform
 import re
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -37,7 +38,7 @@ from queue_server import redis_server
 
 WRK_SCRIPT = """
 local n = 0
-local prefix = tostring(math.random(1, 1000000000))
+local prefix = "%(prefix)s" .. tostring(math.random(1, 1000000000))
 wrk.method = "POST"
 wrk.body = '{"category": "HT"}'
 wrk.headers["Content-Type"] = "application/json"
@@ -54,10 +55,10 @@ def wrk_round(url: str, path: str, seconds: int, conns: int, threads: int, token
     """Requests per second, the count of non-2xx replies and of all replies of one wrk run."""
     auth = f'wrk.headers["Authorization"] = "Bearer {token}"' if token else ""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(WRK_SCRIPT % {"auth": auth, "path": path})
+        f.write(WRK_SCRIPT % {"auth": auth, "path": path, "prefix": secrets.token_hex(8)})
     try:
         out = subprocess.run(
-            ["wrk", f"-t{threads}", f"-c{conns}", f"-d{int(seconds)}s", "-s", f.name, url + path],
+            ["wrk", f"-t{threads}", f"-c{conns}", "--timeout", "10s", f"-d{int(seconds)}s", "-s", f.name, url + path],
             capture_output=True,
             text=True,
             check=True,
@@ -71,6 +72,12 @@ def wrk_round(url: str, path: str, seconds: int, conns: int, threads: int, token
         print("   wrk:", errors.group(0))
     total = int(re.search(r"(\d+) requests in", out).group(1))
     return rate, int(bad.group(1)) if bad else 0, total
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def commandstats(r: sync_redis.Redis) -> dict[str, int]:
@@ -148,34 +155,45 @@ def main() -> None:
         wrk_round(floor_url, "/issue", short, args.connections, args.threads, None)  # warm up both
         wrk_round(ours_url, "/api/tickets", short, args.connections, args.threads, token)
 
-        ratios, floors, ourss = [], [], []
+        ratios, floors, ourss, cpus = [], [], [], []
         per_issue: dict[str, float] = {}
-        print("| round | floor req/s | ours req/s | ratio | ours non-2xx | load avg |")
-        print("|---|---|---|---|---|---|")
+        print(
+            "| round | floor req/s | ours req/s | ratio | CPU ms/req floor | CPU ms/req ours | ours non-2xx | load avg |"
+        )
+        print("|---|---|---|---|---|---|---|---|")
         for i in range(args.rounds):
-            order = [("floor", floor_url, "/issue", None), ("ours", ours_url, "/api/tickets", token)]
+            order = [
+                ("floor", floor_url, "/issue", None, floor.pid),
+                ("ours", ours_url, "/api/tickets", token, srv.proc.pid),
+            ]
             if i % 2:
                 order.reverse()
             got: dict[str, tuple[float, int, int]] = {}
-            for name, url, path, tok in order:
+            cpu: dict[str, float] = {}
+            for name, url, path, tok, pid in order:
+                c0 = cpu_seconds(pid)
                 before = commandstats(r) if name == "ours" else {}
+                held = r.hlen(srv.keys.tickets)
                 got[name] = wrk_round(url, path, args.seconds, args.connections, args.threads, tok)
+                cpu[name] = (cpu_seconds(pid) - c0) * 1000 / max(1, got[name][2])
                 if name == "ours":
                     after = commandstats(r)
-                    issued = got[name][2]
+                    issued = r.hlen(srv.keys.tickets) - held  # tickets made, answered or not
                     if i == 0 and issued:
                         per_issue = {k: (v - before.get(k, 0)) / issued for k, v in after.items()}
             (fr, fbad, _), (orate, obad, _) = got["floor"], got["ours"]
             ratios.append(orate / fr)
             floors.append(fr)
             ourss.append(orate)
+            cpus.append(cpu["ours"] / cpu["floor"])
             print(
-                f"| {i + 1} | {fr:,.0f} | {orate:,.0f} | {orate / fr:.2f} | {obad} "
+                f"| {i + 1} | {fr:,.0f} | {orate:,.0f} | {orate / fr:.2f} | {cpu['floor']:.2f} | {cpu['ours']:.2f} | {obad} "
                 f"(floor {fbad}) | {os.getloadavg()[0]:.1f} |"
             )
         print(
             f"\nmedian: floor {statistics.median(floors):,.0f}/s, ours {statistics.median(ourss):,.0f}/s, "
-            f"ratio {statistics.median(ratios):.2f} (min {min(ratios):.2f}, max {max(ratios):.2f})"
+            f"ratio {statistics.median(ratios):.2f} (min {min(ratios):.2f}, max {max(ratios):.2f}); "
+            f"server CPU per request, ours / floor: {statistics.median(cpus):.1f}x"
         )
         if per_issue:
             cmds = ", ".join(f"{k} {v:.2f}" for k, v in sorted(per_issue.items(), key=lambda x: -x[1]) if v >= 0.01)
