@@ -10,7 +10,7 @@ from typing import Any
 from queue_server.domain.config import SiteConfig
 from queue_server.domain.holidays import is_public_holiday
 from queue_server.domain.hours import is_open, next_opening
-from queue_server.domain.model import Source, Ticket
+from queue_server.domain.model import Ticket
 from queue_server.errors import AppError
 from queue_server.services.printing import PrintService
 from queue_server.store.audit import AuditLog
@@ -71,16 +71,14 @@ class TicketService:
         (`device_id`) is also queued for printing, and is valid either way."""
         cfg = await self.config.get()
         check_open(cfg, datetime.now(UTC), lang)
-        ticket, ahead = await self.tickets.issue(
+        ticket, pos = await self.tickets.issue_walk_in(  # its position read in the same round trip
             category,
             priority=priority,
-            source=Source.WALK_IN,
             idem=idem,
             device=device_id or "",
             clerk="" if device_id else actor,
             cfg=cfg,
         )
-        pos = await self.tickets.position(ticket, ahead, cfg)  # counted by the issue script: not read again
         printed = None
         if device_id is not None:
             printed = await self.printing.print_new_ticket(ticket, cfg, pos, lang)
