@@ -58,10 +58,9 @@ class PrintService:
         """Queue a kiosk ticket for printing. Never fails the issue: the ticket
         is valid whether or not it can be printed."""
         try:
-            reply = await self.queue.enqueue(
-                ticket.id, job_data(ticket, cfg, pos.ahead, pos.eta_minutes, lang, pos.eta_range)
+            reply, st = await self.queue.enqueue_first(
+                ticket.id, job_data(ticket, cfg, pos.ahead, pos.eta_minutes, lang, pos.eta_range), lang
             )
-            st = await self.queue.status(lang)
         except Exception as e:
             log.error("could not queue ticket %s for printing: %s", ticket.id, e)
             return {"queued": False, "job": None, "printer": "offline", "ok": False}

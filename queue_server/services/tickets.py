@@ -10,7 +10,7 @@ from typing import Any
 from queue_server.domain.config import SiteConfig
 from queue_server.domain.holidays import is_public_holiday
 from queue_server.domain.hours import is_open, next_opening
-from queue_server.domain.model import Source, Ticket
+from queue_server.domain.model import Ticket
 from queue_server.errors import AppError
 from queue_server.services.printing import PrintService
 from queue_server.services.room import RoomService
@@ -82,16 +82,14 @@ class TicketService:
         cfg = await self.config.get()
         check_open(cfg, datetime.now(UTC), lang)
         before = await self.room.state(cfg) if self.room is not None else None
-        ticket, ahead = await self.tickets.issue(
+        ticket, pos = await self.tickets.issue_walk_in(  # its position read in the same round trip
             category,
             priority=priority,
-            source=Source.WALK_IN,
             idem=idem,
             device=device_id or "",
             clerk="" if device_id else actor,
             cfg=cfg,
         )
-        pos = await self.tickets.position(ticket, ahead, cfg)  # counted by the issue script: not read again
         if self.room is not None and before is not None:
             ticket = await self.room.maybe_send_away(ticket, pos, cfg, before)
         printed = None

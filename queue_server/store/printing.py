@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
 
 from queue_server.store.clock import steady_ms
 from queue_server.store.connection import repeatable, text_map
@@ -82,6 +83,36 @@ class PrintQueue:
                 reply = await call
         self._wake_agents()
         return reply
+
+    async def enqueue_first(
+        self, ticket_id: str, data: dict[str, Any], lang: str = "vi", limit: int = 10
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A ticket's first print job queued and the printer's status read
+        after it, in one round trip: the enqueue reply and `status`."""
+        k = self.keys
+        args = {"now": self.clock(), "channel": k.channel, "ticket": ticket_id, "reprint": False, "data": data}
+        for attempt in (0, 1):
+            pipe = self.redis.pipeline(transaction=False)
+            self.scripts.queue_sha(
+                pipe,
+                "print_enqueue",
+                [k.print_jobs(), k.print_due, k.print_done, k.print_reprints, k.print_skipped],
+                args,
+            )
+            pipe.hgetall(k.printer_status)
+            pipe.hlen(k.print_jobs())
+            pipe.lrange(k.print_skipped_recent, 0, limit - 1)
+            with repeatable():  # the first job has the ticket's id: queued once however often sent
+                rows = await pipe.execute(raise_on_error=False)
+            if isinstance(rows[0], NoScriptError) and attempt == 0:
+                await self.scripts.load("print_enqueue")
+                continue
+            for row in rows:
+                if isinstance(row, Exception):
+                    raise row
+            break
+        self._wake_agents()
+        return json.loads(rows[0]), self._status_of(rows[1], rows[2], rows[3], lang)
 
     async def claim(self, limit: int = 10, max_age_ms: int = 0) -> list[dict[str, Any]]:
         """The due jobs, leased to the caller. A first print queued more than
@@ -186,6 +217,9 @@ class PrintQueue:
         pipe.hlen(k.print_jobs())
         pipe.lrange(k.print_skipped_recent, 0, limit - 1)
         raw_status, pending, skipped = await pipe.execute()
+        return self._status_of(raw_status, pending, skipped, lang)
+
+    def _status_of(self, raw_status: Any, pending: Any, skipped: Any, lang: str) -> dict[str, Any]:
         h = text_map(raw_status)
         now = self.clock()
         seen = int(h.get("seen") or 0)

@@ -98,6 +98,17 @@ class Scripts:
         with repeatable(), volatile():
             return await self._scripts[name](keys=keys, args=args)
 
+    def queue_sha(self, pipe: Pipeline, name: str, keys: list[str], args: dict[str, Any]) -> None:
+        """Queue a plain EVALSHA of a script on a pipeline, without the
+        SCRIPT EXISTS round trip redis-py adds for a script on a pipeline: its
+        reply is the JSON text, or NoScriptError when Redis lost the script
+        (then `load` it and run the pipeline again: nothing of it ran)."""
+        pipe.evalsha(self._scripts[name].sha, len(keys), *keys, json.dumps(args, ensure_ascii=False))
+
+    async def load(self, name: str) -> None:
+        script = self._scripts[name]
+        await script.registered_client.script_load(script.script)
+
     async def queue_on(self, pipe: Pipeline, name: str, keys: list[str], args: dict[str, Any]) -> None:
         """Queue a script call on a MULTI pipeline; its JSON reply comes with
         the pipeline's results (the pipeline loads the script if needed; a

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
 
 from queue_server.domain.config import Counter, SiteConfig
 from queue_server.domain.eta import (
@@ -32,7 +33,7 @@ from queue_server.domain.selection import DIRECT_QUEUE_INDEX
 from queue_server.errors import AppError
 from queue_server.store.clock import steady_ms
 from queue_server.store.config_store import ConfigStore
-from queue_server.store.connection import text, text_map
+from queue_server.store.connection import repeatable, text, text_map
 from queue_server.store.keys import Keys, counter_queue, normal_queue, priority_queue
 from queue_server.store.scripts import Scripts
 
@@ -235,6 +236,24 @@ class TicketStore:
         user who issued it; each goes to its own field of the issue event.
         `cfg`: the site configuration, when the caller has just read it."""
         cfg = cfg or await self.config.get()
+        keys, args = self._issue_call(cfg, category, priority, source, idem, rank_ms, extra, device, clerk)
+        reply = await self.scripts.run("issue_ticket", keys, args)
+        return await self._replied_ticket(reply), int(reply.get("ahead", 0))
+
+    def _issue_call(
+        self,
+        cfg: SiteConfig,
+        category: str,
+        priority: bool,
+        source: Source,
+        idem: str | None,
+        rank_ms: int | None,
+        extra: dict[str, Any] | None,
+        device: str,
+        clerk: str,
+    ) -> tuple[list[str], dict[str, Any]]:
+        """The KEYS and ARGV of issue_ticket.lua; refuses an unknown or
+        disabled category and a priority ticket where there are none."""
         cat = cfg.category(category)
         if cat is None:
             raise AppError("unknown_category", category=category)
@@ -242,10 +261,11 @@ class TicketStore:
             raise AppError("category_disabled", category=cat.name)
         if priority and not cfg.queue.priority_enabled:
             raise AppError("priority_disabled")
-        now = self.clock()
+        base = self._base(cfg, clerk=clerk, idem=idem)
+        now = base["now"]  # one clock reading: a walk-in's rank is the script's now
         day = service_day(now, cfg.site.tz)
         qname = priority_queue(category) if priority else normal_queue(category)
-        args = self._base(cfg, clerk=clerk, idem=idem) | {
+        args = base | {
             "device": device,
             "id": secrets.token_urlsafe(12),
             "category": category,
@@ -259,8 +279,7 @@ class TicketStore:
             "extra": extra or {},
         }
         k = self.keys
-        reply = await self.scripts.run(
-            "issue_ticket",
+        return (
             [
                 k.tickets,
                 k.sequence(day, category),
@@ -274,7 +293,43 @@ class TicketStore:
             ],
             args,
         )
-        return await self._replied_ticket(reply), int(reply.get("ahead", 0))
+
+    async def issue_walk_in(
+        self, category: str, *, priority: bool, idem: str | None, device: str, clerk: str, cfg: SiteConfig
+    ) -> tuple[Ticket, Position]:
+        """Issue a walk-in ticket and read its position in the same round
+        trip: the reads of the counter mix are pipelined behind the issue
+        script (the ticket's rank is its issue time, known before the script
+        runs). A replayed Idempotency-Key returns the first ticket, whose
+        position is then read on its own."""
+        keys, args = self._issue_call(cfg, category, priority, Source.WALK_IN, idem, None, None, device, clerk)
+        now = args["rank"]
+        for attempt in (0, 1):
+            pipe = self.redis.pipeline(transaction=False)
+            self.scripts.queue_sha(pipe, "issue_ticket", keys, args)
+            pipe.hgetall(self.keys.averages)
+            self._mix_reads(pipe, cfg, category, priority, f"({now}", True)
+            if idem:
+                with repeatable():  # the script replays its stored reply: safe to send again
+                    rows = await pipe.execute(raise_on_error=False)
+            else:
+                rows = await pipe.execute(raise_on_error=False)
+            if isinstance(rows[0], NoScriptError) and attempt == 0:
+                await self.scripts.load("issue_ticket")
+                continue
+            for row in rows:
+                if isinstance(row, Exception):
+                    raise row
+            break
+        reply = json.loads(rows[0])
+        if "err" in reply:
+            raise AppError(reply["err"])
+        ticket, ahead = await self._replied_ticket(reply), int(reply.get("ahead", 0))
+        if ticket.id != args["id"] or ticket.status != TicketStatus.WAITING:  # a replay: the first ticket
+            return ticket, await self.position(ticket, ahead, cfg)
+        # (a ticket issued in the same millisecond as another ranks 1 ms later,
+        # see issue_into: the other categories are counted before `now`)
+        return ticket, self._mix_position(cfg, category, priority, ahead, rows[1:])
 
     # -- clerk actions -----------------------------------------------------
     async def call_next(self, counter: int, clerk: str = "", idem: str | None = None) -> CallResult:
@@ -550,38 +605,51 @@ class TicketStore:
             ahead = int(rows[1]) if ahead is None else ahead
             service = times.get(ticket.category, ServiceTime(DEFAULT_SERVICE_MS, 0))
             return Position.of(ahead, estimate_wait_minutes(ahead, service.ms, 1), service.samples)
-        # the people before this ticket in every category, for the counter mix
+        self._mix_reads(pipe, cfg, ticket.category, ticket.priority, before, ahead is not None)
+        return self._mix_position(cfg, ticket.category, ticket.priority, ahead, await pipe.execute())
+
+    def _mix_reads(
+        self, pipe: Any, cfg: SiteConfig, category: str, priority: bool, before: str, have_ahead: bool
+    ) -> None:
+        """Queue the reads of the counter mix on `pipe` after its averages
+        HGETALL: the people before a ticket (ranked `before`) in every
+        category (its own only when `have_ahead` is False), and the counters."""
+        k = self.keys
         for c in cfg.categories:
-            mine = c.code == ticket.category
-            if mine and ahead is not None:
+            mine = c.code == category
+            if mine and have_ahead:
                 continue
-            if mine and ticket.priority:  # a priority ticket: only earlier priority ones
+            if mine and priority:  # a priority ticket: only earlier priority ones
                 pipe.zcount(k.queue(priority_queue(c.code)), "-inf", before)
             else:
                 pipe.zcard(k.queue(priority_queue(c.code)))
                 pipe.zcount(k.queue(normal_queue(c.code)), "-inf", before)
         for ct in cfg.counters:
             pipe.hgetall(k.counter(ct.number))
-        rows = await pipe.execute()
+
+    def _mix_position(
+        self, cfg: SiteConfig, category: str, priority: bool, ahead: int | None, rows: Sequence[Any]
+    ) -> Position:
+        """The Position from the rows of the averages HGETALL and `_mix_reads`."""
         times = _service_times(cfg, rows[0])
         i = 1
         counts: dict[str, int] = {}
         for c in cfg.categories:
-            if c.code == ticket.category and ahead is not None:
+            if c.code == category and ahead is not None:
                 counts[c.code] = ahead
                 continue
-            if c.code == ticket.category and ticket.priority:
+            if c.code == category and priority:
                 counts[c.code] = int(rows[i])
                 i += 1
             else:
                 counts[c.code] = int(rows[i]) + int(rows[i + 1])
                 i += 2
         states = _counter_states(cfg, rows[i:])
-        mine_ahead = counts.get(ticket.category, 0) if ahead is None else ahead
+        mine_ahead = counts.get(category, 0) if ahead is None else ahead
         eta = shared_wait_minutes(
-            ticket.category, counts, {c: t.ms for c, t in times.items()}, serving_map(cfg, states, ticket.category)
+            category, counts, {c: t.ms for c, t in times.items()}, serving_map(cfg, states, category)
         )
-        sample = times.get(ticket.category, ServiceTime(DEFAULT_SERVICE_MS, 0))
+        sample = times.get(category, ServiceTime(DEFAULT_SERVICE_MS, 0))
         return Position.of(mine_ahead, eta, sample.samples)
 
     async def waiting_counts(self, cfg: SiteConfig) -> dict[str, int]:
