@@ -217,12 +217,14 @@ def _cmd_config(args) -> int:
 def _cmd_serve(args) -> int:
     import uvicorn
 
-    from queue_server.local import prepare_schema, resolve_redis_url
+    from queue_server.local import STARTUP_MIGRATION_WAIT_S, prepare_schema, resolve_redis_url
 
     os.environ["MOTCUA_REDIS_URL"] = resolve_redis_url(args.redis_url, Path(args.data_dir))
     if args.config:
         os.environ["MOTCUA_CONFIG"] = str(Path(args.config).resolve())
-    code = prepare_schema(os.environ["MOTCUA_REDIS_URL"], os.environ.get("MOTCUA_CONFIG"), quiet=True)
+    code = prepare_schema(
+        os.environ["MOTCUA_REDIS_URL"], os.environ.get("MOTCUA_CONFIG"), quiet=True, wait_s=STARTUP_MIGRATION_WAIT_S
+    )
     if code:  # data newer than this code: refuse, non-zero
         return code
     os.environ["MOTCUA_DATA_DIR"] = args.data_dir

@@ -86,12 +86,17 @@ async def _stores(url: str, config_path: str | None, data_dir: Path = Path("var"
         await redis.aclose()
 
 
-async def _migrate(url: str, site_ids: list[str]) -> list[Any]:
+# `up` and `serve` wait this long for another process's migration of the same
+# data (several API processes started at once) before giving up with exit 3
+STARTUP_MIGRATION_WAIT_S = 60.0
+
+
+async def _migrate(url: str, site_ids: list[str], wait_s: float) -> list[Any]:
     from queue_server.store import migrations
 
     redis = open_redis(url, max_connections=2)
     try:
-        return [await migrations.migrate(redis, Keys(site)) for site in site_ids]
+        return [await migrations.migrate(redis, Keys(site), wait_s=wait_s) for site in site_ids]
     finally:
         await redis.aclose()
 
@@ -123,18 +128,20 @@ def _say(text: str, error: bool = False) -> None:
     print(JsonFormatter().format(record), file=stream, flush=True)
 
 
-def prepare_schema(url: str, config_path: str | None, all_sites: bool = False, quiet: bool = False) -> int:
+def prepare_schema(
+    url: str, config_path: str | None, all_sites: bool = False, quiet: bool = False, wait_s: float = 0
+) -> int:
     """Check the data's schema version and run the migrations it needs
     (store/migrations.py), for the configured site (or every site in Redis).
     0 when the data is ready; 3, with a clear message, when it is newer than
-    this code or another process is migrating it."""
+    this code or another process is still migrating it after `wait_s`."""
     from queue_server.store.migrations import MigrationBusy, SchemaTooNew
 
     sites = {load_toml(config_path).site.id}
     if all_sites:
         sites |= set(asyncio.run(_site_ids(url)))
     try:
-        reports = asyncio.run(_migrate(url, sorted(sites)))
+        reports = asyncio.run(_migrate(url, sorted(sites), wait_s))
     except (SchemaTooNew, MigrationBusy) as e:
         _say(str(e), error=True)
         return 3
@@ -270,7 +277,9 @@ def run_up(args) -> int:
         if redis_proc:
             redis_proc.stop()
         return 2
-    code = prepare_schema(url, config_path, quiet=True)  # migrations; refuses data newer than this code
+    code = prepare_schema(
+        url, config_path, quiet=True, wait_s=STARTUP_MIGRATION_WAIT_S
+    )  # migrations; refuses data newer than this code
     if code:
         if redis_proc:
             redis_proc.stop()

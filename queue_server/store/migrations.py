@@ -15,7 +15,9 @@ process at a time (a lock key), and refuse to start on data newer than CURRENT.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -88,17 +90,25 @@ async def check(redis: Redis, keys: Keys) -> int | None:
     return found
 
 
-async def migrate(redis: Redis, keys: Keys) -> MigrationReport:
-    """Bring the site to CURRENT (stamp a fresh one). Refuses newer data."""
-    found = await check(redis, keys)
-    if found is None:
-        await redis.set(keys.schema_version, CURRENT, nx=True)
-        return MigrationReport(keys.site, CURRENT, CURRENT, fresh=True)
-    if found == CURRENT:
-        return MigrationReport(keys.site, found, found)
-    token = secrets.token_hex(8)
-    if not await redis.set(keys.migration_lock, token, nx=True, px=LOCK_TTL_MS):
-        raise MigrationBusy(keys.site)
+async def migrate(redis: Redis, keys: Keys, wait_s: float = 0) -> MigrationReport:
+    """Bring the site to CURRENT (stamp a fresh one). Refuses newer data.
+    While another process holds the lock, wait up to `wait_s` for it to
+    finish (several API processes started at once: one migrates, the others
+    find the data up to date), then raise MigrationBusy."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        found = await check(redis, keys)
+        if found is None:
+            await redis.set(keys.schema_version, CURRENT, nx=True)
+            return MigrationReport(keys.site, CURRENT, CURRENT, fresh=True)
+        if found == CURRENT:
+            return MigrationReport(keys.site, found, found)
+        token = secrets.token_hex(8)
+        if await redis.set(keys.migration_lock, token, nx=True, px=LOCK_TTL_MS):
+            break
+        if time.monotonic() >= deadline:
+            raise MigrationBusy(keys.site)
+        await asyncio.sleep(0.2)
     report = MigrationReport(keys.site, found, found)
     try:
         version = await stored_version(redis, keys) or found  # again, under the lock

@@ -182,3 +182,42 @@ def test_a_fresh_site_is_stamped_and_a_busy_lock_is_respected(redis_url, site):
     r = motcua("migrate", "--redis-url", redis_url, "--config", str(opath))
     assert r.returncode == 3 and "Another process is migrating" in r.stderr
     assert version(redis_url, okeys) is None
+
+
+def test_processes_started_at_once_wait_for_the_one_migrating(redis_url):
+    """Several API processes started together on version 1 data: the one
+    holding the lock migrates; another waits for it instead of exiting
+    (it failed `motcua serve` with exit 3 when two started at once)."""
+    import asyncio
+
+    from queue_server.store.connection import open_redis
+
+    keys = write_version_1_site(redis_url, test_config())
+
+    async def story() -> tuple[migrations.MigrationReport, migrations.MigrationReport]:
+        redis = open_redis(redis_url, 4)
+        try:
+            await redis.set(keys.migration_lock, "first-process", px=60_000)
+            waiting = asyncio.create_task(migrations.migrate(redis, keys, wait_s=10))
+            await asyncio.sleep(0.5)
+            assert not waiting.done()  # it waits while the lock is held
+            with pytest.raises(migrations.MigrationBusy):  # no wait: the old answer
+                await migrations.migrate(redis, keys)
+            # the first process finishes: the version is current, its lock gone
+            await redis.set(keys.schema_version, migrations.CURRENT)
+            await redis.delete(keys.migration_lock)
+            done_by_other = await asyncio.wait_for(waiting, 5)
+            # a lock left without the version raised: the waiter takes the lock and migrates
+            await redis.delete(keys.schema_version)
+            await redis.set(keys.migration_lock, "crashed-process", px=60_000)
+            second = asyncio.create_task(migrations.migrate(redis, keys, wait_s=10))
+            await asyncio.sleep(0.5)
+            await redis.delete(keys.migration_lock)
+            return done_by_other, await asyncio.wait_for(second, 5)
+        finally:
+            await redis.aclose()
+
+    done_by_other, migrated = asyncio.run(story())
+    assert done_by_other.version == migrations.CURRENT and done_by_other.applied == []
+    assert migrated.found == 1 and migrated.version == migrations.CURRENT and len(migrated.applied) == 1
+    assert version(redis_url, keys) == str(migrations.CURRENT)
