@@ -78,6 +78,7 @@ def run_gates(root: Path) -> int:
 # failover case (tests/faults/test_cluster_failover.py) is in the first pass.
 CLUSTER_TESTS = (
     "tests/integration/test_queue_engine.py",
+    "tests/integration/test_issue_walk_in.py",  # the kiosk issue: script and position reads in one pipeline
     "tests/integration/test_service.py",
     "tests/integration/test_broadcast.py",
     "tests/faults/test_lost_reply.py",

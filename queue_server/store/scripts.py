@@ -102,8 +102,11 @@ class Scripts:
         """Queue a plain EVALSHA of a script on a pipeline, without the
         SCRIPT EXISTS round trip redis-py adds for a script on a pipeline: its
         reply is the JSON text, or NoScriptError when Redis lost the script
-        (then `load` it and run the pipeline again: nothing of it ran)."""
-        pipe.evalsha(self._scripts[name].sha, len(keys), *keys, json.dumps(args, ensure_ascii=False))
+        (then `load` it and run the pipeline again: nothing of it ran). Sent
+        as the raw command: a cluster's pipeline blocks redis-py's `evalsha`
+        method, not the command."""
+        payload = json.dumps(args, ensure_ascii=False)
+        pipe.execute_command("EVALSHA", self._scripts[name].sha, len(keys), *keys, payload)
 
     async def load(self, name: str) -> None:
         script = self._scripts[name]
