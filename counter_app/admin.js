@@ -128,34 +128,16 @@
   const lines = (s) => s.split(/[\s,;]+/).map((x) => x.trim()).filter(Boolean);
 
   // -- boot -----------------------------------------------------------------------------
-  async function boot() {
-    MC.setLang(MC.lang); texts();
-    try {
-      const me = await MC.api("GET", "/api/auth/me");
-      if (!me.user) return showLogin();
-      MC.csrf = me.csrf_token; return enter(me.user);
-    } catch (e) { showLogin(); }
-  }
-  function showLogin(msg) {
-    $("view-login").classList.remove("hidden"); $("view-app").classList.add("hidden"); $("btn-logout").classList.add("hidden");
-    if (msg) { $("login-msg").textContent = msg; $("login-msg").className = "msg err"; }
-  }
-  async function enter(user) {
-    if (user.role !== "admin") return showLogin(t("not_admin"));
-    S.user = user; $("who").textContent = user.display_name || user.username;
-    $("view-login").classList.add("hidden"); $("view-app").classList.remove("hidden"); $("btn-logout").classList.remove("hidden");
-    S.cfg = (await MC.api("GET", "/api/admin/config")).config;
-    open(S.tab);
-  }
-  $("login-form").addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    try {
-      const r = await MC.api("POST", "/api/auth/login", { username: $("username").value, password: $("password").value });
-      MC.csrf = r.csrf_token; $("password").value = ""; $("login-msg").textContent = ""; $("login-msg").className = "msg";
-      await enter(r.user);
-    } catch (e) { $("login-msg").textContent = e.message; $("login-msg").className = "msg err"; }
+  const staff = MC.staffPage({
+    roles: ["admin"],
+    denied: () => t("not_admin"),
+    async enter(user) {
+      S.user = user;
+      S.cfg = (await MC.api("GET", "/api/admin/config")).config;
+      open(S.tab);
+    },
   });
-  $("btn-logout").addEventListener("click", async () => { try { await MC.api("POST", "/api/auth/logout"); } catch (e) { /* gone */ } showLogin(); });
+  function boot() { MC.setLang(MC.lang); texts(); return staff.boot(); }
   function texts() { MC.applyI18n(T); $("btn-lang").textContent = MC.lang === "en" ? "Tiếng Việt" : "English"; }
   $("btn-lang").addEventListener("click", () => { MC.setLang(MC.lang === "en" ? "vi" : "en"); texts(); if (S.user) open(S.tab); });
 

@@ -42,19 +42,12 @@
   async function boot() {
     MC.setLang(MC.lang); texts();
     try { S.site = await MC.api("GET", "/api/site"); } catch (e) { S.site = null; }
-    try {
-      const me = await MC.api("GET", "/api/auth/me");
-      if (!me.user) return showLogin();
-      MC.csrf = me.csrf_token; return enter(me.user);
-    } catch (e) { showLogin(); }
+    return staff.boot();
   }
-  function showLogin(msg) {
-    $("view-login").classList.remove("hidden"); $("view-app").classList.add("hidden"); $("btn-logout").classList.add("hidden");
-    if (msg) { $("login-msg").textContent = msg; $("login-msg").className = "msg err"; }
-  }
+  const staff = MC.staffPage({ enter });
+  const showLogin = staff.showLogin;
   async function enter(user) {
-    S.user = user; $("who").textContent = user.display_name || user.username;
-    $("view-login").classList.add("hidden"); $("view-app").classList.remove("hidden"); $("btn-logout").classList.remove("hidden");
+    S.user = user;
     try {
       for (const c of (await MC.api("GET", "/api/categories")).categories) S.cats[c.code] = c;
     } catch (e) { /* codes instead of names */ }
@@ -102,15 +95,6 @@
     catch (e) { say(e.message, "err"); }
     await load();
   }
-  $("login-form").addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    try {
-      const r = await MC.api("POST", "/api/auth/login", { username: $("username").value, password: $("password").value });
-      MC.csrf = r.csrf_token; $("password").value = ""; $("login-msg").textContent = ""; $("login-msg").className = "msg";
-      await enter(r.user);
-    } catch (e) { $("login-msg").textContent = e.message; $("login-msg").className = "msg err"; }
-  });
-  $("btn-logout").addEventListener("click", async () => { try { await MC.api("POST", "/api/auth/logout"); } catch (e) { /* gone */ } showLogin(); });
   $("btn-lang").addEventListener("click", () => { MC.setLang(MC.lang === "en" ? "vi" : "en"); texts(); if (S.user) render($("day").value); });
   $("day").addEventListener("change", () => { if ($("day").value) load(); });
   $("btn-today").addEventListener("click", () => { $("day").value = siteToday(); load(); });

@@ -100,8 +100,44 @@ const MC = (() => {
     try { return Number(new Intl.DateTimeFormat("en-US", { timeZone: tz, year: "numeric" }).format(new Date())); }
     catch (e) { return new Date().getUTCFullYear(); }
   }
+  // The sign-in of the staff pages (admin, appointments, reports, staffing):
+  // the session from /api/auth/me or the login form, the #view-login and
+  // #view-app views, #who and the logout button. `opts.enter(user)` opens the
+  // page; a user whose role is not in `opts.roles` gets `opts.denied()` on the
+  // login view. Returns { boot, showLogin }.
+  function staffPage(opts) {
+    const $ = (id) => document.getElementById(id);
+    const say = (msg, cls) => { $("login-msg").textContent = msg; $("login-msg").className = cls; };
+    function showLogin(msg) {
+      $("view-login").classList.remove("hidden"); $("view-app").classList.add("hidden"); $("btn-logout").classList.add("hidden");
+      if (msg) say(msg, "msg err");
+    }
+    function enter(user) {
+      if (opts.roles && !opts.roles.includes(user.role)) return showLogin(opts.denied());
+      $("who").textContent = user.display_name || user.username;
+      $("view-login").classList.add("hidden"); $("view-app").classList.remove("hidden"); $("btn-logout").classList.remove("hidden");
+      return opts.enter(user);
+    }
+    $("login-form").addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      try {
+        const r = await api("POST", "/api/auth/login", { username: $("username").value, password: $("password").value });
+        csrf = r.csrf_token; $("password").value = ""; say("", "msg");
+        await enter(r.user);
+      } catch (e) { say(e.message, "msg err"); }
+    });
+    $("btn-logout").addEventListener("click", async () => { try { await api("POST", "/api/auth/logout"); } catch (e) { /* gone */ } showLogin(); });
+    async function boot() {
+      let me;
+      try { me = await api("GET", "/api/auth/me"); } catch (e) { return showLogin(); }
+      if (!me.user) return showLogin();
+      csrf = me.csrf_token; return enter(me.user);
+    }
+    return { boot, showLogin };
+  }
+
   function wsUrl(path) { return (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path; }
 
-  return { api, ApiError, newKey, sleep, t, applyI18n, setLang, dur, el, wsUrl, readCookie, dateTime, siteYear,
+  return { api, ApiError, newKey, sleep, t, applyI18n, setLang, dur, el, wsUrl, readCookie, dateTime, siteYear, staffPage,
     get lang() { return lang; }, set csrf(v) { csrf = v; }, get csrf() { return csrf; }, params };
 })();

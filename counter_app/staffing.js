@@ -212,25 +212,10 @@
     if (S.data) { controls(S.data); render(S.data); }
   }
 
-  async function enter(user) {
-    if (user.role !== "admin" && user.role !== "supervisor") return showLogin(t("not_allowed"));
-    $("who").textContent = user.display_name || user.username;
-    $("view-login").classList.add("hidden"); $("view-app").classList.remove("hidden"); $("btn-logout").classList.remove("hidden");
+  async function enter() {
     texts(); load();
   }
-  function showLogin(msg) {
-    $("view-login").classList.remove("hidden"); $("view-app").classList.add("hidden"); $("btn-logout").classList.add("hidden");
-    if (msg) { $("login-msg").textContent = msg; $("login-msg").className = "msg err"; }
-  }
-  $("login-form").addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    try {
-      const r = await MC.api("POST", "/api/auth/login", { username: $("username").value, password: $("password").value });
-      MC.csrf = r.csrf_token; $("password").value = "";
-      enter(r.user);
-    } catch (e) { $("login-msg").textContent = e.message; $("login-msg").className = "msg err"; }
-  });
-  $("btn-logout").addEventListener("click", async () => { try { await MC.api("POST", "/api/auth/logout"); } catch (e) { /* gone */ } showLogin(); });
+  const staff = MC.staffPage({ roles: ["admin", "supervisor"], denied: () => t("not_allowed"), enter });
   $("btn-lang").addEventListener("click", () => { MC.setLang(MC.lang === "en" ? "vi" : "en"); texts(); });
   $("plan-form").addEventListener("submit", (ev) => { ev.preventDefault(); load(); });
   $("weekday").addEventListener("change", () => { $("sessions").textContent = ""; $("sessions").dataset.key = ""; load(); });
@@ -240,12 +225,5 @@
     load();
   });
 
-  (async () => {
-    MC.setLang(MC.lang); texts();
-    try {
-      const me = await MC.api("GET", "/api/auth/me");
-      if (!me.user) return showLogin();
-      MC.csrf = me.csrf_token; enter(me.user);
-    } catch (e) { showLogin(); }
-  })();
+  MC.setLang(MC.lang); texts(); staff.boot();
 })();
