@@ -22,6 +22,7 @@ import contextlib
 import fcntl
 import json
 import os
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -377,10 +378,18 @@ class EventArchive:
         return min(p.stat().st_mtime_ns for p in paths) >= newest
 
     def _copy(self, con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
-        tmp = path.with_name(path.name + ".tmp")
+        # a temp name of its own: two requests may build the same month's
+        # cache at once (the reports page asks for a period and the one
+        # before it together), and a shared name let one rename the other's
+        # file away (FileNotFoundError, a 500). Both write the same facts;
+        # the last rename wins.
+        tmp = path.with_name(f"{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
         target = str(tmp).replace("'", "''")
-        con.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet)")
-        os.replace(tmp, path)
+        try:
+            con.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet)")
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def _build_month(self, con: duckdb.DuckDBPyConnection, month: date, tz: ZoneInfo) -> None:
         lo = bounds(month, tz)[0]

@@ -150,3 +150,34 @@ def test_warm_makes_the_closed_months_once(tmp_path):
     assert summary_from_groups(g, r, a, start=date(2026, 9, 28), end=date(2026, 10, 2), tz=tz)["totals"]["issued"] > 0
     again = [p.stat().st_mtime_ns for m in (date(2026, 9, 1), date(2026, 10, 1)) for p in archive.cache_paths(m)]
     assert again == made  # the report used the cache as it was
+
+
+def test_requests_building_one_month_at_once_all_answer(tmp_path):
+    """The reports page asks for a period and the one before it together:
+    both may build the same closed month's cache at the same moment. With
+    one shared temp name one rename moved the other's file away (a 500 in
+    CI). Eight builds at once, each on a fresh cache, all answer the same."""
+    cfg = load_toml(None)
+    tz = cfg.site.tz
+    archive = EventArchive(NoRedis(), Keys("sqlrace"), None, tmp_path)
+    for day, evs in history(cfg, date(2026, 10, 3), 5, 40, 4):
+        archive.import_events(evs, tz, day.toordinal() * 100_000)
+    lo, hi = period_bounds(date(2026, 9, 28), date(2026, 10, 2), tz)
+    targets = {c.code: c.target_wait_min * 60 for c in cfg.categories}
+
+    async def at_once() -> list:
+        return await asyncio.gather(
+            *(archive.report_groups(lo, hi, tz, targets, filter_params(Filters())) for _ in range(8))
+        )
+
+    for _ in range(3):  # each round on a cache made again from nothing
+        for m in (date(2026, 9, 1), date(2026, 10, 1)):
+            for p in archive.cache_paths(m):
+                p.unlink(missing_ok=True)
+        answers = asyncio.run(at_once())
+        issued = {
+            summary_from_groups(g, r, a, start=date(2026, 9, 28), end=date(2026, 10, 2), tz=tz)["totals"]["issued"]
+            for g, r, a in answers
+        }
+        assert len(issued) == 1 and issued.pop() > 0
+    assert not list(tmp_path.rglob("*.tmp"))  # no temp file left behind
