@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NotRequired, Protocol, TypedDict, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, cast
 
 from queue_server.domain.config import SiteConfig
 from queue_server.domain.reports import (
@@ -130,32 +130,25 @@ PreviousFigures = TypedDict(
         "appointments": AppointmentFigures,
     },
 )
-PREVIOUS_KEYS: tuple[str, ...] = ("from", "to", "totals", "by_source", "wait_s", "service_s", "service_level")
-PREVIOUS_KEYS += ("wait_buckets", "ratings", "appointments")
+PREVIOUS_KEYS: tuple[str, ...] = tuple(PreviousFigures.__annotations__)
 
-SummaryReply = TypedDict(
-    "SummaryReply",
-    {
-        "from": str,
-        "to": str,
-        "totals": Totals,
-        "by_source": dict[str, int],
-        "wait_s": Stats,
-        "service_s": Stats,
-        "service_level": float | None,
-        "wait_buckets": WaitBuckets,
-        "ratings": Ratings,
-        "by_category": list[GroupRow],
-        "by_counter": list[GroupRow],
-        "by_clerk": list[GroupRow],
-        "by_hour": list[GroupRow],
-        "by_weekday": list[GroupRow],
-        "by_hour_weekday": list[GroupRow],
-        "appointments": AppointmentFigures,
-        # with compare=previous: the period of as many days just before
-        "previous": NotRequired[PreviousFigures],
-    },
-)
+
+class _Compared(TypedDict, total=False):
+    # with compare=previous: the period of as many days just before (a class
+    # of its own: NotRequired is not seen at run time under postponed annotations)
+    previous: PreviousFigures
+
+
+class SummaryReply(PreviousFigures, _Compared):
+    """The period's figures (those a previous period has too), its breakdowns,
+    and with compare=previous the previous period's figures."""
+
+    by_category: list[GroupRow]
+    by_counter: list[GroupRow]
+    by_clerk: list[GroupRow]
+    by_hour: list[GroupRow]
+    by_weekday: list[GroupRow]
+    by_hour_weekday: list[GroupRow]
 
 
 class ProgressStep(TypedDict):
