@@ -184,16 +184,20 @@ def kiosk_main(p: dict[str, Any], out) -> None:
         watchers: set[asyncio.Task] = set()
 
         async def watch_print(ticket_id: str) -> None:
-            """The kiosk page: GET …/print every 300 ms until printed, for 4 s at most."""
+            """The kiosk page: one long poll of GET …/print?wait= (asked again
+            while the 4 s last) until printed or dropped."""
             started = time.monotonic()
-            while time.monotonic() - started < 4.0:
-                await asyncio.sleep(0.3)
+            while (left := 4.0 - (time.monotonic() - started)) > 0:
                 st, body = await tally.call(
-                    kiosk, "GET", "GET /api/tickets/{id}/print", f"/api/tickets/{ticket_id}/print"
+                    kiosk, "GET", "GET /api/tickets/{id}/print", f"/api/tickets/{ticket_id}/print?wait={left:.1f}"
                 )
                 if st == 200 and body and body.get("state") in ("printed", "not_printed"):
                     seen_printed.append(body["state"] == "printed")
                     return
+                if st == 200 and body and body.get("state") == "queued" and left > 0.5:
+                    await asyncio.sleep(0.5 if (body.get("error") or not body["printer"]["ok"]) else 0)
+                else:
+                    await asyncio.sleep(0.3)
             seen_printed.append(False)
 
         def keep(body: dict[str, Any], source: str) -> None:
@@ -247,8 +251,8 @@ def kiosk_main(p: dict[str, Any], out) -> None:
                     if s.get("available", 0) > 0
                     and 60 < (datetime.fromisoformat(s["start"]) - now).total_seconds() < 3.5 * 3600
                 ]
-                if not slots:
-                    tally.error("booking", f"no bookable slot for {cat} on {day} (attempt {attempt})")
+                if not slots:  # today's places in the check-in window are taken: she books another day
+                    tally.status["GET /api/appointments/slots"]["(no place left in the window)"] += 1
                     return
                 slot = rng.choice(slots[:4])
                 st, reply = await tally.call(

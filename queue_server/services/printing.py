@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from queue_server.domain.config import SiteConfig
@@ -16,6 +17,11 @@ from queue_server.store.printing import STATUSES, PrintQueue
 from queue_server.store.tickets import Position, TicketStore
 
 log = logging.getLogger("motcua.printing")
+
+# the longest a kiosk's "is it printed?" may wait, and how often a waiting
+# one reads the state again (an answer seen by another API process)
+MAX_WAIT_S = 5.0
+RECHECK_S = 0.5
 
 
 def job_data(
@@ -75,13 +81,22 @@ class PrintService:
     async def status(self, lang: str = "vi") -> dict[str, Any]:
         return await self.queue.status(lang)
 
-    async def ticket_state(self, ticket_id: str, lang: str = "vi") -> dict[str, Any]:
+    async def ticket_state(self, ticket_id: str, lang: str = "vi", wait_s: float = 0) -> dict[str, Any]:
         """Whether a ticket's original print job is queued, printed, not
-        printed (dropped: too old, or the ticket no longer waiting) or absent."""
+        printed (dropped: too old, or the ticket no longer waiting) or absent.
+        With `wait_s`, a job still queued on a working printer is waited for
+        up to that long (a long poll: the kiosk asks once per ticket instead
+        of every 300 ms), woken when this process sees it answered and
+        rechecked every RECHECK_S for an agent on another process."""
         await self.tickets.get_ticket(ticket_id)
-        out = await self.queue.job_state(ticket_id)
-        out["printer"] = await self.queue.status(lang)
-        return out
+        deadline = time.monotonic() + min(max(wait_s, 0.0), MAX_WAIT_S)
+        while True:
+            out = await self.queue.job_state(ticket_id)
+            out["printer"] = await self.queue.status(lang)
+            left = deadline - time.monotonic()
+            if out["state"] != "queued" or out["error"] or not out["printer"]["ok"] or left <= 0:
+                return out
+            await self.queue.wait_answer(ticket_id, min(left, RECHECK_S))
 
     async def reprint(self, ticket_id: str, actor: str, lang: str = "vi") -> dict[str, Any]:
         ticket = await self.tickets.get_ticket(ticket_id)

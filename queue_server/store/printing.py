@@ -11,6 +11,7 @@ ticket prints once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Callable
@@ -58,6 +59,8 @@ class PrintQueue:
         self.scripts = scripts
         self.clock = clock or _now
         self._wakers: set[asyncio.Event] = set()
+        # kiosks waiting for a ticket's first print to be answered (wait_answer)
+        self._answered: dict[str, set[asyncio.Event]] = {}
 
     def add_waker(self, event: asyncio.Event) -> None:
         self._wakers.add(event)
@@ -68,6 +71,27 @@ class PrintQueue:
     def _wake_agents(self) -> None:
         for ev in list(self._wakers):
             ev.set()
+
+    async def wait_answer(self, ticket_id: str, timeout_s: float) -> None:
+        """Wait up to `timeout_s` for this process to see the ticket's first
+        job answered or dropped (an agent on another process is not seen:
+        the caller reads the state again after the timeout)."""
+        ev = asyncio.Event()
+        self._answered.setdefault(ticket_id, set()).add(ev)
+        try:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(ev.wait(), timeout_s)
+        finally:
+            waiting = self._answered.get(ticket_id)
+            if waiting is not None:
+                waiting.discard(ev)
+                if not waiting:
+                    del self._answered[ticket_id]
+
+    def _wake_waiting(self, ticket_ids: list[str]) -> None:
+        for tid in ticket_ids:
+            for ev in self._answered.get(tid, ()):
+                ev.set()
 
     async def enqueue(self, ticket_id: str, data: dict[str, Any], reprint: bool = False) -> dict[str, Any]:
         k = self.keys
@@ -134,13 +158,14 @@ class PrintQueue:
         )
         dropped = reply.get("dropped") or []
         if isinstance(dropped, list) and dropped:
+            self._wake_waiting([str(d) for d in dropped])
             log.info("dropped first prints (too old or ticket no longer waiting): %s", ", ".join(dropped))
         jobs = reply.get("jobs") or []
         return jobs if isinstance(jobs, list) else []
 
     async def answer(self, job_id: str, ok: bool, error: str = "") -> dict[str, Any]:
         k = self.keys
-        return await self.scripts.run(
+        reply = await self.scripts.run(
             "print_ack",
             [k.print_jobs(), k.print_due, k.print_done],
             {
@@ -153,6 +178,8 @@ class PrintQueue:
                 "done_ttl_ms": DONE_TTL_MS,
             },
         )
+        self._wake_waiting([job_id])  # a first print's job id is its ticket's id
+        return reply
 
     async def release(self, job_ids: list[str]) -> None:
         if job_ids:
@@ -177,13 +204,16 @@ class PrintQueue:
         """The original print job of a ticket: queued / printed / not_printed
         (dropped unprinted; `reason` too_old or not_waiting) / none."""
         k = self.keys
-        raw = await self.redis.hget(k.print_jobs(), ticket_id)
+        pipe = self.redis.pipeline(transaction=False)  # one round trip, as a kiosk asks it after every ticket
+        pipe.hget(k.print_jobs(), ticket_id)
+        pipe.hexists(k.print_done, ticket_id)
+        pipe.hget(k.print_skipped, ticket_id)
+        raw, done, skipped = await pipe.execute()
         if raw is not None:
             job = json.loads(raw)
             return {"state": "queued", "attempts": job.get("attempts", 0), "error": job.get("last_error", "")}
-        if await self.redis.hexists(k.print_done, ticket_id):
+        if done:
             return {"state": "printed", "attempts": None, "error": ""}
-        skipped = await self.redis.hget(k.print_skipped, ticket_id)
         if skipped is not None:
             entry = json.loads(skipped)
             return {"state": "not_printed", "attempts": None, "error": "", "reason": entry.get("reason", "")}

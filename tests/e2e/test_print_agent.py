@@ -59,6 +59,33 @@ def test_printed_once_and_acked(live, out_dir):
         stop_agent(agent)
 
 
+def test_the_kiosk_asks_once_and_is_answered_when_printed(live, out_dir):
+    """The kiosk's long poll (GET …/print?wait=): asked right after the issue,
+    its one answer is "printed", woken by the agent's ack before the wait is
+    over; with no agent it answers at once (the printer is not working, the
+    kiosk says so); a wait over 5 s is a 400 with a message."""
+    kiosk = live.device("kiosk")
+    t0 = kiosk.post("/api/tickets", json={"category": "HT"}).json()
+    started = time.monotonic()
+    r = kiosk.get(f"/api/tickets/{t0['id']}/print?wait=3")
+    assert r.status_code == 200 and r.json()["state"] == "queued" and r.json()["printer"]["ok"] is False
+    assert time.monotonic() - started < 2.5  # not held for the wait: nothing would print it
+    bad = kiosk.get(f"/api/tickets/{t0['id']}/print?wait=9")
+    assert bad.status_code == 400 and bad.json()["error"] == "invalid_body" and bad.json()["message"]
+    agent = start_agent(live, f"virtual:{out_dir}")
+    try:
+        wait_for(lambda: _status(live)["status"] == "online", timeout=15, what="agent online")
+        wait_for(lambda: _print_state(live, t0["id"])["state"] == "printed", timeout=10, what="the first ticket")
+        for _ in range(3):
+            t = kiosk.post("/api/tickets", json={"category": "HT"}).json()
+            started = time.monotonic()
+            r = kiosk.get(f"/api/tickets/{t['id']}/print?wait=5")
+            assert r.status_code == 200 and r.json()["state"] == "printed", r.json()
+            assert time.monotonic() - started < 4.5  # woken by the ack, not by the end of the wait
+    finally:
+        stop_agent(agent)
+
+
 def test_job_waits_in_redis_until_an_agent_comes(live, out_dir):
     kiosk = live.device("kiosk")
     t = kiosk.post("/api/tickets", json={"category": "CT"}).json()

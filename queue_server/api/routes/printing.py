@@ -15,10 +15,10 @@ import contextlib
 import json
 import logging
 import time
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, Router, WebSocket, get, post, websocket
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 
 from queue_server.api import replies
 from queue_server.api.auth import PUBLIC, access, authorize, device_of
@@ -57,8 +57,15 @@ async def printer_status(request: Request, svc: Svc) -> dict[str, Any]:
         access(roles=STAFF, devices=(DeviceKind.KIOSK,)), errors=("ticket_not_found",), reply=replies.TicketPrint
     ),
 )
-async def ticket_print_state(request: Request, svc: Svc, ticket_id: FromPath[str]) -> dict[str, Any]:
-    return await svc.printing.ticket_state(ticket_id, lang_of(request))
+async def ticket_print_state(
+    request: Request,
+    svc: Svc,
+    ticket_id: FromPath[str],
+    wait: Annotated[float, QueryParameter(name="wait", ge=0, le=5, description="seconds to wait for the answer")] = 0,
+) -> dict[str, Any]:
+    """`wait` (seconds, at most 5): answer as soon as the job is printed or
+    dropped, or when the printer is not working, else after that long."""
+    return await svc.printing.ticket_state(ticket_id, lang_of(request), wait_s=wait)
 
 
 @post(
