@@ -21,6 +21,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from queue_server.domain.appointments import Appointment, AppointmentStatus, Personal, new_code
+from queue_server.domain.room import RATE_WINDOW_MIN
 from queue_server.domain.slots import Slot
 from queue_server.errors import AppError
 from queue_server.store.clock import steady_ms
@@ -504,6 +505,7 @@ class AppointmentStore:
             "use_idem": bool(idem),
             "idem_ttl": IDEMPOTENCY_TTL_MS,
             "seq_ttl": SEQUENCE_TTL_MS,
+            "arrivals_ms": RATE_WINDOW_MIN * 60_000,
         }
         idem_key = k.idempotency(
             f"checkin.{device or clerk or '-'}." + hashlib.sha256((idem or "-").encode()).hexdigest()[:40]
@@ -518,6 +520,7 @@ class AppointmentStore:
             k.event_seq,
             idem_key,
             k.queue(priority_queue(cat)),
+            k.room_arrivals,
         ]
         reply = await self.scripts.reply("check_in_appointment", keys, args)
         if reply.get("err") == "too_early":

@@ -267,6 +267,12 @@ class Keys:
         return self._k("appt", "notices")
 
     @property
+    def room_arrivals(self) -> str:
+        """ZSET ticket id -> ms of its issue, for the last RATE_WINDOW_MIN minutes
+        (the room's arrival rate; kept by issue_into, trimmed as it goes)."""
+        return self._k("room", "arrivals")
+
+    @property
     def room_away(self) -> str:
         """ZSET waiting tickets sent away from a full room: id -> ms of their come-back time."""
         return self._k("room", "away")

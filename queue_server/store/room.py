@@ -4,9 +4,9 @@ until their come-back time, and the phones given for a notice."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -15,17 +15,14 @@ from queue_server.domain.model import Ticket
 from queue_server.domain.room import (
     RATE_WINDOW_MIN,
     RoomState,
-    arrivals_per_minute,
     calls_per_minute,
     mean_service_ms,
     room_state,
 )
-from queue_server.store.connection import text, text_map
-from queue_server.store.keys import Keys
+from queue_server.store.connection import text
+from queue_server.store.keys import Keys, counter_queue, normal_queue, priority_queue
 from queue_server.store.scripts import Scripts
-from queue_server.store.tickets import TicketStore
-
-EVENTS_READ = 2_000  # at most this many recent events are read for the arrival rate
+from queue_server.store.tickets import TicketStore, parse_counter_states, parse_service_times
 
 
 class RoomStore:
@@ -39,30 +36,7 @@ class RoomStore:
     def clock(self) -> Callable[[], int]:
         return self.tickets.clock
 
-    async def recent_issues(self, now: int, window_min: int = RATE_WINDOW_MIN) -> list[int]:
-        """The issue times (ms, the app's clock) of the tickets issued in the
-        last `window_min` minutes, read backwards from the event log."""
-        since = now - window_min * 60_000
-        out: list[int] = []
-        last = "+"
-        while True:
-            rows = await self.redis.xrevrange(self.keys.events, max=last, min="-", count=200)
-            if not rows:
-                return out
-            for _sid, fields in rows:
-                f = text_map(fields or {})
-                ts = int(f.get("ts") or 0)
-                if ts and ts <= since:
-                    return out
-                if f.get("type") == "issue":
-                    out.append(ts)
-            last = "(" + text(rows[-1][0] or "")
-            if len(out) >= EVENTS_READ:
-                return out
-
-    async def away(self, now: int) -> int:
-        """Waiting tickets sent away whose come-back time is still to come."""
-        found = await self.redis.zrangebyscore(self.keys.room_away, f"({now}", "+inf")
+    async def _away_waiting(self, found: list[Any]) -> int:
         ids = [text(i) for i in found if isinstance(i, (bytes, str))]
         if not ids:
             return 0
@@ -70,17 +44,31 @@ class RoomStore:
         return sum(1 for raw in raws if raw and json.loads(raw).get("status") == "waiting")
 
     async def state(self, cfg: SiteConfig) -> RoomState:
+        """The room now, from one pipelined read (the queues, the counters,
+        the service times, the arrivals and the tickets sent away), and a
+        second only when some are away."""
         now = self.clock()
-        store = self.tickets
-        counts, direct, times, states, issues, away = await asyncio.gather(
-            store.waiting_counts(cfg),
-            store.counter_queue_counts(cfg),
-            store.service_times(cfg),
-            store.counter_states(cfg),
-            self.recent_issues(now),
-            self.away(now),
-        )
-        waiting = sum(counts.values()) + sum(direct.values())
+        k = self.keys
+        pipe = self.redis.pipeline(transaction=False)
+        for c in cfg.categories:
+            pipe.zcard(k.queue(priority_queue(c.code)))
+            pipe.zcard(k.queue(normal_queue(c.code)))
+        for ct in cfg.counters:
+            pipe.zcard(k.queue(counter_queue(ct.number)))
+        for ct in cfg.counters:
+            pipe.hgetall(k.counter(ct.number))
+        pipe.hgetall(k.averages)
+        pipe.zcount(k.room_arrivals, f"({now - RATE_WINDOW_MIN * 60_000}", now)
+        pipe.zrangebyscore(k.room_away, f"({now}", "+inf")
+        rows = await pipe.execute()
+        nc, nk = len(cfg.categories), len(cfg.counters)
+        counts = {c.code: int(rows[2 * i]) + int(rows[2 * i + 1]) for i, c in enumerate(cfg.categories)}
+        direct = sum(int(n) for n in rows[2 * nc : 2 * nc + nk])
+        states = parse_counter_states(cfg, rows[2 * nc + nk : 2 * nc + 2 * nk])
+        times = parse_service_times(cfg, rows[2 * nc + 2 * nk])
+        issued, found = int(rows[-2]), rows[-1]
+        away = await self._away_waiting(found)
+        waiting = sum(counts.values()) + direct
         present = max(0, waiting - away)
         open_ = sum(1 for s in states if s["status"] == "open")
         service = mean_service_ms(counts, {c: t.ms for c, t in times.items()})
@@ -89,7 +77,7 @@ class RoomStore:
             cfg.site.seats,
             present,
             away,
-            arrivals_per_minute(issues, now),
+            issued / RATE_WINDOW_MIN,
             calls_per_minute(open_, service),
         )
 

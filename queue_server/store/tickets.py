@@ -29,6 +29,7 @@ from queue_server.domain.eta import (
 )
 from queue_server.domain.model import CounterStatus, Source, Ticket, TicketStatus
 from queue_server.domain.numbering import normalize_number, service_day
+from queue_server.domain.room import RATE_WINDOW_MIN
 from queue_server.domain.selection import DIRECT_QUEUE_INDEX
 from queue_server.errors import AppError
 from queue_server.store.clock import steady_ms
@@ -99,7 +100,7 @@ def category_args(cfg: SiteConfig) -> dict[str, dict[str, int]]:
     return {c.code: {"target_ms": c.target_wait_ms, "service_ms": c.service_ms} for c in cfg.categories}
 
 
-def _service_times(cfg: SiteConfig, raw: Mapping[Any, Any]) -> dict[str, ServiceTime]:
+def parse_service_times(cfg: SiteConfig, raw: Mapping[Any, Any]) -> dict[str, ServiceTime]:
     """The averages hash (CAT: estimate, CAT:recent: its samples) read as
     each category's ServiceTime; the configured time where none is kept."""
     kept = text_map(raw)
@@ -111,7 +112,7 @@ def _service_times(cfg: SiteConfig, raw: Mapping[Any, Any]) -> dict[str, Service
     return out
 
 
-def _counter_states(cfg: SiteConfig, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def parse_counter_states(cfg: SiteConfig, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Each configured counter's hash (in `cfg.counters` order) as its state."""
     out = []
     for c, h in zip(cfg.counters, rows, strict=False):
@@ -277,6 +278,7 @@ class TicketStore:
             "queue": qname,
             "seq_ttl": SEQUENCE_TTL_MS,
             "extra": extra or {},
+            "arrivals_ms": RATE_WINDOW_MIN * 60_000,
         }
         k = self.keys
         return (
@@ -290,6 +292,7 @@ class TicketStore:
                 self._idem_key("issue", device or clerk or "-", idem),
                 k.queue(priority_queue(category)),
                 k.queue(normal_queue(category)),
+                k.room_arrivals,
             ],
             args,
         )
@@ -576,13 +579,13 @@ class TicketStore:
     async def service_times(self, cfg: SiteConfig) -> dict[str, ServiceTime]:
         """Each category's estimated service time (domain/eta.py), as the
         scripts keep it: CAT the estimate, CAT:recent its samples."""
-        return _service_times(cfg, await self.redis.hgetall(self.keys.averages))
+        return parse_service_times(cfg, await self.redis.hgetall(self.keys.averages))
 
     async def counter_states(self, cfg: SiteConfig) -> list[dict[str, Any]]:
         pipe = self.redis.pipeline(transaction=False)
         for c in cfg.counters:
             pipe.hgetall(self.keys.counter(c.number))
-        return _counter_states(cfg, await pipe.execute())
+        return parse_counter_states(cfg, await pipe.execute())
 
     async def position(self, ticket: Ticket, ahead: int | None = None, cfg: SiteConfig | None = None) -> Position:
         """People ahead of a waiting ticket in its queue, and the estimated
@@ -601,7 +604,7 @@ class TicketStore:
             if ahead is None:
                 pipe.zcount(k.queue(queue), "-inf", before)
             rows = await pipe.execute()
-            times = _service_times(cfg, rows[0])
+            times = parse_service_times(cfg, rows[0])
             ahead = int(rows[1]) if ahead is None else ahead
             service = times.get(ticket.category, ServiceTime(DEFAULT_SERVICE_MS, 0))
             return Position.of(ahead, estimate_wait_minutes(ahead, service.ms, 1), service.samples)
@@ -631,7 +634,7 @@ class TicketStore:
         self, cfg: SiteConfig, category: str, priority: bool, ahead: int | None, rows: Sequence[Any]
     ) -> Position:
         """The Position from the rows of the averages HGETALL and `_mix_reads`."""
-        times = _service_times(cfg, rows[0])
+        times = parse_service_times(cfg, rows[0])
         i = 1
         counts: dict[str, int] = {}
         for c in cfg.categories:
@@ -644,7 +647,7 @@ class TicketStore:
             else:
                 counts[c.code] = int(rows[i]) + int(rows[i + 1])
                 i += 2
-        states = _counter_states(cfg, rows[i:])
+        states = parse_counter_states(cfg, rows[i:])
         mine_ahead = counts.get(category, 0) if ahead is None else ahead
         eta = shared_wait_minutes(
             category, counts, {c: t.ms for c, t in times.items()}, serving_map(cfg, states, category)

@@ -17,6 +17,7 @@ from queue_server.adapters.jobs import RqJobQueue
 from queue_server.bootstrap import build_services, build_stores
 from queue_server.domain.config import parse_config
 from queue_server.domain.model import TicketStatus
+from queue_server.domain.room import RATE_WINDOW_MIN
 from queue_server.errors import AppError
 from queue_server.services.views import ticket_view
 from queue_server.settings import Settings
@@ -155,3 +156,31 @@ def test_a_phone_gets_one_notice_from_a_real_worker_and_is_deleted(redis_url, tm
             await redis.aclose()
 
     run_sync(after())
+
+
+def test_the_arrival_rate_counts_the_last_half_hour_of_issues_and_check_ins(redis_url, tmp_path):
+    """The rate the room predicts with: tickets issued in the last
+    RATE_WINDOW_MIN minutes, kept in one sorted set by issue_into (the walk-in
+    issue's and the appointment check-in's); older ones drop out of it."""
+    cfg = room_config(seats=50)
+    now = [datetime.now(UTC).timestamp() * 1000]
+
+    async def go():
+        redis, stores, svc = await site(redis_url, cfg, tmp_path)
+        stores.tickets.clock = lambda: int(now[0])
+        try:
+            for _ in range(6):
+                await svc.tickets.issue_walk_in("HT", actor="sup")
+            assert (await svc.room.state()).arrivals_per_hour == pytest.approx(6 * 60 / RATE_WINDOW_MIN)
+            now[0] += 20 * MIN
+            for _ in range(3):
+                await svc.tickets.issue_walk_in("CT", actor="sup")
+            assert (await svc.room.state()).arrivals_per_hour == pytest.approx(9 * 60 / RATE_WINDOW_MIN)
+            now[0] += 11 * MIN  # the first six are over half an hour old
+            assert (await svc.room.state()).arrivals_per_hour == pytest.approx(3 * 60 / RATE_WINDOW_MIN)
+            await svc.tickets.issue_walk_in("CT", actor="sup")  # and the set forgets them
+            assert await redis.zcard(stores.keys.room_arrivals) == 4
+        finally:
+            await redis.aclose()
+
+    run_sync(go())

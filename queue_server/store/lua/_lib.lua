@@ -272,6 +272,11 @@ local function issue_into(k, a)
     ahead = redis.call('ZCARD', k.priority) + redis.call('ZCOUNT', k.normal, '-inf', before)
   end
   redis.call('ZADD', k.target, rank, a.id)
+  -- the room's arrivals (store/room.py): this issue, and none older than the window
+  local window = tonumber(a.arrivals_ms) or 1800000
+  redis.call('ZADD', k.arrivals, now_ms(a), a.id)
+  redis.call('ZREMRANGEBYSCORE', k.arrivals, '-inf', '(' .. string.format('%d', now_ms(a) - window))
+  redis.call('PEXPIRE', k.arrivals, window)
   emit(k.events, k.evseq, a.channel, ticket_event('issue', t, a, { ahead = ahead, device = nz(a.device) }))
   return t, ahead
 end

@@ -9,8 +9,9 @@
 -- KEYS[5] the category's normal queue (the target)
 -- KEYS[6] event stream          KEYS[7] event sequence
 -- KEYS[8] idempotency key       KEYS[9] the category's priority queue
+-- KEYS[10] the room's arrivals (zset)
 -- ARGV[1] JSON {appointment, early_ms, late_ms, id (the new ticket's), category, prefix,
---               day, now, queue, channel, clerk, device, use_idem, idem_ttl, seq_ttl}
+--               day, now, queue, channel, clerk, device, use_idem, idem_ttl, seq_ttl, arrivals_ms}
 -- Returns JSON {ticket, ahead, late, appointment} |
 --   {err: appointment_not_found|appointment_not_booked|already_checked_in|too_early|conflict, opens?, ticket?}
 local a, prev = begin(KEYS[8])
@@ -41,7 +42,7 @@ else
 end
 local t, ahead = issue_into({
   tickets = KEYS[2], seq = KEYS[3], numbers = KEYS[4], target = KEYS[5],
-  events = KEYS[6], evseq = KEYS[7], priority = KEYS[9], normal = KEYS[5],
+  events = KEYS[6], evseq = KEYS[7], priority = KEYS[9], normal = KEYS[5], arrivals = KEYS[10],
 }, a)
 redis.call('HSET', KEYS[1], 'status', late and 'late' or 'checked_in', 'ticket', t.id, 'checked_in_at', now)
 emit(KEYS[6], KEYS[7], a.channel, {

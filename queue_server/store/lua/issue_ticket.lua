@@ -5,10 +5,10 @@
 -- KEYS[3] daily number->id map KEYS[4] target queue (q:CAT or qp:CAT)
 -- KEYS[5] event stream         KEYS[6] event sequence
 -- KEYS[7] idempotency key      KEYS[8] priority queue of the category
--- KEYS[9] normal queue of the category
+-- KEYS[9] normal queue of the category  KEYS[10] the room's arrivals (zset)
 -- ARGV[1] JSON {id, category, prefix, priority, source, day, now, rank,
 --               queue, channel, clerk (staff user or ''), device (kiosk id or ''),
---               use_idem, idem_ttl, seq_ttl, extra}
+--               use_idem, idem_ttl, seq_ttl, extra, arrivals_ms}
 -- Returns JSON {ticket, ahead, stored} | {err}; `stored` is the ticket's
 -- record as it is now (also for a replayed Idempotency-Key), so the caller
 -- needs no second round trip to read it.
@@ -17,6 +17,6 @@ if prev then return replay(KEYS[1], prev) end
 
 local _, ahead = issue_into({
   tickets = KEYS[1], seq = KEYS[2], numbers = KEYS[3], target = KEYS[4],
-  events = KEYS[5], evseq = KEYS[6], priority = KEYS[8], normal = KEYS[9],
+  events = KEYS[5], evseq = KEYS[6], priority = KEYS[8], normal = KEYS[9], arrivals = KEYS[10],
 }, a)
 return answer(KEYS[7], a, KEYS[1], { ticket = a.id, ahead = ahead })
