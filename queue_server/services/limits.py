@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from queue_server.settings import Settings
-from queue_server.store.ratelimit import RateLimiter
+from queue_server.store.ratelimit import Budget, RateLimiter
 
 
 class Limits:
@@ -19,3 +19,8 @@ class Limits:
 
     async def kiosk(self, device_id: str) -> None:
         await self.limiter.check("issue", device_id, self.settings.kiosk_limit_per_minute)
+
+    def kiosk_budget(self, device_id: str) -> Budget:
+        """The kiosk's budget (the same bucket as `kiosk`), for the issue
+        script to count in its own round trip."""
+        return self.limiter.budget("issue", device_id, self.settings.kiosk_limit_per_minute)

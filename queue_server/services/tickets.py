@@ -17,6 +17,7 @@ from queue_server.services.room import RoomService
 from queue_server.store.audit import AuditLog
 from queue_server.store.config_store import ConfigStore
 from queue_server.store.events import EventLog
+from queue_server.store.ratelimit import Budget
 from queue_server.store.tickets import Position, TicketStore
 
 WEEKDAYS_VI = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật"]
@@ -74,11 +75,13 @@ class TicketService:
         device_id: str | None = None,
         actor: str = "",
         lang: str = "vi",
+        budget: Budget | None = None,
     ) -> TicketState:
         """A walk-in ticket: refused outside opening hours; a kiosk's ticket
         (`device_id`) is also queued for printing, and is valid either way.
         When the waiting room is predicted full (domain/room.py), the ticket
-        says when to come back instead of "please wait here"."""
+        says when to come back instead of "please wait here". `budget`: the
+        kiosk's rate limit, counted in the issue's own round trip."""
         cfg = await self.config.get()
         check_open(cfg, datetime.now(UTC), lang)
         before = await self.room.state(cfg) if self.room is not None else None
@@ -89,6 +92,7 @@ class TicketService:
             device=device_id or "",
             clerk="" if device_id else actor,
             cfg=cfg,
+            budget=budget,
         )
         if self.room is not None and before is not None:
             ticket = await self.room.maybe_send_away(ticket, pos, cfg, before)

@@ -4,6 +4,7 @@ script), so several API processes share one budget."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
@@ -16,6 +17,19 @@ def _bucket(name: str, who: str) -> str:
     return f"{name}.{hashlib.sha256(who.encode()).hexdigest()[:32]}"
 
 
+@dataclass(frozen=True)
+class Budget:
+    """A rate-limit bucket for a script that counts it itself (the kiosk's
+    issue: one round trip for the limit and the ticket)."""
+
+    key: str
+    limit: int
+    window_ms: int
+
+    def refusal(self, ttl_ms: int) -> AppError:
+        return AppError("rate_limited", seconds=max(1, (ttl_ms + 999) // 1000))
+
+
 class RateLimiter:
     def __init__(self, redis: Redis, scripts: Scripts, keys: Keys):
         self.redis = redis
@@ -26,10 +40,13 @@ class RateLimiter:
         count, ttl = await self.scripts.run_raw("rate_limit", [self.keys.rate(_bucket(name, who))], [limit, window_ms])
         return int(count), int(ttl)
 
+    def budget(self, name: str, who: str, limit: int, window_ms: int = 60_000) -> Budget:
+        return Budget(self.keys.rate(_bucket(name, who)), limit, window_ms)
+
     async def check(self, name: str, who: str, limit: int, window_ms: int = 60_000) -> None:
         count, ttl = await self.hit(name, who, limit, window_ms)
         if count > limit:
-            raise AppError("rate_limited", seconds=max(1, (ttl + 999) // 1000))
+            raise self.budget(name, who, limit, window_ms).refusal(ttl)
 
     # -- login lockout ----------------------------------------------------------
     # Failures are counted per account and client address, in one hash per

@@ -55,6 +55,7 @@ SCRIPT_NAMES = (
     "turn_notice",
     "forget_phones",
 )
+# scripts whose reply is not JSON (the library is prepended to them too)
 RAW_SCRIPTS = ("rate_limit",)
 
 
@@ -63,8 +64,6 @@ def source(name: str) -> str:
     """The full text of a script as sent to Redis (library + body)."""
     lua = resources.files("queue_server.store").joinpath("lua")
     body = lua.joinpath(f"{name}.lua").read_text("utf-8")
-    if name in RAW_SCRIPTS:
-        return body
     return lua.joinpath("_lib.lua").read_text("utf-8") + "\n" + body
 
 

@@ -36,6 +36,7 @@ from queue_server.store.clock import steady_ms
 from queue_server.store.config_store import ConfigStore
 from queue_server.store.connection import repeatable, text, text_map
 from queue_server.store.keys import Keys, counter_queue, normal_queue, priority_queue
+from queue_server.store.ratelimit import Budget
 from queue_server.store.scripts import Scripts
 
 IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000
@@ -293,19 +294,32 @@ class TicketStore:
                 k.queue(priority_queue(category)),
                 k.queue(normal_queue(category)),
                 k.room_arrivals,
+                k.rate("none"),  # the rate-limit bucket, when issue_walk_in is given one
             ],
             args,
         )
 
     async def issue_walk_in(
-        self, category: str, *, priority: bool, idem: str | None, device: str, clerk: str, cfg: SiteConfig
+        self,
+        category: str,
+        *,
+        priority: bool,
+        idem: str | None,
+        device: str,
+        clerk: str,
+        cfg: SiteConfig,
+        budget: Budget | None = None,
     ) -> tuple[Ticket, Position]:
         """Issue a walk-in ticket and read its position in the same round
         trip: the reads of the counter mix are pipelined behind the issue
         script (the ticket's rank is its issue time, known before the script
         runs). A replayed Idempotency-Key returns the first ticket, whose
-        position is then read on its own."""
+        position is then read on its own. `budget`: the kiosk's rate limit,
+        counted by the script before anything else (rate_limited over it)."""
         keys, args = self._issue_call(cfg, category, priority, Source.WALK_IN, idem, None, None, device, clerk)
+        if budget is not None:
+            keys[10] = budget.key
+            args |= {"rate_limit": budget.limit, "rate_window_ms": budget.window_ms}
         now = args["rank"]
         for attempt in (0, 1):
             pipe = self.redis.pipeline(transaction=False)
@@ -325,6 +339,8 @@ class TicketStore:
                     raise row
             break
         reply = json.loads(rows[0])
+        if reply.get("err") == "rate_limited" and budget is not None:
+            raise budget.refusal(int(reply.get("ttl") or 0))
         if "err" in reply:
             raise AppError(reply["err"])
         ticket, ahead = await self._replied_ticket(reply), int(reply.get("ahead", 0))

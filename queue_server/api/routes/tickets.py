@@ -42,16 +42,16 @@ async def issue_ticket(request: Request, svc: Svc, caller: Caller) -> dict[str, 
     data = await read_json(request)
     category = field(data, "category", str)
     priority = field(data, "priority", bool, required=False, default=False)
-    if caller.device:
-        await svc.limits.kiosk(caller.device.id)
     lang = lang_of(request)
+    device = caller.device
     state = await svc.tickets.issue_walk_in(
         category,
         priority=priority,
         idem=request.headers.get("idempotency-key"),
-        device_id=caller.device.id if caller.device else None,
+        device_id=device.id if device else None,
         actor=caller.name,
         lang=lang,
+        budget=svc.limits.kiosk_budget(device.id) if device else None,  # counted by the issue script
     )
     view = _view(state, lang)
     if state.print is not None:  # a kiosk ticket is printed; the ticket is valid either way

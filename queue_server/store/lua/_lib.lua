@@ -15,6 +15,19 @@ local function fail(code, extra)
   return cjson.encode(t)
 end
 
+-- Fixed-window rate limit: one more hit on the bucket `key`; returns
+-- (hits in the window, ms until it resets).
+local function rate_hit(key, window_ms)
+  local n = redis.call('INCR', key)
+  if n == 1 then redis.call('PEXPIRE', key, window_ms) end
+  local ttl = redis.call('PTTL', key)
+  if ttl < 0 then
+    redis.call('PEXPIRE', key, window_ms)
+    ttl = tonumber(window_ms)
+  end
+  return n, ttl
+end
+
 -- Idempotency: a stored reply for this key wins; otherwise run and store.
 -- begin() decodes ARGV[1] and returns (args, the stored reply or nil).
 local function begin(kidem)
