@@ -90,6 +90,9 @@ class ServerHandle:
             MOTCUA_LOGIN_LIMIT="1000",
             MOTCUA_PUBLIC_LIMIT="100000",
             MOTCUA_KIOSK_LIMIT="100000",
+            # tests change and reset the configuration straight in Redis between requests;
+            # the kept configuration and its invalidation are tested on their own (test_config_cache.py)
+            MOTCUA_CONFIG_MAX_AGE_S="0",
         )
         self.log_path = self.config_path.with_suffix(f".{self.port}.log")
         with open(self.log_path, "ab") as log:  # the child keeps its own copy

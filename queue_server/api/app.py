@@ -21,7 +21,7 @@ from queue_server.api.http import EXCEPTION_HANDLERS, limit_guard, schema_not_fo
 from queue_server.api.metrics import Metrics, metrics_middleware
 from queue_server.api.openapi import document
 from queue_server.api.routes import all_routers
-from queue_server.api.sites import SiteRuntime, Sites, site_router
+from queue_server.api.sites import SiteRuntime, Sites, keep_caches, site_router
 from queue_server.bootstrap import build_province, build_services, build_stores
 from queue_server.domain.config import SiteConfig, load_toml
 from queue_server.domain.sites import SiteEntry
@@ -35,7 +35,6 @@ from queue_server.jobs import (
 from queue_server.live import gcpolicy
 from queue_server.live.board_feed import BoardFeed
 from queue_server.live.broadcaster import Broadcaster
-from queue_server.services.slots_cache import SlotsCache
 from queue_server.settings import Settings
 from queue_server.store.clock import steady_ms
 from queue_server.store.connection import open_redis
@@ -60,12 +59,10 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
         steady_ms.not_before(await stores.events.last_ts() or 0)
         services = build_services(stores, settings)
         broadcaster = Broadcaster(redis, stores.keys.channel)
+        keep_caches(services, broadcaster, settings)  # before its first event
         await broadcaster.start()
         feed = BoardFeed(services.board, fanout_threads=settings.fanout_thread_count).attach(broadcaster)
         feed.fanout_observer = app.state.metrics.fanout.observe
-        # kept between bookings, dropped on their events
-        services.appointments.slots_cache = SlotsCache(max_age_s=settings.slots_max_age_s)
-        broadcaster.add_listener(services.appointments.slots_cache.on_event)
         gc_task = None
         if settings.gc_deferred:
             gc_task = gcpolicy.GcKeeper().start(lambda: broadcaster.last_event_at)

@@ -38,6 +38,7 @@ from queue_server.errors import AppError, pick_language
 from queue_server.live.board_feed import BoardFeed
 from queue_server.live.broadcaster import Broadcaster
 from queue_server.services.reports import ReportService
+from queue_server.services.slots_cache import SlotsCache
 from queue_server.settings import Settings
 from queue_server.store import migrations
 from queue_server.store.accounts import Accounts
@@ -66,9 +67,18 @@ class SiteRuntime:
     default: bool = False
 
 
+def keep_caches(services: Services, broadcaster: Broadcaster, settings: Settings) -> None:
+    """The per-process caches of a site that its events keep right: the
+    configuration and the slots replies (kept between bookings)."""
+    services.appointments.slots_cache = SlotsCache(max_age_s=settings.slots_max_age_s)
+    broadcaster.add_listener(services.appointments.slots_cache.on_event)
+    broadcaster.add_listener(services.site.keep_config(settings.config_max_age_s))
+
+
 async def start_live(redis: Any, services: Services, channel: str, settings: Settings, metrics: Any) -> LiveContext:
     """A site's own subscription (its channel) and board feed, started."""
     broadcaster = Broadcaster(redis, channel)
+    keep_caches(services, broadcaster, settings)
     await broadcaster.start()
     feed = BoardFeed(services.board, fanout_threads=settings.fanout_thread_count).attach(broadcaster)
     feed.fanout_observer = metrics.fanout.observe

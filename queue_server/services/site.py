@@ -4,6 +4,7 @@ the categories a kiosk offers; and the health check."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -70,6 +71,13 @@ class SiteService:
     def __init__(self, config: ConfigStore):
         self.config = config
         self._healthy_until = 0.0
+
+    def keep_config(self, max_age_s: float) -> Callable[[dict[str, Any] | None], None]:
+        """Keep the site's configuration in this process for up to
+        `max_age_s` between reads of Redis (0: read it every time); the
+        listener returned drops it on a `config` event of any process."""
+        self.config.max_age_s = max_age_s
+        return self.config.on_event
 
     async def ping(self) -> None:
         """Redis answers (a failure raises); a success counts for a second."""
