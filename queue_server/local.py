@@ -236,14 +236,29 @@ class Child:
             start_new_session=True,
         )
 
-    def stop(self) -> None:
+    def interrupt(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
+
+    def finish(self, deadline: float) -> None:
+        """Wait for the interrupted process until `deadline` (monotonic), then kill it."""
+        if self.proc and self.proc.poll() is None:
             try:
-                self.proc.wait(8)
+                self.proc.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+
+
+def stop_all(children: list[Child], grace_s: float = 8.0) -> None:
+    """Interrupt every child at once, then wait for them all within one grace
+    period: stopping one after the other let a slow one (the worker finishing
+    a job on SIGINT) add its 8 s to everyone's, past 30 s in all."""
+    for c in children:
+        c.interrupt()
+    deadline = time.monotonic() + grace_s
+    for c in children:
+        c.finish(deadline)
 
 
 def _wait_http(url: str, timeout: float) -> bool:
@@ -327,6 +342,9 @@ def run_up(args) -> int:
         stopping = True
 
     signal.signal(signal.SIGTERM, on_term)
+    # Ctrl-C stops everything even when `up` was started with SIGINT ignored
+    # (a shell's background job, nohup): Python then installs no handler of its own
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         children[0].start()
         if not _wait_http(base + "/healthz", 30):
@@ -350,8 +368,7 @@ def run_up(args) -> int:
         pass
     finally:
         print("\nĐang dừng… / stopping…")
-        for c in reversed(children):
-            c.stop()
+        stop_all(list(reversed(children)))
         if redis_proc:
             redis_proc.stop()
         with contextlib.suppress(OSError):

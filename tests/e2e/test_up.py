@@ -51,6 +51,9 @@ def test_up_starts_everything_and_stops_cleanly():
         stderr=subprocess.STDOUT,
         text=True,
         env=env,
+        # started as a shell's background job is (nohup, `&`): SIGINT ignored, yet Ctrl-C
+        # (the SIGINT below) must still stop it and every child
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     lines: list[str] = []
     try:
