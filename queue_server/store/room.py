@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
 
 from redis.asyncio import Redis
 
@@ -36,17 +35,11 @@ class RoomStore:
     def clock(self) -> Callable[[], int]:
         return self.tickets.clock
 
-    async def _away_waiting(self, found: list[Any]) -> int:
-        ids = [text(i) for i in found if isinstance(i, (bytes, str))]
-        if not ids:
-            return 0
-        raws = await self.redis.hmget(self.keys.tickets, ids)
-        return sum(1 for raw in raws if raw and json.loads(raw).get("status") == "waiting")
-
     async def state(self, cfg: SiteConfig) -> RoomState:
-        """The room now, from one pipelined read (the queues, the counters,
-        the service times, the arrivals and the tickets sent away), and a
-        second only when some are away."""
+        """The room now, from one pipelined read: the queues, the counters,
+        the service times, the arrivals and the tickets sent away whose
+        come-back time is still to come (none of them called yet: a call
+        takes a ticket out of the away set)."""
         now = self.clock()
         k = self.keys
         pipe = self.redis.pipeline(transaction=False)
@@ -59,15 +52,14 @@ class RoomStore:
             pipe.hgetall(k.counter(ct.number))
         pipe.hgetall(k.averages)
         pipe.zcount(k.room_arrivals, f"({now - RATE_WINDOW_MIN * 60_000}", now)
-        pipe.zrangebyscore(k.room_away, f"({now}", "+inf")
+        pipe.zcount(k.room_away, f"({now}", "+inf")  # a called ticket leaves it (call_ticket in _lib.lua)
         rows = await pipe.execute()
         nc, nk = len(cfg.categories), len(cfg.counters)
         counts = {c.code: int(rows[2 * i]) + int(rows[2 * i + 1]) for i, c in enumerate(cfg.categories)}
         direct = sum(int(n) for n in rows[2 * nc : 2 * nc + nk])
         states = parse_counter_states(cfg, rows[2 * nc + nk : 2 * nc + 2 * nk])
         times = parse_service_times(cfg, rows[2 * nc + 2 * nk])
-        issued, found = int(rows[-2]), rows[-1]
-        away = await self._away_waiting(found)
+        issued, away = int(rows[-2]), int(rows[-1])
         waiting = sum(counts.values()) + direct
         present = max(0, waiting - away)
         open_ = sum(1 for s in states if s["status"] == "open")

@@ -178,7 +178,7 @@ class TicketStore:
         return self.keys.counter_stats(service_day(now, cfg.site.tz), counter)
 
     def _call_keys(self, cfg: SiteConfig, counter: int, action: str, idem: str | None, now: int) -> list[str]:
-        """KEYS[1..8] of call_next.lua and call_ticket.lua (their queues follow)."""
+        """KEYS[1..8] of call_next.lua and call_ticket.lua (their queues follow, then the room's away set)."""
         k = self.keys
         return [
             k.counter(counter),
@@ -363,7 +363,9 @@ class TicketStore:
         }
         reply = await self.scripts.run(
             "call_next",
-            self._call_keys(cfg, counter, "next", idem, args["now"]) + [k.queue(q["name"]) for q in plan],
+            self._call_keys(cfg, counter, "next", idem, args["now"])
+            + [k.queue(q["name"]) for q in plan]
+            + [k.room_away],
             args,
             counter=counter,
         )
@@ -394,7 +396,7 @@ class TicketStore:
         }
         reply = await self.scripts.run(
             "call_ticket",
-            self._call_keys(cfg, counter, "call", idem, args["now"]) + [k.queue(n) for n in names],
+            self._call_keys(cfg, counter, "call", idem, args["now"]) + [k.queue(n) for n in names] + [k.room_away],
             args,
             counter=counter,
         )

@@ -81,6 +81,10 @@ def test_a_full_room_sends_new_tickets_away_and_counts_them_out(redis_url, tmp_p
             board = await svc.board.snapshot()
             assert board["room"]["full"] and board["room"]["away"] == 1 and board["room"]["taken"] == 4
             assert board["room"]["text"] == "Phòng chờ đã đủ chỗ – mời quay lại theo giờ trên phiếu"
+            # called before her time (she came back early): no longer away, nor in the room
+            await stores.tickets.call_ticket(1, t.id)
+            called = await svc.room.state()
+            assert called.away == 0 and called.present == 5
         finally:
             await redis.aclose()
 

@@ -204,8 +204,10 @@ end
 
 -- Mark a waiting ticket as called at this counter and record the call (and
 -- count it in the counter's statistics of the day, kstats).
-local function call_ticket(kcounter, ktickets, kevents, kseq, krecent, a, t, etype, kstats)
+-- `kaway`: the room's away set (store/room.py), which a called ticket leaves.
+local function call_ticket(kcounter, ktickets, kevents, kseq, krecent, a, t, etype, kstats, kaway)
   local now = now_ms(a)
+  if kaway then redis.call('ZREM', kaway, t.id) end
   local first_call = t.called_at
   t.status = 'called'
   t.counter = tonumber(a.counter)

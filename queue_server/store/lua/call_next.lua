@@ -4,6 +4,7 @@
 -- KEYS[7] idempotency key
 -- KEYS[8] the counter's statistics of the day (store/keys.py counter_stats)
 -- KEYS[9..] the queues this counter serves, described by ARGV's `queues`
+-- KEYS[last] the room's away set (a called ticket is no longer away)
 -- ARGV[1] JSON {now, counter, clerk, channel, use_idem, idem_ttl, debounce_ms,
 --               factor, categories: {CAT: {target_ms, service_ms}}, stats_ttl,
 --               queues: [{category, profile_index, priority}] aligned with KEYS[9..]}
@@ -65,7 +66,7 @@ if not best then
 end
 redis.call('ZREM', best.key, best.id)
 local t = get_ticket(KEYS[2], best.id)
-call_ticket(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], a, t, 'call', KEYS[8])
+call_ticket(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], a, t, 'call', KEYS[8], KEYS[#KEYS])
 local r = { ticket = t.id }
 if finished then r.finished = finished.id end
 return answer(KEYS[7], a, KEYS[2], r)

@@ -4,6 +4,7 @@
 -- KEYS[7] idempotency key
 -- KEYS[8] the counter's statistics of the day (store/keys.py counter_stats)
 -- KEYS[9..] every queue of the site, named by ARGV's `queue_names`
+-- KEYS[last] the room's away set (a called ticket is no longer away)
 -- ARGV[1] JSON {now, counter, clerk, channel, use_idem, idem_ttl, id, stats_ttl,
 --               categories, queue_names: [logical name aligned with KEYS[9..]]}
 -- Returns JSON {ticket, finished?} | {err: not_found|not_waiting|counter_paused}
@@ -22,7 +23,7 @@ end
 if qkey == nil then return fail('ticket_not_waiting', { status = t.status }) end
 if redis.call('ZREM', qkey, t.id) == 0 then return fail('ticket_not_waiting', { status = t.status }) end
 local finished = finish_current(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6], a, 'done', KEYS[8])
-call_ticket(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], a, t, 'call', KEYS[8])
+call_ticket(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], a, t, 'call', KEYS[8], KEYS[#KEYS])
 local r = { ticket = t.id }
 if finished then r.finished = finished.id end
 return answer(KEYS[7], a, KEYS[2], r)
