@@ -33,10 +33,13 @@ from queue_server import redis_server
 from queue_server.domain.config import load_toml
 from queue_server.domain.slots import day_slots, iso
 from tests.e2e.appointment_helpers import TZ, appointment_server, tomorrow
+from tests.server import AS_DEPLOYED
 
 
 def run(url: str, citizens: int, conc: int) -> None:
-    srv = appointment_server(url, ht_capacity=5).start()
+    srv = appointment_server(url, ht_capacity=5)
+    srv.env_overrides = AS_DEPLOYED
+    srv.start()
     day = tomorrow()
     local = threading.local()
     get_ms: list[float] = []

@@ -130,7 +130,7 @@ def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install -y wrk)")
 
-    from tests.server import make_server
+    from tests.server import AS_DEPLOYED, make_server
 
     tmp = Path(tempfile.mkdtemp(prefix="kiosk-floor-"))
     rp = redis_server.start(tmp / "redis")
@@ -140,7 +140,9 @@ def main() -> None:
         info = r.info("server")
         floor_port = redis_server.free_port()
         floor = start_floor(rp.url, floor_port, tmp / "floor.log")
-        srv = make_server(rp.url).start()
+        srv = make_server(rp.url)
+        srv.env_overrides = AS_DEPLOYED
+        srv.start()
         token = srv.tokens["kiosk"]
         warm = srv.device("kiosk").post("/api/tickets", json={"category": "HT"})
         assert warm.status_code == 201, warm.text

@@ -237,7 +237,7 @@ def run(a: argparse.Namespace) -> dict[str, Any]:
     from redis import Redis as SyncRedis
 
     from queue_server import redis_server
-    from tests.server import make_server
+    from tests.server import AS_DEPLOYED, make_server
 
     tmp = Path(tempfile.mkdtemp(prefix="motcua-province-"))
     started: list[Any] = []
@@ -256,6 +256,7 @@ def run(a: argparse.Namespace) -> dict[str, Any]:
         url, env, mem_port = proc.url, {}, proc.port
     os.environ.update(env)
     srv = make_server(url)
+    srv.env_overrides = AS_DEPLOYED
     srv.start(timeout=120)
     try:
         subprocess.run(

@@ -67,6 +67,8 @@ class ServerHandle:
     log_path: Path | None = None
     # every HTTP client handed out, closed when the server stops
     clients: list[httpx.Client] = field(default_factory=list, repr=False)
+    # the server's own settings over the tests' (a bench: the kept configuration as deployed)
+    env_overrides: dict[str, str] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
@@ -81,18 +83,21 @@ class ServerHandle:
         return Keys(self.site_id)
 
     def start(self, timeout: float = 30) -> ServerHandle:
-        env = dict(
-            os.environ,
-            MOTCUA_REDIS_URL=self.redis_url,
-            MOTCUA_CONFIG=str(self.config_path),
-            MOTCUA_DATA_DIR=str(self.config_path.parent / "var"),
-            PYTHONUNBUFFERED="1",
-            MOTCUA_LOGIN_LIMIT="1000",
-            MOTCUA_PUBLIC_LIMIT="100000",
-            MOTCUA_KIOSK_LIMIT="100000",
-            # tests change and reset the configuration straight in Redis between requests;
-            # the kept configuration and its invalidation are tested on their own (test_config_cache.py)
-            MOTCUA_CONFIG_MAX_AGE_S="0",
+        env = (
+            dict(
+                os.environ,
+                MOTCUA_REDIS_URL=self.redis_url,
+                MOTCUA_CONFIG=str(self.config_path),
+                MOTCUA_DATA_DIR=str(self.config_path.parent / "var"),
+                PYTHONUNBUFFERED="1",
+                MOTCUA_LOGIN_LIMIT="1000",
+                MOTCUA_PUBLIC_LIMIT="100000",
+                MOTCUA_KIOSK_LIMIT="100000",
+                # tests change and reset the configuration straight in Redis between requests;
+                # the kept configuration and its invalidation are tested on their own (test_config_cache.py)
+                MOTCUA_CONFIG_MAX_AGE_S="0",
+            )
+            | self.env_overrides
         )
         self.log_path = self.config_path.with_suffix(f".{self.port}.log")
         with open(self.log_path, "ab") as log:  # the child keeps its own copy
@@ -190,6 +195,11 @@ async def seed_accounts(redis_url: str, site_id: str) -> dict[str, str]:
         return tokens
     finally:
         await r.aclose()
+
+
+# a bench's server keeps the configuration as a deployed one does (the tests'
+# server reads it on every request: the tests change it straight in Redis)
+AS_DEPLOYED = {"MOTCUA_CONFIG_MAX_AGE_S": "1"}
 
 
 def make_server(redis_url: str, **overrides: Any) -> ServerHandle:
