@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import math
+
+from queue_server.errors import AppError
 from queue_server.settings import Settings
-from queue_server.store.ratelimit import Budget, RateLimiter
+from queue_server.store.ratelimit import Budget, LocalFirst, RateLimiter
 
 
 class Limits:
     def __init__(self, limiter: RateLimiter, settings: Settings):
         self.limiter = limiter
         self.settings = settings
+        self.local = LocalFirst(limiter)
 
     async def address(self, address: str, bucket: str = "public", per_minute: int | None = None) -> None:
         """Rate limit by the client's address: the public pages' and APIs'
-        limit unless `per_minute` is given. Raises AppError("rate_limited")."""
+        limit unless `per_minute` is given. Raises AppError("rate_limited").
+        Counted in this process and shared through Redis a few times a second
+        (store/ratelimit.LocalFirst): no round trip of its own."""
         limit = self.settings.public_limit_per_minute if per_minute is None else per_minute
-        await self.limiter.check(bucket, address, limit)
+        wait_s = self.local.hit(bucket, address, limit)
+        if wait_s:
+            raise AppError("rate_limited", seconds=max(1, math.ceil(wait_s)))
 
     async def kiosk(self, device_id: str) -> None:
         await self.limiter.check("issue", device_id, self.settings.kiosk_limit_per_minute)

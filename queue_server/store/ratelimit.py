@@ -3,7 +3,11 @@ script), so several API processes share one budget."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -11,6 +15,8 @@ from redis.asyncio import Redis
 from queue_server.errors import AppError
 from queue_server.store.keys import Keys
 from queue_server.store.scripts import Scripts
+
+log = logging.getLogger("motcua.ratelimit")
 
 
 def _bucket(name: str, who: str) -> str:
@@ -83,3 +89,67 @@ class RateLimiter:
 
     async def clear_failures(self, username: str) -> None:
         await self.redis.delete(self._fail_key(username))
+
+
+@dataclass
+class _Window:
+    end: float  # when this process believes the window ends (its clock, s)
+    shared: int = 0  # the count in Redis at the last sync (this process's synced hits included)
+    pending: int = 0  # this process's hits since then
+
+
+class LocalFirst:
+    """Fixed-window limits counted in this process first and shared with the
+    other processes through Redis (rate_add.lua) at most every `sync_s`, in
+    a task of its own: a public read costs no round trip of its own. The
+    window is the bucket's in Redis (started by its first hit, as `check`
+    starts it). Exact within one process; across processes each one may let
+    through, on top of the shared count, what it counted since its last sync."""
+
+    def __init__(self, limiter: RateLimiter, sync_s: float = 0.25, clock: Callable[[], float] = time.monotonic):
+        self.limiter = limiter
+        self.sync_s = sync_s
+        self.clock = clock
+        self._windows: dict[str, _Window] = {}
+        self._window_s: dict[str, float] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._last_sync = 0.0
+
+    def hit(self, name: str, who: str, limit: int, window_ms: int = 60_000) -> float:
+        """One request: 0 when it may go on, else the seconds until the window ends."""
+        now = self.clock()
+        key = self.limiter.keys.rate(_bucket(name, who))
+        w = self._windows.get(key)
+        if w is None or now >= w.end:
+            w = self._windows[key] = _Window(end=now + window_ms / 1000)
+            self._window_s[key] = window_ms / 1000
+        if w.shared + w.pending >= limit:
+            return max(0.001, w.end - now)
+        w.pending += 1
+        if self._task is None and now - self._last_sync >= self.sync_s:
+            self._task = asyncio.get_running_loop().create_task(self._sync())
+        return 0.0
+
+    async def _sync(self) -> None:
+        """Add every bucket's pending hits to Redis and learn the shared counts."""
+        try:
+            now = self.clock()
+            self._last_sync = now
+            for key in [k for k, w in self._windows.items() if now >= w.end]:
+                del self._windows[key]
+                self._window_s.pop(key, None)
+            for key, w in list(self._windows.items()):
+                n = w.pending
+                if n == 0:
+                    continue
+                window_ms = int(self._window_s[key] * 1000)
+                try:
+                    count, ttl = await self.limiter.scripts.run_raw("rate_add", [key], [n, window_ms])
+                except Exception as e:  # Redis away: the hits stay pending, counted at the next sync
+                    log.debug("rate counts not shared: %s", e)
+                    return
+                w.pending -= n
+                w.shared = int(count)
+                w.end = self.clock() + int(ttl) / 1000
+        finally:
+            self._task = None

@@ -56,7 +56,7 @@ SCRIPT_NAMES = (
     "forget_phones",
 )
 # scripts whose reply is not JSON (the library is prepended to them too)
-RAW_SCRIPTS = ("rate_limit",)
+RAW_SCRIPTS = ("rate_limit", "rate_add")
 
 
 @cache
