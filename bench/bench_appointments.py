@@ -4,7 +4,8 @@ process over loopback. Prints the p50/p99 of GET /api/appointments/slots and
 of POST /api/appointments, the replies by status, and how many slots or
 hours ended up overbooked (must be 0), and the work that machine noise
 does not change: the server's CPU time and the Redis commands per citizen.
-The clients are made and connected before the clock starts. The figures
+The citizens come from several client processes (--client-processes), their
+clients made and connected before the clock starts. The figures
 after the first wave leave out the first `concurrency` citizens, who meet
 a server opening its Redis connections for them.
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import multiprocessing as mp
 import os
 import platform
 import queue
@@ -36,26 +38,14 @@ from tests.e2e.appointment_helpers import TZ, appointment_server, tomorrow
 from tests.server import AS_DEPLOYED
 
 
-def run(url: str, citizens: int, conc: int) -> None:
-    srv = appointment_server(url, ht_capacity=5)
-    srv.env_overrides = AS_DEPLOYED
-    srv.start()
-    day = tomorrow()
+def rush_part(base_url: str, day: str, ids: list[int], threads: int, start_at: float, out) -> None:
+    """One client process's share of the rush: `threads` citizens at a time
+    from `ids`, its clients made and connected before `start_at` (wall
+    clock). Sends back (per citizen: id, GET ms, POST ms, status, error code)."""
     local = threading.local()
-    get_ms: list[float] = []
-    post_ms: list[float] = []
-    get_warm: list[float] = []
-    post_warm: list[float] = []
-    statuses: collections.Counter[int] = collections.Counter()
-    codes: collections.Counter[str] = collections.Counter()
-    lock = threading.Lock()
-
-    # one client per thread, made and connected before the clock starts: 50
-    # httpx clients built at once (each loads the CA bundle) would take the
-    # client's GIL from the threads already timing their requests
     idle: queue.SimpleQueue[httpx.Client] = queue.SimpleQueue()
-    for _ in range(conc):
-        c = httpx.Client(base_url=srv.base_url, timeout=30)
+    for _ in range(threads):
+        c = httpx.Client(base_url=base_url, timeout=30)
         c.get("/healthz")
         idle.put(c)
 
@@ -64,7 +54,7 @@ def run(url: str, citizens: int, conc: int) -> None:
             local.c = idle.get()
         return local.c
 
-    def citizen(i: int) -> None:
+    def citizen(i: int) -> tuple[int, float, float, int, str]:
         c = client()
         t0 = time.perf_counter()
         r = c.get("/api/appointments/slots", params={"category": "HT", "date": day})
@@ -76,23 +66,62 @@ def run(url: str, citizens: int, conc: int) -> None:
         t2 = time.perf_counter()
         p = c.post("/api/appointments", json=body, headers={"Idempotency-Key": f"bench-{i}"})
         t3 = time.perf_counter()
-        with lock:
-            get_ms.append((t1 - t0) * 1000)
-            post_ms.append((t3 - t2) * 1000)
-            if i >= conc:  # after the first wave (the server's first requests open its Redis connections)
-                get_warm.append((t1 - t0) * 1000)
-                post_warm.append((t3 - t2) * 1000)
-            statuses[p.status_code] += 1
-            if p.status_code >= 400:
-                codes[p.json().get("error", "?")] += 1
+        code = p.json().get("error", "?") if p.status_code >= 400 else ""
+        return i, (t1 - t0) * 1000, (t3 - t2) * 1000, p.status_code, code
+
+    time.sleep(max(0.0, start_at - time.time()))
+    with ThreadPoolExecutor(threads) as pool:
+        rows = list(pool.map(citizen, ids))
+    while not idle.empty():
+        idle.get().close()
+    out.put(rows)
+
+
+def run(url: str, citizens: int, conc: int, procs: int) -> None:
+    srv = appointment_server(url, ht_capacity=5)
+    srv.env_overrides = AS_DEPLOYED
+    srv.start()
+    day = tomorrow()
+    get_ms: list[float] = []
+    post_ms: list[float] = []
+    get_warm: list[float] = []
+    post_warm: list[float] = []
+    statuses: collections.Counter[int] = collections.Counter()
+    codes: collections.Counter[str] = collections.Counter()
 
     r = redis.Redis.from_url(url)
     try:
         r.config_resetstat()
+        # the citizens come from `procs` client processes (one Python process
+        # with 50 threads was itself the bottleneck: its GIL, not the server,
+        # set the latencies), all starting at one instant
+        ctx = mp.get_context("fork")
+        out = ctx.Queue()
+        start_at = time.time() + 3.0
+        parts = [
+            ctx.Process(
+                target=rush_part,
+                args=(srv.base_url, day, list(range(k, citizens, procs)), max(1, conc // procs), start_at, out),
+            )
+            for k in range(procs)
+        ]
+        for part in parts:
+            part.start()
+        time.sleep(max(0.0, start_at - time.time()))
         cpu0 = server_cpu(srv)
         t0 = time.perf_counter()
-        with ThreadPoolExecutor(conc) as pool:
-            list(pool.map(citizen, range(citizens)))
+        rows = [row for _ in parts for row in out.get()]
+        for part in parts:
+            part.join()
+        for i, g, p_, st, code in rows:
+            get_ms.append(g)
+            post_ms.append(p_)
+            if i >= conc:  # after the first wave (the server's first requests open its Redis connections)
+                get_warm.append(g)
+                post_warm.append(p_)
+            statuses[st] += 1
+            if code:
+                codes[code] += 1
         wall = time.perf_counter() - t0
         cpu = server_cpu(srv) - cpu0
         calls = sum(v["calls"] for v in r.info("commandstats").values())
@@ -109,11 +138,10 @@ def run(url: str, citizens: int, conc: int) -> None:
     finally:
         r.close()
         srv.close()
-        while not idle.empty():
-            idle.get().close()
     print(
         f"Machine: {platform.platform()}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
-        f"Python {platform.python_version()}; one uvicorn process; {citizens} citizens, concurrency {conc}; "
+        f"Python {platform.python_version()}; one uvicorn process; {citizens} citizens, concurrency {conc} "
+        f"from {procs} client processes; "
         f"{wall:.1f} s"
     )
     print("| request | n | p50 ms | p90 ms | p99 ms | max ms |")
@@ -152,10 +180,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--citizens", type=int, default=1000)
     ap.add_argument("--concurrency", type=int, default=50)
+    ap.add_argument("--client-processes", type=int, default=2)
     a = ap.parse_args()
     proc = redis_server.start(tempfile.mkdtemp(prefix="motcua-bench-"))
     try:
-        run(proc.url, a.citizens, a.concurrency)
+        run(proc.url, a.citizens, a.concurrency, a.client_processes)
     finally:
         proc.stop()
 
