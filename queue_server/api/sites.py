@@ -36,7 +36,7 @@ from queue_server.domain.config import SiteConfig
 from queue_server.domain.sites import PROVINCE, NewSite, SiteEntry, credential_owner, credential_tag, new_site_config
 from queue_server.errors import AppError, pick_language
 from queue_server.live.board_feed import BoardFeed
-from queue_server.live.broadcaster import Broadcaster
+from queue_server.live.broadcaster import Broadcaster, SharedSubscription
 from queue_server.services.reports import ReportService
 from queue_server.services.slots_cache import SlotsCache
 from queue_server.settings import Settings
@@ -75,9 +75,17 @@ def keep_caches(services: Services, broadcaster: Broadcaster, settings: Settings
     broadcaster.add_listener(services.site.keep_config(settings.config_max_age_s))
 
 
-async def start_live(redis: Any, services: Services, channel: str, settings: Settings, metrics: Any) -> LiveContext:
-    """A site's own subscription (its channel) and board feed, started."""
-    broadcaster = Broadcaster(redis, channel)
+async def start_live(
+    redis: Any,
+    services: Services,
+    channel: str,
+    settings: Settings,
+    metrics: Any,
+    shared: SharedSubscription | None = None,
+) -> LiveContext:
+    """A site's subscription (its channel: on `shared`, the process's one
+    subscription for the added sites) and board feed, started."""
+    broadcaster = Broadcaster(redis, channel, shared=shared)
     keep_caches(services, broadcaster, settings)
     await broadcaster.start()
     feed = BoardFeed(services.board, fanout_threads=settings.fanout_thread_count).attach(broadcaster)
@@ -111,6 +119,8 @@ class Sites:
         self._missed_at = 0.0
         self._built: dict[str, SiteRuntime] = {default.id: default}
         self._lock = asyncio.Lock()
+        # the added sites share one Redis subscription (live/broadcaster.py)
+        self._shared: SharedSubscription | None = None
 
     def bind(self, registry: SiteRegistry) -> Sites:
         self._registry = registry
@@ -174,7 +184,11 @@ class Sites:
                     self.redis, self.seed_for(e), e.id, self.settings.data_dir, credential_tag(e.id)
                 )
                 services = build_services(stores, self.settings)
-                live = await start_live(self.redis, services, stores.keys.channel, self.settings, self.metrics)
+                if self._shared is None:
+                    self._shared = SharedSubscription(self.redis)
+                live = await start_live(
+                    self.redis, services, stores.keys.channel, self.settings, self.metrics, self._shared
+                )
                 rt = self._built[site_id] = SiteRuntime(e.id, services, live)
                 log.info("serving site %s", e.id)
         return rt
@@ -183,6 +197,8 @@ class Sites:
         for rt in list(self._built.values()):
             if not rt.default:
                 await rt.live.broadcaster.stop()
+        if self._shared is not None:
+            await self._shared.stop()
 
     # -- SiteDirectory (services/province.py) ------------------------------------
     async def seed_site(self, cfg: SiteConfig) -> Accounts:
