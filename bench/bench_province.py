@@ -101,7 +101,8 @@ def boards_main(ws_base: str, sites: list[tuple[str, str]], boards: int, conn) -
 
         ok = await asyncio.gather(*(start(p, t) for p, t in sites for _ in range(boards)))
         conn.send(("ready", sum(ok)))
-        await asyncio.to_thread(conn.recv)  # the driver's "done"
+        while await asyncio.to_thread(conn.recv) == "count":  # until the driver's "done"
+            conn.send(sum(len(d) for _, d in per_board))
         for t in tasks:
             t.cancel()
         seen: dict[str, dict[str, list[float]]] = {}
@@ -289,7 +290,15 @@ def run(a: argparse.Namespace) -> dict[str, Any]:
         p.start()
         kind, n_ready = parent.recv()
         res = asyncio.run(drive(srv.base_url, sites, a.tickets, a.counters))
-        time.sleep(3)  # the last boards' frames
+        # the last boards' frames: wait until none came for 3 s (at most 120 s), so late is not "missed"
+        last, still, waited = -1, 0.0, 0.0
+        while still < 3.0 and waited < 120.0:
+            parent.send("count")
+            n = parent.recv()
+            still = still + 0.5 if n == last else 0.0
+            last = n
+            time.sleep(0.5)
+            waited += 0.5
         parent.send("done")
         _, seen = parent.recv()
         p.join(30)
