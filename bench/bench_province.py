@@ -122,14 +122,28 @@ async def drive(base: str, sites: list[dict[str, Any]], tickets: int, counters: 
     call_ms: list[float] = []
     call_sent: dict[tuple[str, str], float] = {}
     errors: list[str] = []
+    retries = [0]
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as c:
+
+        async def post(url: str, headers: dict[str, str], **kw: Any) -> httpx.Response:
+            """A POST with one Idempotency-Key, sent again on a dropped connection
+            (a keep-alive connection the server closed as the request went out)."""
+            headers = {**headers, "Idempotency-Key": secrets.token_hex(8)}
+            for attempt in range(3):
+                try:
+                    return await c.post(url, headers=headers, **kw)
+                except httpx.TransportError:
+                    if attempt == 2:
+                        raise
+                    retries[0] += 1
+            raise AssertionError("unreachable")
 
         async def issue(site: dict[str, Any], i: int) -> None:
             t0 = time.perf_counter()
-            r = await c.post(
+            r = await post(
                 f"{site['prefix']}/api/tickets",
+                {"Authorization": f"Bearer {site['kiosk']}"},
                 json={"category": CATS[i % len(CATS)]},
-                headers={"Authorization": f"Bearer {site['kiosk']}", "Idempotency-Key": secrets.token_hex(8)},
             )
             issue_ms.append((time.perf_counter() - t0) * 1000)
             if r.status_code != 201:
@@ -143,9 +157,8 @@ async def drive(base: str, sites: list[dict[str, Any]], tickets: int, counters: 
             while True:
                 t0 = time.perf_counter()
                 sent = time.monotonic()
-                r = await c.post(
-                    f"{site['prefix']}/api/counters/{n}/next",
-                    headers={"Cookie": site["cookie"], "X-CSRF-Token": site["csrf"]},
+                r = await post(
+                    f"{site['prefix']}/api/counters/{n}/next", {"Cookie": site["cookie"], "X-CSRF-Token": site["csrf"]}
                 )
                 call_ms.append((time.perf_counter() - t0) * 1000)
                 body = r.json() if r.headers.get("content-type", "").startswith("application/json") else {}
@@ -157,9 +170,8 @@ async def drive(base: str, sites: list[dict[str, Any]], tickets: int, counters: 
                 if not t:
                     return
                 call_sent[(site["prefix"], t["id"])] = sent
-                await c.post(
-                    f"{site['prefix']}/api/counters/{n}/done",
-                    headers={"Cookie": site["cookie"], "X-CSRF-Token": site["csrf"]},
+                await post(
+                    f"{site['prefix']}/api/counters/{n}/done", {"Cookie": site["cookie"], "X-CSRF-Token": site["csrf"]}
                 )
 
         t_call = time.perf_counter()
@@ -170,6 +182,7 @@ async def drive(base: str, sites: list[dict[str, Any]], tickets: int, counters: 
         "call_ms": call_ms,
         "call_sent": call_sent,
         "errors": errors,
+        "retries": retries[0],
         "issue_wall": issue_wall,
         "call_wall": call_wall,
     }
@@ -325,6 +338,7 @@ def run(a: argparse.Namespace) -> dict[str, Any]:
             "missed": missed,
             "wrong_site": len(wrong),
             "errors": res["errors"],
+            "retries": res["retries"],
             "api_kib_per_site": (rss1 - rss0) / max(1, len(sites) - 1),
             "redis_kib_per_site": (mem1 - mem0) / 1024 / max(1, len(sites) - 1) if mem_port else None,
             "api_rss_mib": rss1 / 1024,
@@ -371,7 +385,8 @@ def main() -> None:
     print()
     print(
         f"issued {r['issued']}, called {r['calls']}; board frames missed {r['missed']}, "
-        f"another site's call on a board {r['wrong_site']}; errors {len(r['errors'])}"
+        f"another site's call on a board {r['wrong_site']}; errors {len(r['errors'])}; "
+        f"requests sent again after a dropped keep-alive connection {r['retries']}"
     )
     for e in r["errors"][:10]:
         print("  ", e)
