@@ -54,6 +54,8 @@ class Settings:
     # the longest an API process keeps the site configuration without reading
     # Redis (store/config_store.py; a `config` event drops it at once); 0 = every request
     config_max_age_s: float = 1.0
+    # a directory: tracemalloc snapshots of the API process every minute (api/memtrace.py); "" = off
+    tracemalloc_dir: str = ""
     # /readyz: the data dir's file system needs this much free space
     min_free_disk_mb: int = 500
     # /readyz: the checks that make it 503 (services/health.py)
@@ -102,6 +104,7 @@ class Settings:
             gc_deferred=_env_bool("MOTCUA_GC_DEFERRED", True),
             slots_max_age_s=float(env.get("MOTCUA_SLOTS_MAX_AGE_S", "2")),
             config_max_age_s=float(env.get("MOTCUA_CONFIG_MAX_AGE_S", "1")),
+            tracemalloc_dir=env.get("MOTCUA_TRACEMALLOC_DIR", ""),
             min_free_disk_mb=int(env.get("MOTCUA_MIN_FREE_DISK_MB", "500")),
             ready_require=tuple(
                 x.strip() for x in env.get("MOTCUA_READY_REQUIRE", "redis,aof,disk").split(",") if x.strip()

@@ -13,7 +13,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
 from queue_server import __version__
-from queue_server.api import jsonlog, logsafe
+from queue_server.api import jsonlog, logsafe, memtrace
 from queue_server.api.context import LiveContext
 from queue_server.api.deps import provide_caller, provide_live, provide_services, provide_user
 from queue_server.api.gate import request_gate
@@ -68,6 +68,8 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
             gc_task = gcpolicy.GcKeeper().start(lambda: broadcaster.last_event_at)
         app.state.services = services
         app.state.live = LiveContext(broadcaster=broadcaster, board_feed=feed, gc_task=gc_task)
+        if settings.tracemalloc_dir:  # finding a leak (api/memtrace.py)
+            app.state.memtrace = memtrace.start(settings.tracemalloc_dir)
         cfg = await stores.config.get()
         json_format = getattr(app.state, "json_log_format", None)
         if json_format is not None:  # log times in the site's time zone
@@ -124,6 +126,7 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
         sites = getattr(app.state, "sites", None)
         if sites is not None:
             await sites.stop()
+        await memtrace.stop(getattr(app.state, "memtrace", None))
         live = getattr(app.state, "live", None)
         if live is not None:
             await gcpolicy.stop(live.gc_task)
