@@ -38,15 +38,14 @@ class Broadcaster(Hub):
         self._channel = channel
         self._tick_seconds = tick_seconds
         self._shared = shared
-        self._task: asyncio.Task | None = None
+        self._own: SharedSubscription | None = None  # when it subscribes on its own
         self._ticker: asyncio.Task | None = None
         self._ready = asyncio.Event()
 
     async def start(self) -> None:
-        if self._shared is not None:  # the process's one subscription for many sites
-            self._shared.join(self._channel, self)
-        else:
-            self._task = asyncio.create_task(self._run(), name="motcua-broadcaster")
+        if self._shared is None:  # its own subscription: a SharedSubscription of one site
+            self._shared = self._own = SharedSubscription(self._redis)
+        self._shared.join(self._channel, self)
         self._ticker = asyncio.create_task(self._tick(), name="motcua-heartbeat-tick")
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._ready.wait(), 5)
@@ -54,12 +53,18 @@ class Broadcaster(Hub):
     async def stop(self) -> None:
         if self._shared is not None:
             await self._shared.leave(self._channel)
-        for task in (self._task, self._ticker):
-            if task:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+        if self._own is not None:
+            await self._own.stop()
+        if self._ticker:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._ticker
         self.close_all()
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(self._tick_seconds)
+            self.publish_local(TICK)
 
     def subscribed(self) -> None:
         """The subscription is (again) in place: events may have been missed."""
@@ -77,39 +82,6 @@ class Broadcaster(Hub):
         if isinstance(event.get("seq"), str) and event["seq"].isdigit():
             event["seq"] = int(event["seq"])
         self.publish_local(event)
-
-    async def _tick(self) -> None:
-        while True:
-            await asyncio.sleep(self._tick_seconds)
-            self.publish_local(TICK)
-
-    async def _run(self) -> None:
-        backoff = 0.2
-        lost = False
-        while True:
-            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.subscribe(self._channel)
-                if lost:
-                    STATS.reconnects += 1
-                    lost = False
-                backoff = 0.2
-                self.subscribed()  # after a lost subscription, subscribers resync
-                async for msg in pubsub.listen():
-                    if msg.get("type") == "message":
-                        self.deliver(msg["data"])
-            except asyncio.CancelledError:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
-                raise
-            except Exception as e:  # Redis restarted or the network blinked
-                STATS.errors += 1
-                lost = True
-                log.warning("event subscription lost (%s); retrying in %.1fs", e, backoff)
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
 
 
 class SharedSubscription:
@@ -194,7 +166,7 @@ class SharedSubscription:
                 self._pubsub = None
                 STATS.errors += 1
                 lost = True
-                log.warning("shared event subscription lost (%s); retrying in %.1fs", e, backoff)
+                log.warning("event subscription lost (%s); retrying in %.1fs", e, backoff)
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
                 await asyncio.sleep(backoff)
