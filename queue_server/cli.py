@@ -214,8 +214,25 @@ def _cmd_config(args) -> int:
     return 0
 
 
+def cap_malloc_arenas(arenas: int = 2) -> bool:
+    """glibc gives each thread that allocates its own malloc arena (up to 8
+    per core) and seldom hands their memory back: the API's fan-out threads
+    and thread-pool jobs made its resident memory creep in the soak
+    (BENCHMARKS.md). A MALLOC_ARENA_MAX the operator set wins. True when set."""
+    if os.environ.get("MALLOC_ARENA_MAX") or not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        return bool(ctypes.CDLL("libc.so.6").mallopt(-8, arenas))  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        return False
+
+
 def _cmd_serve(args) -> int:
     import uvicorn
+
+    cap_malloc_arenas()  # before uvicorn starts any thread
 
     from queue_server.local import STARTUP_MIGRATION_WAIT_S, prepare_schema, resolve_redis_url
 
