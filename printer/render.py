@@ -10,11 +10,11 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-import qrcode
 from PIL import Image, ImageDraw
 
 from printer.fonts import font
 from printer.layout import QR, Gap, Layout, Rule, Text
+from printer.qr import qr_matrix
 
 WHITE, BLACK = 1, 0
 
@@ -51,15 +51,15 @@ def _wrap(text: str, f, max_w: int) -> list[str]:
     return lines
 
 
+# a module's "0"/"1" (1 = dark) -> one byte a pixel, white 1 / black 0
+_PIXEL = bytes.maketrans(b"01", bytes((WHITE, BLACK)))
+
+
 def qr_image(data: str, size: int) -> Image.Image:
-    q = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
-    q.add_data(data)
-    q.make(fit=True)
-    matrix = q.get_matrix()
-    n = len(matrix)
+    m = qr_matrix(data)
+    n = m.size
     module = max(1, size // n)
-    img = Image.new("1", (n, n), WHITE)
-    img.putdata([BLACK if cell else WHITE for row in matrix for cell in row])
+    img = Image.frombytes("1", (n, n), m.bits.encode("ascii").translate(_PIXEL), "raw", "1;8")
     out = img.resize((n * module, n * module), Image.Resampling.NEAREST)
     out.info["module"] = module
     return out
