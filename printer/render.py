@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from PIL import Image, ImageDraw
 
@@ -28,27 +29,37 @@ class Placed:
     box: tuple[int, int, int, int]  # left, top, right, bottom
 
 
-def _wrap(text: str, f, max_w: int) -> list[str]:
+@lru_cache(maxsize=4096)
+def _length(f, text: str) -> float:
+    """f.getlength(text), kept: a ticket measures ~140 strings, and the site
+    name, footer, category and labels are the same on every ticket. `f`
+    comes from `printer.fonts.font`, one object per size and weight."""
+    return f.getlength(text)
+
+
+@lru_cache(maxsize=1024)
+def _wrap(text: str, f, max_w: int) -> tuple[str, ...]:
+    """`text` cut into lines no wider than `max_w` (kept like `_length`)."""
     lines: list[str] = []
     for para in text.split("\n"):
         words = para.split()
         line = ""
         for w in words:
             cand = f"{line} {w}" if line else w
-            if f.getlength(cand) <= max_w or not line:
+            if _length(f, cand) <= max_w or not line:
                 line = cand
             else:
                 lines.append(line)
                 line = w
             # a single word wider than the paper is cut into pieces
-            while f.getlength(line) > max_w and len(line) > 1:
+            while _length(f, line) > max_w and len(line) > 1:
                 cut = len(line)
-                while cut > 1 and f.getlength(line[:cut]) > max_w:
+                while cut > 1 and _length(f, line[:cut]) > max_w:
                     cut -= 1
                 lines.append(line[:cut])
                 line = line[cut:]
         lines.append(line)
-    return lines
+    return tuple(lines)
 
 
 # a module's "0"/"1" (1 = dark) -> one byte a pixel, white 1 / black 0
@@ -94,14 +105,14 @@ def render(layout: Layout, *, placements: list[Placed] | None = None) -> Image.I
             if b.wrap:
                 lines = _wrap(text, f, inner)
             else:
-                while size > 8 and f.getlength(text) > inner:
+                while size > 8 and _length(f, text) > inner:
                     size -= 2
                     f = font(size, b.bold)
-                lines = [text]
+                lines = (text,)
             ascent, descent = f.getmetrics()
             line_h = ascent + descent + max(2, size // 8)
             for line in lines:
-                w = f.getlength(line)
+                w = _length(f, line)
                 if b.align == "left":
                     x = margin
                 elif b.align == "right":
