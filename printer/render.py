@@ -63,18 +63,23 @@ def _wrap(text: str, f, max_w: int) -> tuple[str, ...]:
 
 
 _TILE_MARGIN = 2  # blank pixels around a tile: ink a pixel off the measured box is still kept
+# Pillow keeps a byte a pixel: a full-width line is ~20 KB. The big number
+# (~40 KB, and new on every ticket) is drawn directly, not kept.
+_TILE_MAX_PIXELS = 576 * 48
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=256)
 def _line_tile(f, line: str) -> tuple[Image.Image, int, int] | None:
     """`line` drawn once in `f` on a 1-bit tile around its ink box (ink = 1),
     and where the tile starts from the drawing origin; None when there is
-    nothing to cut out (no ink box, or several lines)."""
+    nothing to cut out (no ink box, several lines, or too big to keep)."""
     # mode "1": the box draw.text's mask has with fontmode "1" (a pixel wider than mode "")
     left, top, right, bottom = f.getbbox(line, mode="1")
     if right <= left or bottom <= top or "\n" in line or "\r" in line:
         return None
     m = _TILE_MARGIN
+    if (right - left + 2 * m) * (bottom - top + 2 * m) > _TILE_MAX_PIXELS:
+        return None
     tile = Image.new("1", (right - left + 2 * m, bottom - top + 2 * m), 0)
     draw = ImageDraw.Draw(tile)
     draw.fontmode = "1"
