@@ -1,7 +1,7 @@
 """Printing benchmark.
 
 1. render + encode: ticket data -> layout -> Pillow 1-bit image -> ESC/POS
-   bytes (python-escpos, GS v 0 + cut), per ticket, 58 mm and 80 mm.
+   bytes (GS v 0 + cut, as python-escpos makes them), per ticket, 58 mm and 80 mm.
 2. kiosk press -> bytes at the printer: POST /api/tickets with a kiosk token
    on a running server, until the last byte (the cut) of that ticket reaches
    a TCP "network printer" through the real print agent subprocess

@@ -102,7 +102,8 @@ class VirtualPrinter(Connection):
             tmp = self.dir / f"{name}.bin.part"
             tmp.write_bytes(data)
             if image is not None:
-                image.save(self.dir / f"{name}.png")
+                # a preview: zlib's fastest level, 2/3 of the CPU of the default for ~25 % more bytes
+                image.save(self.dir / f"{name}.png", compress_level=1)
             os.replace(tmp, self.dir / f"{name}.bin")
         except OSError as e:
             raise PrinterError(f"virtual printer cannot write to {self.dir}: {e}") from e

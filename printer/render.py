@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
-import qrcode
 from PIL import Image, ImageDraw
 
 from printer.fonts import font
 from printer.layout import QR, Gap, Layout, Rule, Text
+from printer.qr import qr_matrix
 
 WHITE, BLACK = 1, 0
 
@@ -28,38 +29,86 @@ class Placed:
     box: tuple[int, int, int, int]  # left, top, right, bottom
 
 
-def _wrap(text: str, f, max_w: int) -> list[str]:
+@lru_cache(maxsize=4096)
+def _length(f, text: str) -> float:
+    """f.getlength(text), kept: a ticket measures ~140 strings, and the site
+    name, footer, category and labels are the same on every ticket. `f`
+    comes from `printer.fonts.font`, one object per size and weight."""
+    return f.getlength(text)
+
+
+@lru_cache(maxsize=1024)
+def _wrap(text: str, f, max_w: int) -> tuple[str, ...]:
+    """`text` cut into lines no wider than `max_w` (kept like `_length`)."""
     lines: list[str] = []
     for para in text.split("\n"):
         words = para.split()
         line = ""
         for w in words:
             cand = f"{line} {w}" if line else w
-            if f.getlength(cand) <= max_w or not line:
+            if _length(f, cand) <= max_w or not line:
                 line = cand
             else:
                 lines.append(line)
                 line = w
             # a single word wider than the paper is cut into pieces
-            while f.getlength(line) > max_w and len(line) > 1:
+            while _length(f, line) > max_w and len(line) > 1:
                 cut = len(line)
-                while cut > 1 and f.getlength(line[:cut]) > max_w:
+                while cut > 1 and _length(f, line[:cut]) > max_w:
                     cut -= 1
                 lines.append(line[:cut])
                 line = line[cut:]
         lines.append(line)
-    return lines
+    return tuple(lines)
+
+
+_TILE_MARGIN = 2  # blank pixels around a tile: ink a pixel off the measured box is still kept
+# Pillow keeps a byte a pixel: a full-width line is ~20 KB. The big number
+# (~40 KB, and new on every ticket) is drawn directly, not kept.
+_TILE_MAX_PIXELS = 576 * 48
+
+
+@lru_cache(maxsize=256)
+def _line_tile(f, line: str) -> tuple[Image.Image, int, int] | None:
+    """`line` drawn once in `f` on a 1-bit tile around its ink box (ink = 1),
+    and where the tile starts from the drawing origin; None when there is
+    nothing to cut out (no ink box, several lines, or too big to keep)."""
+    # mode "1": the box draw.text's mask has with fontmode "1" (a pixel wider than mode "")
+    left, top, right, bottom = f.getbbox(line, mode="1")
+    if right <= left or bottom <= top or "\n" in line or "\r" in line:
+        return None
+    m = _TILE_MARGIN
+    if (right - left + 2 * m) * (bottom - top + 2 * m) > _TILE_MAX_PIXELS:
+        return None
+    tile = Image.new("1", (right - left + 2 * m, bottom - top + 2 * m), 0)
+    draw = ImageDraw.Draw(tile)
+    draw.fontmode = "1"
+    draw.text((m - left, m - top), line, font=f, fill=1)
+    return tile, left - m, top - m
+
+
+def draw_line(img: Image.Image, draw: ImageDraw.ImageDraw, pos: tuple[int, int], line: str, f) -> None:
+    """`draw.text(pos, line, font=f, fill=BLACK)` on a 1-bit image, the same
+    pixels, but a line drawn before is pasted from its tile instead of being
+    rasterized again by FreeType (~0.5-1 ms a line; most lines of a ticket
+    are on every ticket)."""
+    tile = _line_tile(f, line)
+    if tile is None:
+        draw.text(pos, line, font=f, fill=BLACK)
+        return
+    im, dx, dy = tile
+    img.paste(BLACK, (pos[0] + dx, pos[1] + dy), im)
+
+
+# a module's "0"/"1" (1 = dark) -> one byte a pixel, white 1 / black 0
+_PIXEL = bytes.maketrans(b"01", bytes((WHITE, BLACK)))
 
 
 def qr_image(data: str, size: int) -> Image.Image:
-    q = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
-    q.add_data(data)
-    q.make(fit=True)
-    matrix = q.get_matrix()
-    n = len(matrix)
+    m = qr_matrix(data)
+    n = m.size
     module = max(1, size // n)
-    img = Image.new("1", (n, n), WHITE)
-    img.putdata([BLACK if cell else WHITE for row in matrix for cell in row])
+    img = Image.frombytes("1", (n, n), m.bits.encode("ascii").translate(_PIXEL), "raw", "1;8")
     out = img.resize((n * module, n * module), Image.Resampling.NEAREST)
     out.info["module"] = module
     return out
@@ -94,14 +143,14 @@ def render(layout: Layout, *, placements: list[Placed] | None = None) -> Image.I
             if b.wrap:
                 lines = _wrap(text, f, inner)
             else:
-                while size > 8 and f.getlength(text) > inner:
+                while size > 8 and _length(f, text) > inner:
                     size -= 2
                     f = font(size, b.bold)
-                lines = [text]
+                lines = (text,)
             ascent, descent = f.getmetrics()
             line_h = ascent + descent + max(2, size // 8)
             for line in lines:
-                w = f.getlength(line)
+                w = _length(f, line)
                 if b.align == "left":
                     x = margin
                 elif b.align == "right":
@@ -128,5 +177,5 @@ def render(layout: Layout, *, placements: list[Placed] | None = None) -> Image.I
             img.paste(im, pos)
         else:
             _, pos, line, f = op
-            draw.text(pos, line, font=f, fill=BLACK)
+            draw_line(img, draw, pos, line, f)
     return img

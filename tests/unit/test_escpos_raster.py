@@ -7,7 +7,7 @@ import pytest
 from PIL import Image, ImageChops
 
 from printer.connections import VirtualPrinter, parse_spec
-from printer.escpos_out import FRAGMENT_HEIGHT, INIT, decode_raster, encode, raster_bands
+from printer.escpos_out import FRAGMENT_HEIGHT, INIT, decode_raster, encode, encode_escpos, raster_bands
 from printer.layout import TicketData, ticket_layout
 from printer.render import render
 
@@ -69,6 +69,31 @@ def test_raster_bytes_decode_to_the_rendered_image(mm, width):
     bands = raster_bands(data)
     assert all(b.width_bytes == width // 8 and b.height <= FRAGMENT_HEIGHT for b in bands)
     assert sum(b.height for b in bands) == img.height
+
+
+@pytest.mark.parametrize("mm", [58, 80])
+def test_packed_raster_is_byte_for_byte_python_escpos(mm):
+    """encode packs the raster itself; python-escpos's image() must give the
+    very same bytes, for real tickets of every shape and around band edges."""
+    from dataclasses import replace
+
+    tickets = [
+        T,
+        replace(T, priority=True, reprint=True, lang="en"),
+        replace(T, come_back="Vui lòng quay lại lúc khoảng 10:40", footer="", eta_range=(5, 15)),
+        replace(T, track_url="http://192.168.1.20:8000/t/" + "x" * 120, number="WWWW9999"),
+    ]
+    for t in tickets:
+        img = render(ticket_layout(t, mm))
+        assert img.height > FRAGMENT_HEIGHT  # more than one band
+        assert encode(img) == encode_escpos(img)
+        assert encode(img, cut=False) == encode_escpos(img, cut=False)
+    width = 384 if mm == 58 else 576
+    for h in (1, FRAGMENT_HEIGHT - 1, FRAGMENT_HEIGHT, FRAGMENT_HEIGHT + 1, 2 * FRAGMENT_HEIGHT + 7):
+        img = Image.new("1", (width, h), 1)
+        img.putpixel((0, 0), 0)
+        img.putpixel((width - 1, h - 1), 0)
+        assert encode(img) == encode_escpos(img)
 
 
 @pytest.mark.parametrize("mm", [58, 80])

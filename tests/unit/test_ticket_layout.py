@@ -124,3 +124,35 @@ def test_ticket_png_roundtrip(tmp_path):
     img = render(ticket_layout(LONG, 80))
     img.save(tmp_path / "t.png")
     assert Image.open(tmp_path / "t.png").convert("1").tobytes() == img.tobytes()
+
+
+@pytest.mark.parametrize("size,bold", [(22, False), (24, False), (28, False), (30, True), (40, True), (150, True)])
+def test_a_line_pasted_from_its_tile_is_the_line_draw_text_draws(size, bold):
+    """render keeps each line's glyphs as a tile; pasted (first time or from
+    the cache) it gives exactly draw.text's pixels, also cut at the edges."""
+    from PIL import ImageDraw
+
+    from printer.fonts import font
+    from printer.render import BLACK, draw_line
+
+    f = font(size, bold)
+    lines = [
+        "Trung tâm Phục vụ hành chính công",
+        "ƯU TIÊN Ỗ ỹ Ậ gjpqy",
+        "A042",
+        "Giờ lấy số: 23:00 – Ngày 24/11/2025",
+        "j",
+        ".",
+    ]
+    for line in lines:
+        for pos in [(16, 10), (0, 0), (-7, -5), (300, 40), (550, 90)]:
+            a = Image.new("1", (576, 200), 1)
+            da = ImageDraw.Draw(a)
+            da.fontmode = "1"
+            da.text(pos, line, font=f, fill=BLACK)
+            for _ in range(2):  # drawn, then from the cache
+                b = Image.new("1", (576, 200), 1)
+                db = ImageDraw.Draw(b)
+                db.fontmode = "1"
+                draw_line(b, db, pos, line, f)
+                assert b.tobytes() == a.tobytes(), (line, pos)
