@@ -21,6 +21,11 @@ async def _synced(lim: LocalFirst) -> None:
     raise AssertionError("not synced")
 
 
+def _local(s, sync_s: float) -> LocalFirst:
+    """A process's limiter on the test's Redis."""
+    return LocalFirst(RateLimiter(s.redis, Scripts(s.redis), s.keys), sync_s=sync_s)
+
+
 async def _incrby_calls(redis) -> int:
     return int((await redis.info("commandstats")).get("cmdstat_incrby", {}).get("calls", 0))
 
@@ -28,7 +33,7 @@ async def _incrby_calls(redis) -> int:
 def test_exact_in_one_process_without_a_command_per_request(redis_url):
     async def go():
         s = await make_store(redis_url)
-        lim = LocalFirst(RateLimiter(s.redis, Scripts(s.redis), s.keys), sync_s=60)
+        lim = _local(s, sync_s=60)
         try:
             before = await _incrby_calls(s.redis)
             waits = [lim.hit("public", "10.0.0.1", 5) for _ in range(8)]
@@ -45,8 +50,8 @@ def test_exact_in_one_process_without_a_command_per_request(redis_url):
 def test_two_processes_keep_one_budget_and_the_window_ends(redis_url):
     async def go():
         s = await make_store(redis_url)
-        a = LocalFirst(RateLimiter(s.redis, Scripts(s.redis), s.keys), sync_s=0)
-        b = LocalFirst(RateLimiter(s.redis, Scripts(s.redis), s.keys), sync_s=0)
+        a = _local(s, sync_s=0)
+        b = _local(s, sync_s=0)
         try:
             for _ in range(8):
                 assert a.hit("public", "10.0.0.9", 10, window_ms=1500) == 0.0
@@ -73,7 +78,7 @@ def test_two_processes_keep_one_budget_and_the_window_ends(redis_url):
 def test_redis_away_the_hits_are_still_counted_and_served(redis_url):
     async def go():
         s = await make_store(redis_url)
-        lim = LocalFirst(RateLimiter(s.redis, Scripts(s.redis), s.keys), sync_s=0)
+        lim = _local(s, sync_s=0)
 
         async def gone(*_a, **_k):
             raise ConnectionError("redis restarting")
