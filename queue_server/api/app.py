@@ -166,6 +166,7 @@ def create_app(settings: Settings | None = None, seed: SiteConfig | None = None)
     # after Litestar set up its own logging: no forged lines, no NUL from a request's path
     logsafe.install("", "uvicorn", "litestar")
     logsafe.install_redaction("uvicorn.access")
+    logsafe.install_redaction("uvicorn.error")  # where uvicorn logs a websocket's path, ?token= and all
     if settings.log_json:  # one JSON object per line (api/jsonlog.py)
         app.state.json_log_format = jsonlog.install(
             seed.site.tz if seed else None, "", "uvicorn", "uvicorn.error", "uvicorn.access", "litestar"

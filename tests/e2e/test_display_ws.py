@@ -38,6 +38,21 @@ def recv_until(ws, pred, timeout: float = 5.0) -> dict:
             return msg
 
 
+def test_a_board_token_never_reaches_the_log(live):
+    """A board (and the print agent, and a rating tablet) passes its device
+    token as ?token= on the websocket: uvicorn logs the connection through
+    its error logger, not the access log, and the token must be redacted
+    there too."""
+    with board(live) as ws:
+        recv(ws)  # the snapshot: the connection was logged
+    with live.client() as c:
+        assert c.get(f"/display?token={live.tokens['display']}").status_code == 200
+    time.sleep(0.3)
+    log = live.log_path.read_text(errors="replace")
+    assert "/ws/board?token=…" in log and "/display?token=…" in log
+    assert live.tokens["display"] not in log
+
+
 def test_snapshot_then_events_with_contiguous_seq(live):
     kiosk = live.device("kiosk")
     pre = kiosk.post("/api/tickets", json={"category": "HT"}).json()
