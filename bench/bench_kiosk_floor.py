@@ -35,6 +35,7 @@ import httpx
 import redis as sync_redis
 
 from queue_server import redis_server
+from tests.helpers import stop_process
 
 WRK_SCRIPT = """
 local n = 0
@@ -106,16 +107,6 @@ def start_floor(redis_url: str, port: int, log: Path) -> subprocess.Popen:
             pass
         time.sleep(0.1)
     raise RuntimeError("floor app did not start")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 def main() -> None:
@@ -213,7 +204,7 @@ def main() -> None:
         if srv is not None:
             srv.close()
         if floor is not None:
-            stop(floor)
+            stop_process(floor)
         r.close()
         rp.stop()
         shutil.rmtree(tmp, ignore_errors=True)

@@ -675,16 +675,6 @@ def start(name: str, argv: list[str], env: dict[str, str], logs: Path) -> subpro
     return subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 
-def stop_proc(proc: subprocess.Popen, sig: str = "term") -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-
-
 def wait_for(check, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -773,6 +763,7 @@ def main(argv: list[str] | None = None) -> int:
     from queue_server import redis_server
     from queue_server.redis_server import free_port
     from queue_server.store.keys import Keys
+    from tests.helpers import stop_process
     from tests.server import write_toml
 
     duration = args.minutes * 60
@@ -910,7 +901,7 @@ def main(argv: list[str] | None = None) -> int:
             sampler.halt.set()
         for name in ("printer", "worker", "api"):
             if name in procs:
-                stop_proc(procs[name])
+                stop_process(procs[name], grace_s=15)
         redis.stop()
         say("stopped")
     out = Path(args.json or ROOT / "var" / f"soak-{time.strftime('%Y%m%d-%H%M', time.gmtime())}.json")

@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import copy
 import secrets
+import subprocess
 from typing import Any
 
 from queue_server.domain.config import SiteConfig, load_toml, parse_config
@@ -65,6 +66,17 @@ async def make_store(redis_url: str, cfg: SiteConfig | None = None, clock=None) 
     await config.ensure()
     kwargs = {"clock": clock} if clock else {}
     return TicketStore(r, keys, scripts, config, **kwargs)
+
+
+def stop_process(proc: subprocess.Popen, grace_s: float = 10) -> None:
+    """SIGTERM, `grace_s` to finish, then SIGKILL (the tests' and benches' servers, agents, workers)."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
 
 
 # these helpers are not tests, whatever their names say

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from queue_server.redis_server import free_port
+from tests.helpers import stop_process
 
 
 def start_agent(server, printer: str, width: int = 80, log_dir: Path | None = None) -> subprocess.Popen:
@@ -42,13 +43,7 @@ def start_agent(server, printer: str, width: int = 80, log_dir: Path | None = No
 
 
 def stop_agent(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+    stop_process(proc)
 
 
 def wait_for(pred, timeout: float = 10, step: float = 0.05, what: str = "condition"):

@@ -43,7 +43,7 @@ from queue_server.domain.simulate import Arrival, Desk, Shift, Staffing, predict
 from queue_server.settings import Settings
 from queue_server.store.connection import open_redis
 from tests.browser import artifact
-from tests.helpers import Clock
+from tests.helpers import Clock, stop_process
 from tests.server import make_server
 
 pytestmark = pytest.mark.browser
@@ -322,10 +322,5 @@ def test_a_full_room_gives_a_come_back_ticket_and_the_warning_arrives(redis_url,
     finally:
         for p in plays:
             p.close()
-        worker.terminate()
-        try:
-            worker.wait(10)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait(5)
+        stop_process(worker)
         srv.close()
