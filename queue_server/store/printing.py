@@ -18,7 +18,6 @@ from collections.abc import Callable
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import NoScriptError
 
 from queue_server.store.clock import steady_ms
 from queue_server.store.connection import repeatable, text_map
@@ -115,26 +114,13 @@ class PrintQueue:
         after it, in one round trip: the enqueue reply and `status`."""
         k = self.keys
         args = {"now": self.clock(), "channel": k.channel, "ticket": ticket_id, "reprint": False, "data": data}
-        for attempt in (0, 1):
-            pipe = self.redis.pipeline(transaction=False)
-            self.scripts.queue_sha(
-                pipe,
-                "print_enqueue",
-                [k.print_jobs(), k.print_due, k.print_done, k.print_reprints, k.print_skipped],
-                args,
-            )
-            pipe.hgetall(k.printer_status)
-            pipe.hlen(k.print_jobs())
-            pipe.lrange(k.print_skipped_recent, 0, limit - 1)
-            with repeatable():  # the first job has the ticket's id: queued once however often sent
-                rows = await pipe.execute(raise_on_error=False)
-            if isinstance(rows[0], NoScriptError) and attempt == 0:
-                await self.scripts.load("print_enqueue")
-                continue
-            for row in rows:
-                if isinstance(row, Exception):
-                    raise row
-            break
+        rows = await self.scripts.pipelined(  # the first job has the ticket's id: queued once however often sent
+            "print_enqueue",
+            [k.print_jobs(), k.print_due, k.print_done, k.print_reprints, k.print_skipped],
+            args,
+            lambda pipe: self._status_reads(pipe, limit),
+            repeat=True,
+        )
         self._wake_agents()
         return json.loads(rows[0]), self._status_of(rows[1], rows[2], rows[3], lang)
 
@@ -241,13 +227,18 @@ class PrintQueue:
     async def status(self, lang: str = "vi", limit: int = 10) -> dict[str, Any]:
         """The printer's state in words, its pending jobs and the latest first
         prints dropped unprinted (one round trip)."""
-        k = self.keys
         pipe = self.redis.pipeline(transaction=False)
+        self._status_reads(pipe, limit)
+        raw_status, pending, skipped = await pipe.execute()
+        return self._status_of(raw_status, pending, skipped, lang)
+
+    def _status_reads(self, pipe: Any, limit: int) -> None:
+        """Queue the reads `_status_of` takes: the printer's hash, the pending
+        jobs' count, the latest first prints dropped unprinted."""
+        k = self.keys
         pipe.hgetall(k.printer_status)
         pipe.hlen(k.print_jobs())
         pipe.lrange(k.print_skipped_recent, 0, limit - 1)
-        raw_status, pending, skipped = await pipe.execute()
-        return self._status_of(raw_status, pending, skipped, lang)
 
     def _status_of(self, raw_status: Any, pending: Any, skipped: Any, lang: str) -> dict[str, Any]:
         h = text_map(raw_status)

@@ -12,13 +12,16 @@ at worst). Any other mutation is sent once (`store.connection`).
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
+from redis.exceptions import NoScriptError
 
 from queue_server.errors import AppError
 from queue_server.store.connection import repeatable, volatile
@@ -97,19 +100,39 @@ class Scripts:
         with repeatable(), volatile():
             return await self._scripts[name](keys=keys, args=args)
 
-    def queue_sha(self, pipe: Pipeline, name: str, keys: list[str], args: dict[str, Any]) -> None:
-        """Queue a plain EVALSHA of a script on a pipeline, without the
-        SCRIPT EXISTS round trip redis-py adds for a script on a pipeline: its
-        reply is the JSON text, or NoScriptError when Redis lost the script
-        (then `load` it and run the pipeline again: nothing of it ran). Sent
-        as the raw command: a cluster's pipeline blocks redis-py's `evalsha`
-        method, not the command."""
+    async def pipelined(
+        self,
+        name: str,
+        keys: list[str],
+        args: dict[str, Any],
+        reads: Callable[[Any], None],
+        *,
+        repeat: bool,
+    ) -> list[Any]:
+        """A script and the reads `reads` queues behind it, in one round trip:
+        the script's JSON text first, then the reads' replies. The script goes
+        as a plain EVALSHA, without the SCRIPT EXISTS round trip redis-py adds
+        for a script on a pipeline, and as the raw command (a cluster's
+        pipeline blocks redis-py's `evalsha` method, not the command). When
+        Redis lost the script (NOSCRIPT: nothing of the pipeline ran) it is
+        loaded and the pipeline sent again. `repeat`: safe to send again
+        after a lost connection (store/connection.py `repeatable`)."""
         payload = json.dumps(args, ensure_ascii=False)
-        pipe.execute_command("EVALSHA", self._scripts[name].sha, len(keys), *keys, payload)
-
-    async def load(self, name: str) -> None:
         script = self._scripts[name]
-        await script.registered_client.script_load(script.script)
+        for attempt in (0, 1):
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, payload)
+            reads(pipe)
+            with repeatable() if repeat else contextlib.nullcontext():
+                rows = await pipe.execute(raise_on_error=False)
+            if isinstance(rows[0], NoScriptError) and attempt == 0:
+                await script.registered_client.script_load(script.script)
+                continue
+            for row in rows:
+                if isinstance(row, Exception):
+                    raise row
+            break
+        return list(rows)
 
     async def queue_on(self, pipe: Pipeline, name: str, keys: list[str], args: dict[str, Any]) -> None:
         """Queue a script call on a MULTI pipeline; its JSON reply comes with

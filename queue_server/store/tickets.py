@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import NoScriptError
 
 from queue_server.domain.config import Counter, SiteConfig
 from queue_server.domain.eta import (
@@ -34,7 +33,7 @@ from queue_server.domain.selection import DIRECT_QUEUE_INDEX
 from queue_server.errors import AppError
 from queue_server.store.clock import steady_ms
 from queue_server.store.config_store import ConfigStore
-from queue_server.store.connection import repeatable, text, text_map
+from queue_server.store.connection import text, text_map
 from queue_server.store.keys import Keys, counter_queue, normal_queue, priority_queue
 from queue_server.store.ratelimit import Budget
 from queue_server.store.scripts import Scripts
@@ -321,23 +320,13 @@ class TicketStore:
             keys[10] = budget.key
             args |= {"rate_limit": budget.limit, "rate_window_ms": budget.window_ms}
         now = args["rank"]
-        for attempt in (0, 1):
-            pipe = self.redis.pipeline(transaction=False)
-            self.scripts.queue_sha(pipe, "issue_ticket", keys, args)
+
+        def position_reads(pipe: Any) -> None:
             pipe.hgetall(self.keys.averages)
             self._mix_reads(pipe, cfg, category, priority, f"({now}", True)
-            if idem:
-                with repeatable():  # the script replays its stored reply: safe to send again
-                    rows = await pipe.execute(raise_on_error=False)
-            else:
-                rows = await pipe.execute(raise_on_error=False)
-            if isinstance(rows[0], NoScriptError) and attempt == 0:
-                await self.scripts.load("issue_ticket")
-                continue
-            for row in rows:
-                if isinstance(row, Exception):
-                    raise row
-            break
+
+        # an Idempotency-Key: the script replays its stored reply, safe to send again
+        rows = await self.scripts.pipelined("issue_ticket", keys, args, position_reads, repeat=bool(idem))
         reply = json.loads(rows[0])
         if reply.get("err") == "rate_limited" and budget is not None:
             raise budget.refusal(int(reply.get("ttl") or 0))
