@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 
-from queue_server.errors import AppError
 from queue_server.settings import Settings
-from queue_server.store.ratelimit import Budget, LocalFirst, RateLimiter
+from queue_server.store.ratelimit import Budget, LocalFirst, RateLimiter, refusal
 
 
 class Limits:
@@ -23,7 +22,7 @@ class Limits:
         limit = self.settings.public_limit_per_minute if per_minute is None else per_minute
         wait_s = self.local.hit(bucket, address, limit)
         if wait_s:
-            raise AppError("rate_limited", seconds=max(1, math.ceil(wait_s)))
+            raise refusal(math.ceil(wait_s * 1000))
 
     async def kiosk(self, device_id: str) -> None:
         await self.limiter.check("issue", device_id, self.settings.kiosk_limit_per_minute)

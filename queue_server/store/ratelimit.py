@@ -23,6 +23,11 @@ def _bucket(name: str, who: str) -> str:
     return f"{name}.{hashlib.sha256(who.encode()).hexdigest()[:32]}"
 
 
+def refusal(wait_ms: int) -> AppError:
+    """rate_limited, with the whole seconds (at least 1) until the window ends."""
+    return AppError("rate_limited", seconds=max(1, (wait_ms + 999) // 1000))
+
+
 @dataclass(frozen=True)
 class Budget:
     """A rate-limit bucket for a script that counts it itself (the kiosk's
@@ -31,9 +36,6 @@ class Budget:
     key: str
     limit: int
     window_ms: int
-
-    def refusal(self, ttl_ms: int) -> AppError:
-        return AppError("rate_limited", seconds=max(1, (ttl_ms + 999) // 1000))
 
 
 class RateLimiter:
@@ -52,7 +54,7 @@ class RateLimiter:
     async def check(self, name: str, who: str, limit: int, window_ms: int = 60_000) -> None:
         count, ttl = await self.hit(name, who, limit, window_ms)
         if count > limit:
-            raise self.budget(name, who, limit, window_ms).refusal(ttl)
+            raise refusal(ttl)
 
     # -- login lockout ----------------------------------------------------------
     # Failures are counted per account and client address, in one hash per
@@ -93,6 +95,7 @@ class RateLimiter:
 
 @dataclass
 class _Window:
+    window_ms: int
     end: float  # when this process believes the window ends (its clock, s)
     shared: int = 0  # the count in Redis at the last sync (this process's synced hits included)
     pending: int = 0  # this process's hits since then
@@ -111,7 +114,6 @@ class LocalFirst:
         self.sync_s = sync_s
         self.clock = clock
         self._windows: dict[str, _Window] = {}
-        self._window_s: dict[str, float] = {}
         self._task: asyncio.Task[None] | None = None
         self._last_sync = 0.0
 
@@ -121,8 +123,7 @@ class LocalFirst:
         key = self.limiter.keys.rate(_bucket(name, who))
         w = self._windows.get(key)
         if w is None or now >= w.end:
-            w = self._windows[key] = _Window(end=now + window_ms / 1000)
-            self._window_s[key] = window_ms / 1000
+            w = self._windows[key] = _Window(window_ms, end=now + window_ms / 1000)
         if w.shared + w.pending >= limit:
             return max(0.001, w.end - now)
         w.pending += 1
@@ -137,14 +138,12 @@ class LocalFirst:
             self._last_sync = now
             for key in [k for k, w in self._windows.items() if now >= w.end]:
                 del self._windows[key]
-                self._window_s.pop(key, None)
             for key, w in list(self._windows.items()):
                 n = w.pending
                 if n == 0:
                     continue
-                window_ms = int(self._window_s[key] * 1000)
                 try:
-                    count, ttl = await self.limiter.scripts.run_raw("rate_add", [key], [n, window_ms])
+                    count, ttl = await self.limiter.scripts.run_raw("rate_add", [key], [n, w.window_ms])
                 except Exception as e:  # Redis away: the hits stay pending, counted at the next sync
                     log.debug("rate counts not shared: %s", e)
                     return

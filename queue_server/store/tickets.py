@@ -35,7 +35,7 @@ from queue_server.store.clock import steady_ms
 from queue_server.store.config_store import ConfigStore
 from queue_server.store.connection import text, text_map
 from queue_server.store.keys import Keys, counter_queue, normal_queue, priority_queue
-from queue_server.store.ratelimit import Budget
+from queue_server.store.ratelimit import Budget, refusal
 from queue_server.store.scripts import Scripts
 
 IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000
@@ -329,7 +329,7 @@ class TicketStore:
         rows = await self.scripts.pipelined("issue_ticket", keys, args, position_reads, repeat=bool(idem))
         reply = json.loads(rows[0])
         if reply.get("err") == "rate_limited" and budget is not None:
-            raise budget.refusal(int(reply.get("ttl") or 0))
+            raise refusal(int(reply.get("ttl") or 0))
         if "err" in reply:
             raise AppError(reply["err"])
         ticket, ahead = await self._replied_ticket(reply), int(reply.get("ahead", 0))
