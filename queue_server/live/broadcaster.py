@@ -96,13 +96,16 @@ class SharedSubscription:
         self._sites: dict[str, Broadcaster] = {}
         self._pubsub: Any = None
         self._task: asyncio.Task | None = None
+        self._adding: set[asyncio.Task] = set()  # held: the loop keeps only weak references to tasks
 
     def join(self, channel: str, site: Broadcaster) -> None:
         self._sites[channel] = site
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="motcua-shared-subscription")
         elif self._pubsub is not None:  # in place: add this channel to it
-            asyncio.create_task(self._add(channel))
+            task = asyncio.create_task(self._add(channel))
+            self._adding.add(task)
+            task.add_done_callback(self._adding.discard)
 
     async def _add(self, channel: str) -> None:
         pubsub = self._pubsub
