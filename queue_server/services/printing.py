@@ -91,8 +91,7 @@ class PrintService:
         await self.tickets.get_ticket(ticket_id)
         deadline = time.monotonic() + min(max(wait_s, 0.0), MAX_WAIT_S)
         while True:
-            out = await self.queue.job_state(ticket_id)
-            out["printer"] = await self.queue.status(lang)
+            out = await self.queue.job_state(ticket_id, lang)  # with the printer's status, one round trip
             left = deadline - time.monotonic()
             if out["state"] != "queued" or out["error"] or not out["printer"]["ok"] or left <= 0:
                 return out

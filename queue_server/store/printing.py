@@ -44,6 +44,10 @@ STATUS_TEXT = {
 }
 
 
+# the latest first prints dropped unprinted that a printer status lists
+STATUS_SKIPPED_SHOWN = 10
+
+
 def _now() -> int:
     return steady_ms()  # never steps back (store/clock.py)
 
@@ -108,7 +112,7 @@ class PrintQueue:
         return reply
 
     async def enqueue_first(
-        self, ticket_id: str, data: dict[str, Any], lang: str = "vi", limit: int = 10
+        self, ticket_id: str, data: dict[str, Any], lang: str = "vi", limit: int = STATUS_SKIPPED_SHOWN
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """A ticket's first print job queued and the printer's status read
         after it, in one round trip: the enqueue reply and `status`."""
@@ -186,15 +190,26 @@ class PrintQueue:
             self._wake_agents()
         return reply
 
-    async def job_state(self, ticket_id: str) -> dict[str, Any]:
+    async def job_state(self, ticket_id: str, lang: str | None = None) -> dict[str, Any]:
         """The original print job of a ticket: queued / printed / not_printed
-        (dropped unprinted; `reason` too_old or not_waiting) / none."""
+        (dropped unprinted; `reason` too_old or not_waiting) / none. With
+        `lang`, the printer's `status` too, as "printer": one round trip, as
+        a kiosk asks it after every ticket."""
         k = self.keys
-        pipe = self.redis.pipeline(transaction=False)  # one round trip, as a kiosk asks it after every ticket
+        pipe = self.redis.pipeline(transaction=False)
         pipe.hget(k.print_jobs(), ticket_id)
         pipe.hexists(k.print_done, ticket_id)
         pipe.hget(k.print_skipped, ticket_id)
-        raw, done, skipped = await pipe.execute()
+        if lang is not None:
+            self._status_reads(pipe, STATUS_SKIPPED_SHOWN)
+        rows = await pipe.execute()
+        out = self._job_state_of(rows[0], rows[1], rows[2])
+        if lang is not None:
+            out["printer"] = self._status_of(rows[3], rows[4], rows[5], lang)
+        return out
+
+    @staticmethod
+    def _job_state_of(raw: Any, done: Any, skipped: Any) -> dict[str, Any]:
         if raw is not None:
             job = json.loads(raw)
             return {"state": "queued", "attempts": job.get("attempts", 0), "error": job.get("last_error", "")}
@@ -224,7 +239,7 @@ class PrintQueue:
         rows = await self.redis.lrange(self.keys.print_skipped_recent, 0, limit - 1)
         return [json.loads(r) for r in rows]
 
-    async def status(self, lang: str = "vi", limit: int = 10) -> dict[str, Any]:
+    async def status(self, lang: str = "vi", limit: int = STATUS_SKIPPED_SHOWN) -> dict[str, Any]:
         """The printer's state in words, its pending jobs and the latest first
         prints dropped unprinted (one round trip)."""
         pipe = self.redis.pipeline(transaction=False)
