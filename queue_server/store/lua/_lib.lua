@@ -15,11 +15,13 @@ local function fail(code, extra)
   return cjson.encode(t)
 end
 
--- Fixed-window rate limit: one more hit on the bucket `key`; returns
--- (hits in the window, ms until it resets).
-local function rate_hit(key, window_ms)
-  local n = redis.call('INCR', key)
-  if n == 1 then redis.call('PEXPIRE', key, window_ms) end
+-- Fixed-window rate limit: `by` more hits (1 unless given) on the bucket
+-- `key`, whose window its first hits start; returns (hits in the window, ms
+-- until it resets).
+local function rate_hit(key, window_ms, by)
+  by = tonumber(by) or 1
+  local n = redis.call('INCRBY', key, by)
+  if n == by then redis.call('PEXPIRE', key, window_ms) end
   local ttl = redis.call('PTTL', key)
   if ttl < 0 then
     redis.call('PEXPIRE', key, window_ms)
