@@ -30,7 +30,7 @@ from queue_server.domain.reports import (
 from queue_server.errors import AppError
 from queue_server.lazy import LazyModule
 from queue_server.services.exports import BOM, summary_csv, summary_xlsx
-from queue_server.store.archive import EventArchive
+from queue_server.store.archive import EventArchive, private_temp
 from queue_server.store.config_store import ConfigStore
 
 if TYPE_CHECKING:
@@ -536,7 +536,7 @@ class ReportService:
 def write_atomic(path: Path, content: bytes) -> None:
     """`content` at `path` through a temp file and a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")  # one per writer
+    tmp = private_temp(path)
     try:
         tmp.write_bytes(content)
         os.replace(tmp, path)

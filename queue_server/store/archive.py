@@ -192,6 +192,13 @@ def write_day(path: Path, rows: Sequence[Mapping[str, Any]]) -> int:
     return int(added.num_rows)
 
 
+def private_temp(path: Path) -> Path:
+    """A temp name beside `path` for one writer (its pid and a random tag):
+    writers of the same file at once never share one, so none renames
+    another's file away; the last rename wins."""
+    return path.with_name(f"{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+
+
 @dataclass(frozen=True)
 class ArchiveRun:
     archived: int  # new rows written
@@ -378,12 +385,11 @@ class EventArchive:
         return min(p.stat().st_mtime_ns for p in paths) >= newest
 
     def _copy(self, con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
-        # a temp name of its own: two requests may build the same month's
-        # cache at once (the reports page asks for a period and the one
-        # before it together), and a shared name let one rename the other's
-        # file away (FileNotFoundError, a 500). Both write the same facts;
-        # the last rename wins.
-        tmp = path.with_name(f"{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+        # two requests may build the same month's cache at once (the reports
+        # page asks for a period and the one before it together): a shared
+        # temp name let one rename the other's file away (FileNotFoundError,
+        # a 500). Both write the same facts.
+        tmp = private_temp(path)
         target = str(tmp).replace("'", "''")
         try:
             con.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet)")
